@@ -1,0 +1,234 @@
+"""Read district boundaries from any vector file GDAL can open, and tie them to ubigeos.
+
+The result is one row per district of the study area: ubigeo, name, province,
+department and geometry in EPSG:4326. Invalid geometries are repaired; a district with
+no geometry is kept and reported; a feature that names no district, or a district given
+twice, is an error that names the feature.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+from pyogrio.errors import DataSourceError, DataLayerError
+
+from .districts import Gazetteer, area_prefixes, normalize_ubigeo
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+OUTPUT_CRS = "EPSG:4326"
+#: Metric CRS for distances and areas in Lima: WGS 84 / UTM zone 18S.
+METRIC_CRS = "EPSG:32718"
+
+_UBIGEO_FIELD_NAMES = ("ubigeo", "iddist", "coddist", "cod_dist", "ubigeo_dist", "cdist")
+
+
+@dataclass
+class BoundaryReport:
+    """What reading the boundaries did, for the log, the manifest and the report."""
+
+    path: str
+    features: int
+    district_field: str
+    matched_by: str  # "ubigeo" or "name"
+    crs: str
+    repaired: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+    outside_area: int = 0
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (as written, ubigeo)
+
+
+def read_vector(path: Path) -> gpd.GeoDataFrame:
+    """Read a vector file through pyogrio, turning GDAL's failures into clear errors."""
+    if not path.exists():
+        msg = (
+            f"Boundary file not found: {path}. Check the path, or leave out --boundaries "
+            "to use the default boundaries of Lima and Callao."
+        )
+        raise InputError(msg)
+    if path.is_dir() and not any(path.iterdir()):
+        msg = f"Boundary folder is empty: {path}. Give a GeoJSON, Shapefile or GeoPackage."
+        raise InputError(msg)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = gpd.read_file(path, engine="pyogrio")
+    except (DataSourceError, DataLayerError) as exc:
+        detail = str(exc).split(";")[0].replace(f"'{path}' ", "").strip()
+        msg = (
+            f"Cannot read boundary file {path}: {detail}. "
+            "Give a vector file GDAL reads (GeoJSON, Shapefile or zipped Shapefile, GeoPackage)."
+        )
+        raise InputError(msg) from exc
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        msg = f"Boundary file {path} has no geometries. Give a file of district polygons."
+        raise InputError(msg)
+    if len(frame) == 0:
+        msg = f"Boundary file {path} has no features. Give a file of district polygons."
+        raise InputError(msg)
+    return frame
+
+
+def to_lonlat(frame: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
+    """Reproject to EPSG:4326; a file without CRS is taken as lon/lat only if it fits."""
+    if frame.crs is None:
+        minx, miny, maxx, maxy = frame.total_bounds
+        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+            log.warning("%s has no CRS; its coordinates fit longitude/latitude: EPSG:4326", path)
+            return frame.set_crs(OUTPUT_CRS), "none (taken as EPSG:4326)"
+        msg = (
+            f"Boundary file {path} has no coordinate reference system and its coordinates "
+            f"(x {minx:.0f} to {maxx:.0f}) are not longitude/latitude. Save it with its CRS "
+            "(for a Shapefile, keep the .prj file beside it)."
+        )
+        raise InputError(msg)
+    crs = frame.crs.to_string()
+    return frame.to_crs(OUTPUT_CRS), crs
+
+
+def detect_district_field(
+    frame: pd.DataFrame, gazetteer: Gazetteer, *, hints: tuple[str | None, ...] = ()
+) -> tuple[str, str]:
+    """Find the field that identifies districts: (field, 'ubigeo' or 'name').
+
+    Registered field names come first; then a field of 6-digit codes; then the text
+    field whose values name the most districts of the gazetteer.
+    """
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    for hint in hints:
+        if hint in columns:
+            return hint, _field_kind(frame[hint])
+    for column in columns:
+        if column.lower() in _UBIGEO_FIELD_NAMES and _field_kind(frame[column]) == "ubigeo":
+            return column, "ubigeo"
+    best, best_hits = None, 0
+    for column in columns:
+        values = frame[column].dropna()
+        if not len(values) or not (values.map(type) == str).all():
+            continue
+        hits = len({gazetteer.lookup(v) for v in values} - {None})
+        if hits > best_hits:
+            best, best_hits = column, hits
+    if best is not None and best_hits >= max(1, len(frame) // 2):
+        return best, "name"
+    names = ", ".join(columns) or "none"
+    msg = (
+        f"No district field found: no field holds ubigeo codes or names of districts of "
+        f"Lima or Callao (fields: {names}). Name the field with --district-field."
+    )
+    raise InputError(msg)
+
+
+def _field_kind(values: pd.Series) -> str:
+    codes = values.dropna().map(normalize_ubigeo)
+    return "ubigeo" if len(codes) and codes.notna().all() else "name"
+
+
+def read_boundaries(
+    path: Path,
+    *,
+    gazetteer: Gazetteer,
+    area: str = "lima",
+    district_field: str | None = None,
+    hints: tuple[str | None, ...] = (),
+) -> tuple[gpd.GeoDataFrame, BoundaryReport]:
+    """Read a boundary file and return the districts of area, keyed by ubigeo."""
+    path = Path(path)
+    frame = read_vector(path)
+    frame, crs = to_lonlat(frame, path)
+    if district_field is not None and district_field not in frame.columns:
+        fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
+        msg = f"Boundary file {path} has no field {district_field!r} (fields: {fields})."
+        raise InputError(msg)
+    if district_field is None:
+        district_field, kind = detect_district_field(frame, gazetteer, hints=hints)
+    else:
+        kind = _field_kind(frame[district_field])
+    log.info("Read %d features from %s; districts by %s %r", len(frame), path, kind, district_field)
+
+    values = frame[district_field]
+    codes = values.map(normalize_ubigeo) if kind == "ubigeo" else values.map(gazetteer.lookup)
+    prefixes = area_prefixes(area)
+    in_area = codes.fillna("").str.startswith(prefixes)
+    unmatched = codes.isna() if kind == "name" else codes.isna() | (in_area & ~codes.isin(gazetteer.districts.index))
+    if unmatched.any():
+        problems = "; ".join(
+            gazetteer.explain(values[i], where=f"feature {n + 1}")
+            for n, i in enumerate(frame.index)
+            if unmatched[i]
+        )
+        msg = f"Boundary file {path}, field {district_field!r}: {problems}"
+        raise InputError(msg)
+
+    report = BoundaryReport(
+        path=str(path), features=len(frame), district_field=district_field, matched_by=kind, crs=crs
+    )
+    report.outside_area = int((~in_area).sum())
+    frame = frame.assign(ubigeo=codes)[in_area]
+    _refuse_duplicates(frame, values, path, district_field)
+    _require_whole_area(frame, gazetteer, prefixes, path)
+
+    districts = gazetteer.districts.loc[frame["ubigeo"], ["ubigeo", "name", "province", "department"]]
+    districts = gpd.GeoDataFrame(
+        districts.reset_index(drop=True), geometry=frame.geometry.to_numpy(), crs=OUTPUT_CRS
+    )
+    report.renamed = [
+        (str(v), u)
+        for v, u in zip(values[in_area], frame["ubigeo"])
+        if kind == "name" and not gazetteer.is_official_spelling(str(v), u)
+    ]
+    districts, report.repaired, report.empty = _repair(districts)
+    if report.outside_area:
+        log.info("Left out %d features outside the area %r", report.outside_area, area)
+    return districts.sort_values("ubigeo", ignore_index=True), report
+
+
+def _refuse_duplicates(frame, values, path, district_field) -> None:
+    repeated = frame["ubigeo"].duplicated(keep=False)
+    if repeated.any():
+        groups = frame[repeated].groupby("ubigeo").groups
+        parts = []
+        for ubigeo, index in groups.items():
+            features = ", ".join(f"feature {frame.index.get_loc(i) + 1} ({values[i]!r})" for i in index)
+            parts.append(f"{ubigeo}: {features}")
+        msg = (
+            f"Boundary file {path}, field {district_field!r}: the same district appears more than "
+            f"once ({'; '.join(parts)}). Dissolve or remove the extra features."
+        )
+        raise InputError(msg)
+
+
+def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> None:
+    expected = gazetteer.districts.index[gazetteer.districts.index.str.startswith(prefixes)]
+    missing = expected.difference(frame["ubigeo"])
+    if len(missing):
+        names = ", ".join(f"{gazetteer.name(u)} ({u})" for u in missing)
+        msg = (
+            f"Boundary file {path} lacks {len(missing)} of the {len(expected)} districts of the "
+            f"area: {names}. Use a file that covers the whole area, or choose another --area."
+        )
+        raise InputError(msg)
+
+
+def _repair(districts: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Repair invalid geometries; list the repaired and the empty districts by name."""
+    geometry = districts.geometry
+    empty = geometry.isna() | geometry.is_empty
+    invalid = ~empty & ~geometry.is_valid
+    if invalid.any():
+        fixed = shapely.make_valid(geometry[invalid].to_numpy())
+        # make_valid may return collections with stray lines; districts are areas.
+        fixed = [shapely.union_all([g for g in getattr(p, "geoms", [p]) if g.area > 0]) for p in fixed]
+        districts.loc[invalid, districts.geometry.name] = fixed
+        log.info("Repaired %d invalid geometries: %s", invalid.sum(), ", ".join(districts.name[invalid]))
+    if empty.any():
+        log.warning("Districts without geometry (kept, but not drawn): %s", ", ".join(districts.name[empty]))
+    return districts, list(districts.name[invalid]), list(districts.name[empty])

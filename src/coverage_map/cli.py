@@ -1,0 +1,228 @@
+"""The `coverage-map` command: a thin layer over the library.
+
+A user error (CoverageMapError) prints one line saying what, where and how to fix it,
+and exits with status 2; --debug shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from . import __version__
+from .errors import CoverageMapError
+from .pipeline import analyse, build as build_outputs
+from .sources import cache_dir, cached_path, fetch, registry, seed_from
+
+LABELS = {
+    "es": {
+        "district": "Distrito", "nearest": "Más cercano con el servicio", "km": "km",
+        "code": "Código", "name": "Servicio", "program": "Programa", "target": "Población objetivo",
+        "mapped": "En el mapa", "yes": "sí", "no": "no", "gaps": "{n} de {total} distritos sin {name} ({code})",
+        "no_gaps": "Ningún distrito sin {name} ({code}).", "unknown": "{name} ({code}): la fuente no da datos por distrito; no hay brechas que mostrar.",
+        "wrote": "Escrito en {out}:", "source": "Fuente", "file": "Archivo", "status": "Estado",
+    },
+    "en": {
+        "district": "District", "nearest": "Nearest with the service", "km": "km",
+        "code": "Code", "name": "Service", "program": "Program", "target": "Target population",
+        "mapped": "Mapped", "yes": "yes", "no": "no", "gaps": "{n} of {total} districts without {name} ({code})",
+        "no_gaps": "No district lacks {name} ({code}).", "unknown": "{name} ({code}): the source gives no district data; there are no gaps to show.",
+        "wrote": "Wrote to {out}:", "source": "Source", "file": "File", "status": "Status",
+    },
+}
+
+stdout = Console(highlight=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+def _setup_logging(quiet: bool, debug: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if debug else logging.INFO
+    logger = logging.getLogger("coverage_map")
+    logger.handlers[:] = [RichHandler(console=stderr, show_path=False, show_time=False, markup=False)]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def common(func):
+    """Options every command shares: --lang, --quiet, --debug, and error handling."""
+
+    @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
+                  help="Language of labels and messages in outputs.")
+    @click.option("--quiet", is_flag=True, help="Only print warnings and errors.")
+    @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+    @functools.wraps(func)
+    def wrapper(*args, quiet: bool, debug: bool, **kwargs):
+        _setup_logging(quiet, debug)
+        try:
+            return func(*args, **kwargs)
+        except CoverageMapError as exc:
+            if debug:
+                raise
+            stderr.print(f"Error: {exc}", markup=False, soft_wrap=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def inputs(func):
+    """Options that choose the inputs of an analysis."""
+    options = [
+        click.option("--area", type=click.Choice(["lima", "lima-callao"]), default="lima", show_default=True,
+                     help="Study area: the 43 districts of Lima Metropolitana, or those and Callao's 7."),
+        click.option("--boundaries", metavar="PATH|NAME",
+                     help="District boundaries: a vector file (GeoJSON, Shapefile, zipped Shapefile, "
+                          "GeoPackage) or a registered source name. Default: lima_callao_distritos."),
+        click.option("--district-field", metavar="FIELD",
+                     help="Field of the boundary file that holds the ubigeo or the district name "
+                          "(detected when left out)."),
+        click.option("--inventory", type=click.Path(path_type=Path), metavar="CSV",
+                     help="Your own counts (columns: ubigeo or district, service, count); its services "
+                          "replace the embedded ones."),
+        click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
+                     help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE]."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coverage-map")
+def main() -> None:
+    """Where MIMP's social services are in Lima Metropolitana, and where they are missing."""
+
+
+@main.command()
+@inputs
+@click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
+              help="Folder for the outputs; replaced file by file only when every output succeeded.")
+@common
+def build(out: Path, lang: str, **options) -> None:
+    """Measure coverage and gaps and write the GeoJSON, tables and manifest."""
+    _, written = build_outputs(out=out, lang=lang, **options)
+    stdout.print(LABELS[lang]["wrote"].format(out=out))
+    for path in written:
+        stdout.print(f"  {path}")
+
+
+@main.command()
+@click.argument("service")
+@inputs
+@common
+def gaps(service: str, lang: str, **options) -> None:
+    """List the districts that lack SERVICE (e.g. CIAM), with the nearest that has it."""
+    analysis = analyse(**options)
+    catalogue, text = analysis.catalogue, LABELS[lang]
+    code = catalogue.resolve(service)
+    if code is None or code not in catalogue.place_based:
+        closest = ", ".join(catalogue.closest(service))
+        msg = f"Unknown or non place-based service {service!r} (closest: {closest}). See `coverage-map services`."
+        raise_error(msg)
+    name = catalogue.label(code, lang)
+    summary = analysis.coverage.summary.loc[code]
+    if summary["unknown"] == summary["districts"]:
+        stdout.print(text["unknown"].format(name=name, code=code))
+        return
+    rows = analysis.coverage.gaps(code)
+    if rows.empty:
+        stdout.print(text["no_gaps"].format(name=name, code=code))
+        return
+    table = Table(title=text["gaps"].format(n=len(rows), total=summary["districts"], name=name, code=code))
+    table.add_column("Ubigeo")
+    table.add_column(text["district"])
+    table.add_column(text["nearest"])
+    table.add_column(text["km"], justify="right")
+    for row in rows.itertuples():
+        km = "" if row.nearest_km != row.nearest_km else f"{row.nearest_km:.1f}"
+        table.add_row(row.ubigeo, row.district, row.nearest_district or "", km)
+    stdout.print(table)
+
+
+def raise_error(msg: str) -> None:
+    raise CoverageMapError(msg)
+
+
+@main.command()
+@common
+def services(lang: str) -> None:
+    """List the services of the catalogue (code, name, program, target population)."""
+    from .inventory import load_catalogue
+
+    text = LABELS[lang]
+    table = Table()
+    for key in ("code", "name", "program", "target", "mapped"):
+        table.add_column(text[key])
+    for row in load_catalogue().services.itertuples():
+        table.add_row(row.code, getattr(row, f"name_{lang}"), row.program, getattr(row, f"target_{lang}"),
+                      text["yes"] if row.place_based else text["no"])
+    stdout.print(table)
+
+
+@main.group()
+def sources() -> None:
+    """List, fetch and verify the registered data sources (boundaries)."""
+
+
+@sources.command("list")
+@click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
+              help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].")
+@common
+def sources_list(cache: Path | None, lang: str) -> None:
+    """Show each registered source, its license and whether it is cached."""
+    folder = cache_dir(cache)
+    table = Table(title=str(folder))
+    for column in ("Name", "File", "License", "Cached"):
+        table.add_column(column)
+    for source in registry().values():
+        cached = "yes" if cached_path(source, folder) else "no"
+        table.add_row(source.name, source.file, source.license, cached)
+    stdout.print(table)
+
+
+@sources.command("fetch")
+@click.argument("names", nargs=-1)
+@click.option("--from", "folder", type=click.Path(path_type=Path),
+              help="Take the files from this folder (or its subfolders) instead of the internet.")
+@click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
+              help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].")
+@common
+def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | None, lang: str) -> None:
+    """Download the registered sources (all, or NAMES) into the cache, checking their sha256."""
+    target = cache_dir(cache)
+    if folder is not None:
+        for name, status in seed_from(folder, cache=target).items():
+            stdout.print(f"{name}: {status}")
+        return
+    from .sources import get_source
+
+    for name in names or registry():
+        path = fetch(get_source(name), cache=target)
+        stdout.print(f"{name}: {path}")
+
+
+@sources.command("verify")
+@click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
+              help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].")
+@common
+def sources_verify(cache: Path | None, lang: str) -> None:
+    """Check the sha256 of every cached source; exit 2 if one is corrupted."""
+    folder = cache_dir(cache)
+    bad = []
+    for source in registry().values():
+        path = folder / source.file
+        if not path.exists():
+            stdout.print(f"{source.name}: not cached")
+        elif cached_path(source, folder):
+            stdout.print(f"{source.name}: ok")
+        else:
+            stdout.print(f"{source.name}: sha256 mismatch")
+            bad.append(str(path))
+    if bad:
+        raise_error(f"Corrupted cache files: {', '.join(bad)}. Delete them and fetch again.")

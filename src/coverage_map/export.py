@@ -1,0 +1,80 @@
+"""Write the coverage as GeoJSON (RFC 7946) and CSV tables, and publish outputs whole.
+
+Every file of a run is written into a staging folder beside the target folder; only when
+all of them succeeded are they moved into place, so a failed run leaves the previous
+outputs untouched. The same inputs give byte-identical files (only the manifest carries
+a time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from .coverage import GAP, UNKNOWN, Coverage
+
+log = logging.getLogger(__name__)
+
+GEOJSON_OPTIONS = {"RFC7946": "YES", "COORDINATE_PRECISION": "6", "WRITE_NAME": "NO"}
+
+
+def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDataFrame:
+    """One feature per district with, per service, its count, gap flag, nearest host and km.
+
+    Where a service has no district data, all four are null.
+    """
+    table = coverage.table.set_index(["ubigeo", "service"])
+    layer = districts[["ubigeo", "name", "province", "department"]].copy()
+    for service in coverage.summary.index:
+        rows = table.xs(service, level="service").reindex(layer["ubigeo"])
+        unknown = (rows["status"] == UNKNOWN).to_numpy()
+        layer[f"{service}_count"] = rows["count"].to_numpy()
+        layer[f"{service}_gap"] = pd.array(
+            [None if u else s == GAP for u, s in zip(unknown, rows["status"])], dtype="boolean"
+        )
+        layer[f"{service}_nearest"] = rows["nearest_district"].to_numpy()
+        layer[f"{service}_km"] = rows["nearest_km"].to_numpy()
+    return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
+
+
+def write_geojson(layer: gpd.GeoDataFrame, path: Path) -> None:
+    """GeoJSON per RFC 7946 through GDAL: lon/lat, no crs member, counter-clockwise rings."""
+    pyogrio.write_dataframe(layer, path, driver="GeoJSON", layer_options=GEOJSON_OPTIONS)
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM so that Excel shows accents right; LF line ends for stable bytes."""
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def write_json(obj: object, path: Path) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def staged_outputs(out: Path) -> Iterator[Path]:
+    """A staging folder whose files replace those in out only if the block succeeds."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    try:
+        yield staging
+        out.mkdir(exist_ok=True)
+        for item in sorted(staging.iterdir()):
+            target = out / item.name
+            if item.is_dir() and target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+        log.info("Wrote %s", out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

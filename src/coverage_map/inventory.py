@@ -1,0 +1,234 @@
+"""Service inventories: the catalogue, the embedded MIMP data and a user's own CSV.
+
+An inventory gives, per service, the count in each district it lists. A service it
+lists is taken as complete within its scope: a district of the scope that it does not
+list has 0 of it (a known absence, a gap). A service it does not list has no district
+data (unknown), which is never a gap.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from importlib.resources import files
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz import process
+
+from .districts import Gazetteer, normalize_name
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: The embedded inventory lists districts of Lima province (Lima Metropolitana) only.
+EMBEDDED_SCOPE = ("1501",)
+
+_COLUMNS = {
+    "ubigeo": ("ubigeo", "codigo ubigeo", "cod ubigeo", "iddist"),
+    "district": ("district", "distrito", "nombre distrito", "name", "nombre"),
+    "service": ("service", "servicio", "code", "codigo", "codigo servicio"),
+    "count": ("count", "cantidad", "n", "nro", "numero", "total"),
+}
+
+
+def read_data_csv(name: str) -> pd.DataFrame:
+    """A CSV shipped in the package's data folder, every column as text."""
+    with files("coverage_map.data").joinpath(name).open(encoding="utf-8") as f:
+        return pd.read_csv(f, dtype=str, keep_default_na=False)
+
+
+def _service_key(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", normalize_name(text))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The services MIMP offers, with their names, programs and target groups."""
+
+    services: pd.DataFrame  # indexed by code
+
+    @property
+    def place_based(self) -> list[str]:
+        return list(self.services.index[self.services["place_based"]])
+
+    def resolve(self, text: str) -> str | None:
+        """The code a service code, acronym or alias stands for, or None."""
+        return self._keys.get(_service_key(text))
+
+    def closest(self, text: str, limit: int = 3) -> list[str]:
+        found = process.extract(_service_key(text), list(self._keys), limit=limit * 3)
+        codes = dict.fromkeys(self._keys[k] for k, _, _ in found)
+        return list(codes)[:limit]
+
+    @cached_property
+    def _keys(self) -> dict[str, str]:
+        keys = {}
+        for code, row in self.services.iterrows():
+            for name in [code, row["acronym"], *filter(None, row["aliases"].split("|"))]:
+                keys.setdefault(_service_key(name), code)
+        return keys
+
+    def label(self, code: str, lang: str) -> str:
+        return self.services.at[code, f"name_{lang}"]
+
+
+@cache
+def load_catalogue() -> Catalogue:
+    services = read_data_csv("services.csv")
+    for column in ("place_based", "confidential"):
+        services[column] = services[column].str.lower().eq("true")
+    return Catalogue(services.set_index("code", drop=False))
+
+
+@dataclass
+class Inventory:
+    """District counts per service, and where each service's listing is complete."""
+
+    counts: pd.DataFrame  # service, ubigeo, count, written, source
+    scope: dict[str, tuple[str, ...]]  # service -> ubigeo prefixes its listing covers
+    origin: dict[str, str] = field(default_factory=dict)  # service -> file it came from
+
+    def merge(self, other: Inventory) -> Inventory:
+        """This inventory with the services of other replacing its own."""
+        kept = self.counts[~self.counts["service"].isin(other.scope)]
+        return Inventory(
+            counts=pd.concat([kept, other.counts], ignore_index=True),
+            scope={**self.scope, **other.scope},
+            origin={**self.origin, **other.origin},
+        )
+
+
+def load_embedded_inventory(catalogue: Catalogue, gazetteer: Gazetteer) -> Inventory:
+    """The district counts transcribed from MIMP's Lima summary (seed 000)."""
+    rows = read_data_csv("district_counts.csv")
+    counts = _parse_rows(rows, "data/district_counts.csv", catalogue, gazetteer, cite=rows["source"])
+    services = counts["service"].unique()
+    return Inventory(
+        counts=counts,
+        scope=dict.fromkeys(services, EMBEDDED_SCOPE),
+        origin=dict.fromkeys(services, "data/district_counts.csv"),
+    )
+
+
+def load_declared_totals() -> pd.DataFrame:
+    """Totals the source declares per service, whether or not it lists districts."""
+    totals = read_data_csv("declared_totals.csv")
+    totals["declared_total"] = pd.to_numeric(totals["declared_total"]).astype("Int64")
+    return totals.set_index("service", drop=False)
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """Decode a text file written as UTF-8 (with or without BOM) or Latin-1/cp1252."""
+    if not path.is_file():
+        msg = f"Inventory file not found: {path}. Check the path given to --inventory."
+        raise InputError(msg)
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")
+
+
+def read_inventory(
+    path: Path, *, catalogue: Catalogue, gazetteer: Gazetteer, scope: tuple[str, ...]
+) -> Inventory:
+    """Read a user's inventory CSV: ubigeo or district name, service code, count.
+
+    Every problem in the file is reported at once, each with its row and field.
+    """
+    path = Path(path)
+    text, encoding = read_text(path)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        sep = dialect.delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        rows = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        msg = f"Cannot read inventory {path} as CSV: {exc}. Save it as CSV (comma or semicolon)."
+        raise InputError(msg) from exc
+    rows = _rename_columns(rows, path)
+    log.info("Read %d rows from %s (%s, separator %r)", len(rows), path, encoding, sep)
+    cite = pd.Series([f"{path.name}, row {i + 2}" for i in range(len(rows))], index=rows.index)
+    counts = _parse_rows(rows, str(path), catalogue, gazetteer, cite=cite)
+    services = counts["service"].unique()
+    return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, str(path)))
+
+
+def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
+    found = {normalize_name(c).lower(): c for c in rows.columns}
+    renames = {}
+    for column, names in _COLUMNS.items():
+        original = next((found[n] for n in names if n in found), None)
+        if original is not None:
+            renames[original] = column
+    rows = rows.rename(columns=renames)
+    missing = [c for c in ("service", "count") if c not in rows.columns]
+    if "ubigeo" not in rows.columns and "district" not in rows.columns:
+        missing.append("ubigeo or district")
+    if missing:
+        columns = ", ".join(map(repr, renames.keys() | set(rows.columns))) or "none"
+        msg = (
+            f"Inventory {path} lacks the column {' and '.join(missing)} (columns found: "
+            f"{columns}). It needs: service, count, and ubigeo or district."
+        )
+        raise InputError(msg)
+    return rows
+
+
+def _parse_rows(
+    rows: pd.DataFrame, where: str, catalogue: Catalogue, gazetteer: Gazetteer, *, cite: pd.Series
+) -> pd.DataFrame:
+    problems: list[str] = []
+    parsed = []
+    for i, row in rows.iterrows():
+        at = f"row {i + 2}"
+        service = catalogue.resolve(row["service"])
+        if service is None:
+            closest = ", ".join(catalogue.closest(row["service"]))
+            problems.append(f"{at}, service {row['service']!r}: unknown service (closest: {closest})")
+        elif service not in catalogue.place_based:
+            problems.append(f"{at}, service {row['service']!r}: {service} is not place-based")
+        count = row["count"].strip()
+        if not re.fullmatch(r"\d+", count):
+            problems.append(f"{at}, count {count!r}: not a whole number of 0 or more")
+        place = row.get("ubigeo", "") or row.get("district", "")
+        ubigeo = gazetteer.lookup(place)
+        if ubigeo is None:
+            problems.append(gazetteer.explain(place, where=f"{at}, district"))
+        parsed.append((service, ubigeo, count, row.get("district", "") or place, cite[i], i + 2))
+    counts = pd.DataFrame(parsed, columns=["service", "ubigeo", "count", "written", "source", "row"])
+    if not problems:
+        for (service, ubigeo), group in counts.groupby(["service", "ubigeo"]):
+            if len(group) > 1:
+                listed = " and ".join(f"row {r}" for r in group["row"])
+                problems.append(f"{listed} both give {service} in {gazetteer.name(ubigeo)}: keep one")
+    if problems:
+        n = len(problems)
+        msg = f"{where}: {n} problem{'s' if n > 1 else ''}: " + "; ".join(problems) + "."
+        raise InputError(msg)
+    counts["count"] = counts["count"].astype("int64")
+    return counts.drop(columns="row")
+
+
+def load_usage() -> pd.DataFrame:
+    """Usage figures per service for 2022 and January 2023 (service, period, value, units)."""
+    usage = read_data_csv("usage.csv")
+    usage["value"] = usage["value"].astype("int64")
+    return usage
+
+
+def load_indicators() -> pd.DataFrame:
+    """The PNMNNA 2030 national indicators (seed 004); a '-' in the source is NA, not 0."""
+    indicators = read_data_csv("indicators.csv")
+    for column in ("result_2021", "result_2022", "change_pp"):
+        indicators[column] = pd.to_numeric(indicators[column].replace("", None)).astype("Float64")
+    return indicators

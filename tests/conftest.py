@@ -1,0 +1,148 @@
+"""Shared fixtures: a cache seeded from ../shared/data, and no network but loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from coverage_map.districts import load_gazetteer
+from coverage_map.sources import seed_from
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("COVERAGE_MAP_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Fail any test that tries to reach a host other than this machine."""
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
+                raise OSError(f"test tried to reach {host}: tests use loopback only")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "lima_callao_distritos.geojson").is_file():
+        pytest.fail(f"Reference data not found in {SHARED_DATA}; set COVERAGE_MAP_SHARED_DATA")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def seeded_cache(tmp_path_factory, shared_data) -> Path:
+    """A cache holding the registered boundary files, copied (and checked) from shared/data."""
+    cache = tmp_path_factory.mktemp("cache")
+    status = seed_from(shared_data, cache=cache)
+    assert status["lima_callao_distritos"] == "cached"
+    return cache
+
+
+@pytest.fixture
+def cache_env(seeded_cache, monkeypatch) -> Path:
+    monkeypatch.setenv("COVERAGE_MAP_CACHE", str(seeded_cache))
+    return seeded_cache
+
+
+def _grid_districts(names: list[str] | None = None, *, size: float = 0.02) -> gpd.GeoDataFrame:
+    """Hand-made districts: squares on a grid near Lima, one per name (default: Lima's 43).
+
+    Square i is centred about (i % 7, i // 7) * size degrees from (-77.1, -12.2), so the
+    distance between neighbours is about 2.2 km.
+    """
+    if names is None:
+        districts = load_gazetteer().districts
+        names = list(districts.loc[districts["ubigeo"].str.startswith("1501"), "name"])
+    cells = [
+        box(-77.1 + (i % 7) * size, -12.2 + (i // 7) * size, -77.1 + (i % 7 + 1) * size, -12.2 + (i // 7 + 1) * size)
+        for i in range(len(names))
+    ]
+    return gpd.GeoDataFrame({"distrito": names}, geometry=cells, crs="EPSG:4326")
+
+
+@pytest.fixture
+def grid_districts():
+    """Factory of hand-made district squares (see _grid_districts)."""
+    return _grid_districts
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory, seeded_cache):
+    """`coverage-map build` on the embedded default data, once per session: (analysis, out)."""
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("outputs")
+    analysis, _ = build(out=out, cache=seeded_cache)
+    return analysis, out
+
+
+ARTIFACTS = Path(os.environ.get("COVERAGE_MAP_TEST_ARTIFACTS", REPO / "test-artifacts"))
+CHROMIUM = os.environ.get("COVERAGE_MAP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Folder for screenshots a person can look at after the tests."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (Playwright's own browsers do not install here)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Watched:
+    """A browser page, with every request outside file:// and every console error it made."""
+
+    page: object
+    outside_requests: list = field(default_factory=list)
+    console_errors: list = field(default_factory=list)
+
+
+@pytest.fixture
+def watched_page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    watched = Watched(page)
+
+    def on_request(route):
+        url = route.request.url
+        if url.startswith(("file://", "data:", "blob:", "about:")):
+            return route.continue_()
+        watched.outside_requests.append(url)
+        return route.abort()
+
+    context.route("**/*", on_request)
+    page.on("console", lambda m: m.type == "error" and watched.console_errors.append(m.text))
+    page.on("pageerror", lambda e: watched.console_errors.append(str(e)))
+    yield watched
+    context.close()
