@@ -19,19 +19,32 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("COVERAGE_MAP_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch):
-    """Fail any test that tries to reach a host other than this machine."""
+    """Fail any test that tries to reach (or even look up) a host other than this machine."""
     real_connect = socket.socket.connect
 
     def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
-                raise OSError(f"test tried to reach {host}: tests use loopback only")
+        if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            raise OSError(f"test tried to reach {address[0]}: tests use loopback only")
         return real_connect(self, address)
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host is not None and not _is_loopback(str(host)):
+            raise socket.gaierror(f"test tried to look up {host}: tests use loopback only")
+        return real_getaddrinfo(host, *args, **kwargs)
+
     monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(scope="session")

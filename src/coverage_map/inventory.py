@@ -213,7 +213,8 @@ def _parse_rows(
                 problems.append(f"{listed} both give {service} in {gazetteer.name(ubigeo)}: keep one")
     if problems:
         n = len(problems)
-        msg = f"{where}: {n} problem{'s' if n > 1 else ''}: " + "; ".join(problems) + "."
+        msg = f"{where}: {n} problem{'s' if n > 1 else ''}: " + "; ".join(problems)
+        msg += "" if msg.endswith(".") else "."
         raise InputError(msg)
     counts["count"] = counts["count"].astype("int64")
     return counts.drop(columns="row")

@@ -1,0 +1,115 @@
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from coverage_map.cli import main
+
+
+@pytest.fixture
+def run(cache_env):
+    def invoke(*args):
+        return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def all_commands(group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*prefix, name))
+
+
+def test_every_command_and_option_has_help_text():
+    for path, command in all_commands(main):
+        assert command.help, f"coverage-map {' '.join(path)} has no help"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"coverage-map {' '.join(path)} {param.opts[0]} has no help"
+
+
+def test_build(run, tmp_path):
+    result = run("build", "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Escrito en {tmp_path / 'out'}:")
+    assert (tmp_path / "out" / "coverage.geojson").exists()
+
+
+def test_gaps_lists_the_districts_without_ciam(run):
+    result = run("gaps", "CIAM", "--quiet")
+    assert result.exit_code == 0
+    assert "2 de 43 distritos sin Centro Integral del Adulto Mayor" in result.stdout
+    assert "Chorrillos" in result.stdout and "San Borja" in result.stdout
+    assert "Barranco" in result.stdout and "Surquillo" in result.stdout
+
+
+def test_gaps_in_english_and_for_a_service_without_district_data(run):
+    result = run("gaps", "cem", "--lang", "en", "--quiet")
+    assert result.exit_code == 0
+    assert "Women's Emergency Centre (CEM): the source gives no district data" in " ".join(result.stdout.split())
+
+
+def test_gaps_of_hrt_lists_40(run):
+    result = run("gaps", "HRT", "--lang", "en", "--quiet")
+    assert "40 of 43 districts without Temporary Shelter Home (HRT)" in " ".join(result.stdout.split())
+    assert result.stdout.count("\n│ 1501") == 40
+
+
+def test_services_lists_the_catalogue(run):
+    result = run("services", "--lang", "en")
+    assert result.exit_code == 0
+    for code in ("CEM", "HRT", "CIAM", "DEMUNA", "LINEA100"):
+        assert code in result.stdout
+
+
+def test_sources_list_and_verify(run):
+    listed = run("sources", "list")
+    assert listed.exit_code == 0 and "lima_callao_distritos" in listed.stdout
+    verified = run("sources", "verify")
+    assert verified.exit_code == 0 and "lima_callao_distritos: ok" in verified.stdout
+
+
+def test_a_user_error_is_one_line_and_exit_code_2(run, tmp_path):
+    result = run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"Error: Boundary file not found: {tmp_path / 'nada.geojson'}. Check the path, or leave out "
+        "--boundaries to use the default boundaries of Lima and Callao."
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_inventory_names_the_row_and_leaves_no_output(run, tmp_path):
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text("distrito,servicio,cantidad\nComas,CIAM,dos\n", encoding="utf-8")
+    result = run("build", "--inventory", str(inventory), "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: {inventory}: 1 problem: row 2, count 'dos': not a whole number of 0 or more."
+    assert not (tmp_path / "out").exists()
+
+
+def test_debug_shows_the_traceback(run, tmp_path):
+    from coverage_map.errors import InputError
+
+    with pytest.raises(InputError):
+        run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--debug")
+
+
+def test_unknown_service(run):
+    result = run("gaps", "CIAMM", "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Unknown or non place-based service 'CIAMM' (closest: CIAM")
+
+
+def test_fetch_without_internet_says_how_to_seed_the_cache(tmp_path):
+    result = CliRunner().invoke(main, ["sources", "fetch", "lima_callao_distritos", "--cache-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "sources fetch --from DIR" in result.stderr
+
+
+def test_python_dash_m_runs_from_any_directory(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "coverage_map", "--help"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0 and "Usage:" in result.stdout

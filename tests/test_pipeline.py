@@ -1,0 +1,167 @@
+"""End to end on the real default boundaries (from the seeded cache), oracles from the seed."""
+
+import json
+
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from geojson_pydantic import FeatureCollection
+
+from coverage_map.errors import InputError
+from coverage_map.pipeline import analyse, build
+
+
+@pytest.fixture(scope="module")
+def lima(seeded_cache):
+    return analyse(cache=seeded_cache)
+
+
+def districts_with(analysis, service, status):
+    table = analysis.coverage.table
+    return set(table.loc[(table["service"] == service) & (table["status"] == status), "district"])
+
+
+def test_ciam_gaps_are_exactly_chorrillos_and_san_borja(lima):
+    assert districts_with(lima, "CIAM", "gap") == {"Chorrillos", "San Borja"}
+
+
+def test_hrt_hosts_are_carabayllo_lima_and_sjl_so_40_gaps(lima):
+    assert districts_with(lima, "HRT", "present") == {"Carabayllo", "Lima", "San Juan de Lurigancho"}
+    assert len(districts_with(lima, "HRT", "gap")) == 40
+
+
+def test_upe_ua_demuna(lima):
+    assert districts_with(lima, "UPE", "present") == {"Lima", "Ate", "San Juan de Miraflores"}
+    assert districts_with(lima, "UA", "present") == {"Miraflores"}
+    assert len(districts_with(lima, "DEMUNA", "present")) == 43
+    assert districts_with(lima, "DEMUNA", "gap") == set()
+
+
+def test_services_without_district_data_are_unknown_and_never_gaps(lima):
+    for service in ("CEM", "CAR_NNA", "CAR_PCD", "CAR_PAM", "CEDIF", "SAU", "CAN", "EDUCALLE", "MI60", "SOCBEN"):
+        assert len(districts_with(lima, service, "unknown")) == 43, service
+        assert districts_with(lima, service, "gap") == set(), service
+
+
+def test_nearest_ciam_for_its_gaps(lima):
+    gaps = lima.coverage.gaps("CIAM").set_index("district")
+    assert gaps.at["San Borja", "nearest_district"] == "Surquillo"
+    assert gaps.at["Chorrillos", "nearest_district"] == "Barranco"
+    assert 1 < gaps.at["San Borja", "nearest_km"] < 6 and 1 < gaps.at["Chorrillos", "nearest_km"] < 8
+
+
+def test_the_source_checks_report_110_111_43_41_and_carabaylo(lima):
+    checks = lima.checks.set_index("check")
+    total = checks.loc["table_total"]
+    assert (total["expected"], total["found"]) == (110, 111)
+    ciam = checks.loc["declared_vs_listed"]
+    assert (ciam["service"], ciam["expected"], ciam["found"]) == ("CIAM", 43, 41)
+    assert "Chorrillos, San Borja" in ciam["message_es"]
+    spelling = checks.loc["spelling"]
+    assert (spelling["expected"], spelling["found"]) == ("Carabayllo", "Carabaylo")
+    assert len(lima.checks) == 3
+
+
+def test_lima_callao_has_50_districts_and_callao_is_unknown_not_a_gap(seeded_cache):
+    analysis = analyse(area="lima-callao", cache=seeded_cache)
+    assert len(analysis.districts) == 50
+    table = analysis.coverage.table
+    callao = table[table["ubigeo"].str.startswith("0701") & (table["service"] == "DEMUNA")]
+    assert (callao["status"] == "unknown").all()  # the seed covers Lima Metropolitana only
+    assert "boundary_name" in set(analysis.checks["check"])  # MI PERÃz read as Mi Perú
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, seeded_cache):
+    out = tmp_path_factory.mktemp("run") / "outputs"
+    analysis, written = build(out=out, cache=seeded_cache)
+    return analysis, out, written
+
+
+def test_build_writes_every_output(built):
+    _, out, written = built
+    names = {p.name for p in written}
+    assert {"coverage.geojson", "coverage.csv", "gaps.csv", "summary.csv", "checks.csv", "manifest.json"} <= names
+    assert all(p.exists() for p in written)
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left
+
+
+def test_geojson_is_rfc7946(built):
+    _, out, _ = built
+    text = (out / "coverage.geojson").read_text(encoding="utf-8")
+    collection = json.loads(text)
+    FeatureCollection.model_validate(collection)  # structure, closed rings, positions
+    assert "crs" not in collection
+    assert len(collection["features"]) == 43
+    for feature in collection["features"]:
+        for polygon in shapely.geometry.shape(feature["geometry"]).geoms:
+            assert polygon.exterior.is_ccw
+            assert not any(ring.is_ccw for ring in polygon.interiors)
+    coordinates = collection["features"][0]["geometry"]["coordinates"][0][0]
+    assert all(len(repr(v).split(".")[1]) <= 6 for point in coordinates for v in point)
+
+
+def test_geojson_read_back_with_pyogrio_holds_the_matrix(built):
+    analysis, out, _ = built
+    layer = pyogrio.read_dataframe(out / "coverage.geojson").set_index("ubigeo")
+    matrix = analysis.coverage.matrix().set_index("ubigeo")
+    for service in analysis.coverage.summary.index:
+        read = layer[f"{service}_count"].reindex(matrix.index)
+        expected = matrix[service]
+        assert read.isna().equals(expected.isna()), service
+        assert (read[expected.notna()].astype(int) == expected[expected.notna()].astype(int)).all(), service
+    assert layer.at["150130", "CIAM_gap"] == True  # noqa: E712  San Borja
+    assert layer.at["150130", "CIAM_nearest"] == "Surquillo"
+    assert pd.isna(layer.at["150130", "CEM_gap"])
+
+
+def test_tables(built):
+    _, out, _ = built
+    gaps = pd.read_csv(out / "gaps.csv", dtype={"ubigeo": str}, encoding="utf-8-sig")
+    assert set(gaps.loc[gaps["service"] == "CIAM", "district"]) == {"Chorrillos", "San Borja"}
+    assert (gaps["service"] == "HRT").sum() == 40
+    matrix = pd.read_csv(out / "coverage.csv", dtype={"ubigeo": str}, encoding="utf-8-sig")
+    assert len(matrix) == 43 and matrix["ubigeo"].iloc[0] == "150101"
+    assert matrix["CEM"].isna().all() and matrix["DEMUNA"].eq(1).all()
+
+
+def test_manifest_names_inputs_with_sha256_and_the_version(built):
+    _, out, _ = built
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    boundaries = manifest["inputs"][0]
+    assert boundaries["source"] == "lima_callao_distritos"
+    assert boundaries["sha256"] == "b0627d6c0a5617fef2054ef066f54dd2d1e4c15d2506c7fef034fef6fc48db9e"
+    assert manifest["version"] and manifest["options"]["area"] == "lima"
+    assert "coverage.geojson" in manifest["outputs"]
+
+
+def test_a_second_run_writes_byte_identical_files(built, seeded_cache, tmp_path):
+    _, out, _ = built
+    build(out=tmp_path, cache=seeded_cache)
+    for path in out.rglob("*"):
+        if path.is_file() and path.name != "manifest.json":
+            assert (tmp_path / path.relative_to(out)).read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_failed_run_leaves_earlier_outputs_untouched(seeded_cache, tmp_path):
+    out = tmp_path / "outputs"
+    build(out=out, cache=seeded_cache)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    bad = tmp_path / "inv.csv"
+    bad.write_text("district,service,count\nComas,CIAM,-1\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        build(out=out, cache=seeded_cache, inventory=bad)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inv.csv", "outputs"]
+
+
+def test_an_own_inventory_replaces_the_embedded_counts_of_its_services(seeded_cache, tmp_path):
+    inventory = tmp_path / "cem.csv"
+    inventory.write_bytes("distrito;servicio;cantidad\nRÍMAC;CEM;2\nSan Borja;CIAM;1\n".encode("cp1252"))
+    analysis = analyse(cache=seeded_cache, inventory=inventory)
+    summary = analysis.coverage.summary
+    assert (summary.at["CEM", "hosts"], summary.at["CEM", "gaps"]) == (1, 42)
+    assert (summary.at["CIAM", "hosts"], summary.at["CIAM", "listed_total"]) == (1, 1)
+    assert summary.at["DEMUNA", "hosts"] == 43  # not in the file: embedded data kept
+    assert any(i["role"] == "inventory" for i in analysis.inputs)
