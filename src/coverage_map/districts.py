@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
-import ftfy
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -26,9 +25,14 @@ _DISTRICT_PREFIX = re.compile(r"^DISTRITO( DE)? ")
 _UBIGEO = re.compile(r"^\d{5,6}$")
 
 
+@lru_cache(maxsize=8192)
 def normalize_name(text: str) -> str:
     """Return the matching key of a district name: 'Distrito de  Rímac' -> 'RIMAC'."""
-    text = ftfy.fix_text(str(text))
+    text = str(text)
+    if not text.isascii():  # only non-ASCII text can be mojibake
+        import ftfy  # imported here: it costs a tenth of a second and most names are ASCII
+
+        text = ftfy.fix_text(text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _NON_ALNUM.sub(" ", text.upper()).strip()

@@ -52,7 +52,7 @@ class Catalogue:
 
     services: pd.DataFrame  # indexed by code
 
-    @property
+    @cached_property
     def place_based(self) -> list[str]:
         return list(self.services.index[self.services["place_based"]])
 
