@@ -62,6 +62,7 @@ def test_seed_from_a_folder_checks_and_copies_the_registered_files(shared_data, 
         "lima_callao_distritos": "cached",
         "lima_callao_distritos_simple": "cached",
         "peru_distrital_simple": "cached",
+        "censo_2017_edades": "cached",
     }
     assert cached_path(get_source("lima_callao_distritos"), tmp_path) is not None
     assert set(seed_from(shared_data, cache=tmp_path).values()) == {"already cached"}

@@ -6,12 +6,16 @@ Spanish and English. Findings are facts for the report, not errors: a run goes o
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
 from .boundaries import BoundaryReport
-from .coverage import GAP, Coverage
+from .coverage import Coverage
 from .districts import Gazetteer
 from .inventory import Inventory, read_data_csv
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ["check", "service", "where", "expected", "found", "message_es", "message_en"]
 
@@ -144,4 +148,5 @@ def run_checks(
     if embedded:
         findings += table_totals() + consolidated_vs_declared(declared)
     findings += spellings(inventory, gazetteer) + boundary_findings(boundary, gazetteer)
+    log.info("Source checks: %d findings", len(findings))
     return pd.DataFrame(findings, columns=COLUMNS)

@@ -123,3 +123,32 @@ def _nearest_hosts(ubigeos: np.ndarray, hosts: np.ndarray, km: np.ndarray):
     distance = np.where(hosts, 0.0, distance)
     unreachable = np.isinf(distance)
     return np.where(unreachable, None, nearest), np.where(unreachable, np.nan, distance)
+
+
+def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:
+    """Add the measures that need people: per district and service, the target population
+    and the people per centre; per service, the people living where it is absent, the
+    share living where it is present and the population-weighted distance to it.
+
+    targets has one column per service: its target population in each district (ubigeo).
+    """
+    table = coverage.table.copy()
+    people = targets.stack().rename("target_population")
+    table = table.join(people, on=["ubigeo", "service"])
+    hosts = table["status"] == PRESENT
+    table["people_per_centre"] = (table["target_population"] / table["count"].astype(float)).where(hosts)
+    known = table[table["status"] != UNKNOWN]
+    by_service = known.groupby("service")
+    weighted = (known["target_population"] * known["nearest_km"]).groupby(known["service"]).sum(min_count=1)
+    reach = known["target_population"].where(known["nearest_km"].notna()).groupby(known["service"]).sum()
+    summary = coverage.summary.copy()
+    summary["target_population"] = table.groupby("service")["target_population"].sum()
+    summary["unserved_population"] = by_service.apply(lambda g: g.loc[g["status"] == GAP, "target_population"].sum())
+    served = by_service.apply(lambda g: g.loc[g["status"] == PRESENT, "target_population"].sum())
+    summary["served_share"] = (served / by_service["target_population"].sum()).round(4)
+    summary["weighted_km"] = (weighted / reach).round(1)
+    # people are whole: 0-17 is interpolated (0-14 + 3/5 of 15-19), so round only at the end
+    for frame, column in [(table, "target_population"), (table, "people_per_centre"),
+                          (summary, "target_population"), (summary, "unserved_population")]:
+        frame[column] = frame[column].round().astype("Int64")
+    return Coverage(table=table, summary=summary)

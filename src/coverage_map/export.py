@@ -31,9 +31,10 @@ GEOJSON_DECIMALS = 6
 
 
 def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDataFrame:
-    """One feature per district with, per service, its count, gap flag, nearest host and km.
+    """One feature per district with, per service, its count, gap flag, nearest host and km,
+    and where population is known its target population and people per centre.
 
-    Where a service has no district data, all four are null.
+    Where a service has no district data, count, gap, nearest and km are null.
     """
     table = coverage.table.set_index(["ubigeo", "service"])
     layer = districts[["ubigeo", "name", "province", "department"]].copy()
@@ -46,6 +47,9 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
         )
         layer[f"{service}_nearest"] = rows["nearest_district"].to_numpy()
         layer[f"{service}_km"] = rows["nearest_km"].to_numpy()
+        if "target_population" in rows:
+            layer[f"{service}_people"] = rows["target_population"].to_numpy()
+            layer[f"{service}_per_centre"] = rows["people_per_centre"].to_numpy()
     return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
 
 

@@ -1,0 +1,186 @@
+"""Population per district: INEI REDATAM crosstab exports (Excel) or a plain CSV.
+
+Both give one row per ubigeo with the populations the catalogue's target groups need:
+total, men, women, 0-14, 15-19, 60 and over, and 0-17. The census has 5-year age groups
+only, so 0-17 is estimated as 0-14 plus 3/5 of 15-19 (the usual interpolation).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .districts import normalize_name, normalize_ubigeo
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age_0_17"]
+
+#: The population each target group of the catalogue is measured against.
+TARGET_POPULATION = {
+    "women": "women",
+    "older_adults": "age_60_plus",
+    "children": "age_0_17",
+    "aggressors": "men",
+    "disability": "total",  # the census table has no disability count
+    "all": "total",
+}
+
+_AREA = re.compile(r"^AREA\s*#\s*(\d{5,6})\s*$")
+_AGES = re.compile(r"^de\s+(\d+)\s+a\s+(?:(\d+)\s+años|m[aá]s)$", re.IGNORECASE)
+
+_CSV_COLUMNS = {
+    "ubigeo": ("ubigeo", "iddist", "codigo"),
+    "total": ("total", "population", "poblacion", "pob total", "poblacion total"),
+    "men": ("men", "hombres", "hombre", "varones"),
+    "women": ("women", "mujeres", "mujer"),
+    "age_0_14": ("age 0 14", "0 14", "pob 0 14"),
+    "age_15_19": ("age 15 19", "15 19", "pob 15 19"),
+    "age_60_plus": ("age 60 plus", "60 mas", "60", "pob 60 mas", "adultos mayores"),
+    "age_0_17": ("age 0 17", "0 17", "pob 0 17", "ninos", "nna"),
+}
+
+
+def _number(value: object) -> float:
+    """A REDATAM cell: an int, a float, text with spaces as thousands separator, or '-' (0)."""
+    if isinstance(value, (int, float)) and not pd.isna(value):
+        return float(value)
+    text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+    if text in ("-", ""):
+        return 0.0
+    return float(text.replace(",", ""))
+
+
+def read_redatam(path: Path) -> pd.DataFrame:
+    """Parse a REDATAM crosstab of 5-year age groups by sex, one block per district.
+
+    Each block is headed 'AREA # <ubigeo>' in column B; its rows give the age group in
+    column B and men, women and total in C, D and E; a 'Total' row closes it.
+    """
+    try:
+        sheet = pd.read_excel(path, engine="calamine", header=None, dtype=object)
+    except Exception as exc:
+        msg = f"Cannot read population workbook {path}: {exc}. Give an INEI REDATAM export (.xlsx) or a CSV."
+        raise InputError(msg) from exc
+    if sheet.shape[1] < 5:
+        raise InputError(_layout_error(path, "fewer than five columns"))
+    labels = [str(v).strip() if pd.notna(v) else "" for v in sheet.iloc[:, 1]]
+    values = sheet.iloc[:, 2:5].to_numpy()
+    blocks: dict[str, dict[str, float]] = {}
+    block: dict[str, float] | None = None
+    for row, label in enumerate(labels, start=1):
+        if area := _AREA.match(label):
+            ubigeo = area.group(1).zfill(6)
+            block = blocks.setdefault(ubigeo, dict.fromkeys([*COLUMNS[:-1], "sum"], 0.0))
+            continue
+        if block is None:
+            continue
+        if ages := _AGES.match(label):
+            men, women, total = (_number(v) for v in values[row - 1])
+            low = int(ages.group(1))
+            block["sum"] += total
+            if low < 15:
+                block["age_0_14"] += total
+            elif low == 15:
+                block["age_15_19"] += total
+            elif low >= 60:
+                block["age_60_plus"] += total
+        elif label.lower() == "total":
+            men, women, total = (_number(v) for v in values[row - 1])
+            if abs(men + women - total) > 0.5 or abs(block["sum"] - total) > 0.5:
+                msg = (
+                    f"Population workbook {path}, row {row}: the Total of block {ubigeo} ({total:.0f}) is not "
+                    "the sum of its age groups or of men and women. The file may be cut or edited."
+                )
+                raise InputError(msg)
+            block.update(total=total, men=men, women=women)
+            block = None
+    if not blocks:
+        raise InputError(_layout_error(path, "no block headed 'AREA # <ubigeo>' in column B"))
+    frame = pd.DataFrame.from_dict(blocks, orient="index").drop(columns="sum")
+    frame["age_0_17"] = frame["age_0_14"] + 0.6 * frame["age_15_19"]
+    log.info("Read the population of %d districts from %s (REDATAM)", len(frame), path)
+    return frame.rename_axis("ubigeo")[COLUMNS]
+
+
+def _layout_error(path: Path, why: str) -> str:
+    return (
+        f"Population workbook {path} is not an INEI REDATAM crosstab of age groups by sex ({why}). "
+        "Export 'P: Edad en grupos quinquenales' by 'P: Sexo' at district level, or give a CSV "
+        "with the columns ubigeo and total."
+    )
+
+
+def read_population_csv(path: Path) -> pd.DataFrame:
+    """A CSV with a ubigeo column and one or more population columns (at least the total)."""
+    from .inventory import read_text
+
+    text, _ = read_text(path)
+    sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    names = {normalize_name(c).lower(): c for c in table.columns}
+    found = {}
+    for column, aliases in _CSV_COLUMNS.items():
+        original = next((names[a] for a in aliases if a in names), None)
+        if original is not None:
+            found[original] = column
+    table = table.rename(columns=found)[list(found.values())]
+    if "ubigeo" not in table or "total" not in table:
+        msg = f"Population file {path} needs the columns ubigeo and total (found: {', '.join(names.values())})."
+        raise InputError(msg)
+    problems = []  # (row, message), reported together in row order
+    codes = table["ubigeo"].map(normalize_ubigeo)
+    for i in np.flatnonzero(codes.isna()):
+        problems.append((i + 2, f"ubigeo {table['ubigeo'].iloc[i]!r}: not a 6-digit code"))
+    numbers = table.drop(columns="ubigeo").apply(lambda c: pd.to_numeric(c.str.replace(" ", ""), errors="coerce"))
+    for column in numbers:
+        for i in np.flatnonzero(numbers[column].isna() | (numbers[column] < 0)):
+            problems.append((i + 2, f"{column} {table[column].iloc[i]!r}: not a number of 0 or more"))
+    if problems:
+        listed = "; ".join(f"row {row}, {problem}" for row, problem in sorted(problems, key=lambda p: p[0]))
+        raise InputError(f"Population file {path}: {listed}.")
+    frame = numbers.set_index(codes.rename("ubigeo"))
+    if "age_0_17" not in frame and {"age_0_14", "age_15_19"} <= set(frame):
+        frame["age_0_17"] = frame["age_0_14"] + 0.6 * frame["age_15_19"]
+    return frame.reindex(columns=COLUMNS)
+
+
+def read_population(path: Path) -> pd.DataFrame:
+    """Population per ubigeo from a REDATAM workbook (.xlsx, .xls) or a CSV."""
+    path = Path(path)
+    if not path.is_file():
+        msg = f"Population file not found: {path}. Check the path given to --population."
+        raise InputError(msg)
+    if path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):
+        return read_redatam(path)
+    return read_population_csv(path)
+
+
+def target_population(population: pd.DataFrame, target_group: str) -> pd.Series:
+    """The population of a target group per ubigeo, falling back to the total."""
+    column = TARGET_POPULATION.get(target_group, "total")
+    if column not in population or population[column].isna().all():
+        column = "total"
+    return population[column]
+
+
+def targets_for(
+    population: pd.DataFrame, districts: pd.DataFrame, services: pd.DataFrame, *, where: str
+) -> pd.DataFrame:
+    """Target population per district (rows, ubigeo) and place-based service (columns).
+
+    Every district of the area must be in the population table; the missing are named.
+    """
+    missing = districts.loc[~districts["ubigeo"].isin(population.index)]
+    if len(missing):
+        names = ", ".join(f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"]))
+        msg = f"Population file {where} lacks {len(missing)} districts of the area: {names}. Use a file that covers them."
+        raise InputError(msg)
+    rows = population.loc[districts["ubigeo"]]
+    return pd.DataFrame({code: target_population(rows, group) for code, group in services["target_group"].items()})

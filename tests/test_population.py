@@ -1,0 +1,89 @@
+"""Population readers, held to INEI's published census figures (shared/data/population/SOURCE.md)."""
+
+import pandas as pd
+import pytest
+
+from coverage_map.errors import InputError
+from coverage_map.population import read_population, target_population
+
+
+@pytest.fixture(scope="module")
+def census(shared_data):
+    return read_population(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx")
+
+
+def test_redatam_census_matches_inei_totals(census):
+    assert len(census) == 1874
+    assert census["total"].sum() == 29_381_884
+    assert census.loc[census.index.str.startswith("1501"), "total"].sum() == 8_574_974
+    assert census.loc[census.index.str.startswith("0701"), "total"].sum() == 994_494
+    sjl = census.loc["150132"]
+    assert (sjl["total"], sjl["men"], sjl["women"]) == (1_038_495, 518_537, 519_958)
+
+
+def test_redatam_age_groups_of_lima_province(census):
+    lima = census[census.index.str.startswith("1501")].sum()
+    assert (lima["men"], lima["women"]) == (4_168_563, 4_406_411)
+    assert (lima["age_0_14"], lima["age_15_19"], lima["age_60_plus"]) == (1_897_454, 664_051, 1_088_981)
+    assert lima["age_0_17"] == pytest.approx(1_897_454 + 0.6 * 664_051)
+
+
+def test_missing_age_groups_count_as_zero(census):
+    # Punta Hermosa has no 95+ row and Santa María del Mar no 90-94 row in the export
+    assert census.at["150126", "total"] == 15_874 and census.at["150126", "age_60_plus"] == 1_358
+    assert census.at["150138", "total"] == 999 and census.at["150138", "age_60_plus"] == 118
+
+
+def test_csv_totals_agree_with_the_census_in_lima_and_callao(shared_data, census):
+    totals = read_population(shared_data / "population" / "2017-census-population.csv")
+    lima_callao = census.index[census.index.str.startswith(("1501", "0701"))]
+    assert len(lima_callao) == 50
+    assert (totals.loc[lima_callao, "total"] == census.loc[lima_callao, "total"]).all()
+    assert totals["women"].isna().all()  # the CSV has totals only
+
+
+def test_target_population_falls_back_to_the_total(shared_data, census):
+    totals = read_population(shared_data / "population" / "2017-census-population.csv")
+    assert target_population(census, "older_adults")["150132"] == 100_822
+    assert target_population(census, "women")["150132"] == 519_958
+    assert target_population(totals, "women")["150132"] == 1_038_495
+
+
+def test_a_workbook_of_another_layout(tmp_path):
+    path = tmp_path / "pob.xlsx"
+    table = pd.DataFrame({"ubigeo": ["150101"], "distrito": ["Lima"], "hombres": [129630], "mujeres": [138722], "total": [268352]})
+    table.to_excel(path, index=False)
+    with pytest.raises(InputError) as err:
+        read_population(path)
+    assert str(err.value) == (
+        f"Population workbook {path} is not an INEI REDATAM crosstab of age groups by sex (no block headed "
+        "'AREA # <ubigeo>' in column B). Export 'P: Edad en grupos quinquenales' by 'P: Sexo' at district "
+        "level, or give a CSV with the columns ubigeo and total."
+    )
+
+
+def test_a_redatam_block_whose_total_does_not_add_up(tmp_path):
+    rows = [[None, "AREA # 150101", "Lima, Lima, distrito: Lima", None, None],
+            [None, " De 0  a 4 años", 10, 10, 20], [None, " De 95 a más", 1, 1, 2], [None, " Total", 11, 11, 23]]
+    path = tmp_path / "redatam.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    with pytest.raises(InputError, match=r"row 4: the Total of block 150101 \(23\) is not the sum of its age groups"):
+        read_population(path)
+
+
+def test_a_csv_with_bad_values_names_every_row(tmp_path):
+    path = tmp_path / "pob.csv"
+    path.write_text("ubigeo;poblacion\n150101;268 352\n15010;abc\nLima;-5\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_population(path)
+    assert str(err.value) == (
+        f"Population file {path}: row 3, total 'abc': not a number of 0 or more; row 4, ubigeo 'Lima': not a "
+        "6-digit code; row 4, total '-5': not a number of 0 or more."
+    )
+
+
+def test_a_csv_without_total(tmp_path):
+    path = tmp_path / "pob.csv"
+    path.write_text("ubigeo,mujeres\n150101,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"needs the columns ubigeo and total \(found: ubigeo, mujeres\)"):
+        read_population(path)
