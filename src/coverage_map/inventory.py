@@ -108,6 +108,7 @@ def load_embedded_inventory(catalogue: Catalogue, gazetteer: Gazetteer) -> Inven
     rows = read_data_csv("district_counts.csv")
     counts = _parse_rows(rows, "data/district_counts.csv", catalogue, gazetteer, cite=rows["source"])
     services = counts["service"].unique()
+    log.info("Embedded inventory: %d district counts of %d services", len(counts), len(services))
     return Inventory(
         counts=counts,
         scope=dict.fromkeys(services, EMBEDDED_SCOPE),

@@ -27,6 +27,7 @@ from .errors import SourceError
 log = logging.getLogger(__name__)
 
 DEFAULT_BOUNDARIES = "lima_callao_distritos"
+DEFAULT_POPULATION = "censo_2017_edades"
 CACHE_ENV = "COVERAGE_MAP_CACHE"
 
 
