@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from coverage_map.coverage import GAP, PRESENT, UNKNOWN, district_distances, measure_coverage
+from coverage_map.coverage import GAP, PRESENT, UNKNOWN, distances_km, measure_coverage, representative_points
 from coverage_map.districts import load_gazetteer
 from coverage_map.inventory import Inventory, load_catalogue, load_declared_totals
 
@@ -86,7 +86,24 @@ def test_matrix_and_gaps(districts):
 
 
 def test_distances_are_symmetric_with_zero_diagonal(districts):
-    km = district_distances(districts)
+    points = representative_points(districts)
+    km = distances_km(points, points)
     assert km.shape == (43, 43)
     assert (km.diagonal() == 0).all()
     assert (km == km.T).all()
+
+
+def test_distances_to_facilities_use_their_points_and_a_shelters_district(districts):
+    # one CIAM centre in Lima's square, at its south-west corner; one shelter-like site without
+    # coordinates in Chaclacayo (square 6) stands at that district's representative point
+    sites = pd.DataFrame({"service": ["CIAM", "CIAM"], "ubigeo": ["150101", "150107"],
+                          "lat": [-12.2, float("nan")], "lon": [-77.1, float("nan")]})
+    coverage = measure_coverage(districts, inventory([("CIAM", "150101", 1), ("CIAM", "150107", 1)], ["CIAM"]),
+                                load_catalogue(), load_declared_totals(), sites=sites)
+    table = coverage.table[coverage.table["service"] == "CIAM"].set_index("ubigeo")
+    assert table.at["150101", "nearest_km"] == 0
+    # Ancón's centre is 0.03 degrees east and 0.01 north of Lima's corner
+    expected = math.hypot(0.03 * 111.32 * math.cos(math.radians(12.19)), 0.01 * 110.6)
+    assert table.at["150102", "nearest_km"] == pytest.approx(expected, abs=0.05)
+    assert table.at["150106", "nearest_district"] == "Chaclacayo"
+    assert table.at["150106", "nearest_km"] == pytest.approx(EAST_KM, abs=0.05)

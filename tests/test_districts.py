@@ -1,6 +1,8 @@
 import pytest
 
-from coverage_map.districts import area_prefixes, load_gazetteer, normalize_name, normalize_ubigeo
+import pandas as pd
+
+from coverage_map.districts import area_prefixes, display_name, load_gazetteer, normalize_name, normalize_ubigeo
 from coverage_map.errors import DistrictMatchError
 
 
@@ -77,7 +79,31 @@ def test_official_spelling_ignores_case_and_accents_only(gazetteer):
 
 
 def test_areas():
-    assert area_prefixes("lima") == ("1501",)
+    assert area_prefixes("lima") == ("1501",)  # Lima Metropolitana, not the department
     assert area_prefixes("lima-callao") == ("1501", "0701")
-    with pytest.raises(DistrictMatchError, match="Unknown area 'arequipa'"):
-        area_prefixes("arequipa")
+    assert area_prefixes("arequipa") == ("04",)
+    assert area_prefixes("ÁNCASH") == ("02",) == area_prefixes("ancash")
+    assert area_prefixes("0401") == ("0401",)
+    provinces = pd.DataFrame({"code": ["0401", "0208"], "name": ["AREQUIPA", "CASMA"]})
+    assert area_prefixes("Casma", provinces) == ("0208",)
+    with pytest.raises(DistrictMatchError, match="Unknown area 'Atlantis'. Use lima, lima-callao, a department"):
+        area_prefixes("Atlantis", provinces)
+
+
+def test_display_name_writes_upper_case_names_as_people_do():
+    assert display_name("JOSE LUIS BUSTAMANTE Y RIVERO") == "Jose Luis Bustamante y Rivero"
+    assert display_name("CERRO COLORADO") == "Cerro Colorado"
+
+
+def test_the_gazetteer_grows_with_the_districts_of_a_boundary_file():
+    extra = pd.DataFrame({"ubigeo": ["040101", "040104", "210101", "220101"],
+                          "name": ["Arequipa", "Cerro Colorado", "Santa Rosa", "Santa Rosa"],
+                          "province": "", "department": ""})
+    gazetteer = load_gazetteer().with_districts(extra, scope="the area 'peru'")
+    assert gazetteer.lookup("CERRO COLORADO") == "040104"
+    assert gazetteer.lookup("040101") == "040101"
+    assert gazetteer.lookup("Rímac") == "150128"
+    assert gazetteer.lookup("Santa Rosa") is None  # Lima's, Puno's and San Martín's
+    assert gazetteer.explain("Santa Rosa", where="row 2") == (
+        "row 2: 'Santa Rosa' is the name of several districts (150139, 210101, 220101). Give its ubigeo."
+    )

@@ -38,10 +38,10 @@ def write(tmp_path, text, encoding="utf-8", name="inventario.csv"):
 # The embedded data, held to the seed
 
 
-def test_catalogue_has_every_service_of_the_seed(catalogue):
+def test_catalogue_has_every_service_of_the_seed_and_the_rural_one(catalogue):
     services = catalogue.services
-    assert len(services) == 21
-    assert len(catalogue.place_based) == 17
+    assert len(services) == 22  # the seed's 21 and SAR, which MIMP's national directory lists
+    assert len(catalogue.place_based) == 18
     assert set(services.index[~services["place_based"]]) == {"LINEA100", "RNPCD", "JUGUEMOS", "PONTE_NINEZ"}
     assert services.index[services["confidential"]].tolist() == ["HRT"]
     assert services.at["CIAM", "program"] == "GOBIERNO_LOCAL"

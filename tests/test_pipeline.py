@@ -165,3 +165,45 @@ def test_an_own_inventory_replaces_the_embedded_counts_of_its_services(seeded_ca
     assert (summary.at["CIAM", "hosts"], summary.at["CIAM", "listed_total"]) == (1, 1)
     assert summary.at["DEMUNA", "hosts"] == 43  # not in the file: embedded data kept
     assert any(i["role"] == "inventory" for i in analysis.inputs)
+
+
+# Population (2017 census, INEI REDATAM export, from the seeded cache)
+
+
+def test_people_per_demuna_sjl_against_santa_maria_del_mar(lima):
+    demuna = lima.coverage.table.query("service == 'DEMUNA'").set_index("district")
+    # children 0-17 = 0-14 + 3/5 of 15-19: SJL 249,364 + 0.6 * 82,182; Santa María del Mar 206 + 0.6 * 66
+    assert demuna.at["San Juan de Lurigancho", "people_per_centre"] == 298_673
+    assert demuna.at["Santa María del Mar", "people_per_centre"] == 246
+
+
+def test_people_living_where_a_service_is_missing(lima):
+    summary = lima.coverage.summary
+    # CIAM serves older adults: Chorrillos 38,927 and San Borja 26,462 people aged 60+
+    assert summary.at["CIAM", "unserved_population"] == 38_927 + 26_462
+    assert summary.at["CIAM", "target_population"] == 1_088_981
+    assert summary.at["CIAM", "served_share"] == round(1 - 65_389 / 1_088_981, 4)
+    # HRT serves women: all women of Lima but those of Carabayllo, Lima and SJL
+    assert summary.at["HRT", "unserved_population"] == 4_406_411 - 169_259 - 138_722 - 519_958
+    assert summary.at["DEMUNA", "unserved_population"] == 0 and summary.at["DEMUNA", "weighted_km"] == 0
+    assert pd.isna(summary.at["CEM", "unserved_population"])  # unknown is not unserved
+
+
+def test_population_weighted_distance(lima):
+    ciam = lima.coverage.table.query("service == 'CIAM'")
+    expected = (ciam["target_population"] * ciam["nearest_km"]).sum() / ciam["target_population"].sum()
+    assert lima.coverage.summary.at["CIAM", "weighted_km"] == round(expected, 1)
+
+
+def test_counts_only_without_population(seeded_cache):
+    analysis = analyse(cache=seeded_cache, population=None)
+    assert analysis.population is None
+    assert "target_population" not in analysis.coverage.table
+
+
+def test_a_population_file_missing_districts_names_them(seeded_cache, tmp_path):
+    path = tmp_path / "pob.csv"
+    path.write_text("ubigeo,total\n150101,268352\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        analyse(cache=seeded_cache, population=path)
+    assert str(err.value).startswith(f"Population file {path} lacks 42 districts of the area: Ancón (150102), Ate (150103)")

@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
 from pyogrio.errors import DataSourceError, DataLayerError
 
-from .districts import Gazetteer, area_prefixes, normalize_ubigeo
+from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
 from .errors import InputError
+from .sources import Source
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class BoundaryReport:
     district_field: str
     matched_by: str  # "ubigeo" or "name"
     crs: str
+    prefixes: tuple[str, ...] = ()  # ubigeo prefixes of the study area
     repaired: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
     outside_area: int = 0
@@ -138,12 +141,17 @@ def read_boundaries(
     gazetteer: Gazetteer,
     area: str = "lima",
     district_field: str | None = None,
-    hints: tuple[str | None, ...] = (),
+    source: Source | None = None,
 ) -> tuple[gpd.GeoDataFrame, BoundaryReport]:
-    """Read a boundary file and return the districts of area, keyed by ubigeo."""
+    """Read a boundary file and return the districts of area, keyed by ubigeo.
+
+    Districts of Lima and Callao take their names from the gazetteer; elsewhere the file
+    must carry ubigeo codes, and names, provinces and departments come from its fields.
+    """
     path = Path(path)
     frame = read_vector(path)
     frame, crs = to_lonlat(frame, path)
+    hints = (source.ubigeo_field, source.name_field) if source else ()
     if district_field is not None and district_field not in frame.columns:
         fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         msg = f"Boundary file {path} has no field {district_field!r} (fields: {fields})."
@@ -156,9 +164,13 @@ def read_boundaries(
 
     values = frame[district_field]
     codes = values.map(normalize_ubigeo) if kind == "ubigeo" else values.map(gazetteer.lookup)
-    prefixes = area_prefixes(area)
+    prefixes = area_prefixes(area, _provinces(frame, codes, source))
     in_area = codes.fillna("").str.startswith(prefixes)
-    unmatched = codes.isna() if kind == "name" else codes.isna() | (in_area & ~codes.isin(gazetteer.districts.index))
+    # a code of Lima or Callao must be one of their districts; elsewhere the file is the authority
+    known_prefix = codes.fillna("").str.startswith(tuple(AREAS["lima-callao"]))
+    unmatched = codes.isna() | (known_prefix & in_area & ~codes.isin(gazetteer.districts.index))
+    if kind == "ubigeo":
+        unmatched &= in_area | codes.isna()
     if unmatched.any():
         problems = "; ".join(
             gazetteer.explain(values[i], where=f"feature {n + 1}")
@@ -167,19 +179,23 @@ def read_boundaries(
         )
         msg = f"Boundary file {path}, field {district_field!r}: {problems}"
         raise InputError(msg)
+    if not in_area.any():
+        msg = (
+            f"Boundary file {path} has no district of the area {area!r} (ubigeo {', '.join(prefixes)}). "
+            "Outside Lima and Callao the file must give ubigeo codes: name the field with --district-field."
+        )
+        raise InputError(msg)
 
     report = BoundaryReport(
-        path=str(path), features=len(frame), district_field=district_field, matched_by=kind, crs=crs
+        path=str(path), features=len(frame), district_field=district_field, matched_by=kind, crs=crs,
+        prefixes=prefixes,
     )
     report.outside_area = int((~in_area).sum())
     frame = frame.assign(ubigeo=codes)[in_area]
     _refuse_duplicates(frame, values, path, district_field)
     _require_whole_area(frame, gazetteer, prefixes, path)
 
-    districts = gazetteer.districts.loc[frame["ubigeo"], ["ubigeo", "name", "province", "department"]]
-    districts = gpd.GeoDataFrame(
-        districts.reset_index(drop=True), geometry=frame.geometry.to_numpy(), crs=OUTPUT_CRS
-    )
+    districts = gpd.GeoDataFrame(_identities(frame, gazetteer, source), geometry=frame.geometry.to_numpy(), crs=OUTPUT_CRS)
     report.renamed = [
         (str(v), u)
         for v, u in zip(values[in_area], frame["ubigeo"])
@@ -189,6 +205,34 @@ def read_boundaries(
     if report.outside_area:
         log.info("Left out %d features outside the area %r", report.outside_area, area)
     return districts.sort_values("ubigeo", ignore_index=True), report
+
+
+def _provinces(frame: pd.DataFrame, codes: pd.Series, source: Source | None) -> pd.DataFrame | None:
+    """Province codes and names from the file, to resolve an area given as a province name."""
+    field_name = source.province_field if source else None
+    if field_name not in frame.columns or codes.isna().all():
+        return None
+    return pd.DataFrame({"code": codes.str[:4], "name": frame[field_name]}).dropna()
+
+
+def _identities(frame: pd.DataFrame, gazetteer: Gazetteer, source: Source | None) -> pd.DataFrame:
+    """ubigeo, name, province and department of each feature: the gazetteer's where it knows
+    the district, else the file's own fields (upper-case names written as people write them)."""
+
+    def field(name: str | None) -> pd.Series:
+        if name in frame.columns:
+            return frame[name].fillna("").map(display_name)
+        return pd.Series("", index=frame.index)
+
+    known = frame["ubigeo"].isin(gazetteer.districts.index).to_numpy()
+    own = pd.DataFrame({
+        "ubigeo": frame["ubigeo"],
+        "name": field(source.name_field if source else None).where(lambda s: s != "", frame["ubigeo"]),
+        "province": field(source.province_field if source else None),
+        "department": field(source.department_field if source else None),
+    })
+    table = gazetteer.districts.reindex(frame["ubigeo"])[own.columns].set_index(own.index)
+    return table.where(np.repeat(known[:, None], 4, axis=1), own).reset_index(drop=True)
 
 
 def _refuse_duplicates(frame, values, path, district_field) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .boundaries import BoundaryReport
 from .coverage import Coverage
-from .districts import Gazetteer
+from .districts import Gazetteer, normalize_ubigeo
 from .inventory import Inventory, read_data_csv
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ def consolidated_vs_declared(declared: pd.DataFrame) -> list[dict]:
 def spellings(inventory: Inventory, gazetteer: Gazetteer) -> list[dict]:
     """District names written differently from the official name (beyond case and accents)."""
     counts = inventory.counts
-    odd = counts[[not gazetteer.is_official_spelling(w, u) for w, u in zip(counts["written"], counts["ubigeo"])]]
+    # rows that name their district by ubigeo (or by a point) have no spelling to check
+    named = counts.loc[[normalize_ubigeo(w) is None and bool(w) for w in counts["written"]]]
+    odd = named.loc[[not gazetteer.is_official_spelling(w, u) for w, u in zip(named["written"], named["ubigeo"])]]
     findings = []
     for (written, ubigeo), rows in odd.groupby(["written", "ubigeo"], sort=False):
         official = gazetteer.name(ubigeo)

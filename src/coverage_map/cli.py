@@ -17,9 +17,11 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from . import __version__
+from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
-from .pipeline import analyse, build as build_outputs
-from .sources import cache_dir, cached_path, fetch, registry, seed_from
+from .maps import basemap_tiles
+from .pipeline import analyse, build as build_outputs, build_report
+from .sources import DEFAULT_POPULATION, cache_dir, cached_path, fetch, registry, seed_from
 
 LABELS = {
     "es": {
@@ -71,11 +73,18 @@ def common(func):
     return wrapper
 
 
+cache_option = click.option(
+    "--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
+    help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].",
+)
+
+
 def inputs(func):
     """Options that choose the inputs of an analysis."""
     options = [
-        click.option("--area", type=click.Choice(["lima", "lima-callao"]), default="lima", show_default=True,
-                     help="Study area: the 43 districts of Lima Metropolitana, or those and Callao's 7."),
+        click.option("--area", default="lima", show_default=True, metavar="AREA",
+                     help="Study area: lima (the 43 districts of Lima Metropolitana), lima-callao, a department "
+                          "(arequipa), a province of the boundary file, or a ubigeo prefix (04, 0401)."),
         click.option("--boundaries", metavar="PATH|NAME",
                      help="District boundaries: a vector file (GeoJSON, Shapefile, zipped Shapefile, "
                           "GeoPackage) or a registered source name. Default: lima_callao_distritos."),
@@ -85,8 +94,14 @@ def inputs(func):
         click.option("--inventory", type=click.Path(path_type=Path), metavar="CSV",
                      help="Your own counts (columns: ubigeo or district, service, count); its services "
                           "replace the embedded ones."),
-        click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
-                     help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE]."),
+        click.option("--facilities", type=click.Path(path_type=Path), metavar="FILE",
+                     help="Your list of facilities (CSV, Excel, JSON or GeoJSON points: service, name, "
+                          "ubigeo and/or lat/lon); their counts replace the inventory's for their services."),
+        click.option("--population", default=DEFAULT_POPULATION, show_default=True, metavar="PATH|NAME|none",
+                     callback=lambda ctx, param, value: None if value.lower() == "none" else value,
+                     help="Population per district: an INEI REDATAM export (.xlsx), a CSV (ubigeo, total, "
+                          "mujeres, ...) or a registered source; 'none' for counts only."),
+        cache_option,
     ]
     for option in reversed(options):
         func = option(func)
@@ -103,10 +118,33 @@ def main() -> None:
 @inputs
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
               help="Folder for the outputs; replaced file by file only when every output succeeded.")
+@click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True,
+              help="How the map classifies counts (mapclassify scheme).")
+@click.option("--breaks", metavar="N,N,...",
+              help='Explicit upper bounds of the map classes, e.g. "1,2,5" (overrides --scheme).')
+@click.option("--basemap", metavar="NAME",
+              help="Tile basemap under the map, an xyzservices provider (e.g. OpenStreetMap.Mapnik). "
+                   "Default: none, so the page makes no request.")
 @common
-def build(out: Path, lang: str, **options) -> None:
-    """Measure coverage and gaps and write the GeoJSON, tables and manifest."""
-    _, written = build_outputs(out=out, lang=lang, **options)
+def build(out: Path, lang: str, breaks: str | None, basemap: str | None, **options) -> None:
+    """Measure coverage and gaps and write the map, GeoJSON, tables and manifest."""
+    if basemap:
+        basemap_tiles(basemap)  # fail before the analysis if the name is unknown
+    bounds = parse_breaks(breaks) if breaks else None
+    _, written = build_outputs(out=out, lang=lang, breaks=bounds, basemap=basemap, **options)
+    stdout.print(LABELS[lang]["wrote"].format(out=out))
+    for path in written:
+        stdout.print(f"  {path}")
+
+
+@main.command()
+@inputs
+@click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
+              help="Folder for the report; its files are replaced only when all of them succeeded.")
+@common
+def report(out: Path, lang: str, **options) -> None:
+    """Rebuild only the gap-analysis report: report.html, report.md, img/ and coverage.xlsx."""
+    _, written = build_report(out=out, lang=lang, **options)
     stdout.print(LABELS[lang]["wrote"].format(out=out))
     for path in written:
         stdout.print(f"  {path}")
@@ -124,7 +162,7 @@ def gaps(service: str, lang: str, **options) -> None:
     if code is None or code not in catalogue.place_based:
         closest = ", ".join(catalogue.closest(service))
         msg = f"Unknown or non place-based service {service!r} (closest: {closest}). See `coverage-map services`."
-        raise_error(msg)
+        raise CoverageMapError(msg)
     name = catalogue.label(code, lang)
     summary = analysis.coverage.summary.loc[code]
     if summary["unknown"] == summary["districts"]:
@@ -143,10 +181,6 @@ def gaps(service: str, lang: str, **options) -> None:
         km = "" if row.nearest_km != row.nearest_km else f"{row.nearest_km:.1f}"
         table.add_row(row.ubigeo, row.district, row.nearest_district or "", km)
     stdout.print(table)
-
-
-def raise_error(msg: str) -> None:
-    raise CoverageMapError(msg)
 
 
 @main.command()
@@ -171,18 +205,18 @@ def sources() -> None:
 
 
 @sources.command("list")
-@click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
-              help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].")
+@cache_option
 @common
 def sources_list(cache: Path | None, lang: str) -> None:
     """Show each registered source, its license and whether it is cached."""
     folder = cache_dir(cache)
     table = Table(title=str(folder))
-    for column in ("Name", "File", "License", "Cached"):
-        table.add_column(column)
+    for column in ("Name", "File", "Cached"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("License")
     for source in registry().values():
         cached = "yes" if cached_path(source, folder) else "no"
-        table.add_row(source.name, source.file, source.license, cached)
+        table.add_row(source.name, source.file, cached, source.license)
     stdout.print(table)
 
 
@@ -190,8 +224,7 @@ def sources_list(cache: Path | None, lang: str) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--from", "folder", type=click.Path(path_type=Path),
               help="Take the files from this folder (or its subfolders) instead of the internet.")
-@click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
-              help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].")
+@cache_option
 @common
 def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | None, lang: str) -> None:
     """Download the registered sources (all, or NAMES) into the cache, checking their sha256."""
@@ -208,8 +241,7 @@ def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | Non
 
 
 @sources.command("verify")
-@click.option("--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
-              help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].")
+@cache_option
 @common
 def sources_verify(cache: Path | None, lang: str) -> None:
     """Check the sha256 of every cached source; exit 2 if one is corrupted."""
@@ -225,4 +257,5 @@ def sources_verify(cache: Path | None, lang: str) -> None:
             stdout.print(f"{source.name}: sha256 mismatch")
             bad.append(str(path))
     if bad:
-        raise_error(f"Corrupted cache files: {', '.join(bad)}. Delete them and fetch again.")
+        msg = f"Corrupted cache files: {', '.join(bad)}. Delete them and fetch again."
+        raise CoverageMapError(msg)

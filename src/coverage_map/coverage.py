@@ -42,11 +42,24 @@ class Coverage:
         return gaps.reset_index(drop=True)
 
 
-def district_distances(districts: gpd.GeoDataFrame, crs: str = METRIC_CRS) -> np.ndarray:
-    """Kilometres between the districts' representative points (NaN where no geometry)."""
+def representative_points(districts: gpd.GeoDataFrame, crs: str = METRIC_CRS) -> np.ndarray:
+    """x, y in metres of a point inside each district (NaN where it has no geometry)."""
     points = districts.geometry.to_crs(crs).representative_point()
-    xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-    return np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000
+    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+
+
+def site_points(sites: pd.DataFrame, districts: gpd.GeoDataFrame, crs: str = METRIC_CRS) -> np.ndarray:
+    """x, y in metres of facilities: their own point, else their district's (shelters, no coordinates)."""
+    own = gpd.GeoSeries(gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326").to_crs(crs)
+    fallback = pd.DataFrame(representative_points(districts, crs), index=districts["ubigeo"].to_numpy())
+    fallback = fallback.reindex(sites["ubigeo"]).to_numpy()
+    xy = np.column_stack([own.x.to_numpy(), own.y.to_numpy()])
+    return np.where(np.isnan(xy), fallback, xy)
+
+
+def distances_km(origins: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Kilometres from each origin to each target point (NaN where either is unknown)."""
+    return np.hypot(*(origins[:, None, :] - targets[None, :, :]).transpose(2, 0, 1)) / 1000
 
 
 def measure_coverage(
@@ -54,13 +67,23 @@ def measure_coverage(
     inventory: Inventory,
     catalogue: Catalogue,
     declared: pd.DataFrame,
+    *,
+    sites: pd.DataFrame | None = None,
 ) -> Coverage:
-    """Count, classify and measure every place-based service in every district."""
+    """Count, classify and measure every place-based service the run has data on, in every district.
+
+    The nearest host is the nearest district with the service, measured between the
+    districts' representative points; for a service in sites (facilities: service,
+    ubigeo, lat, lon), it is the nearest facility, measured from the representative point.
+    """
     ubigeos = districts["ubigeo"].to_numpy()
-    km = district_distances(districts)
+    origins = representative_points(districts)
     by_service = inventory.counts.groupby("service")
     frames, summary = [], []
-    for service in catalogue.place_based:
+    # a service the run knows nothing of (no district data, no declared total) has no layer
+    totals = declared["declared_total"]
+    known_services = [s for s in catalogue.place_based if s in inventory.scope or pd.notna(totals.get(s, pd.NA))]
+    for service in known_services:
         counts = pd.Series(pd.NA, index=ubigeos, dtype="Int64")
         if service in inventory.scope:
             in_scope = districts["ubigeo"].str.startswith(inventory.scope[service]).to_numpy()
@@ -70,7 +93,13 @@ def measure_coverage(
                 listed = listed[listed.index.isin(ubigeos)]
                 counts[listed.index] = listed
         status = np.where(counts.isna(), UNKNOWN, np.where(counts.fillna(0) > 0, PRESENT, GAP))
-        nearest, nearest_km = _nearest_hosts(ubigeos, counts.fillna(0).to_numpy() > 0, km)
+        hosts = counts.fillna(0).to_numpy() > 0
+        if sites is not None and service in set(sites["service"]):
+            own = sites[sites["service"] == service]
+            targets, target_ubigeos = site_points(own, districts), own["ubigeo"].to_numpy()
+        else:
+            targets, target_ubigeos = origins[hosts], ubigeos[hosts]
+        nearest, nearest_km = _nearest(ubigeos, hosts, distances_km(origins, targets), target_ubigeos)
         known = status != UNKNOWN
         frames.append(
             pd.DataFrame(
@@ -111,18 +140,19 @@ def measure_coverage(
     return Coverage(table=table, summary=summary)
 
 
-def _nearest_hosts(ubigeos: np.ndarray, hosts: np.ndarray, km: np.ndarray):
-    """For every district, the nearest host district and its distance (0 for a host)."""
-    if not hosts.any():
+def _nearest(ubigeos: np.ndarray, hosts: np.ndarray, km: np.ndarray, target_ubigeos: np.ndarray):
+    """For every district, the district of the nearest target and its distance; a host
+    district is its own nearest, at 0 km. km is districts x targets."""
+    if not km.shape[1]:
         return np.full(len(ubigeos), None, dtype=object), np.full(len(ubigeos), np.nan)
-    to_hosts = np.where(np.isnan(km[:, hosts]), np.inf, km[:, hosts])
-    best = to_hosts.argmin(axis=1)  # ties go to the first host in ubigeo order
-    distance = to_hosts[np.arange(len(ubigeos)), best]
-    nearest = ubigeos[hosts][best].astype(object)
-    nearest = np.where(hosts, ubigeos, nearest)
-    distance = np.where(hosts, 0.0, distance)
-    unreachable = np.isinf(distance)
-    return np.where(unreachable, None, nearest), np.where(unreachable, np.nan, distance)
+    km = np.where(np.isnan(km), np.inf, km)
+    best = km.argmin(axis=1)  # ties go to the first target
+    distance = km[np.arange(len(ubigeos)), best]
+    nearest = target_ubigeos[best].astype(object)
+    unreachable = np.isinf(distance) & ~hosts
+    nearest = np.where(hosts, ubigeos, np.where(unreachable, None, nearest))
+    distance = np.where(hosts, 0.0, np.where(unreachable, np.nan, distance))
+    return nearest, distance
 
 
 def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:

@@ -62,6 +62,8 @@ class Gazetteer:
     districts: pd.DataFrame
     variants: pd.DataFrame
     _keys: dict[str, str] = field(repr=False)
+    _ambiguous: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    scope: str = "Lima or Callao"  # what the districts are, for messages
 
     @classmethod
     def from_frames(cls, districts: pd.DataFrame, variants: pd.DataFrame) -> Gazetteer:
@@ -74,6 +76,32 @@ class Gazetteer:
                 msg = f"Gazetteer name {name!r} is given to two districts ({keys[key]}, {ubigeo})"
                 raise ValueError(msg)
         return cls(districts.set_index("ubigeo", drop=False), variants, keys)
+
+    def within(self, prefixes: tuple[str, ...]) -> Gazetteer:
+        """Only the districts whose ubigeo starts with one of prefixes, and their names."""
+        keep = self.districts.index.str.startswith(prefixes)
+        kept = set(self.districts.index[keep])
+        keys = {k: u for k, u in self._keys.items() if u in kept}
+        return Gazetteer(self.districts[keep], self.variants[self.variants["ubigeo"].isin(kept)], keys, {}, self.scope)
+
+    def with_districts(self, extra: pd.DataFrame, *, scope: str) -> Gazetteer:
+        """This gazetteer and the districts of extra it lacks (ubigeo, name, province, department).
+
+        Their names are matched too, unless two districts share one (Santa Rosa is the name
+        of ten districts of Peru): such a name needs its ubigeo, and the error says so.
+        """
+        new = extra.loc[~extra["ubigeo"].isin(self.districts.index), ["ubigeo", "name", "province", "department"]]
+        if new.empty:
+            return self
+        keys, ambiguous = dict(self._keys), {k: list(v) for k, v in self._ambiguous.items()}
+        by_key = new.groupby(new["name"].map(normalize_name))["ubigeo"].agg(list)
+        for key, ubigeos in by_key.items():
+            if key in keys or len(ubigeos) > 1:
+                ambiguous[key] = sorted({*ubigeos, *([keys.pop(key)] if key in keys else [])})
+            elif key not in ambiguous:
+                keys[key] = ubigeos[0]
+        districts = pd.concat([self.districts, new.set_index("ubigeo", drop=False)])
+        return Gazetteer(districts, self.variants, keys, ambiguous, scope)
 
     def __contains__(self, ubigeo: str) -> bool:
         return ubigeo in self.districts.index
@@ -89,6 +117,10 @@ class Gazetteer:
         if value is None or pd.isna(value):
             return None
         return self._keys.get(normalize_name(value))
+
+    def ambiguous(self, value: object) -> list[str]:
+        """The ubigeos of the districts that share the name value (empty if none do)."""
+        return self._ambiguous.get(normalize_name(value), []) if isinstance(value, str) else []
 
     def closest(self, value: object, limit: int = 3) -> list[str]:
         """The official names of the districts whose names are closest to value."""
@@ -113,12 +145,14 @@ class Gazetteer:
         """Say why value matches no district, and what would."""
         if normalize_ubigeo(value) is not None:
             return (
-                f"{where}: ubigeo {normalize_ubigeo(value)} is not a district of Lima or Callao. "
+                f"{where}: ubigeo {normalize_ubigeo(value)} is not a district of {self.scope}. "
                 "Check the code (6 digits, e.g. 150101 for Lima, 070101 for Callao)."
             )
+        if shared := self.ambiguous(value):
+            return f"{where}: {value!r} is the name of several districts ({', '.join(shared)}). Give its ubigeo."
         closest = ", ".join(self.closest(value))
         return (
-            f"{where}: {value!r} is not the name of a district of Lima or Callao "
+            f"{where}: {value!r} is not the name of a district of {self.scope} "
             f"(closest: {closest}). Correct the name or give its ubigeo."
         )
 
@@ -143,12 +177,43 @@ AREAS = {
     "lima-callao": ("1501", "0701"),
 }
 
+_WORDS_IN_LOWER_CASE = {"de", "del", "la", "las", "los", "el", "y", "e"}
 
-def area_prefixes(area: str) -> tuple[str, ...]:
-    """The ubigeo prefixes that make up a named study area."""
-    try:
+
+def display_name(name: str) -> str:
+    """A district name written in capitals, as people write it: 'CERRO COLORADO' -> 'Cerro Colorado'."""
+    words = str(name).strip().lower().split()
+    return " ".join(w if i and w in _WORDS_IN_LOWER_CASE else w.capitalize() for i, w in enumerate(words))
+
+
+@cache
+def departments() -> dict[str, str]:
+    """Department name keys (normalised) to their 2-digit ubigeo prefix."""
+    with files("coverage_map.geo").joinpath("departments.csv").open(encoding="utf-8") as f:
+        table = pd.read_csv(f, dtype=str)
+    return {normalize_name(name): code for code, name in zip(table["code"], table["name"])}
+
+
+def area_prefixes(area: str, provinces: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """The ubigeo prefixes of a study area.
+
+    area is 'lima' (the 43 districts of Lima Metropolitana), 'lima-callao', a ubigeo prefix
+    (04, 0401), a department (arequipa) or, given the boundary file's provinces (columns
+    code, name), a province.
+    """
+    key = normalize_name(area)
+    if area in AREAS:
         return AREAS[area]
-    except KeyError:
-        known = ", ".join(AREAS)
-        msg = f"Unknown area {area!r}. Use one of: {known}."
-        raise DistrictMatchError(msg) from None
+    if area.isdigit() and len(area) in (2, 4, 6):
+        return (area,)
+    if key in departments():
+        return (departments()[key],)
+    if provinces is not None:
+        codes = sorted(set(provinces.loc[provinces["name"].map(normalize_name) == key, "code"]))
+        if codes:
+            return tuple(codes)
+    msg = (
+        f"Unknown area {area!r}. Use lima, lima-callao, a department (e.g. arequipa), a province "
+        "named in the boundary file, or a ubigeo prefix (e.g. 04, 0401)."
+    )
+    raise DistrictMatchError(msg)

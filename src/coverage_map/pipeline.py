@@ -15,10 +15,13 @@ import pandas as pd
 from . import __version__
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import run_checks
-from .coverage import Coverage, measure_coverage
-from .districts import area_prefixes, load_gazetteer
+from .coverage import Coverage, add_population, measure_coverage
+from .districts import load_gazetteer
+from .errors import InputError
+from .facilities import Facilities, read_facilities
 from .export import coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .inventory import (
+    EMBEDDED_SCOPE,
     Catalogue,
     Inventory,
     load_catalogue,
@@ -26,7 +29,10 @@ from .inventory import (
     load_embedded_inventory,
     read_inventory,
 )
-from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
+from .maps import write_map
+from .report import write_report
+from .population import read_population, targets_for
+from .sources import DEFAULT_BOUNDARIES, DEFAULT_POPULATION, Source, cache_dir, fetch, registry, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +52,18 @@ class Analysis:
     declared: pd.DataFrame
     coverage: Coverage
     checks: pd.DataFrame
+    facilities: Facilities | None = None
+    population: pd.DataFrame | None = None  # target population per district and service
+    population_source: Source | None = None
     inputs: list[dict] = field(default_factory=list)
 
 
-def resolve_boundaries(boundaries: str | os.PathLike | None, cache: Path) -> tuple[Path, Source | None]:
-    """A registered source name (fetched into the cache) or a path to a vector file."""
-    name = DEFAULT_BOUNDARIES if boundaries is None else str(boundaries)
-    if name in registry():
-        source = registry()[name]
+def resolve_source(value: str | os.PathLike, cache: Path) -> tuple[Path, Source | None]:
+    """A registered source name (fetched into the cache) or a path to a file."""
+    if str(value) in registry():
+        source = registry()[str(value)]
         return fetch(source, cache=cache), source
-    return Path(name), None
+    return Path(value), None
 
 
 def analyse(
@@ -64,30 +72,72 @@ def analyse(
     boundaries: str | os.PathLike | None = None,
     district_field: str | None = None,
     inventory: str | os.PathLike | None = None,
+    facilities: str | os.PathLike | None = None,
+    population: str | os.PathLike | None = DEFAULT_POPULATION,
     cache: str | os.PathLike | None = None,
 ) -> Analysis:
-    """Read the inputs and measure coverage, gaps and source checks; write nothing."""
-    gazetteer = load_gazetteer()
-    prefixes = area_prefixes(area)
-    path, source = resolve_boundaries(boundaries, cache_dir(cache))
-    hints = (source.ubigeo_field, source.name_field) if source else ()
+    """Read the inputs and measure coverage, gaps and source checks; write nothing.
+
+    inventory: counts per district; facilities: one row per centre (their counts replace
+    the inventory's for their services); population: a registered source, a REDATAM
+    workbook or a CSV, or None for counts only.
+    """
+    cache = cache_dir(cache)
+    path, source = resolve_source(boundaries or DEFAULT_BOUNDARIES, cache)
+    if source is not None and source.kind != "boundaries":
+        msg = f"{source.name} is a {source.kind} source, not boundaries. See `coverage-map sources list`."
+        raise InputError(msg)
     districts, boundary = read_boundaries(
-        path, gazetteer=gazetteer, area=area, district_field=district_field, hints=hints
+        path, gazetteer=load_gazetteer(), area=area, district_field=district_field, source=source
     )
+    # names of a user's files are matched among the districts of the area only
+    gazetteer = load_gazetteer().within(boundary.prefixes).with_districts(districts, scope=f"the area {area!r}")
     catalogue = load_catalogue()
-    stock = load_embedded_inventory(catalogue, gazetteer)
+    lima = _covers_lima_metropolitana(districts)
+    if not (lima or inventory or facilities):
+        msg = (
+            f"The area {area!r} is outside Lima Metropolitana, where the embedded MIMP inventory ends: "
+            "give your counts with --inventory or your facilities with --facilities."
+        )
+        raise InputError(msg)
+    stock = load_embedded_inventory(catalogue, load_gazetteer())
     if inventory is not None:
-        own = read_inventory(Path(inventory), catalogue=catalogue, gazetteer=gazetteer, scope=prefixes)
+        own = read_inventory(Path(inventory), catalogue=catalogue, gazetteer=gazetteer, scope=boundary.prefixes)
         stock = stock.merge(own)
-    declared = load_declared_totals()
-    coverage = measure_coverage(districts, stock, catalogue, declared)
-    checks = run_checks(coverage, stock, declared, gazetteer, boundary, embedded=True)
+    sites = None
+    if facilities is not None:
+        sites = read_facilities(Path(facilities), catalogue=catalogue, districts=districts, prefixes=boundary.prefixes)
+        stock = stock.merge(sites.inventory(boundary.prefixes, origin=str(facilities)))
+    # the embedded inventory may reach beyond the area (Lima Metropolitana when the area is
+    # elsewhere); users' rows outside it were refused when read
+    stock.counts = stock.counts[stock.counts["ubigeo"].isin(districts["ubigeo"])]
+    stock.scope = {s: p for s, p in stock.scope.items() if districts["ubigeo"].str.startswith(p).any()}
+    # the source's totals are for Lima Metropolitana: they say nothing of part of it or of elsewhere
+    declared = load_declared_totals() if lima else load_declared_totals().iloc[0:0]
+    coverage = measure_coverage(districts, stock, catalogue, declared, sites=sites and sites.points)
+    checks = run_checks(coverage, stock, declared, gazetteer, boundary, embedded=lima)
+    if sites is not None and sites.findings:
+        checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
     inputs = [_input("boundaries", path, source)]
+    targets = population_source = None
+    if population is not None:
+        population_path, population_source = resolve_source(population, cache)
+        services = catalogue.services.loc[catalogue.place_based]
+        targets = targets_for(read_population(population_path), districts, services, where=str(population_path))
+        coverage = add_population(coverage, targets)
+        inputs.append(_input("population", population_path, population_source))
     data = files("coverage_map.data")
     inputs += [_input("embedded", Path(str(data.joinpath(name)))) for name in EMBEDDED_FILES]
-    if inventory is not None:
-        inputs.append(_input("inventory", Path(inventory)))
-    return Analysis(area, districts, boundary, source, catalogue, stock, declared, coverage, checks, inputs)
+    inputs += [_input(role, Path(p)) for role, p in (("inventory", inventory), ("facilities", facilities)) if p]
+    return Analysis(
+        area, districts, boundary, source, catalogue, stock, declared, coverage, checks,
+        facilities=sites, population=targets, population_source=population_source, inputs=inputs,
+    )
+
+
+def _covers_lima_metropolitana(districts: pd.DataFrame) -> bool:
+    lima = load_gazetteer().districts.index
+    return set(lima[lima.str.startswith(EMBEDDED_SCOPE)]) <= set(districts["ubigeo"])
 
 
 def _input(role: str, path: Path, source: Source | None = None) -> dict:
@@ -101,24 +151,42 @@ def build(
     *,
     out: str | os.PathLike = "outputs",
     lang: str = "es",
+    scheme: str = "quantiles",
+    breaks: tuple[float, ...] | None = None,
+    basemap: str | None = None,
     **options,
 ) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
     analysis = analyse(**options)
+    map_options = {"scheme": scheme, "breaks": ",".join(f"{b:g}" for b in breaks) if breaks else None, "basemap": basemap}
     out = Path(out)
     with staged_outputs(out) as staging:
         write_tables(analysis, staging, lang=lang)
+        write_report(analysis, staging, lang=lang)
+        write_map(analysis, staging, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
         written = sorted(p.name for p in staging.iterdir())
         manifest = {
             "tool": "coverage-map",
             "version": __version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "options": {"area": analysis.area, "lang": lang, **{k: str(v) for k, v in options.items() if v is not None}},
+            "options": {"area": analysis.area, "lang": lang, **{k: str(v) for k, v in {**options, **map_options}.items() if v is not None}},
             "inputs": analysis.inputs,
             "outputs": {name: sha256_of(staging / name) for name in written if (staging / name).is_file()},
         }
         write_json(manifest, staging / "manifest.json")
     return analysis, [out / name for name in [*written, "manifest.json"]]
+
+
+def build_report(*, out: str | os.PathLike = "outputs", lang: str = "es", **options) -> tuple[Analysis, list[Path]]:
+    """Rebuild only the report (report.html, report.md, img/, coverage.xlsx) in out, whole or not at all.
+
+    The manifest is left as the last build wrote it.
+    """
+    analysis = analyse(**options)
+    out = Path(out)
+    with staged_outputs(out) as staging:
+        written = write_report(analysis, staging, lang=lang)
+    return analysis, [out / path.relative_to(staging) for path in written]
 
 
 def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
@@ -127,7 +195,8 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_geojson(coverage_layer(analysis.districts, coverage), folder / "coverage.geojson")
     write_csv(coverage.matrix(), folder / "coverage.csv")
     gaps = coverage.gaps().drop(columns=["count", "status"])
-    gaps = gaps[["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km"]]
+    columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population"]
+    gaps = gaps[[c for c in columns if c in gaps]]
     gaps.insert(1, "service_name", gaps["service"].map(lambda s: catalogue.label(s, lang)))
     write_csv(gaps, folder / "gaps.csv")
     summary = coverage.summary.copy()

@@ -46,6 +46,8 @@ class Source:
     size: int | None = None
     ubigeo_field: str | None = None
     name_field: str | None = None
+    province_field: str | None = None
+    department_field: str | None = None
 
 
 @cache

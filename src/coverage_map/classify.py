@@ -1,0 +1,131 @@
+"""Classes and colours for a choropleth of service counts.
+
+A scheme name maps to one mapclassify classifier. Integer counts get integer class
+bounds ("1", "2–3"), never 1.5. When the data have fewer distinct values than the classes
+asked for, fewer classes are made (and logged): a class nobody falls in says nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import dataclass
+
+import mapclassify
+import numpy as np
+
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
+DEFAULT_CLASSES = 5
+
+#: ColorBrewer 2.0 sequential YlGnBu (colour-blind safe, print friendly), by number of
+#: classes; Cynthia A. Brewer, Pennsylvania State University, colorbrewer2.org (Apache-2.0).
+YLGNBU = {
+    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
+    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
+    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
+    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
+    7: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
+}
+#: One or two classes take the darker end of the 3-class list, so hosts stand out.
+YLGNBU[1] = YLGNBU[3][2:]
+YLGNBU[2] = YLGNBU[3][1:]
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Class bounds (inclusive), their labels and colours, and each value's class."""
+
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    labels: tuple[str, ...]
+    colors: tuple[str, ...]
+    index: tuple[int, ...]  # class of each input value
+
+    def counts(self) -> list[int]:
+        """How many values fall in each class."""
+        return [self.index.count(i) for i in range(len(self.labels))]
+
+
+def classify(
+    values, *, scheme: str = "quantiles", k: int = DEFAULT_CLASSES, breaks: tuple[float, ...] | None = None
+) -> Classes:
+    """Classify positive counts with a mapclassify scheme, or explicit upper bounds (breaks)."""
+    y = np.asarray(values, dtype=float)
+    if len(y) == 0:
+        return Classes((), (), (), (), ())
+    if breaks is None and scheme not in SCHEMES:
+        msg = f"Unknown classification scheme {scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
+        raise InputError(msg)
+    integer = bool(np.all(y == np.round(y)))
+    distinct = len(np.unique(y))
+    if breaks is None and distinct < k:
+        log.debug("Only %d distinct value(s): %d class(es) instead of %d", distinct, distinct, k)
+        k = distinct
+    uppers = _upper_bounds(y, scheme=scheme, k=k, breaks=breaks)
+    lower, upper = _bounds(y, uppers, integer=integer)
+    index = tuple(int(i) for i in np.searchsorted(np.asarray(upper), y, side="left"))
+    labels = tuple(_label(lo, hi, integer=integer) for lo, hi in zip(lower, upper))
+    return Classes(lower, upper, labels, palette(len(labels)), index)
+
+
+def _upper_bounds(y: np.ndarray, *, scheme: str, k: int, breaks: tuple[float, ...] | None) -> list[float]:
+    if breaks is not None:
+        uppers = sorted(float(b) for b in breaks if b < y.max())
+        return [*uppers, float(y.max())]
+    if len(np.unique(y)) <= k:
+        return [float(v) for v in np.unique(y)]  # as many values as classes: one class each
+    with warnings.catch_warnings():
+        # mapclassify warns when it must merge classes; the merge is handled below.
+        warnings.simplefilter("ignore")
+        classifier = mapclassify.classify(y, scheme=scheme, k=k)
+    return sorted(set(float(b) for b in classifier.bins))
+
+
+def _bounds(y: np.ndarray, uppers: list[float], *, integer: bool) -> tuple[tuple, tuple]:
+    """Inclusive (lower, upper) per class; integer data get whole bounds, empty classes go."""
+    lower, upper, previous = [], [], None
+    for bound in uppers:
+        hi = math.floor(bound) if integer else bound
+        if previous is None:
+            lo = float(y.min())
+        else:
+            lo = previous + 1 if integer else previous
+        if hi < lo or (previous is not None and hi <= previous):
+            continue
+        lower.append(lo)
+        upper.append(hi)
+        previous = hi
+    return tuple(lower), tuple(upper)
+
+
+def _label(lo: float, hi: float, *, integer: bool) -> str:
+    fmt = (lambda v: f"{int(v):,}") if integer else (lambda v: f"{v:,.3g}")
+    return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
+
+
+def palette(k: int) -> tuple[str, ...]:
+    """ColorBrewer YlGnBu colours for k classes (up to 7)."""
+    if k == 0:
+        return ()
+    if k > max(YLGNBU):
+        msg = f"At most {max(YLGNBU)} classes can be coloured; {k} were asked for."
+        raise InputError(msg)
+    return YLGNBU[k]
+
+
+def parse_breaks(text: str) -> tuple[float, ...]:
+    """Comma-separated class upper bounds, e.g. "1,2,5", as increasing numbers."""
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        msg = f"--breaks {text!r}: give increasing numbers separated by commas, e.g. 1,2,5."
+        raise InputError(msg) from None
+    if any(b >= a for a, b in zip(values[1:], values)) or not all(map(math.isfinite, values)):
+        msg = f"--breaks {text!r}: the numbers must be finite and increasing, e.g. 1,2,5."
+        raise InputError(msg)
+    return values

@@ -1,0 +1,248 @@
+"""Static choropleth maps (PNG) of each place-based service, for the written report.
+
+All maps are drawn from one prepared frame: the districts are projected to UTM 18S and
+their label points computed once, the district polygons are drawn once, and each service
+only recolours them; the district names (haloed text, the slowest part) are rendered once
+into a transparent layer laid over every map. No network, no basemap: an Agg canvas draws
+from the geometry alone, which keeps the PNGs byte-identical run to run. The figure is a
+plain matplotlib Figure on its own Agg canvas: pyplot's global backend is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib.patheffects as patheffects
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from PIL import Image  # a dependency of matplotlib
+
+from .boundaries import METRIC_CRS
+from .coverage import GAP, PRESENT, UNKNOWN
+
+log = logging.getLogger(__name__)
+
+#: Fill per status; a gap is the colour the eye goes to, "no data" stays quiet and hatched.
+COLOURS = {PRESENT: "#2c7fb8", GAP: "#f03b20", UNKNOWN: "#e0e0e0"}
+HATCH = {PRESENT: "", GAP: "", UNKNOWN: "///"}
+EDGE = "#ffffff"
+#: Figure size in inches and resolution: an A4 column, readable printed; about 60 kB a map.
+FIGSIZE = (7.0, 8.6)
+DPI = 130
+#: Colours kept in the palette PNG: the fills, greys and the anti-aliased edges of text.
+PALETTE_COLOURS = 64
+#: Districts smaller than this (km²) and near the dense centre are labelled in an inset:
+#: at full-map scale their names would overlap.
+SMALL_KM2 = 30.0
+CENTRE_KM = 15.0
+#: Simplification tolerance in metres: a pixel is about 40 m in the inset, 120 m on the main map.
+SIMPLIFY_M = 15.0
+#: Characters per line of the source line under the map.
+SOURCE_WIDTH = 125
+
+
+@dataclass
+class MapFrame:
+    """Districts ready to draw: projected geometry, label points and which are small."""
+
+    districts: gpd.GeoDataFrame  # ubigeo, name, geometry in METRIC_CRS (drawable rows only)
+    label_xy: np.ndarray  # one (x, y) per row
+    small: np.ndarray  # bool per row: labelled in the inset
+
+
+def prepare_frame(districts: gpd.GeoDataFrame) -> MapFrame:
+    """Project once and compute label points once; districts without geometry are left out."""
+    drawable = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
+    projected = drawable[["ubigeo", "name", "geometry"]].to_crs(METRIC_CRS).reset_index(drop=True)
+    points = projected.geometry.representative_point()
+    # Below a pixel even in the inset; a third of the vertices to fill on every map.
+    projected["geometry"] = projected.geometry.simplify(SIMPLIFY_M, preserve_topology=True)
+    label_xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+    return MapFrame(projected, label_xy, _central_small(projected, label_xy))
+
+
+def _central_small(projected: gpd.GeoDataFrame, label_xy: np.ndarray) -> np.ndarray:
+    """Small districts clustered around the smallest ones: the dense city centre."""
+    km2 = (projected.geometry.area / 1e6).to_numpy()
+    small = km2 < SMALL_KM2
+    if small.sum() < 3:
+        return np.zeros(len(km2), bool)
+    centre = np.median(label_xy[km2 <= np.quantile(km2[small], 0.5)], axis=0)
+    near = np.hypot(*(label_xy - centre).T) / 1000 < CENTRE_KM
+    return small & near
+
+
+@dataclass
+class _Canvas:
+    """One figure reused for every service: its district collections and legend slot."""
+
+    figure: Figure
+    axes: list[Axes]
+    collections: list
+    title: Text
+    source: Text
+    labels: list = field(default_factory=list)  # district names, drawn once into labels_rgba
+    labels_rgba: np.ndarray | None = None
+    legend: object = None
+    overlays: list = field(default_factory=list)
+
+
+def _draw_base(frame: MapFrame) -> _Canvas:
+    """Draw the districts once, on a main map and (if any are small) an inset of the centre."""
+    figure = Figure(figsize=FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(figure)
+    main = figure.add_axes((0.02, 0.07, 0.62, 0.84))
+    axes = [main]
+    if frame.small.any():
+        axes.append(figure.add_axes((0.58, 0.10, 0.41, 0.62)))
+    collections, labels = [], []
+    for i, ax in enumerate(axes):
+        frame.districts.plot(ax=ax, facecolor=COLOURS[UNKNOWN], edgecolor=EDGE, linewidth=0.6)
+        collections.append(ax.collections[-1])
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        labelled = frame.small if i == 1 else ~frame.small  # no inset: nothing is "small"
+        labels += _label(ax, frame, labelled, size=6.5 if i == 0 else 6.0, width=12 if i == 0 else 9)
+    if len(axes) > 1:
+        _frame_inset(frame, main, axes[1])
+    title = figure.text(0.02, 0.975, "", fontsize=12, fontweight="bold", va="top")
+    source = figure.text(0.02, 0.015, "", fontsize=6.5, color="#444444", va="bottom")
+    canvas = _Canvas(figure, axes, collections, title, source, labels)
+    canvas.labels_rgba = _render_labels(canvas)
+    return canvas
+
+
+def _render(figure: Figure) -> np.ndarray:
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+def _render_labels(canvas: _Canvas) -> np.ndarray:
+    """The district names with their halos, alone on a transparent layer.
+
+    Haloed text is drawn as paths, the slowest part of a map, and it is the same on every
+    map: it is drawn once here and laid over each service's fills.
+    """
+    hidden = [canvas.figure.patch, *canvas.collections, *(ax.patch for ax in canvas.axes)]
+    hidden += [spine for ax in canvas.axes for spine in ax.spines.values()] + [line for ax in canvas.axes for line in ax.lines]
+    for artist in hidden:
+        artist.set_visible(False)
+    layer = _render(canvas.figure)
+    for artist in hidden:
+        artist.set_visible(True)
+    for label in canvas.labels:
+        label.set_visible(False)
+    return layer
+
+
+def _label(ax: Axes, frame: MapFrame, which: np.ndarray, *, size: float, width: int) -> list[Text]:
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    return [
+        ax.text(x, y, _wrap(name, width), fontsize=size, ha="center", va="center", linespacing=0.9,
+                path_effects=halo, color="#111111")
+        for (x, y), name in zip(frame.label_xy[which], frame.districts["name"][which])
+    ]
+
+
+def _wrap(name: str, width: int) -> str:
+    """Long names on two lines, split at the middle space, so they stay inside the district."""
+    words = name.split()
+    if len(name) <= width or len(words) < 2:
+        return name
+    cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(name) / 2))
+    return " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
+
+
+def _frame_inset(frame: MapFrame, main: Axes, inset: Axes) -> None:
+    """Zoom the inset on the small districts and outline its extent on the main map."""
+    bounds = frame.districts.geometry[frame.small].total_bounds
+    pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    x0, y0, x1, y1 = bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
+    inset.set_xlim(x0, x1)
+    inset.set_ylim(y0, y1)
+    inset.set_axis_on()
+    inset.set_xticks([])
+    inset.set_yticks([])
+    inset.set_xlabel("")
+    inset.set_ylabel("")
+    for spine in inset.spines.values():
+        spine.set_edgecolor("#555555")
+    main.plot([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0], color="#555555", linewidth=0.8)
+
+
+def draw_service_maps(
+    frame: MapFrame,
+    statuses: dict[str, pd.Series],
+    titles: dict[str, str],
+    legend_labels: dict[str, str],
+    sources: dict[str, str],
+    folder: Path,
+) -> dict[str, Path]:
+    """One PNG per service in folder, named CODE.png; statuses map ubigeo to status.
+
+    legend_labels gives the text of each status; sources the source line of each map.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    canvas = _draw_base(frame)  # a Figure without pyplot: garbage-collected, nothing to close
+    written = {}
+    for service, status in statuses.items():
+        _recolour(canvas, frame, status.reindex(frame.districts["ubigeo"]).fillna(UNKNOWN).to_numpy())
+        canvas.title.set_text(titles[service])
+        # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
+        canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
+        _legend(canvas, legend_labels)
+        written[service] = folder / f"{service}.png"
+        _save_png(canvas, written[service])
+    log.info("Drew %d static maps", len(written))
+    return written
+
+
+def _save_png(canvas: _Canvas, path: Path) -> None:
+    """The service's fills with the shared label layer on top, as a palette PNG.
+
+    A flat-coloured map needs few colours, and a quarter of the bytes matters once the
+    images are embedded in the HTML. No metadata: the same inputs give the same bytes.
+    """
+    fills = Image.fromarray(_render(canvas.figure), mode="RGBA")
+    image = Image.alpha_composite(fills, Image.fromarray(canvas.labels_rgba, mode="RGBA")).convert("RGB")
+    image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE).save(path, format="PNG")
+
+
+def _recolour(canvas: _Canvas, frame: MapFrame, status: np.ndarray) -> None:
+    """Refill the districts drawn once; hatch the "no data" ones only when some have data."""
+    faces = [COLOURS[s] for s in status]
+    for collection in canvas.collections:
+        collection.set_facecolor(faces)
+    for overlay in canvas.overlays:
+        overlay.remove()
+    canvas.overlays.clear()
+    unknown = status == UNKNOWN
+    if unknown.any() and not unknown.all():
+        # A collection has one hatch, so the partly unknown case gets its own hatched layer.
+        for ax in canvas.axes:
+            frame.districts[unknown].plot(ax=ax, facecolor="none", edgecolor="#9e9e9e",
+                                          hatch=HATCH[UNKNOWN], linewidth=0)
+            canvas.overlays.append(ax.collections[-1])
+            ax.set_xlabel("")  # geopandas labels projected axes on every plot call
+            ax.set_ylabel("")
+
+
+def _legend(canvas: _Canvas, labels: dict[str, str]) -> None:
+    """Legend with the three styles; a style absent from this map is still explained."""
+    if canvas.legend is not None:
+        canvas.legend.remove()
+    handles = [
+        Patch(facecolor=COLOURS[s], edgecolor="#9e9e9e" if s == UNKNOWN else COLOURS[s], hatch=HATCH[s], label=labels[s])
+        for s in (PRESENT, GAP, UNKNOWN)
+    ]
+    canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.62, 0.93),
+                                         fontsize=8, frameon=False, handlelength=1.6, handleheight=1.2)

@@ -1,0 +1,349 @@
+"""The interactive coverage map: one self-contained HTML page, one layer per service.
+
+The page makes no request outside itself: Leaflet is inlined from the installed
+django-js-lib-leaflet package, the district geometry is embedded once as TopoJSON (borders
+simplified once, shared by neighbours, so no gaps or overlaps appear), and every layer is
+only a style over it. Data go in a JSON block that the page reads with JSON.parse and
+writes into the page as text only, never as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import warnings
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import jinja2
+import pandas as pd
+import topojson
+
+from .classify import DEFAULT_CLASSES, SCHEMES, classify
+from .coverage import GAP, PRESENT, UNKNOWN
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from .pipeline import Analysis
+
+log = logging.getLogger(__name__)
+
+#: Douglas-Peucker tolerance in degrees (about 11 m): invisible at district scale.
+SIMPLIFY_DEGREES = 1e-4
+#: Quantisation grid: 1e5 steps over the study area's extent, finer than 5 decimals.
+QUANTIZATION = 1e5
+STATUS_CODES = {PRESENT: "p", GAP: "g", UNKNOWN: "u"}
+SUMMARY_KEYS = ("hosts", "gaps", "unknown", "listed_total", "declared_total", "target_population", "unserved_population")
+EMBEDDED_ORIGIN = "data/district_counts.csv"
+AREA_TITLES = {
+    "lima": {"es": "Lima Metropolitana", "en": "Lima Metropolitana"},
+    "lima-callao": {"es": "Lima Metropolitana y Callao", "en": "Lima Metropolitana and Callao"},
+}
+
+LABELS = {
+    "es": {
+        "title": "Cobertura de servicios del MIMP en {area}",
+        "layers": "Servicios", "search": "Buscar distrito", "search_placeholder": "p. ej. Rímac",
+        "no_match": "Ningún distrito coincide", "districts": "distritos", "district": "distrito",
+        "gap": "Sin servicio", "unknown": "Sin datos por distrito", "ubigeo": "Ubigeo",
+        "nearest": "Más cercano con el servicio", "count": "Cantidad",
+        "hosts": "Distritos con el servicio", "gaps": "Distritos sin servicio",
+        "listed": "Total listado por distrito", "declared": "Total declarado por la fuente",
+        "known": "Lo que se sabe", "no_breakdown": "la fuente no publica el desglose por distrito",
+        "source": "Fuente", "seed": "MIMP, Resumen ejecutivo de servicios en Lima Metropolitana (2023), sección",
+        "boundaries": "Límites distritales", "confidential": "Ubicación confidencial: solo se muestran conteos por distrito.",
+        "no_geometry": "Distritos sin geometría (no se dibujan)", "basemap": "Mapa base",
+        "skip": "Ir al mapa", "in_area": "en Lima Metropolitana",
+        "show": "Mostrar", "measure_count": "Cantidad de servicios", "measure_rate": "Personas por centro (población objetivo)",
+        "population": "Población objetivo", "per_centre": "Personas por centro",
+        "unserved": "Población objetivo sin el servicio en su distrito", "population_source": "Población",
+    },
+    "en": {
+        "title": "Coverage of MIMP services in {area}",
+        "layers": "Services", "search": "Find a district", "search_placeholder": "e.g. Rímac",
+        "no_match": "No district matches", "districts": "districts", "district": "district",
+        "gap": "No service", "unknown": "No district data", "ubigeo": "Ubigeo",
+        "nearest": "Nearest with the service", "count": "Count",
+        "hosts": "Districts with the service", "gaps": "Districts without the service",
+        "listed": "Total listed by district", "declared": "Total stated by the source",
+        "known": "What is known", "no_breakdown": "the source does not publish a breakdown by district",
+        "source": "Source", "seed": "MIMP, Executive summary of services in Lima Metropolitana (2023), section",
+        "boundaries": "District boundaries", "confidential": "Confidential location: only counts per district are shown.",
+        "no_geometry": "Districts without geometry (not drawn)", "basemap": "Basemap",
+        "skip": "Skip to the map", "in_area": "in Lima Metropolitana",
+        "show": "Show", "measure_count": "Number of services", "measure_rate": "People per centre (target population)",
+        "population": "Target population", "per_centre": "People per centre",
+        "unserved": "Target population without the service in its district", "population_source": "Population",
+    },
+}
+
+
+def write_map(
+    analysis: Analysis,
+    folder: Path,
+    *,
+    lang: str = "es",
+    scheme: str = "quantiles",
+    breaks: tuple[float, ...] | None = None,
+    basemap: str | None = None,
+) -> Path:
+    """Write map.html and index.html (a redirect to it) into folder."""
+    page = render_map(analysis, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
+    path = Path(folder) / "map.html"
+    path.write_text(page, encoding="utf-8")
+    title = LABELS[lang]["title"].format(area=area_title(analysis.area, lang))
+    (Path(folder) / "index.html").write_text(_index_page(title, lang), encoding="utf-8")
+    log.info("Wrote the map (%d layers, %.0f kB)", len(analysis.coverage.summary), len(page.encode()) / 1000)
+    return path
+
+
+def render_map(
+    analysis: Analysis,
+    *,
+    lang: str = "es",
+    scheme: str = "quantiles",
+    breaks: tuple[float, ...] | None = None,
+    basemap: str | None = None,
+) -> str:
+    """The map page as one HTML string."""
+    if breaks is None and scheme not in SCHEMES:
+        msg = f"Unknown classification scheme {scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
+        raise InputError(msg)
+    data = map_data(analysis, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
+    leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    assets = files("coverage_map") / "assets"
+    return _template().render(
+        lang=lang,
+        title=data["title"],
+        labels=LABELS[lang],
+        leaflet_css=_offline_leaflet_css(leaflet.joinpath("leaflet.css").read_text(encoding="utf-8")),
+        leaflet_js=_strip_source_map(leaflet.joinpath("leaflet.js").read_text(encoding="utf-8")),
+        map_css=assets.joinpath("map.css").read_text(encoding="utf-8"),
+        map_js=assets.joinpath("map.js").read_text(encoding="utf-8"),
+        data_json=script_json(data),
+    )
+
+
+def script_json(obj: object) -> str:
+    """JSON safe inside a <script> block: "</" cannot close it, "<!--" cannot open a comment."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+
+
+def map_data(
+    analysis: Analysis,
+    *,
+    lang: str,
+    scheme: str = "quantiles",
+    breaks: tuple[float, ...] | None = None,
+    basemap: str | None = None,
+) -> dict:
+    """Everything the page shows, as plain JSON-ready values."""
+    districts = analysis.districts.to_crs(4326)  # the simplification tolerance is in degrees
+    drawn = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
+    catalogue = analysis.catalogue.services
+    services = list(analysis.coverage.summary.index)
+    layers = {code: _layer(analysis, code, lang=lang, scheme=scheme, breaks=breaks) for code in services}
+    groups: dict[str, dict] = {}
+    for code in services:
+        row = catalogue.loc[code]
+        group = groups.setdefault(row["program"], {"program": row["program"], "name": row[f"program_name_{lang}"], "layers": []})
+        group["layers"].append(code)
+    return {
+        "lang": lang,
+        "title": LABELS[lang]["title"].format(area=area_title(analysis.area, lang)),
+        "labels": LABELS[lang],
+        "districts": _district_list(districts),
+        "without_geometry": sorted(set(districts["name"]) - set(drawn["name"])),
+        "topology": topology(drawn),
+        "groups": list(groups.values()),
+        "layers": layers,
+        "default_layer": default_layer(analysis),
+        "boundaries": _boundary_credit(analysis, lang),
+        "population": _population_credit(analysis),
+        "basemap": basemap_tiles(basemap) if basemap else None,
+    }
+
+
+def area_title(area: str, lang: str) -> str:
+    """The study area as a heading names it."""
+    if area in AREA_TITLES:
+        return AREA_TITLES[area][lang]
+    return f"ubigeo {area}" if area.isdigit() else area.replace("-", " ").title()
+
+
+def default_layer(analysis: Analysis) -> str:
+    """The layer a first visit opens: the first service of the catalogue with district data."""
+    summary = analysis.coverage.summary
+    known = summary.index[summary["unknown"] < summary["districts"]]
+    return str(known[0] if len(known) else summary.index[0])
+
+
+def _district_list(districts: gpd.GeoDataFrame) -> list[dict]:
+    """Ubigeo, name and a label point inside each district (none without geometry)."""
+    points = districts.geometry.representative_point()
+    return [
+        {"ubigeo": u, "name": n, "point": None if p is None or p.is_empty else [round(p.y, 5), round(p.x, 5)]}
+        for u, n, p in zip(districts["ubigeo"], districts["name"], points)
+    ]
+
+
+def topology(districts: gpd.GeoDataFrame) -> dict:
+    """TopoJSON of the districts: shared borders simplified once, coordinates quantised."""
+    frame = districts[["ubigeo", "geometry"]].reset_index(drop=True)
+    topo = topojson.Topology(frame, prequantize=QUANTIZATION, toposimplify=SIMPLIFY_DEGREES, topology=True)
+    data = topo.to_dict()
+    transform = data["transform"]
+    data["transform"] = {key: [float(v) for v in transform[key]] for key in ("scale", "translate")}
+    data["bbox"] = [round(float(v), 5) for v in data["bbox"]]
+    for geometry in data["objects"]["data"]["geometries"]:
+        geometry.pop("id", None)  # the ubigeo in properties identifies each district
+    return data
+
+
+def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tuple[float, ...] | None) -> dict:
+    """One service: per-district status, count, class, nearest host; legend and sources."""
+    rows = analysis.coverage.table[analysis.coverage.table["service"] == code].set_index("ubigeo")
+    rows = rows.reindex(analysis.districts["ubigeo"])
+    present = rows["status"] == PRESENT
+    position = {u: i for i, u in enumerate(analysis.districts["ubigeo"])}
+    service = analysis.catalogue.services.loc[code]
+    summary = analysis.coverage.summary.loc[code]
+    layer = {
+        "code": code,
+        "name": service[f"name_{lang}"],
+        "acronym": service["acronym"],
+        "confidential": bool(service["confidential"]),
+        "status": "".join(STATUS_CODES[s] for s in rows["status"]),
+        "count": [_int_or_none(c) for c in rows["count"]],
+        "nearest": [position.get(n) if isinstance(n, str) else None for n in rows["nearest_ubigeo"]],
+        "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
+        **_classed(rows["count"].where(present), "", scheme=scheme, breaks=breaks),
+        "summary": {key: _int_or_none(summary[key]) for key in SUMMARY_KEYS if key in summary},
+        "declared_detail": _declared_detail(analysis.declared, code, lang),
+        "source": _service_source(analysis, code, lang),
+    }
+    if "people_per_centre" in rows:
+        # Explicit breaks are for counts; rates keep the scheme.
+        layer |= _classed(rows["people_per_centre"].where(present), "rate_", scheme=scheme, breaks=None)
+        layer["population"] = [_int_or_none(v) for v in rows["target_population"]]
+        layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
+        if pd.notna(summary.get("served_share")):
+            layer["summary"]["served_share"] = float(summary["served_share"])
+    if 0 < len(layer["classes"]) < DEFAULT_CLASSES and breaks is None:
+        log.info("%s: %d class(es), as its counts take only as many values", code, len(layer["classes"]))
+    return layer
+
+
+def _classed(values: pd.Series, prefix: str, *, scheme: str, breaks: tuple[float, ...] | None) -> dict:
+    """Class of each district (None where values is NA) and the legend's classes."""
+    known = values.dropna()
+    classes = classify(known.astype(int).to_list(), scheme=scheme, breaks=breaks)
+    class_of = dict(zip(known.index, classes.index))
+    return {
+        f"{prefix}class": [class_of.get(u) for u in values.index],
+        f"{prefix}classes": [
+            {"label": label, "color": color, "districts": n}
+            for label, color, n in zip(classes.labels, classes.colors, classes.counts())
+        ],
+    }
+
+
+def _int_or_none(value) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+def _declared_detail(declared: pd.DataFrame, code: str, lang: str) -> str | None:
+    if code not in declared.index:
+        return None
+    return declared.at[code, f"detail_{lang}"] or None
+
+
+def _service_source(analysis: Analysis, code: str, lang: str) -> str:
+    """The seed section the service comes from, or the name of the user's file."""
+    origin = analysis.inventory.origin.get(code, EMBEDDED_ORIGIN)
+    if origin != EMBEDDED_ORIGIN:
+        return Path(origin).name
+    section = re.sub(r"^\d{3}\s+", "", analysis.catalogue.services.at[code, "source"])
+    return f"{LABELS[lang]['seed']} {section}"
+
+
+def _boundary_credit(analysis: Analysis, lang: str) -> str:
+    """The boundary source's attribution, or the file name of a user's boundaries."""
+    if analysis.boundary_source is None:
+        return Path(analysis.boundary.path).name
+    # The registry's attribution starts with a Spanish label; the page adds its own.
+    return analysis.boundary_source.attribution.split(": ", 1)[-1]
+
+
+def _population_credit(analysis: Analysis) -> str | None:
+    """Where the target population comes from, or None when the run has no population."""
+    if "people_per_centre" not in analysis.coverage.table:
+        return None
+    source = getattr(analysis, "population_source", None)
+    if source is None:
+        path = next((i["path"] for i in analysis.inputs if i["role"] == "population"), None)
+        return Path(path).name if path else ""
+    return source.attribution.split(": ", 1)[-1]
+
+
+def basemap_tiles(name: str) -> dict:
+    """Tile URL, attribution and zoom range of an xyzservices provider (e.g. CartoDB.Positron)."""
+    import xyzservices.providers as providers
+
+    try:
+        provider = providers.query_name(name)
+    except ValueError:
+        msg = (
+            f"Unknown basemap {name!r}. Give an xyzservices provider name such as OpenStreetMap.Mapnik "
+            "or CartoDB.Positron; list them with: python -c \"import xyzservices.providers as p; "
+            "print('\\n'.join(p.flatten()))\""
+        )
+        raise InputError(msg) from None
+    if provider.requires_token():
+        msg = f"Basemap {name!r} needs an API key; choose a provider that does not, e.g. OpenStreetMap.Mapnik."
+        raise InputError(msg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # some providers warn about their terms on every URL
+        url = provider.build_url()
+    return {
+        "name": name,
+        "url": url,
+        "attribution": provider.get("attribution", name),
+        "max_zoom": int(provider.get("max_zoom", 19)),
+    }
+
+
+def _strip_source_map(js: str) -> str:
+    # A sourceMappingURL would make developer tools fetch a file that is not there.
+    return re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+
+
+def _offline_leaflet_css(css: str) -> str:
+    # The page uses no markers and its own layer control, so Leaflet's images would only
+    # be requests for files that are not there; its comments cite bug-tracker URLs.
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return re.sub(r"url\([^)]*\)", "none", css)
+
+
+@cache
+def _template() -> jinja2.Template:
+    text = (files("coverage_map") / "templates" / "map.html.j2").read_text(encoding="utf-8")
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env.from_string(text)
+
+
+def _index_page(title: str, lang: str) -> str:
+    """A page that opens map.html, keeping any #SERVICE of the address."""
+    title = html.escape(title)
+    return (
+        f'<!doctype html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>\n'
+        '<meta http-equiv="refresh" content="0; url=map.html">\n'
+        "<script>location.replace('map.html' + location.hash)</script></head>\n"
+        f'<body><a href="map.html">{title}</a></body></html>\n'
+    )

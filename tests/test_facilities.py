@@ -1,0 +1,121 @@
+"""Facility lists, tested on MIMP's national directory (shared/data/mimp_directorio)."""
+
+import json
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from coverage_map.errors import InputError
+from coverage_map.facilities import read_facilities
+from coverage_map.pipeline import analyse, build
+
+
+@pytest.fixture(scope="module")
+def directory(shared_data):
+    return shared_data / "mimp_directorio" / "directorio.json"
+
+
+@pytest.fixture(scope="module")
+def with_directory(seeded_cache, directory):
+    return analyse(cache=seeded_cache, facilities=directory, population=None)
+
+
+def test_cem_counts_per_district_agree_with_an_independent_point_in_polygon(with_directory, directory, shared_data):
+    rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
+    polygons = gpd.read_file(shared_data / "lima_callao_distritos.geojson")
+    lima = polygons[polygons["provincia"] == "LIMA"].set_index("distrito").geometry
+    expected = {}
+    for row in rows:
+        if row["tipo"] != "CEM" or row["lat"] is None:
+            continue
+        point = Point(row["lon"], row["lat"])
+        inside = [name for name, polygon in lima.items() if polygon.contains(point)]
+        for name in inside:
+            expected[name] = expected.get(name, 0) + 1
+    cem = with_directory.coverage.table.query("service == 'CEM'").set_index("district")["count"]
+    assert cem["San Juan de Lurigancho"] == expected["SAN JUAN DE LURIGANCHO"] == 7  # 6 by ubigeo + Jicamarca II
+    assert cem["Lima"] == expected["LIMA"]
+    assert cem["Ate"] == expected["ATE"]
+    assert cem["Magdalena del Mar"] == expected["MAGDALENA DEL MAR"] == 1
+    assert cem.sum() == sum(expected.values()) == 67
+    assert cem["Miraflores"] == 0 and "MIRAFLORES" not in expected
+
+
+def test_cem_is_no_longer_unknown_and_its_gaps_are_listed(with_directory):
+    gaps = set(with_directory.coverage.gaps("CEM")["district"])
+    assert gaps == {"Jesús María", "Miraflores", "Pucusana", "Punta Hermosa", "Punta Negra", "San Bartolo",
+                    "Santa María del Mar", "Santa Rosa"}
+
+
+def test_points_in_another_district_than_their_ubigeo_are_reported_by_name(with_directory):
+    findings = with_directory.checks.query("check == 'facility_district'")
+    messages = " ".join(findings["message_en"])
+    assert "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar" in messages
+    assert "Cem Regular Ancon: its ubigeo is Santa Rosa, but its coordinates fall in Ancón" in messages
+    assert "Cem Regular Mi Perú" in messages  # a Callao ubigeo whose point falls in El Agustino
+    declared = with_directory.checks.query("check == 'declared_vs_listed' and service == 'CEM'").iloc[0]
+    assert (declared["expected"], declared["found"]) == (65, 67)
+
+
+def test_shelters_keep_their_district_and_nothing_else(with_directory):
+    hrt = with_directory.facilities.points.query("service == 'HRT'")
+    assert sorted(hrt["ubigeo"]) == ["150101", "150106"]
+    assert (hrt[["name", "address", "phone"]] == "").all().all()
+    assert hrt[["lat", "lon"]].isna().all().all()
+
+
+def test_no_output_shows_a_shelter_name_address_or_phone(seeded_cache, directory, tmp_path):
+    rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
+    secrets = {r[k] for r in rows if r["tipo"] == "HRT" for k in ("nombre", "telefono") if r[k]}
+    build(out=tmp_path, cache=seeded_cache, facilities=directory)
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".md", ".csv", ".geojson", ".json"):
+            text = path.read_text(encoding="utf-8-sig")
+            leaked = [s for s in secrets if s in text]
+            assert not leaked, f"{path.name} shows {leaked[:3]}"
+
+
+def write(tmp_path, text, name="centros.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def place(path, with_directory):
+    return read_facilities(path, catalogue=with_directory.catalogue, districts=with_directory.districts, prefixes=("1501",))
+
+
+def test_csv_with_coord_columns_and_rows_without_coordinates(tmp_path, with_directory):
+    path = write(tmp_path, "TIPO;NOMBRE;UBIGEO;COORD_Y;COORD_X\nCIAM;Centro A;150128;-12.0288;-77.0289\nCIAM;Centro B;150110;;\n")
+    facilities = place(path, with_directory)
+    assert facilities.columns == {"service": "TIPO", "name": "NOMBRE", "ubigeo": "UBIGEO", "lat": "COORD_Y", "lon": "COORD_X"}
+    assert facilities.points["ubigeo"].tolist() == ["150128", "150110"]  # Rímac by its point, Comas by ubigeo
+
+
+def test_swapped_coordinates_are_detected(tmp_path, with_directory):
+    path = write(tmp_path, "tipo,nombre,latitud,longitud\nCIAM,Centro A,-77.0289,-12.0288\n")
+    with pytest.raises(InputError) as err:
+        place(path, with_directory)
+    assert str(err.value) == (
+        f"Facilities file {path}: latitude and longitude look swapped: the values of 'latitud' are longitudes "
+        "of Peru and those of 'longitud' latitudes. Swap the two column names."
+    )
+
+
+def test_coordinates_outside_peru(tmp_path, with_directory):
+    path = write(tmp_path, "tipo,nombre,lat,lon\nCIAM,Centro A,-12.03,-77.03\nCIAM,Centro B,40.4,-3.7\n")
+    with pytest.raises(InputError, match=r"1 coordinates outside Peru: centros.csv, row 3 \(40.4, -3.7\)"):
+        place(path, with_directory)
+
+
+def test_the_same_facility_twice(tmp_path, with_directory):
+    path = write(tmp_path, "tipo,nombre,ubigeo\nCIAM,Centro A,150110\nCIAM,Centro A,150110\n")
+    with pytest.raises(InputError, match=r"centros.csv, row 2 and centros.csv, row 3: the same facility twice \('Centro A'\)"):
+        place(path, with_directory)
+
+
+def test_a_file_without_service_or_location_columns(tmp_path, with_directory):
+    path = write(tmp_path, "nombre,direccion\nCentro A,Av. Lima 1\n")
+    with pytest.raises(InputError, match=r"needs a service column \(tipo, servicio\) and either ubigeo or coordinates"):
+        place(path, with_directory)

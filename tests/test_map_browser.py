@@ -1,0 +1,235 @@
+"""The map page as a person sees it: real Chromium, opened from file://, offline."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from coverage_map.maps import render_map
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<img src=x onerror=\"document.title='XSS'\">"
+DISTRICTS = ".leaflet-overlay-pane path.cm-district"
+
+
+def open_map(watched, path, fragment: str = ""):
+    page = watched.page
+    page.goto(path.as_uri() + fragment)
+    page.wait_for_selector("body[data-ready='true']")
+    return page
+
+
+def names_with(page, selector: str) -> list[str]:
+    return sorted(page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.name)"))
+
+
+def hover_district(page, name: str) -> None:
+    """Move the mouse to a point where the district itself is on top (not its box centre)."""
+    point = page.evaluate(
+        """name => {
+            const path = [...document.querySelectorAll('path.cm-district')].find(p => p.dataset.name === name);
+            const r = path.getBoundingClientRect();
+            for (let fy = 0.5; fy < 1; fy += 0.05) for (const sy of [1, -1]) for (let fx = 0.1; fx < 1; fx += 0.05) {
+                const x = r.left + r.width * fx, y = r.top + r.height * (0.5 + sy * (fy - 0.5));
+                if (document.elementFromPoint(x, y) === path) return [x, y];
+            }
+            return null;
+        }""",
+        name,
+    )
+    assert point is not None, f"no visible point of {name}"
+    page.mouse.move(*point)
+    page.wait_for_selector(".leaflet-tooltip")
+
+
+def assert_clean(watched) -> None:
+    assert watched.outside_requests == []
+    assert watched.console_errors == []
+
+
+def test_opens_offline_and_draws_every_district(default_build, watched_page, artifacts):
+    _, out = default_build
+    page = open_map(watched_page, out / "map.html")
+    assert page.locator(DISTRICTS).count() == 43
+    assert page.title() == "Cobertura de servicios del MIMP en Lima Metropolitana"
+    assert page.locator("input[type=radio][name=service]").count() == 17
+    groups = page.locator("#cm-layers fieldset:not(.cm-measures) > legend").all_inner_texts()
+    assert groups[0] == "Programa Nacional AURORA" and len(groups) == 6
+    # Labels: some names show at the first view, none overlaps another.
+    boxes = page.eval_on_selector_all(
+        ".cm-label:not(.cm-hidden)", "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })"
+    )
+    assert 5 <= len(boxes) < 43
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+    page.screenshot(path=artifacts / "map-default.png")
+    assert_clean(watched_page)
+
+
+def test_ciam_shows_its_two_gaps(default_build, watched_page, artifacts):
+    _, out = default_build
+    page = open_map(watched_page, out / "map.html")
+    page.check("#cm-layer-CIAM")
+    assert names_with(page, "path.cm-gap") == ["Chorrillos", "San Borja"]
+    assert page.get_attribute("path.cm-gap", "fill") == "url(#cm-hatch)"
+    assert page.url.endswith("map.html#CIAM")
+    legend = page.locator(".cm-legend").inner_text()
+    assert "Centro Integral del Adulto Mayor (CIAM)" in legend
+    assert "Sin servicio" in legend and "2 distritos" in legend and "41 distritos" in legend
+    assert "Servicios que promueve 3" in legend and "IGN" in legend
+    page.screenshot(path=artifacts / "map-ciam.png")
+    assert_clean(watched_page)
+
+
+def test_hrt_shows_forty_gaps_and_three_hosts(default_build, watched_page, artifacts):
+    _, out = default_build
+    page = open_map(watched_page, out / "map.html")
+    page.check("#cm-layer-HRT")
+    assert page.locator("path.cm-gap").count() == 40
+    assert names_with(page, "path.cm-present") == ["Carabayllo", "Lima", "San Juan de Lurigancho"]
+    assert "Ubicación confidencial" in page.locator(".cm-legend").inner_text()
+    hover_district(page, "Lima")
+    tooltip = page.locator(".leaflet-tooltip").inner_text()
+    assert "Lima" in tooltip and "150101" in tooltip and "HRT: 1" in tooltip
+    assert "Población objetivo: " in tooltip and "Personas por centro: " in tooltip
+    page.screenshot(path=artifacts / "map-hrt-hover.png")
+    assert_clean(watched_page)
+
+
+def test_gap_tooltip_names_the_nearest_host(default_build, watched_page):
+    analysis, out = default_build
+    row = analysis.coverage.table.query("service == 'CIAM' and district == 'Chorrillos'").iloc[0]
+    page = open_map(watched_page, out / "map.html", "#CIAM")
+    hover_district(page, "Chorrillos")
+    tooltip = page.locator(".leaflet-tooltip").inner_text()
+    assert "Sin servicio" in tooltip
+    assert f"Más cercano con el servicio: {row['nearest_district']} (" in tooltip
+    assert_clean(watched_page)
+
+
+def test_cem_has_no_gaps_and_says_what_is_known(default_build, watched_page, artifacts):
+    _, out = default_build
+    page = open_map(watched_page, out / "map.html")
+    page.check("#cm-layer-CEM")
+    assert page.locator("path.cm-gap").count() == 0
+    assert page.locator("path.cm-unknown").count() == 43
+    legend = page.locator(".cm-legend").inner_text()
+    assert "Sin datos por distrito" in legend and "43 distritos" in legend
+    assert "65 en Lima Metropolitana (25 CEM regulares y 40 CEM en comisaría)" in legend
+    assert "Sin servicio" not in legend
+    page.screenshot(path=artifacts / "map-cem.png")
+    assert_clean(watched_page)
+
+
+def test_deep_link_and_keyboard_switch_layers(default_build, watched_page):
+    _, out = default_build
+    page = open_map(watched_page, out / "map.html", "#CIAM")
+    assert page.is_checked("#cm-layer-CIAM")
+    assert names_with(page, "path.cm-gap") == ["Chorrillos", "San Borja"]
+    page.focus("#cm-layer-CIAM")
+    page.keyboard.press("ArrowUp")  # radio buttons of one group move with the arrows
+    assert page.is_checked("#cm-layer-DEMUNA")
+    assert page.url.endswith("#DEMUNA")
+    assert page.locator("path.cm-gap").count() == 0
+    page.evaluate("location.hash = 'HRT'")
+    page.wait_for_function("document.body.dataset.layer === 'HRT'")
+    assert page.locator("path.cm-gap").count() == 40
+    assert_clean(watched_page)
+
+
+@pytest.mark.parametrize("query", ["rimac", "RÍMAC"])
+def test_search_finds_rimac(default_build, watched_page, artifacts, query):
+    _, out = default_build
+    page = open_map(watched_page, out / "map.html")
+    rimac = page.locator("path.cm-district[data-name='Rímac']")
+    before = rimac.bounding_box()
+    page.fill("#cm-search-input", query)
+    assert page.locator("#cm-search-results button").first.inner_text() == "Rímac"
+    page.press("#cm-search-input", "Enter")
+    page.wait_for_selector("path.cm-highlight[data-name='Rímac']")
+    page.wait_for_timeout(400)  # the zoom animation
+    assert rimac.bounding_box()["width"] > 3 * before["width"]
+    assert page.locator("#cm-search-status").inner_text() == "Rímac (150128)"
+    assert "Rímac" in page.locator(".leaflet-popup-content").inner_text()
+    if query == "rimac":
+        page.wait_for_timeout(300)  # the popup fades in
+        page.screenshot(path=artifacts / "map-search-rimac.png")
+    assert_clean(watched_page)
+
+
+def test_hostile_name_shows_as_text(default_build, watched_page, artifacts, tmp_path):
+    analysis, _ = default_build
+    districts = analysis.districts.copy()
+    districts.loc[districts["name"] == "San Isidro", "name"] = HOSTILE
+    (tmp_path / "map.html").write_text(render_map(dataclasses.replace(analysis, districts=districts)), encoding="utf-8")
+    page = open_map(watched_page, tmp_path / "map.html", "#CIAM")
+    title = page.title()
+    hover_district(page, HOSTILE)
+    assert HOSTILE in page.locator(".leaflet-tooltip").inner_text()
+    page.fill("#cm-search-input", "img src")
+    page.press("#cm-search-input", "Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    assert HOSTILE in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_timeout(300)
+    assert page.title() == title != "XSS"
+    assert page.locator("img").count() == 0
+    page.screenshot(path=artifacts / "map-hostile-name.png")
+    assert_clean(watched_page)
+
+
+def test_english_page(default_build, watched_page, artifacts, tmp_path):
+    analysis, _ = default_build
+    (tmp_path / "map.html").write_text(render_map(analysis, lang="en"), encoding="utf-8")
+    page = open_map(watched_page, tmp_path / "map.html", "#CEM")
+    assert page.get_attribute("html", "lang") == "en"
+    assert page.locator("label[for=cm-search-input]").inner_text() == "Find a district"
+    legend = page.locator(".cm-legend").inner_text()
+    assert "No district data" in legend and "65 in Lima Metropolitana" in legend
+    assert "Sin " not in page.locator("body").inner_text()
+    page.screenshot(path=artifacts / "map-english-cem.png")
+    assert_clean(watched_page)
+
+
+def test_failing_basemap_tiles_leave_the_districts(default_build, watched_page):
+    analysis, _ = default_build
+    html = render_map(analysis, basemap="OpenStreetMap.Mapnik")
+    target = default_build[1].parent / "map-basemap.html"
+    target.write_text(html, encoding="utf-8")
+    page = open_map(watched_page, target)
+    assert page.locator(DISTRICTS).count() == 43
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    # The tiles were asked for (and refused by the test's router): nothing else broke.
+    assert watched_page.outside_requests and all("tile.openstreetmap.org" in u for u in watched_page.outside_requests)
+    errors = [e for e in watched_page.console_errors if "ERR_FAILED" not in e]
+    assert errors == []
+
+
+def test_rates_instead_of_counts(default_build, watched_page, artifacts):
+    analysis, out = default_build
+    hosts = analysis.coverage.table.query("service == 'CIAM' and status == 'present'")
+    page = open_map(watched_page, out / "map.html", "#CIAM")
+    count_fills = set(page.eval_on_selector_all("path.cm-present", "els => els.map(e => e.getAttribute('fill'))"))
+    assert len(count_fills) == 1  # every CIAM host has 1
+    page.check("#cm-measure-rate")
+    rate_fills = set(page.eval_on_selector_all("path.cm-present", "els => els.map(e => e.getAttribute('fill'))"))
+    assert len(rate_fills) == 5  # quantiles of people per centre
+    assert names_with(page, "path.cm-gap") == ["Chorrillos", "San Borja"]  # gaps stay gaps
+    legend = page.locator(".cm-legend").inner_text()
+    assert "Personas por centro (población objetivo)" in legend and "INEI" in legend
+    assert page.locator(".cm-classes tr").count() == 5 + 1  # five rate classes and the gaps
+    counts = page.locator(".cm-classes tr td.cm-n").all_inner_texts()[:5]
+    assert sum(int(c.split()[0]) for c in counts) == len(hosts)
+    page.screenshot(path=artifacts / "map-ciam-rates.png")
+    assert_clean(watched_page)
+
+
+def test_index_opens_the_map_with_its_layer(default_build, watched_page):
+    _, out = default_build
+    page = watched_page.page
+    page.goto((out / "index.html").as_uri() + "#CIAM")
+    page.wait_for_selector("body[data-ready='true']")
+    assert page.url.endswith("map.html#CIAM") and page.is_checked("#cm-layer-CIAM")
+    assert_clean(watched_page)

@@ -1,0 +1,278 @@
+"""The map page: classification, escaping, offline, languages, geometry and size."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import html5lib
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from shapely.geometry import MultiPolygon, Polygon
+
+from coverage_map.classify import YLGNBU, classify, parse_breaks
+from coverage_map.cli import main
+from coverage_map.errors import InputError
+from coverage_map.maps import basemap_tiles, map_data, render_map, script_json
+
+HOSTILE = "</script><img src=x onerror=\"document.title='XSS'\">"
+#: Strings inside Leaflet that look like URLs but are never fetched (an XML namespace, and
+#: the link of Leaflet's default attribution prefix, which the page turns off).
+INERT_URLS = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+
+
+@pytest.fixture(scope="module")
+def analysis(default_build):
+    return default_build[0]
+
+
+@pytest.fixture(scope="module")
+def page(default_build) -> str:
+    return (default_build[1] / "map.html").read_text(encoding="utf-8")
+
+
+def embedded(html: str) -> dict:
+    """The JSON data block of a page, as the browser's parser sees it."""
+    document = html5lib.parse(html, namespaceHTMLElements=False)
+    block = document.find(".//script[@id='cm-data']")
+    return json.loads(block.text)
+
+
+# ---- classification --------------------------------------------------------------------
+
+
+def test_quantiles_of_one_to_ten_make_five_pairs():
+    classes = classify(range(1, 11), scheme="quantiles")
+    assert classes.labels == ("1–2", "3–4", "5–6", "7–8", "9–10")
+    assert classes.counts() == [2, 2, 2, 2, 2]
+    assert classes.colors == YLGNBU[5]
+
+
+def test_equal_interval_known_answer():
+    classes = classify([1, 1, 2, 2, 2, 3, 10, 12, 20, 40], scheme="equal_interval")
+    assert classes.labels == ("1–8", "9–16", "17–24", "25–32", "33–40")
+    assert classes.counts() == [6, 2, 1, 0, 1]
+
+
+def test_natural_breaks_known_answer():
+    classes = classify([1, 1, 2, 2, 2, 3, 10, 12, 20, 40], scheme="natural_breaks")
+    assert classes.labels == ("1", "2–3", "4–12", "13–20", "21–40")
+    assert classes.counts() == [2, 4, 2, 1, 1]
+
+
+def test_explicit_breaks_are_upper_bounds():
+    classes = classify(range(1, 11), breaks=(1, 2, 5))
+    assert classes.labels == ("1", "2", "3–5", "6–10")
+    assert classes.counts() == [1, 1, 3, 5]
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "natural_breaks", "equal_interval"])
+def test_integer_counts_get_integer_labels(scheme):
+    classes = classify([1, 2, 3, 4, 7], scheme=scheme, k=4)
+    assert classes.labels
+    assert not any("." in label for label in classes.labels)
+    assert sum(classes.counts()) == 5
+
+
+def test_fewer_distinct_values_than_classes_degrade(caplog):
+    caplog.set_level("DEBUG", logger="coverage_map")
+    assert classify([1, 1, 1]).labels == ("1",)
+    two = classify([1, 2, 2], scheme="quantiles", k=5)
+    assert two.labels == ("1", "2")
+    assert two.colors == YLGNBU[2]
+    assert "2 class(es) instead of 5" in caplog.text
+
+
+def test_unknown_scheme_and_bad_breaks_are_input_errors():
+    with pytest.raises(InputError, match="Unknown classification scheme 'jenks'"):
+        classify([1, 2], scheme="jenks")
+    assert parse_breaks("1, 2,5") == (1.0, 2.0, 5.0)
+    for bad in ("1,x", "3,2", "1,,2", "nan"):
+        with pytest.raises(InputError, match="--breaks"):
+            parse_breaks(bad)
+
+
+# ---- what the page holds ---------------------------------------------------------------
+
+
+def test_layers_hold_the_seed_coverage(page):
+    data = embedded(page)
+    names = [d["name"] for d in data["districts"]]
+    assert len(names) == 43 and len(data["layers"]) == 17
+
+    def districts_with(code, status):
+        return sorted(n for n, s in zip(names, data["layers"][code]["status"]) if s == status)
+
+    assert districts_with("CIAM", "g") == ["Chorrillos", "San Borja"]
+    assert districts_with("HRT", "p") == ["Carabayllo", "Lima", "San Juan de Lurigancho"]
+    assert districts_with("CEM", "u") == sorted(names)
+    assert data["layers"]["HRT"]["confidential"] is True
+    assert [g["program"] for g in data["groups"]] == ["AURORA", "INABIF", "DGA", "DPE", "DPAM", "GOBIERNO_LOCAL"]
+
+
+def test_gap_carries_nearest_host_and_km(page, analysis):
+    data = embedded(page)
+    layer = data["layers"]["CIAM"]
+    names = [d["name"] for d in data["districts"]]
+    i = names.index("San Borja")
+    expected = analysis.coverage.table.query("service == 'CIAM' and district == 'San Borja'").iloc[0]
+    assert names[layer["nearest"][i]] == expected["nearest_district"]
+    assert layer["km"][i] == pytest.approx(expected["nearest_km"])
+
+
+def test_unknown_service_legend_says_what_is_known(page):
+    cem = embedded(page)["layers"]["CEM"]
+    assert cem["summary"]["declared_total"] == 65
+    assert cem["declared_detail"] == "25 CEM regulares y 40 CEM en comisaría"
+    assert cem["classes"] == []
+    assert cem["source"].endswith("sección I. AURORA 1.1")
+
+
+def test_page_requests_nothing_outside_itself(page):
+    urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", page))
+    assert urls <= INERT_URLS
+    assert "sourceMappingURL" not in page
+    assert not re.search(r"url\((?!#)", page), "CSS must reference no file"
+    assert not re.search(r"<(link|img|iframe)\b", page.split('id="cm-data"')[0])
+    assert embedded(page)["basemap"] is None
+
+
+def test_basemap_is_the_only_outside_url(analysis):
+    html = render_map(analysis, basemap="OpenStreetMap.Mapnik")
+    urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", html)) - INERT_URLS
+    assert urls == {"https://tile.openstreetmap.org/{z}/{x}/{y}.png"}
+    assert "OpenStreetMap" in embedded(html)["basemap"]["attribution"]
+
+
+def test_unknown_basemap_says_how_to_find_names():
+    with pytest.raises(InputError, match="Unknown basemap 'No.Such'.*xyzservices"):
+        basemap_tiles("No.Such")
+
+
+def test_hostile_name_stays_data(analysis):
+    districts = analysis.districts.copy()
+    districts.loc[districts["name"] == "Rímac", "name"] = HOSTILE
+    html = render_map(dataclasses.replace(analysis, districts=districts))
+    assert HOSTILE not in html  # its "</" is escaped, so it cannot close the script block
+    assert "<\\/script><img" in html
+    assert HOSTILE in [d["name"] for d in embedded(html)["districts"]]
+    assert json.loads(script_json({"x": "</script><!--"})) == {"x": "</script><!--"}
+
+
+def test_spanish_by_default_english_on_request(analysis, page):
+    assert page.startswith('<!doctype html>\n<html lang="es">')
+    assert "<title>Cobertura de servicios del MIMP en Lima Metropolitana</title>" in page
+    assert embedded(page)["labels"]["unknown"] == "Sin datos por distrito"
+    english = render_map(analysis, lang="en")
+    data = embedded(english)
+    assert '<html lang="en">' in english and "<title>Coverage of MIMP services" in english
+    assert data["labels"]["gap"] == "No service" and data["labels"]["unknown"] == "No district data"
+    assert data["layers"]["CEM"]["name"] == "Women's Emergency Centre"
+    assert data["groups"][0]["name"].startswith("AURORA National Programme")
+    assert "Buscar" not in english and "Sin servicio" not in english
+    assert data["labels"].keys() == embedded(page)["labels"].keys()
+
+
+def test_geometry_is_embedded_once_and_small(page):
+    size = len(page.encode("utf-8"))
+    assert size < 400_000, f"map.html is {size} bytes"
+    assert page.count('"type":"Topology"') == 1
+    data = embedded(page)
+    for layer in data["layers"].values():
+        assert "geometry" not in layer and "coordinates" not in json.dumps(layer)
+    assert len(data["topology"]["objects"]["data"]["geometries"]) == 43
+
+
+def decode(topology: dict) -> dict[str, MultiPolygon]:
+    """Shapes of a quantised TopoJSON, by ubigeo (the page's decoder, in Python)."""
+    scale, translate = np.array(topology["transform"]["scale"]), np.array(topology["transform"]["translate"])
+    arcs = [np.cumsum(np.array(arc, dtype=float), axis=0) * scale + translate for arc in topology["arcs"]]
+
+    def ring(indices):
+        parts = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in indices]
+        return np.vstack([parts[0], *[p[1:] for p in parts[1:]]])
+
+    shapes = {}
+    for g in topology["objects"]["data"]["geometries"]:
+        polygons = [g["arcs"]] if g["type"] == "Polygon" else g["arcs"]
+        shapes[g["properties"]["ubigeo"]] = MultiPolygon([Polygon(ring(p[0]), [ring(h) for h in p[1:]]) for p in polygons])
+    return shapes
+
+
+def test_simplified_districts_keep_their_shape_and_no_overlaps(page, analysis):
+    shapes = decode(embedded(page)["topology"])
+    original = analysis.districts.set_index("ubigeo").geometry
+    for ubigeo, shape in shapes.items():
+        assert shape.is_valid, ubigeo
+        assert shape.area == pytest.approx(original[ubigeo].area, rel=0.02), ubigeo
+    union = MultiPolygon([p for s in shapes.values() for p in s.geoms]).buffer(0)
+    assert union.area == pytest.approx(sum(s.area for s in shapes.values()), rel=1e-4)
+
+
+def test_map_data_marks_districts_without_geometry(analysis):
+    districts = analysis.districts.copy()
+    districts.loc[districts["name"] == "Ancón", "geometry"] = None
+    data = map_data(dataclasses.replace(analysis, districts=districts), lang="es")
+    assert data["without_geometry"] == ["Ancón"]
+    assert len(data["topology"]["objects"]["data"]["geometries"]) == 42
+
+
+# ---- the build writes it ---------------------------------------------------------------
+
+
+def test_build_writes_map_and_index(default_build):
+    _, out = default_build
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'url=map.html"' in index and "location.replace('map.html' + location.hash)" in index
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["scheme"] == "quantiles"
+    assert "map.html" in manifest["outputs"] and "index.html" in manifest["outputs"]
+
+
+def test_cli_map_options(tmp_path, seeded_cache):
+    runner = CliRunner()
+    common = ["build", "--cache-dir", str(seeded_cache), "--out", str(tmp_path / "out"), "--quiet"]
+    bad = runner.invoke(main, [*common, "--breaks", "1,x"])
+    assert bad.exit_code == 2
+    assert bad.output.strip() == "Error: --breaks '1,x': give increasing numbers separated by commas, e.g. 1,2,5."
+    unknown = runner.invoke(main, [*common, "--basemap", "No.Such"])
+    assert unknown.exit_code == 2 and "xyzservices" in unknown.output
+    good = runner.invoke(main, [*common, "--breaks", "1,2", "--lang", "en"])
+    assert good.exit_code == 0, good.output
+    html = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["breaks"] == "1,2"
+
+
+def test_rates_are_classed_apart_with_integer_labels(page, analysis):
+    ciam = embedded(page)["layers"]["CIAM"]
+    hosts = analysis.coverage.table.query("service == 'CIAM' and status == 'present'")
+    assert len(ciam["rate_classes"]) == 5
+    assert sum(c["districts"] for c in ciam["rate_classes"]) == len(hosts) == 41
+    assert not any("." in c["label"] for c in ciam["rate_classes"])
+    assert sorted(v for v in ciam["per_centre"] if v is not None) == sorted(hosts["people_per_centre"].astype(int))
+    assert ciam["summary"]["unserved_population"] == analysis.coverage.summary.at["CIAM", "unserved_population"]
+
+
+def test_own_boundaries_are_credited_by_file_name(grid_districts, seeded_cache, tmp_path):
+    from coverage_map.pipeline import build
+
+    grid = grid_districts()
+    grid.to_file(tmp_path / "mis_distritos.geojson", driver="GeoJSON")
+    build(out=tmp_path / "out", boundaries=tmp_path / "mis_distritos.geojson", cache=seeded_cache, scheme="equal_interval")
+    data = embedded((tmp_path / "out" / "map.html").read_text(encoding="utf-8"))
+    assert data["boundaries"] == "mis_distritos.geojson"
+    assert len(data["topology"]["objects"]["data"]["geometries"]) == 43
+    shapes = decode(data["topology"])
+    assert all(s.area == pytest.approx(0.02**2, rel=1e-3) for s in shapes.values())
+
+
+def test_area_titles():
+    from coverage_map.maps import area_title
+
+    assert area_title("lima", "es") == "Lima Metropolitana"
+    assert area_title("lima-callao", "en") == "Lima Metropolitana and Callao"
+    assert area_title("arequipa", "es") == "Arequipa"

@@ -1,0 +1,303 @@
+"""The gap-analysis report (HTML, Markdown, PNG maps, XLSX), its facts held to the seeds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import html5lib
+import numpy as np
+import openpyxl
+import pytest
+from markdown_it import MarkdownIt
+from PIL import Image
+
+from coverage_map.report import LABELS, change_pp, km, number, percent, write_report
+
+NBSP = "\u00a0"
+
+
+def text_of(element) -> str:
+    """All the text of an html5lib element, spaces normalised (no-break spaces too)."""
+    return re.sub(r"\s+", " ", "".join(element.itertext())).strip()
+
+
+def parse_html(path: Path):
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    return parser.parse(path.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def report(default_build):
+    analysis, out = default_build
+    return analysis, out, parse_html(out / "report.html")
+
+
+@pytest.fixture(scope="module")
+def english(default_build, tmp_path_factory):
+    analysis, _ = default_build
+    out = tmp_path_factory.mktemp("report_en")
+    write_report(analysis, out, lang="en")
+    return out
+
+
+def section(document, anchor: str):
+    found = document.find(f".//section[@id='{anchor}']")
+    assert found is not None, anchor
+    return found
+
+
+def table_rows(element) -> list[list[str]]:
+    return [[text_of(td) for td in tr.findall("td")] for tr in element.findall(".//tbody/tr")]
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+def test_numbers_follow_the_language():
+    assert number(34639, "es") == f"34{NBSP}639" and number(34639, "en") == "34,639"
+    assert km(5.43, "es") == f"5,4{NBSP}km" and km(5.43, "en") == f"5.4{NBSP}km"
+    assert percent(23.7, "es") == f"23,7{NBSP}%" and percent(23.7, "en") == "23.7%"
+    assert change_pp(3.8, "es") == "+3,8" and change_pp(-0.5, "en") == "−0.5"
+
+
+def test_both_languages_have_the_same_labels():
+    assert LABELS["es"].keys() == LABELS["en"].keys()
+
+
+# --- the facts, held to the seed ------------------------------------------------------------
+
+def test_build_writes_the_report_files(default_build):
+    _, out = default_build
+    for name in ("report.html", "report.md", "coverage.xlsx"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 1000, name
+    assert sorted(p.name for p in (out / "img").glob("*.png")) == sorted(
+        f"{c}.png" for c in ("CAI", "HRT", "UA", "UPE", "OREDIS", "DEMUNA", "CIAM")
+    )
+
+
+def test_ciam_section_lists_exactly_chorrillos_and_san_borja(report):
+    _, _, document = report
+    gaps = section(document, "svc-CIAM").find(".//table[@class='gaps']")
+    assert [row[0] for row in table_rows(gaps)] == ["Chorrillos", "San Borja"]
+
+
+def test_hrt_section_lists_40_districts_with_nearest_host_and_km(report):
+    analysis, _, document = report
+    hrt = section(document, "svc-HRT")
+    rows = table_rows(hrt.find(".//table[@class='gaps']"))
+    assert len(rows) == 40
+    hosts = {"Carabayllo", "Lima", "San Juan de Lurigancho"}
+    assert {r[1] for r in rows} <= hosts and not hosts & {r[0] for r in rows}
+    expected = analysis.coverage.gaps("HRT").set_index("district")["nearest_km"]
+    for district, _, distance in rows:
+        assert distance == f"{expected[district]:.1f} km".replace(".", ",")
+    assert "confidencial" in text_of(hrt)
+
+
+def test_sections_only_for_services_with_district_data(report):
+    _, _, document = report
+    sections = [s.get("id") for s in document.iter("section") if s.get("id", "").startswith("svc-")]
+    assert sections == ["svc-CAI", "svc-HRT", "svc-UA", "svc-UPE", "svc-OREDIS", "svc-DEMUNA", "svc-CIAM"]
+
+
+def test_unknown_services_are_not_shown_as_zero_percent(report):
+    _, _, document = report
+    rows = {r[0]: r for r in table_rows(section(document, "summary").find(".//table"))}
+    cem = rows["Centro Emergencia Mujer (CEM)"]
+    assert cem[1:4] == ["—", "—", "sin datos por distrito"] and cem[4] == "65"
+    assert rows["Centro Integral del Adulto Mayor (CIAM)"][1:5] == ["41", "2", "95 %", "43"]
+
+
+def test_summary_sentences_are_computed_from_the_gaps(report):
+    analysis, _, document = report
+    sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
+    assert 3 <= len(sentences) <= 5
+    hrt = next(s for s in sentences if "Hogar de Refugio Temporal" in s)
+    assert hrt.startswith("40 de los 43 distritos")
+    mean = analysis.coverage.gaps("HRT")["nearest_km"].mean()
+    assert f"{mean:.1f} km".replace(".", ",") in hrt
+    assert any("(Chorrillos y San Borja)" in s and "CIAM" in s for s in sentences)
+
+
+def test_unmapped_services_show_declared_totals_usage_and_what_is_needed(report):
+    _, _, document = report
+    unmapped = section(document, "unmapped")
+    rows = {tr.get("id"): [text_of(td) for td in tr.findall("td")] for tr in unmapped.findall(".//tbody/tr")}
+    codes = ["CEM", "SAU", "CAR_NNA", "CAR_PCD", "CAR_PAM", "CAN", "CEDIF", "EDUCALLE", "MI60", "SOCBEN"]
+    assert list(rows) == [f"svc-{c}" for c in codes]
+    cem = rows["svc-CEM"]
+    assert cem[1] == "65" and "34 639" in cem[3] and "2 608" in cem[3] and "774 295" in cem[3]
+    assert "65 CEM" in cem[4] and "--inventory" in cem[4]
+
+
+def test_non_place_based_services_are_in_the_inventory_part(report):
+    _, _, document = report
+    rows = {tr.get("id"): [text_of(td) for td in tr.findall("td")] for tr in section(document, "other").findall(".//tbody/tr")}
+    assert list(rows) == ["svc-LINEA100", "svc-RNPCD", "svc-JUGUEMOS", "svc-PONTE_NINEZ"]
+    assert "86 630" in rows["svc-LINEA100"][2] and "10 301" in rows["svc-RNPCD"][2]
+    assert rows["svc-JUGUEMOS"][2] == "—"
+
+
+def test_checks_list_the_110_111_and_43_41_findings_with_where(report):
+    _, _, document = report
+    rows = table_rows(section(document, "checks").find(".//table"))
+    messages = [r[1] for r in rows]
+    assert any("110" in m and "111" in m for m in messages)
+    ciam = next(r for r in rows if "CIAM" in r[1] and "43" in r[1] and "41" in r[1])
+    assert "Chorrillos" in ciam[1] and "San Borja" in ciam[1] and "Servicios que promueve 3" in ciam[2]
+    assert any("Carabaylo" in m for m in messages)
+    assert all(r[2] for r in rows)
+
+
+def test_indicator_table_has_every_row_of_seed_004(report):
+    _, _, document = report
+    rows = table_rows(section(document, "indicators").find(".//table"))
+    assert len(rows) == 18
+    by_code = {r[0]: r for r in rows}
+    assert by_code["03.07.02"][2:6] == ["19,9", "23,7", "+3,8", "Defensoría Municipal del Niño y el Adolescente (DEMUNA)"]
+    assert by_code["03.01.03"][2:5] == ["no medido"] * 3
+    assert by_code["03.04.04"][2:5] == ["no medido", "2,9", "no medido"]
+    assert by_code["03.04.05"][3] == "0,0"  # a measured 0 stays 0
+    related = {code: r[5] for code, r in by_code.items() if r[5]}
+    assert related["03.07.01"].endswith("(CEDIF)") and related["03.07.07"].endswith("(UPE)")
+    assert related["03.07.09"].endswith("(UA)") and related["03.05.02"].endswith("(EDUC. DE CALLE)")
+    assert related["03.07.06"].endswith("(CAR NNA)") and related["03.04.01"].endswith("(CEM)")
+
+
+def test_demuna_section_shows_its_national_indicator(report):
+    _, _, document = report
+    table = section(document, "svc-DEMUNA").findall(".//table")[-1]
+    assert table_rows(table)[0][0] == "03.07.02"
+
+
+def test_sources_show_short_sha256_and_the_boundary_version(report):
+    _, _, document = report
+    rows = table_rows(section(document, "sources").find(".//table"))
+    boundaries = rows[0]
+    assert boundaries[1] == "lima_callao_distritos.geojson" and boundaries[3] == "@2c2a8ae"
+    assert boundaries[4] == "b0627d6c0a56"
+    assert {"usage.csv", "indicators.csv"} <= {r[1] for r in rows}
+
+
+def test_annex_has_the_full_matrix(report):
+    analysis, _, document = report
+    rows = table_rows(section(document, "annex").find(".//table"))
+    assert len(rows) == 43 and len(rows[0]) == 2 + len(analysis.coverage.summary)
+    assert rows[0][:2] == ["150101", "Lima"]
+
+
+def test_no_address_or_point_of_a_confidential_service(report):
+    _, out, _ = report
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "Municipalidad de Carabaylo" not in text  # the administering body is the address clue
+    assert "POINT" not in text and "POINT" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+# --- the files --------------------------------------------------------------------------------
+
+def test_html_is_self_contained(report):
+    _, out, document = report
+    html = (out / "report.html").read_text(encoding="utf-8")
+    sources = [img.get("src") for img in document.iter("img")]
+    assert len(sources) == 7 and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert not re.search(r"""(src|href)=["'](?!data:|#)""", html)
+    assert "@page" in html and "size: A4" in html and "table-header-group" in html
+
+
+def test_png_maps_are_valid_images_of_sensible_size(default_build):
+    _, out = default_build
+    for path in (out / "img").glob("*.png"):
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:
+            assert 600 <= image.width <= 2000 and 600 <= image.height <= 2400, path.name
+            pixels = np.asarray(image.convert("RGB"))
+        assert pixels.std() > 20, f"{path.name} looks blank"
+        assert 10_000 < path.stat().st_size < 500_000, path.name
+
+
+def test_markdown_parses_and_its_images_exist(default_build):
+    _, out = default_build
+    text = (out / "report.md").read_text(encoding="utf-8")
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tables = [t for t in tokens if t.type == "table_open"]
+    assert len(tables) >= 15
+    images = [child.attrs["src"] for t in tokens if t.type == "inline" for child in t.children or [] if child.type == "image"]
+    assert sorted(images) == sorted(f"img/{p.name}" for p in (out / "img").glob("*.png"))
+    assert all((out / src).is_file() for src in images)
+    assert text.startswith("# Análisis de brechas")
+
+
+def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
+    analysis, out = default_build
+    workbook = openpyxl.load_workbook(out / "coverage.xlsx")
+    assert workbook.sheetnames == [
+        "Resumen", "Matriz de cobertura", "Brechas", "Verificación de fuentes", "Cifras de uso", "Indicadores nacionales",
+    ]
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert all(sheet.column_dimensions[c.column_letter].width >= 8 for c in sheet[1])
+    gaps = workbook["Brechas"]
+    assert [c.value for c in gaps[1]] == ["Código", "Servicio", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio", "Distancia (km)"]
+    assert gaps.max_row - 1 == len(analysis.coverage.gaps())
+    assert isinstance(gaps["G2"].value, float)
+    matrix = workbook["Matriz de cobertura"]
+    header = [c.value for c in matrix[1]]
+    cem, demuna = header.index("CEM") + 1, header.index("DEMUNA") + 1
+    assert matrix.cell(2, cem).value is None and matrix.cell(2, demuna).value == 1
+    indicators = {row[0]: row for row in workbook["Indicadores nacionales"].iter_rows(min_row=2, values_only=True)}
+    assert len(indicators) == 18
+    assert indicators["03.07.02"][3:6] == (19.9, 23.7, 3.8)
+    assert indicators["03.01.03"][3:6] == (None, None, None)
+    usage = {(r[0], r[2], r[4]): r[3] for r in workbook["Cifras de uso"].iter_rows(min_row=2, values_only=True)}
+    assert usage[("CEM", "2022", "Casos atendidos por violencia")] == 34639
+
+
+def test_english_report_has_english_headings_and_numbers(english):
+    document = parse_html(english / "report.html")
+    headings = [text_of(h) for h in document.iter("h2")]
+    assert headings[:3] == ["Contents", "Sources", "Executive summary"]
+    assert {"Source checks", "Methodology", "Annex: full coverage matrix"} <= set(headings)
+    assert not {"Fuentes", "Resumen ejecutivo", "Metodología"} & set(headings)
+    assert document.tag == "html" and document.get("lang") == "en"
+    rows = {r[0]: r for r in table_rows(section(document, "indicators").find(".//table"))}
+    assert rows["03.07.02"][2:5] == ["19.9", "23.7", "+3.8"] and rows["03.01.03"][2] == "not measured"
+    cem = next(tr for tr in section(document, "unmapped").findall(".//tbody/tr") if tr.get("id") == "svc-CEM")
+    assert "34,639" in text_of(cem)
+    workbook = openpyxl.load_workbook(english / "coverage.xlsx")
+    assert workbook.sheetnames[:3] == ["Summary", "Coverage matrix", "Gaps"]
+    assert (english / "report.md").read_text(encoding="utf-8").startswith("# Gap analysis of MIMP services")
+
+
+def test_report_command_rebuilds_only_the_report_whole(seeded_cache, tmp_path):
+    from click.testing import CliRunner
+
+    from coverage_map.cli import main
+
+    out = tmp_path / "out"
+    (out / "img").mkdir(parents=True)
+    (out / "img" / "OLD.png").write_bytes(b"stale")
+    (out / "manifest.json").write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "--out", str(out), "--cache-dir", str(seeded_cache), "--lang", "en", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"report.html", "report.md", "coverage.xlsx", "img", "manifest.json"}
+    assert not (out / "img" / "OLD.png").exists() and (out / "img" / "HRT.png").is_file()
+    assert (out / "manifest.json").read_text(encoding="utf-8") == "{}"
+    assert "Gap analysis" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_files_are_byte_identical_run_to_run(default_build, tmp_path):
+    analysis, out = default_build
+    write_report(analysis, tmp_path, lang="es")
+    for name in ("report.html", "report.md", "coverage.xlsx", "img/HRT.png"):
+        assert (tmp_path / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_sentences_count_only_districts_with_data_when_part_of_the_area_has_none(seeded_cache):
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import summary_sentences
+
+    analysis = analyse(area="lima-callao", cache=seeded_cache)  # Callao: no district data
+    sentences = summary_sentences(analysis, "en")
+    assert sentences[0].startswith("42 of the 43 districts with data have no")
+    assert not any("50 districts" in s for s in sentences)
