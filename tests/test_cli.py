@@ -113,3 +113,28 @@ def test_fetch_without_internet_says_how_to_seed_the_cache(tmp_path):
 def test_python_dash_m_runs_from_any_directory(tmp_path):
     result = subprocess.run([sys.executable, "-m", "coverage_map", "--help"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_validate_lists_every_problem_of_every_input(run, tmp_path):
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text("district,service,count\nComas,CIAMM,1\nChorillos,CIAM,x\n", encoding="utf-8")
+    facilities = tmp_path / "fac.csv"
+    facilities.write_text("tipo,nombre,latitud,longitud\nCIAM,A,-77.0,-12.0\n", encoding="utf-8")
+    population = tmp_path / "pob.csv"
+    population.write_text("ubigeo,total\n150101,5\n", encoding="utf-8")
+    result = run("validate", "--inventory", str(inventory), "--facilities", str(facilities),
+                 "--population", str(population), "--quiet")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"Error: {inventory}: 3 problems: row 2, service 'CIAMM'")
+    assert "row 3, district: 'Chorillos' is not the name of a district of the area 'lima'" in lines[0]
+    assert "latitude and longitude look swapped" in lines[1]
+    assert lines[2].startswith(f"Error: Population file {population} lacks 42 districts of the area: Ancón (150102)")
+    assert lines[2].endswith("and 34 more. Use a file that covers them.")
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_validate_passes_the_default_inputs(run):
+    result = run("validate", "--lang", "en", "--quiet")
+    assert result.exit_code == 0 and "No problems" in result.stdout

@@ -21,7 +21,7 @@ import shapely
 from pyogrio.errors import DataSourceError, DataLayerError
 
 from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
-from .errors import InputError
+from .errors import InputError, listing
 from .sources import Source
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> None:
     expected = gazetteer.districts.index[gazetteer.districts.index.str.startswith(prefixes)]
     missing = expected.difference(frame["ubigeo"])
     if len(missing):
-        names = ", ".join(f"{gazetteer.name(u)} ({u})" for u in missing)
+        names = listing([f"{gazetteer.name(u)} ({u})" for u in missing])
         msg = (
             f"Boundary file {path} lacks {len(missing)} of the {len(expected)} districts of the "
             f"area: {names}. Use a file that covers the whole area, or choose another --area."

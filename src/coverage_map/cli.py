@@ -20,7 +20,7 @@ from . import __version__
 from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
 from .maps import basemap_tiles
-from .pipeline import analyse, build as build_outputs, build_report
+from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .sources import DEFAULT_POPULATION, cache_dir, cached_path, fetch, registry, seed_from
 
 LABELS = {
@@ -29,14 +29,14 @@ LABELS = {
         "code": "Código", "name": "Servicio", "program": "Programa", "target": "Población objetivo",
         "mapped": "En el mapa", "yes": "sí", "no": "no", "gaps": "{n} de {total} distritos sin {name} ({code})",
         "no_gaps": "Ningún distrito sin {name} ({code}).", "unknown": "{name} ({code}): la fuente no da datos por distrito; no hay brechas que mostrar.",
-        "wrote": "Escrito en {out}:", "source": "Fuente", "file": "Archivo", "status": "Estado",
+        "wrote": "Escrito en {out}:", "valid": "Sin problemas: las entradas se pueden usar.", "source": "Fuente", "file": "Archivo", "status": "Estado",
     },
     "en": {
         "district": "District", "nearest": "Nearest with the service", "km": "km",
         "code": "Code", "name": "Service", "program": "Program", "target": "Target population",
         "mapped": "Mapped", "yes": "yes", "no": "no", "gaps": "{n} of {total} districts without {name} ({code})",
         "no_gaps": "No district lacks {name} ({code}).", "unknown": "{name} ({code}): the source gives no district data; there are no gaps to show.",
-        "wrote": "Wrote to {out}:", "source": "Source", "file": "File", "status": "Status",
+        "wrote": "Wrote to {out}:", "valid": "No problems: the inputs can be used.", "source": "Source", "file": "File", "status": "Status",
     },
 }
 
@@ -181,6 +181,20 @@ def gaps(service: str, lang: str, **options) -> None:
         km = "" if row.nearest_km != row.nearest_km else f"{row.nearest_km:.1f}"
         table.add_row(row.ubigeo, row.district, row.nearest_district or "", km)
     stdout.print(table)
+
+
+@main.command()
+@inputs
+@common
+def validate(lang: str, **options) -> None:
+    """Check the inputs without building anything, and list every problem found."""
+    problems = validate_inputs(**options)
+    if not problems:
+        stdout.print(LABELS[lang]["valid"])
+        return
+    for problem in problems:
+        stderr.print(f"Error: {problem}", markup=False, soft_wrap=True)
+    sys.exit(2)
 
 
 @main.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib.resources import files
 
@@ -92,7 +92,7 @@ class Gazetteer:
         """
         new = extra.loc[~extra["ubigeo"].isin(self.districts.index), ["ubigeo", "name", "province", "department"]]
         if new.empty:
-            return self
+            return replace(self, scope=scope)
         keys, ambiguous = dict(self._keys), {k: list(v) for k, v in self._ambiguous.items()}
         by_key = new.groupby(new["name"].map(normalize_name))["ubigeo"].agg(list)
         for key, ubigeos in by_key.items():

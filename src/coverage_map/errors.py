@@ -15,3 +15,10 @@ class DistrictMatchError(InputError):
 
 class SourceError(CoverageMapError):
     """A registered data source cannot be fetched, or its bytes fail the sha256 check."""
+
+
+def listing(items: list[str], limit: int = 8) -> str:
+    """Items for a one-line message: 'a, b, c' or 'a, b, ... and 12 more'."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more"

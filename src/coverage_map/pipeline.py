@@ -17,7 +17,7 @@ from .boundaries import BoundaryReport, read_boundaries
 from .checks import run_checks
 from .coverage import Coverage, add_population, measure_coverage
 from .districts import load_gazetteer
-from .errors import InputError
+from .errors import CoverageMapError, InputError
 from .facilities import Facilities, read_facilities
 from .export import coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .inventory import (
@@ -205,3 +205,54 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     checks = analysis.checks.drop(columns=["message_es", "message_en"])
     checks["message"] = analysis.checks[f"message_{lang}"]
     write_csv(checks, folder / "checks.csv")
+
+
+def validate(
+    *,
+    area: str = "lima",
+    boundaries: str | os.PathLike | None = None,
+    district_field: str | None = None,
+    inventory: str | os.PathLike | None = None,
+    facilities: str | os.PathLike | None = None,
+    population: str | os.PathLike | None = DEFAULT_POPULATION,
+    cache: str | os.PathLike | None = None,
+) -> list[str]:
+    """Check every input without building anything; return all the problems found.
+
+    Each input is read on its own, so one bad file does not hide the problems of another;
+    an input that needs the boundaries is not checked when they cannot be read.
+    """
+    problems: list[str] = []
+    cache = cache_dir(cache)
+    districts = boundary = None
+    try:
+        path, source = resolve_source(boundaries or DEFAULT_BOUNDARIES, cache)
+        districts, boundary = read_boundaries(
+            path, gazetteer=load_gazetteer(), area=area, district_field=district_field, source=source
+        )
+    except CoverageMapError as exc:
+        problems.append(str(exc))
+    catalogue = load_catalogue()
+    gazetteer = load_gazetteer()
+    if boundary is not None:
+        gazetteer = gazetteer.within(boundary.prefixes).with_districts(districts, scope=f"the area {area!r}")
+    checks = [
+        ("inventory", inventory, lambda p: read_inventory(
+            Path(p), catalogue=catalogue, gazetteer=gazetteer, scope=boundary.prefixes if boundary else ())),
+        ("facilities", facilities, lambda p: read_facilities(
+            Path(p), catalogue=catalogue, districts=districts, prefixes=boundary.prefixes)),
+        ("population", population, lambda p: targets_for(
+            read_population(resolve_source(p, cache)[0]), districts,
+            catalogue.services.loc[catalogue.place_based], where=str(p))),
+    ]
+    for role, value, check in checks:
+        if value is None:
+            continue
+        if districts is None and role != "inventory":
+            problems.append(f"{value}: not checked, the {role} need readable boundaries.")
+            continue
+        try:
+            check(value)
+        except CoverageMapError as exc:
+            problems.append(str(exc))
+    return problems

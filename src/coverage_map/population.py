@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .districts import normalize_name, normalize_ubigeo
-from .errors import InputError
+from .errors import InputError, listing
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def targets_for(
     """
     missing = districts.loc[~districts["ubigeo"].isin(population.index)]
     if len(missing):
-        names = ", ".join(f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"]))
+        names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])])
         msg = f"Population file {where} lacks {len(missing)} districts of the area: {names}. Use a file that covers them."
         raise InputError(msg)
     rows = population.loc[districts["ubigeo"]]
