@@ -107,3 +107,11 @@ def test_distances_to_facilities_use_their_points_and_a_shelters_district(distri
     assert table.at["150102", "nearest_km"] == pytest.approx(expected, abs=0.05)
     assert table.at["150106", "nearest_district"] == "Chaclacayo"
     assert table.at["150106", "nearest_km"] == pytest.approx(EAST_KM, abs=0.05)
+
+
+def test_distances_are_measured_in_the_utm_zone_of_the_area(districts):
+    from coverage_map.boundaries import metric_crs
+
+    assert metric_crs(districts) == "EPSG:32718"  # Lima, zone 18S
+    assert metric_crs(districts.translate(xoff=5.5)) == "EPSG:32719"  # Arequipa, Puno
+    assert metric_crs(districts.translate(xoff=-3.5)) == "EPSG:32717"  # Piura, Tumbes

@@ -30,6 +30,16 @@ OUTPUT_CRS = "EPSG:4326"
 #: Metric CRS for distances and areas in Lima: WGS 84 / UTM zone 18S.
 METRIC_CRS = "EPSG:32718"
 
+
+def metric_crs(districts: gpd.GeoDataFrame) -> str:
+    """The WGS 84 / UTM zone (south) at the centre of the districts: 18S (EPSG:32718) for Lima.
+
+    Peru spans zones 17 to 19; measuring in the area's own zone keeps distances true.
+    """
+    minx, _, maxx, _ = districts.total_bounds
+    zone = int(((minx + maxx) / 2 + 180) // 6) + 1
+    return f"EPSG:{32700 + zone}"
+
 _UBIGEO_FIELD_NAMES = ("ubigeo", "iddist", "coddist", "cod_dist", "ubigeo_dist", "cdist")
 
 

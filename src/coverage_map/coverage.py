@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import METRIC_CRS
+from .boundaries import METRIC_CRS, metric_crs
 from .inventory import Catalogue, Inventory
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ def measure_coverage(
     ubigeo, lat, lon), it is the nearest facility, measured from the representative point.
     """
     ubigeos = districts["ubigeo"].to_numpy()
-    origins = representative_points(districts)
+    crs = metric_crs(districts)
+    origins = representative_points(districts, crs)
     by_service = inventory.counts.groupby("service")
     frames, summary = [], []
     # a service the run knows nothing of (no district data, no declared total) has no layer
@@ -96,7 +97,7 @@ def measure_coverage(
         hosts = counts.fillna(0).to_numpy() > 0
         if sites is not None and service in set(sites["service"]):
             own = sites[sites["service"] == service]
-            targets, target_ubigeos = site_points(own, districts), own["ubigeo"].to_numpy()
+            targets, target_ubigeos = site_points(own, districts, crs), own["ubigeo"].to_numpy()
         else:
             targets, target_ubigeos = origins[hosts], ubigeos[hosts]
         nearest, nearest_km = _nearest(ubigeos, hosts, distances_km(origins, targets), target_ubigeos)
@@ -134,8 +135,8 @@ def measure_coverage(
     for column in ("listed_total", "declared_total"):
         summary[column] = summary[column].astype("Int64")
     log.info(
-        "Measured %d services in %d districts: %d gaps",
-        len(summary), len(ubigeos), int(summary["gaps"].sum()),
+        "Measured %d services in %d districts: %d gaps (distances in %s)",
+        len(summary), len(ubigeos), int(summary["gaps"].sum()), crs,
     )
     return Coverage(table=table, summary=summary)
 
