@@ -66,6 +66,10 @@ def test_opens_offline_and_draws_every_district(default_build, watched_page, art
         for b in boxes[i + 1:]:
             assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
     page.screenshot(path=artifacts / "map-default.png")
+    page.click(".leaflet-control-zoom-in")
+    page.click(".leaflet-control-zoom-in")
+    page.wait_for_timeout(600)  # two zoom animations
+    assert page.locator(".cm-label:not(.cm-hidden)").count() > len(boxes)
     assert_clean(watched_page)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import html5lib
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
@@ -301,3 +302,23 @@ def test_sentences_count_only_districts_with_data_when_part_of_the_area_has_none
     sentences = summary_sentences(analysis, "en")
     assert sentences[0].startswith("42 of the 43 districts with data have no")
     assert not any("50 districts" in s for s in sentences)
+
+
+def test_static_maps_from_hand_made_districts_with_part_unknown(grid_districts, tmp_path):
+    """Squares of equal size: no inset; a service known in half of them is hatched elsewhere."""
+    from coverage_map.figures import draw_service_maps, prepare_frame
+
+    squares = grid_districts(["Uno", "Dos", "Tres", "Cuatro"], size=0.05)
+    districts = squares.assign(ubigeo=[f"1501{i:02d}" for i in range(1, 5)], name=squares["distrito"])
+    frame = prepare_frame(districts)
+    assert not frame.small.any() and len(frame.districts) == 4
+    statuses = {
+        "A": pd.Series(["present", "gap", "unknown", "unknown"], index=districts["ubigeo"]),
+        "B": pd.Series(["gap", "gap", "present", "gap"], index=districts["ubigeo"]),
+    }
+    labels = {"present": "yes", "gap": "no", "unknown": "?"}
+    written = draw_service_maps(frame, statuses, {"A": "A", "B": "B"}, labels, {"A": "src", "B": "src"}, tmp_path)
+    assert sorted(p.name for p in written.values()) == ["A.png", "B.png"]
+    with Image.open(written["A"]) as a, Image.open(written["B"]) as b:
+        assert a.size == b.size
+        assert np.asarray(a.convert("RGB")).tobytes() != np.asarray(b.convert("RGB")).tobytes()

@@ -40,12 +40,14 @@ FIGSIZE = (7.0, 8.6)
 DPI = 130
 #: Colours kept in the palette PNG: the fills, greys and the anti-aliased edges of text.
 PALETTE_COLOURS = 64
-#: Districts smaller than this (km²) and near the dense centre are labelled in an inset:
-#: at full-map scale their names would overlap.
-SMALL_KM2 = 30.0
-CENTRE_KM = 15.0
-#: Simplification tolerance in metres: a pixel is about 40 m in the inset, 120 m on the main map.
-SIMPLIFY_M = 15.0
+#: The main map's box in the figure (left, bottom, width, height) and the inset's.
+MAIN_BOX = (0.02, 0.07, 0.62, 0.84)
+INSET_BOX = (0.58, 0.10, 0.41, 0.62)
+#: A district narrower than this on the main map (about 30 km² in Lima Metropolitana) has its name in an
+#: inset of the centre instead, where names would otherwise overlap; "the centre" is within
+#: this fraction of the area's extent from the smallest districts.
+LABEL_PX = 50
+CENTRE_FRACTION = 0.2
 #: Characters per line of the source line under the map.
 SOURCE_WIDTH = 125
 
@@ -60,24 +62,37 @@ class MapFrame:
 
 
 def prepare_frame(districts: gpd.GeoDataFrame) -> MapFrame:
-    """Project once and compute label points once; districts without geometry are left out."""
+    """Project once, simplify once and compute label points once; districts without geometry
+    are left out."""
     drawable = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
     projected = drawable[["ubigeo", "name", "geometry"]].to_crs(METRIC_CRS).reset_index(drop=True)
     points = projected.geometry.representative_point()
-    # Below a pixel even in the inset; a third of the vertices to fill on every map.
-    projected["geometry"] = projected.geometry.simplify(SIMPLIFY_M, preserve_topology=True)
     label_xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-    return MapFrame(projected, label_xy, _central_small(projected, label_xy))
+    metres_per_px = _metres_per_pixel(projected)
+    small = _central_small(projected, label_xy, metres_per_px)
+    # A sixth of a main-map pixel stays below a pixel in the inset too, and leaves about a
+    # third of the vertices to fill on every map.
+    projected["geometry"] = projected.geometry.simplify(metres_per_px / 6, preserve_topology=True)
+    return MapFrame(projected, label_xy, small)
 
 
-def _central_small(projected: gpd.GeoDataFrame, label_xy: np.ndarray) -> np.ndarray:
-    """Small districts clustered around the smallest ones: the dense city centre."""
-    km2 = (projected.geometry.area / 1e6).to_numpy()
-    small = km2 < SMALL_KM2
+def _metres_per_pixel(projected: gpd.GeoDataFrame) -> float:
+    """Scale of the main map: the area's extent fitted into the main axes box."""
+    x0, y0, x1, y1 = projected.total_bounds
+    width_px = MAIN_BOX[2] * FIGSIZE[0] * DPI
+    height_px = MAIN_BOX[3] * FIGSIZE[1] * DPI
+    return max((x1 - x0) / width_px, (y1 - y0) / height_px, 1.0)
+
+
+def _central_small(projected: gpd.GeoDataFrame, label_xy: np.ndarray, metres_per_px: float) -> np.ndarray:
+    """Districts too small for their name on the main map, near the dense centre."""
+    side_px = np.sqrt(projected.geometry.area.to_numpy()) / metres_per_px
+    small = side_px < LABEL_PX
     if small.sum() < 3:
-        return np.zeros(len(km2), bool)
-    centre = np.median(label_xy[km2 <= np.quantile(km2[small], 0.5)], axis=0)
-    near = np.hypot(*(label_xy - centre).T) / 1000 < CENTRE_KM
+        return np.zeros(len(side_px), bool)
+    centre = np.median(label_xy[small & (side_px <= np.median(side_px[small]))], axis=0)
+    extent = max(np.ptp(label_xy[:, 0]), np.ptp(label_xy[:, 1]))
+    near = np.hypot(*(label_xy - centre).T) < CENTRE_FRACTION * extent
     return small & near
 
 
@@ -100,10 +115,10 @@ def _draw_base(frame: MapFrame) -> _Canvas:
     """Draw the districts once, on a main map and (if any are small) an inset of the centre."""
     figure = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(figure)
-    main = figure.add_axes((0.02, 0.07, 0.62, 0.84))
+    main = figure.add_axes(MAIN_BOX)
     axes = [main]
     if frame.small.any():
-        axes.append(figure.add_axes((0.58, 0.10, 0.41, 0.62)))
+        axes.append(figure.add_axes(INSET_BOX))
     collections, labels = [], []
     for i, ax in enumerate(axes):
         frame.districts.plot(ax=ax, facecolor=COLOURS[UNKNOWN], edgecolor=EDGE, linewidth=0.6)

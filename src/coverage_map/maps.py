@@ -178,8 +178,13 @@ def area_title(area: str, lang: str) -> str:
 
 
 def default_layer(analysis: Analysis) -> str:
-    """The layer a first visit opens: the first service of the catalogue with district data."""
+    """The layer a first visit opens: of the services with gaps, the most widespread (in
+    Lima, CIAM: present almost everywhere, so its two gaps stand out); else the first with
+    district data."""
     summary = analysis.coverage.summary
+    with_gaps = summary[summary["gaps"] > 0]
+    if len(with_gaps):
+        return str(with_gaps["hosts"].idxmax())
     known = summary.index[summary["unknown"] < summary["districts"]]
     return str(known[0] if len(known) else summary.index[0])
 

@@ -12,6 +12,7 @@ import base64
 import logging
 import re
 from datetime import datetime
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from . import __version__
 from .coverage import GAP, PRESENT, UNKNOWN
 from .figures import draw_service_maps, prepare_frame
 from .inventory import load_indicators, load_usage
+from .maps import area_title
 from .sources import registry, sha256_of
 from .workbook import write_workbook
 
@@ -41,7 +43,6 @@ NBSP = "\u00a0"
 LABELS: dict[str, dict[str, str]] = {
     "es": {
         "title": "Análisis de brechas de los servicios del MIMP en {area}",
-        "area_lima": "Lima Metropolitana", "area_lima-callao": "Lima Metropolitana y Callao",
         "data_date": "Fecha de los datos", "data_date_text": "cifras de uso del {periods}; inventario de servicios de {doc}",
         "and": "y", "nor": "ni", "or": "o", "year": "año {year}", "month_year": "{month} de {year}",
         "months": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
@@ -99,7 +100,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Gap analysis of MIMP services in {area}",
-        "area_lima": "Lima Metropolitana", "area_lima-callao": "Lima Metropolitana and Callao",
         "data_date": "Date of the data", "data_date_text": "usage figures for {periods}; service inventory from {doc}",
         "and": "and", "nor": "or", "or": "or", "year": "the year {year}", "month_year": "{month} {year}",
         "months": "January February March April May June July August September October November December",
@@ -212,10 +212,13 @@ def _is_na(value) -> bool:
 
 # --- the report context ----------------------------------------------------------------
 
-def report_context(analysis: Analysis, *, lang: str, images: dict[str, str] | None = None) -> dict:
-    """Everything the report shows, formatted for lang, as plain dicts and lists."""
+def report_context(analysis: Analysis, *, lang: str) -> dict:
+    """Everything the report shows, formatted for lang, as plain dicts and lists.
+
+    Each mapped service's image is its relative path (img/CODE.png), as Markdown links it.
+    """
     labels = LABELS[lang]
-    area = labels[f"area_{analysis.area}"]
+    area = area_title(analysis.area, lang)
     usage, indicators = load_usage(), load_indicators()
     periods = sorted(usage["period"].unique())
     mapped, unmapped = _split_services(analysis)
@@ -231,11 +234,11 @@ def report_context(analysis: Analysis, *, lang: str, images: dict[str, str] | No
         "summary": _summary_rows(analysis, lang),
         "sentences": summary_sentences(analysis, lang),
         "periods": [period_label(p, lang) for p in periods],
-        "mapped": [_service_section(analysis, code, lang, area, usage, indicators, periods, images or {}) for code in mapped],
+        "mapped": [_service_section(analysis, code, lang, usage, indicators, periods) for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
         "checks": [{"message": row[f"message_{lang}"], "where": cite(row["where"], lang)} for _, row in analysis.checks.iterrows()],
-        "indicators": _indicator_rows(analysis, indicators, lang, set(mapped) | set(unmapped)),
+        "indicators": _indicator_rows(analysis, indicators, lang, {*mapped, *unmapped, *_not_place_based(analysis)}),
         "method": _method(analysis, lang),
         "matrix": _matrix(analysis, lang),
         "generated_by": labels["generated_by"].format(version=__version__),
@@ -284,7 +287,7 @@ def _options(analysis: Analysis, lang: str) -> list[dict]:
     inventory = [Path(i["path"]).name for i in analysis.inputs if i["role"] == "inventory"]
     boundaries = analysis.boundary_source.name if analysis.boundary_source else Path(boundary.path).name
     options = [
-        (labels["opt_area"], f"{analysis.area} ({labels[f'area_{analysis.area}']})"),
+        (labels["opt_area"], f"{analysis.area} ({area_title(analysis.area, lang)})"),
         (labels["opt_boundaries"], boundaries),
         (labels["opt_field"], f"{boundary.district_field} ({labels[f'matched_by_{boundary.matched_by}']})"),
         (labels["opt_inventory"], ", ".join(inventory) or labels["embedded"]),
@@ -380,7 +383,10 @@ def _indicator_cells(row: pd.Series, lang: str) -> dict:
     }
 
 
-def _service_section(analysis, code, lang, area, usage, indicators, periods, images) -> dict:
+def _service_section(
+    analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, indicators: pd.DataFrame, periods: list[str]
+) -> dict:
+    """A mapped service: who it serves, where it is, the districts without it, its figures."""
     labels, catalogue = LABELS[lang], analysis.catalogue.services.loc[code]
     table = analysis.coverage.table
     rows = table[table["service"] == code]
@@ -392,8 +398,8 @@ def _service_section(analysis, code, lang, area, usage, indicators, periods, ima
         "code": code, "anchor": f"svc-{code}", "name": service_name(analysis, code, lang),
         "program": catalogue[f"program_name_{lang}"], "target": catalogue[f"target_{lang}"],
         "description": catalogue[f"description_{lang}"], "confidential": bool(catalogue["confidential"]),
-        "image": images.get(code, f"{IMAGE_FOLDER}/{code}.png"),
-        "image_alt": labels["map_alt"].format(name=service_name(analysis, code, lang), area=labels[f"area_{analysis.area}"]),
+        "image": f"{IMAGE_FOLDER}/{code}.png",
+        "image_alt": labels["map_alt"].format(name=service_name(analysis, code, lang), area=area_title(analysis.area, lang)),
         "hosts_title": labels["host_list"].format(n=len(hosts)),
         "hosts": [d if c == 1 else f"{d} ({c})" for d, c in zip(hosts["district"], hosts["count"])],
         "declared": None if declared is None else declared[f"detail_{lang}"],
@@ -417,7 +423,8 @@ def _service_source(analysis: Analysis, code: str, lang: str) -> str:
     return LABELS[lang]["doc_000"]
 
 
-def _unmapped_row(analysis, code, lang, usage, periods) -> dict:
+def _unmapped_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, periods: list[str]) -> dict:
+    """A place-based service without district data: what the source states, what is missing."""
     labels = LABELS[lang]
     total = analysis.declared["declared_total"].get(code, pd.NA)
     acronym = analysis.catalogue.services.at[code, "acronym"]
@@ -431,7 +438,8 @@ def _unmapped_row(analysis, code, lang, usage, periods) -> dict:
     }
 
 
-def _other_row(analysis, code, lang, usage, periods) -> dict:
+def _other_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, periods: list[str]) -> dict:
+    """A service with no premises per district (a phone line, a register)."""
     return {
         "code": code, "anchor": f"svc-{code}", "name": service_name(analysis, code, lang),
         "detail": analysis.declared.at[code, f"detail_{lang}"] if code in analysis.declared.index else "",
@@ -441,6 +449,7 @@ def _other_row(analysis, code, lang, usage, periods) -> dict:
 
 
 def _indicator_rows(analysis: Analysis, indicators: pd.DataFrame, lang: str, with_anchor: set[str]) -> list[dict]:
+    """The indicator table; the Lima service it measures links to its part of the report."""
     rows = []
     for _, row in indicators.iterrows():
         related = row["related_service"]
@@ -448,7 +457,7 @@ def _indicator_rows(analysis: Analysis, indicators: pd.DataFrame, lang: str, wit
             "code": row["code"], "service": row[f"service_{lang}"], "indicator": row[f"indicator_{lang}"],
             **_indicator_cells(row, lang),
             "related": service_name(analysis, related, lang) if related else "",
-            "related_anchor": f"svc-{related}" if related else "",
+            "related_anchor": f"svc-{related}" if related in with_anchor else "",
         })
     return rows
 
@@ -492,6 +501,7 @@ def _matrix(analysis: Analysis, lang: str) -> dict:
 
 # --- rendering -------------------------------------------------------------------------
 
+@cache  # compiling the two templates costs more than rendering them
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("coverage_map", "templates"),
