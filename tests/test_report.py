@@ -322,3 +322,11 @@ def test_static_maps_from_hand_made_districts_with_part_unknown(grid_districts, 
     with Image.open(written["A"]) as a, Image.open(written["B"]) as b:
         assert a.size == b.size
         assert np.asarray(a.convert("RGB")).tobytes() != np.asarray(b.convert("RGB")).tobytes()
+
+
+def test_methodology_says_how_districts_were_matched_and_what_was_repaired(report):
+    _, _, document = report
+    text = text_of(section(document, "method"))
+    assert "EPSG:32718" in text and "lima_callao_distritos.geojson" in text
+    assert "«Carabaylo»" in text and "Carabayllo" in text  # the spelling finding
+    assert "reparadas: ninguna" in text

@@ -1,7 +1,7 @@
 """Static choropleth maps (PNG) of each place-based service, for the written report.
 
-All maps are drawn from one prepared frame: the districts are projected to UTM 18S and
-their label points computed once, the district polygons are drawn once, and each service
+All maps are drawn from one prepared frame: the districts are projected to their UTM zone and
+their label points computed once (in the area's UTM zone), the district polygons are drawn once, and each service
 only recolours them; the district names (haloed text, the slowest part) are rendered once
 into a transparent layer laid over every map. No network, no basemap: an Agg canvas draws
 from the geometry alone, which keeps the PNGs byte-identical run to run. The figure is a
@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from PIL import Image  # a dependency of matplotlib
 
-from .boundaries import METRIC_CRS
+from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ SOURCE_WIDTH = 125
 class MapFrame:
     """Districts ready to draw: projected geometry, label points and which are small."""
 
-    districts: gpd.GeoDataFrame  # ubigeo, name, geometry in METRIC_CRS (drawable rows only)
+    districts: gpd.GeoDataFrame  # ubigeo, name, geometry in the area's UTM zone (drawable rows only)
     label_xy: np.ndarray  # one (x, y) per row
     small: np.ndarray  # bool per row: labelled in the inset
 
@@ -65,7 +65,7 @@ def prepare_frame(districts: gpd.GeoDataFrame) -> MapFrame:
     """Project once, simplify once and compute label points once; districts without geometry
     are left out."""
     drawable = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
-    projected = drawable[["ubigeo", "name", "geometry"]].to_crs(METRIC_CRS).reset_index(drop=True)
+    projected = drawable[["ubigeo", "name", "geometry"]].to_crs(metric_crs(drawable)).reset_index(drop=True)
     points = projected.geometry.representative_point()
     label_xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
     metres_per_px = _metres_per_pixel(projected)
