@@ -9,7 +9,6 @@ Confidential services (shelters) are counted per district and nothing else is ke
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from dataclasses import dataclass, field
@@ -19,9 +18,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .districts import normalize_name, normalize_ubigeo
+from .districts import normalize_ubigeo
 from .errors import InputError
-from .inventory import Catalogue, Inventory, read_text
+from .inventory import Catalogue, Inventory
+from .tables import find_columns, read_csv, read_text
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,8 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(lon=points.x, lat=points.y)
     if suffix in (".xlsx", ".xls"):
         return pd.read_excel(path, engine="calamine", dtype=object)
-    text, _ = read_text(path)
     if suffix == ".json":
+        text, _ = read_text(path, what="Facilities file", option="--facilities")
         data = json.loads(text)
         if isinstance(data, dict):  # an object that holds the list, e.g. {"servicios": [...]}
             data = next((v for v in data.values() if isinstance(v, list)), None)
@@ -82,18 +82,12 @@ def read_table(path: Path) -> pd.DataFrame:
             msg = f"Facilities file {path}: expected a JSON list of records (or an object holding one)."
             raise InputError(msg)
         return pd.DataFrame.from_records(data)
-    sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=object, keep_default_na=False)
+    return read_csv(path, what="Facilities file", option="--facilities")
 
 
 def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
     """Map our columns to the file's; service is required, and ubigeo or coordinates."""
-    names = {normalize_name(str(c)).lower(): c for c in table.columns}
-    found = {}
-    for column, aliases in _COLUMNS.items():
-        original = next((names[a] for a in aliases if a in names), None)
-        if original is not None:
-            found[column] = original
+    found = find_columns(table.columns, _COLUMNS)
     if "service" not in found or not ("ubigeo" in found or {"lat", "lon"} <= found.keys()):
         msg = (
             f"Facilities file {path} needs a service column (tipo, servicio) and either ubigeo or "

@@ -8,8 +8,6 @@ data (unknown), which is never a gap.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from rapidfuzz import process
 
 from .districts import Gazetteer, normalize_name
 from .errors import InputError
+from .tables import find_columns, read_csv
 
 log = logging.getLogger(__name__)
 
@@ -123,20 +122,6 @@ def load_declared_totals() -> pd.DataFrame:
     return totals.set_index("service", drop=False)
 
 
-def read_text(path: Path) -> tuple[str, str]:
-    """Decode a text file written as UTF-8 (with or without BOM) or Latin-1/cp1252."""
-    if not path.is_file():
-        msg = f"Inventory file not found: {path}. Check the path given to --inventory."
-        raise InputError(msg)
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes any bytes")
-
-
 def read_inventory(
     path: Path, *, catalogue: Catalogue, gazetteer: Gazetteer, scope: tuple[str, ...]
 ) -> Inventory:
@@ -145,19 +130,7 @@ def read_inventory(
     Every problem in the file is reported at once, each with its row and field.
     """
     path = Path(path)
-    text, encoding = read_text(path)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        rows = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        msg = f"Cannot read inventory {path} as CSV: {exc}. Save it as CSV (comma or semicolon)."
-        raise InputError(msg) from exc
-    rows = _rename_columns(rows, path)
-    log.info("Read %d rows from %s (%s, separator %r)", len(rows), path, encoding, sep)
+    rows = _rename_columns(read_csv(path, what="Inventory file", option="--inventory"), path)
     cite = pd.Series([f"{path.name}, row {i + 2}" for i in range(len(rows))], index=rows.index)
     counts = _parse_rows(rows, str(path), catalogue, gazetteer, cite=cite)
     services = counts["service"].unique()
@@ -165,12 +138,7 @@ def read_inventory(
 
 
 def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
-    found = {normalize_name(c).lower(): c for c in rows.columns}
-    renames = {}
-    for column, names in _COLUMNS.items():
-        original = next((found[n] for n in names if n in found), None)
-        if original is not None:
-            renames[original] = column
+    renames = {theirs: ours for ours, theirs in find_columns(rows.columns, _COLUMNS).items()}
     rows = rows.rename(columns=renames)
     missing = [c for c in ("service", "count") if c not in rows.columns]
     if "ubigeo" not in rows.columns and "district" not in rows.columns:

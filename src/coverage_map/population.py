@@ -7,7 +7,6 @@ only, so 0-17 is estimated as 0-14 plus 3/5 of 15-19 (the usual interpolation).
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from pathlib import Path
@@ -15,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .districts import normalize_name, normalize_ubigeo
+from .districts import normalize_ubigeo
 from .errors import InputError, listing
+from .tables import find_columns, read_csv
 
 log = logging.getLogger(__name__)
 
@@ -119,21 +119,12 @@ def _layout_error(path: Path, why: str) -> str:
 
 def read_population_csv(path: Path) -> pd.DataFrame:
     """A CSV with a ubigeo column and one or more population columns (at least the total)."""
-    from .inventory import read_text
-
-    text, _ = read_text(path)
-    sep = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    names = {normalize_name(c).lower(): c for c in table.columns}
-    found = {}
-    for column, aliases in _CSV_COLUMNS.items():
-        original = next((names[a] for a in aliases if a in names), None)
-        if original is not None:
-            found[original] = column
-    table = table.rename(columns=found)[list(found.values())]
-    if "ubigeo" not in table or "total" not in table:
-        msg = f"Population file {path} needs the columns ubigeo and total (found: {', '.join(names.values())})."
+    table = read_csv(path, what="Population file", option="--population")
+    found = find_columns(table.columns, _CSV_COLUMNS)
+    if "ubigeo" not in found or "total" not in found:
+        msg = f"Population file {path} needs the columns ubigeo and total (found: {', '.join(table.columns)})."
         raise InputError(msg)
+    table = table[list(found.values())].set_axis(list(found), axis=1)
     problems = []  # (row, message), reported together in row order
     codes = table["ubigeo"].map(normalize_ubigeo)
     for i in np.flatnonzero(codes.isna()):
