@@ -87,3 +87,14 @@ def test_a_csv_without_total(tmp_path):
     path.write_text("ubigeo,mujeres\n150101,1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"needs the columns ubigeo and total \(found: ubigeo, mujeres\)"):
         read_population(path)
+
+
+def test_the_parsed_census_is_kept_and_read_back_equal(census, shared_data, tmp_path):
+    from coverage_map.population import read_population_cached
+
+    sidecar = tmp_path / "censo.49e6cb9529a1.csv"
+    first = read_population_cached(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", sidecar)
+    assert sidecar.is_file()
+    again = read_population_cached(tmp_path / "not-read.xlsx", sidecar)  # served from the sidecar
+    pd.testing.assert_frame_equal(again, census, check_dtype=False)
+    pd.testing.assert_frame_equal(first, census)

@@ -31,7 +31,7 @@ from .inventory import (
 )
 from .maps import write_map
 from .report import write_report
-from .population import read_population, targets_for
+from .population import read_population, read_population_cached, targets_for
 from .sources import DEFAULT_BOUNDARIES, DEFAULT_POPULATION, Source, cache_dir, fetch, registry, sha256_of
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,12 @@ def analyse(
     if population is not None:
         population_path, population_source = resolve_source(population, cache)
         services = catalogue.services.loc[catalogue.place_based]
-        targets = targets_for(read_population(population_path), districts, services, where=str(population_path))
+        if population_source is not None:  # pinned by sha256: its parsed table can be kept
+            sidecar = cache / f"{population_source.file}.{population_source.sha256[:12]}.csv"
+            table = read_population_cached(population_path, sidecar)
+        else:
+            table = read_population(population_path)
+        targets = targets_for(table, districts, services, where=str(population_path))
         coverage = add_population(coverage, targets)
         inputs.append(_input("population", population_path, population_source))
     data = files("coverage_map.data")

@@ -175,3 +175,18 @@ def targets_for(
         raise InputError(msg)
     rows = population.loc[districts["ubigeo"]]
     return pd.DataFrame({code: target_population(rows, group) for code, group in services["target_group"].items()})
+
+
+def read_population_cached(path: Path, sidecar: Path) -> pd.DataFrame:
+    """read_population, keeping the parsed table in sidecar (a CSV) for the next run.
+
+    Only for files pinned by sha256 (the registered sources): the sidecar's name carries
+    the hash, so a different file never reuses it.
+    """
+    if sidecar.is_file():
+        return pd.read_csv(sidecar, dtype={"ubigeo": str}).set_index("ubigeo")
+    population = read_population(path)
+    partial = sidecar.with_suffix(".part")
+    population.to_csv(partial)
+    partial.replace(sidecar)
+    return population
