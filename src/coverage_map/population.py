@@ -184,6 +184,7 @@ def read_population_cached(path: Path, sidecar: Path) -> pd.DataFrame:
     the hash, so a different file never reuses it.
     """
     if sidecar.is_file():
+        log.info("Read the population of %s from the cache (%s)", path.name, sidecar.name)
         return pd.read_csv(sidecar, dtype={"ubigeo": str}).set_index("ubigeo")
     population = read_population(path)
     partial = sidecar.with_suffix(".part")

@@ -97,6 +97,7 @@ def fetch(source: Source, *, cache: Path) -> Path:
     if path is not None:
         return path
     log.info("Downloading %s from %s", source.file, source.url)
+    pooch.get_logger().setLevel(logging.WARNING)  # our own line above says it once
     try:
         return Path(
             pooch.retrieve(
