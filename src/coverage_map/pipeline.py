@@ -163,23 +163,28 @@ def build(
 ) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
     analysis = analyse(**options)
-    map_options = {"scheme": scheme, "breaks": ",".join(f"{b:g}" for b in breaks) if breaks else None, "basemap": basemap}
+    chosen = {**options, "scheme": scheme, "breaks": ",".join(f"{b:g}" for b in breaks or ()), "basemap": basemap}
     out = Path(out)
     with staged_outputs(out) as staging:
         write_tables(analysis, staging, lang=lang)
         write_report(analysis, staging, lang=lang)
         write_map(analysis, staging, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
         written = sorted(p.name for p in staging.iterdir())
-        manifest = {
-            "tool": "coverage-map",
-            "version": __version__,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "options": {"area": analysis.area, "lang": lang, **{k: str(v) for k, v in {**options, **map_options}.items() if v is not None}},
-            "inputs": analysis.inputs,
-            "outputs": {name: sha256_of(staging / name) for name in written if (staging / name).is_file()},
-        }
-        write_json(manifest, staging / "manifest.json")
+        write_json(manifest(analysis, staging, lang=lang, options=chosen), staging / "manifest.json")
     return analysis, [out / name for name in [*written, "manifest.json"]]
+
+
+def manifest(analysis: Analysis, folder: Path, *, lang: str, options: dict) -> dict:
+    """What a run read (paths, URLs, sha256), with which options, and what it wrote."""
+    given = {key: str(value) for key, value in options.items() if value not in (None, "")}
+    return {
+        "tool": "coverage-map",
+        "version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "options": {"area": analysis.area, "lang": lang, **given},
+        "inputs": analysis.inputs,
+        "outputs": {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file()},
+    }
 
 
 def build_report(*, out: str | os.PathLike = "outputs", lang: str = "es", **options) -> tuple[Analysis, list[Path]]:
