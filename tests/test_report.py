@@ -90,9 +90,12 @@ def test_hrt_section_lists_40_districts_with_nearest_host_and_km(report):
     hosts = {"Carabayllo", "Lima", "San Juan de Lurigancho"}
     assert {r[1] for r in rows} <= hosts and not hosts & {r[0] for r in rows}
     expected = analysis.coverage.gaps("HRT").set_index("district")["nearest_km"]
-    for district, _, distance in rows:
+    for district, _, distance, _ in rows:
         assert distance == f"{expected[district]:.1f} km".replace(".", ",")
     assert "confidencial" in text_of(hrt)
+    # with the census, the districts where most women lack a shelter come first
+    assert rows[0][0] == "San Martín de Porres" and rows[0][3] == "336 297"
+    assert [int(r[3].replace(" ", "")) for r in rows] == sorted((int(r[3].replace(" ", "")) for r in rows), reverse=True)
 
 
 def test_sections_only_for_services_with_district_data(report):
@@ -233,13 +236,17 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
     analysis, out = default_build
     workbook = openpyxl.load_workbook(out / "coverage.xlsx")
     assert workbook.sheetnames == [
-        "Resumen", "Matriz de cobertura", "Brechas", "Verificación de fuentes", "Cifras de uso", "Indicadores nacionales",
+        "Resumen", "Matriz de cobertura", "Brechas", "Necesidad por distrito", "Verificación de fuentes", "Cifras de uso",
+        "Indicadores nacionales",
     ]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert all(sheet.column_dimensions[c.column_letter].width >= 8 for c in sheet[1])
     gaps = workbook["Brechas"]
-    assert [c.value for c in gaps[1]] == ["Código", "Servicio", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio", "Distancia (km)"]
+    assert [c.value for c in gaps[1]] == [
+        "Código", "Servicio", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio", "Distancia (km)",
+        "Población objetivo",
+    ]
     assert gaps.max_row - 1 == len(analysis.coverage.gaps())
     assert isinstance(gaps["G2"].value, float)
     matrix = workbook["Matriz de cobertura"]
@@ -330,3 +337,217 @@ def test_methodology_says_how_districts_were_matched_and_what_was_repaired(repor
     assert "EPSG:32718" in text and "lima_callao_distritos.geojson" in text
     assert "«Carabaylo»" in text and "Carabayllo" in text  # the spelling finding
     assert "reparadas: ninguna" in text
+
+
+# --- population and need, held to the 2017 census (shared/data/population/SOURCE.md) -------------
+
+#: From SOURCE.md's district table: 60+, and 0-14 and 15-19 for the 0-17 estimate.
+CENSUS_60_PLUS = {"Chorrillos": 38927, "San Borja": 26462, "San Juan de Lurigancho": 100822, "Santa María del Mar": 118}
+CENSUS_0_14_15_19 = {"San Juan de Lurigancho": (249364, 82182), "Santa María del Mar": (206, 66)}
+LIMA_60_PLUS = 1088981
+
+
+def age_0_17(district: str) -> int:
+    """0-14 plus 3/5 of 15-19, rounded at the end, as the methodology says."""
+    young, teens = CENSUS_0_14_15_19[district]
+    return round(young + 0.6 * teens)
+
+
+def test_population_section_gives_each_service_its_people_without_it(report):
+    _, _, document = report
+    population = section(document, "population")
+    rows = {r[0]: r for r in table_rows(population.find(".//table[@class='population']"))}
+    unserved = CENSUS_60_PLUS["Chorrillos"] + CENSUS_60_PLUS["San Borja"]
+    assert unserved == 65389
+    ciam = rows["Centro Integral del Adulto Mayor (CIAM)"]
+    assert ciam[1:5] == ["Personas de 60 años y más", "1 088 981", "65 389", f"{100 * (1 - unserved / LIMA_60_PLUS):.1f} %".replace(".", ",")]
+    assert ciam[5].endswith(" km")
+    demuna = rows["Defensoría Municipal del Niño y el Adolescente (DEMUNA)"]
+    assert demuna[1].startswith("Niñas, niños y adolescentes de 0 a 17") and demuna[3:5] == ["0", "100,0 %"]
+    assert "Censos Nacionales 2017" in text_of(population) and "INEI" in text_of(population)
+
+
+def test_districts_ranked_by_need(report):
+    _, _, document = report
+    need = {div.get("id"): div for div in section(document, "population").iter("div") if div.get("id", "").startswith("need-")}
+    ciam = need["need-svc-CIAM"]
+    assert table_rows(ciam.find(".//table[@class='need-gaps']")) == [
+        ["Chorrillos", "38 927", "5,4 km"], ["San Borja", "26 462", "2,6 km"]]
+    demuna = need["need-svc-DEMUNA"]
+    loaded = table_rows(demuna.find(".//table[@class='need-loaded']"))
+    sjl = age_0_17("San Juan de Lurigancho")
+    assert sjl == 298673 and loaded[0] == ["San Juan de Lurigancho", "1", "298 673"] and len(loaded) == 5
+    spread = text_of(demuna.find("p"))
+    assert "298 673" in spread and "Santa María del Mar" in spread and f" {age_0_17('Santa María del Mar')} " in spread
+    assert "Todos los distritos lo tienen" in text_of(demuna)
+    hrt = need["need-svc-HRT"]
+    assert len(table_rows(hrt.find(".//table[@class='need-gaps']"))) == 5 and "y 35 distritos más" in text_of(hrt)
+
+
+def test_summary_says_how_many_people_live_without_the_service(report):
+    _, _, document = report
+    sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
+    ciam = next(s for s in sentences if "CIAM" in s)
+    assert ciam.endswith("En esos distritos viven 65 389 personas de 60 años y más.")
+
+
+def test_methodology_says_which_census_and_how_0_17_is_estimated(report):
+    _, _, document = report
+    text = text_of(section(document, "method"))
+    assert "0 a 14 más 3/5 de la de 15 a 19" in text
+    assert "censadas en 2017 (no proyecciones" in text
+    assert "CAR PAM, CAN, Mi60+, CIAM: personas de 60 años y más" in text
+    assert "DEMUNA: niñas, niños y adolescentes de 0 a 17 años" in text and "CEM, SAU, HRT: mujeres" in text
+
+
+def test_english_population_figures(english):
+    document = parse_html(english / "report.html")
+    rows = {r[0]: r for r in table_rows(section(document, "population").find(".//table[@class='population']"))}
+    assert rows["Comprehensive Centre for Older Persons (CIAM)"][1:4] == ["People aged 60 and over", "1,088,981", "65,389"]
+    sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
+    assert any("65,389 people aged 60 and over live in those districts." in s for s in sentences)
+    assert "0-14 plus 3/5 of those aged 15-19" in text_of(section(document, "method"))
+
+
+def test_workbook_has_the_population_columns_as_numbers(default_build):
+    _, out = default_build
+    workbook = openpyxl.load_workbook(out / "coverage.xlsx")
+    summary = workbook["Resumen"]
+    header = [c.value for c in summary[1]]
+    ciam = next(r for r in summary.iter_rows(min_row=2, values_only=True) if r[0] == "CIAM")
+    row = dict(zip(header, ciam))
+    assert row["Población objetivo"] == LIMA_60_PLUS and row["Viven en distritos sin el servicio"] == 65389
+    assert row["Viven donde está (%)"] == 94.0 and isinstance(row["Distancia media ponderada (km)"], float)
+    gaps = {(r[0], r[3]): r[7] for r in workbook["Brechas"].iter_rows(min_row=2, values_only=True)}
+    assert gaps[("CIAM", "Chorrillos")] == 38927 and gaps[("CIAM", "San Borja")] == 26462
+    need = workbook["Necesidad por distrito"]
+    header = [c.value for c in need[1]]
+    rows = {(r[0], r[3]): dict(zip(header, r)) for r in need.iter_rows(min_row=2, values_only=True)}
+    assert rows[("DEMUNA", "San Juan de Lurigancho")]["Por centro"] == 298673
+    assert rows[("CIAM", "Chorrillos")]["Estado"] == "sin el servicio" and rows[("CIAM", "Chorrillos")]["Por centro"] is None
+
+
+# --- facilities with coordinates; confidential shelters ----------------------------------------
+
+@pytest.fixture(scope="module")
+def directory(shared_data) -> Path:
+    return shared_data / "mimp_directorio" / "directorio.json"
+
+
+@pytest.fixture(scope="module")
+def with_facilities(seeded_cache, directory, tmp_path_factory):
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("report_facilities")
+    analysis, _ = build(out=out, cache=seeded_cache, facilities=directory)
+    return analysis, out
+
+
+@pytest.fixture(scope="module")
+def arequipa(seeded_cache, directory, tmp_path_factory):
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("report_arequipa")
+    analysis, _ = build(out=out, cache=seeded_cache, boundaries="peru_distrital_simple", area="arequipa", facilities=directory)
+    return analysis, out
+
+
+def workbook_text(path: Path) -> str:
+    workbook = openpyxl.load_workbook(path)
+    return "\n".join(str(v) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+
+
+def test_facilities_section_says_which_file_columns_counts_and_findings(with_facilities):
+    _, out = with_facilities
+    document = parse_html(out / "report.html")
+    facilities = section(document, "facilities")
+    text = text_of(facilities)
+    assert "directorio.json" in text and "latitud ← «lat»" in text and "servicio ← «tipo»" in text
+    rows = {r[0]: r for r in table_rows(facilities.find(".//table"))}
+    assert rows["Centro Emergencia Mujer (CEM)"][1:3] == ["67", "67"]
+    assert rows["Hogar de Refugio Temporal (HRT)"][1:4] == ["2", "0", "2"]
+    assert "476 establecimientos del archivo están fuera del área" in text
+    findings = [text_of(li) for li in facilities.find(".//ul").findall("li")]
+    assert len(findings) == 5 and any(f.startswith("Cem Regular Magdalena Del Mar") for f in findings)
+    assert "establecimiento más cercano del archivo directorio.json" in text_of(section(document, "method"))
+
+
+@pytest.mark.parametrize("build_name", ["with_facilities", "arequipa"])
+def test_no_name_or_phone_of_a_shelter_in_any_report_output(build_name, request, directory):
+    import json
+
+    _, out = request.getfixturevalue(build_name)
+    shelters = [r for r in json.loads(directory.read_text(encoding="utf-8"))["servicios"] if r["tipo"] == "HRT"]
+    assert len(shelters) == 29
+    secrets = {r["nombre"] for r in shelters} | {r["telefono"] for r in shelters if r["telefono"]}
+    secrets |= {r["telefono"].replace(" ", "") for r in shelters if r["telefono"]}
+    outputs = {
+        "report.html": (out / "report.html").read_text(encoding="utf-8"),
+        "report.md": (out / "report.md").read_text(encoding="utf-8"),
+        "coverage.xlsx": workbook_text(out / "coverage.xlsx"),
+    }
+    for name, text in outputs.items():
+        found = [secret for secret in secrets if secret in text]
+        assert not found, f"{name} shows shelter data: {found[:3]}"
+    assert "Hogar de Refugio Temporal (HRT)" in outputs["report.html"]  # counted, just not located
+
+
+# --- another area: Arequipa, with the directory -----------------------------------------------
+
+def test_arequipa_report_names_its_area_and_shows_no_lima_figures_as_its_own(arequipa):
+    _, out = arequipa
+    document = parse_html(out / "report.html")
+    title = text_of(document.find(".//h1"))
+    assert title == "Análisis de brechas de los servicios del MIMP en Arequipa"
+    assert "no de Arequipa" in text_of(document.find(".//header"))
+    assert document.find(".//table[@class='usage keep']") is None
+    assert "Cifras de uso" not in [text_of(h) for h in document.iter("h3")]
+    for anchor in ["summary", "population", "facilities", *(f"svc-{c}" for c in ("CEM", "CAI", "SAU", "SAR", "HRT"))]:
+        assert "Lima" not in text_of(section(document, anchor)), anchor
+    summary_header = [text_of(th) for th in section(document, "summary").findall(".//thead/tr/th")]
+    assert "Total declarado" not in summary_header
+    assert document.find(".//section[@id='unmapped']") is None
+    assert "518 establecimientos del archivo están fuera del área" in text_of(section(document, "facilities"))
+    workbook = openpyxl.load_workbook(out / "coverage.xlsx")
+    assert "Cifras de uso" not in workbook.sheetnames and "Total declarado" not in [c.value for c in workbook["Resumen"][1]]
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# Análisis de brechas de los servicios del MIMP en Arequipa")
+    assert "Casos atendidos por violencia" not in markdown and "34 639" not in markdown
+    assert sorted(p.name for p in (out / "img").glob("*.png")) == ["CAI.png", "CEM.png", "HRT.png", "SAR.png", "SAU.png"]
+
+
+def test_arequipa_maps_and_distances_in_its_utm_zone(arequipa):
+    from coverage_map.boundaries import metric_crs
+    from coverage_map.figures import prepare_frame
+
+    analysis, out = arequipa
+    crs = metric_crs(analysis.districts)
+    assert crs == "EPSG:32718"  # the zone of the area's centre (about 72.6° W)
+    assert prepare_frame(analysis.districts).districts.crs == crs
+    assert crs in text_of(section(parse_html(out / "report.html"), "method"))
+
+
+def test_a_population_file_with_totals_only_is_named_as_such(seeded_cache, shared_data):
+    """Measured against the whole population where the file lacks the group, and said so; no census claims."""
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import group_label, report_context
+
+    analysis = analyse(cache=seeded_cache, population=shared_data / "population" / "2017-census-population.csv")
+    assert group_label(analysis, "CIAM", "es") == "Toda la población (el archivo de población no da «personas de 60 años y más»)"
+    assert group_label(analysis, "OREDIS", "en").startswith("Whole population (the census does not count")
+    context = report_context(analysis, lang="es")
+    assert "el archivo 2017-census-population.csv" in context["population"]["intro"]
+    method = " ".join(context["method"]["paragraphs"])
+    assert "3/5" not in method and "censadas en 2017" not in method
+    assert context["population"]["rows"][-1]["people"] == f"8{NBSP}574{NBSP}974"  # CIAM against everyone in Lima
+
+
+def test_static_map_layout_follows_the_shape_of_the_area(default_build, arequipa):
+    from coverage_map.figures import TALL, WIDE, prepare_frame
+
+    lima, wide = prepare_frame(default_build[0].districts), prepare_frame(arequipa[0].districts)
+    assert lima.layout == TALL and wide.layout == WIDE
+    main, inset = WIDE.main, WIDE.inset
+    assert inset[1] + inset[3] <= main[1]  # the inset sits below the map, not on it
+    assert lima.named.all()  # every Lima district keeps its name
+    assert not wide.named.all() and wide.named.sum() > 50  # the tiniest Arequipa districts go unnamed

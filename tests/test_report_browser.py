@@ -47,3 +47,33 @@ def test_report_prints_to_a4_and_first_page_screenshot(default_build, watched_pa
     hrt.scroll_into_view_if_needed()
     hrt.screenshot(path=str(artifacts / "report-hrt-section.png"))
     assert watched_page.outside_requests == [] and watched_page.console_errors == []
+
+
+def test_population_section_screenshot(default_build, watched_page, artifacts):
+    """The population section as a planner sees it: the table, then the districts by need side by side."""
+    _, out = default_build
+    page = watched_page.page
+    page.set_viewport_size({"width": A4_WIDTH_PX, "height": A4_HEIGHT_PX})
+    page.goto((out / "report.html").as_uri(), wait_until="load")
+    population = page.locator("#population")
+    assert population.count() == 1
+    # the two need tables of a service stand side by side on an A4-wide page
+    gaps, loaded = page.locator("#need-svc-CIAM table.need-gaps"), page.locator("#need-svc-CIAM table.need-loaded")
+    assert abs(gaps.bounding_box()["y"] - loaded.bounding_box()["y"]) < 2
+    assert gaps.bounding_box()["x"] + gaps.bounding_box()["width"] <= loaded.bounding_box()["x"]
+    population.screenshot(path=str(artifacts / "report-population.png"))
+    assert watched_page.outside_requests == [] and watched_page.console_errors == []
+
+
+def test_facilities_section_screenshot(seeded_cache, shared_data, watched_page, artifacts, tmp_path):
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import write_report
+
+    analysis = analyse(cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json")
+    write_report(analysis, tmp_path, lang="es")
+    page = watched_page.page
+    page.set_viewport_size({"width": A4_WIDTH_PX, "height": A4_HEIGHT_PX})
+    page.goto((tmp_path / "report.html").as_uri(), wait_until="load")
+    page.locator("#facilities").screenshot(path=str(artifacts / "report-facilities.png"))
+    page.locator("#need-svc-CEM").screenshot(path=str(artifacts / "report-need-cem.png"))
+    assert watched_page.outside_requests == [] and watched_page.console_errors == []

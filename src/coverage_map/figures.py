@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib.patheffects as patheffects
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -40,9 +40,26 @@ FIGSIZE = (7.0, 8.6)
 DPI = 130
 #: Colours kept in the palette PNG: the fills, greys and the anti-aliased edges of text.
 PALETTE_COLOURS = 64
-#: The main map's box in the figure (left, bottom, width, height) and the inset's.
-MAIN_BOX = (0.02, 0.07, 0.62, 0.84)
-INSET_BOX = (0.58, 0.10, 0.41, 0.62)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the main map, the inset and the legend go in the figure (boxes: left, bottom, width, height)."""
+
+    main: tuple[float, float, float, float]
+    inset: tuple[float, float, float, float]
+    legend_anchor: tuple[float, float]
+    legend_columns: int
+
+
+#: A tall area (Lima Metropolitana): the map on the left, the inset and legend on the right.
+TALL = Layout(main=(0.02, 0.07, 0.62, 0.84), inset=(0.58, 0.10, 0.41, 0.62), legend_anchor=(0.62, 0.93), legend_columns=1)
+#: A wide area (Arequipa): the map across the top, the inset below it, the legend in one row.
+WIDE = Layout(main=(0.02, 0.43, 0.96, 0.48), inset=(0.18, 0.06, 0.64, 0.34), legend_anchor=(0.02, 0.945), legend_columns=3)
+#: Kept for callers of the tall layout's boxes.
+MAIN_BOX, INSET_BOX = TALL.main, TALL.inset
+#: A name is written only on a district at least this many pixels across (on its map or inset).
+MIN_LABEL_PX = 20
 #: A district narrower than this on the main map (about 30 km² in Lima Metropolitana) has its name in an
 #: inset of the centre instead, where names would otherwise overlap; "the centre" is within
 #: this fraction of the area's extent from the smallest districts.
@@ -59,6 +76,8 @@ class MapFrame:
     districts: gpd.GeoDataFrame  # ubigeo, name, geometry in the area's UTM zone (drawable rows only)
     label_xy: np.ndarray  # one (x, y) per row
     small: np.ndarray  # bool per row: labelled in the inset
+    layout: Layout = TALL
+    named: np.ndarray | None = None  # bool per row: large enough for its name where it is labelled
 
 
 def prepare_frame(districts: gpd.GeoDataFrame) -> MapFrame:
@@ -68,20 +87,40 @@ def prepare_frame(districts: gpd.GeoDataFrame) -> MapFrame:
     projected = drawable[["ubigeo", "name", "geometry"]].to_crs(metric_crs(drawable)).reset_index(drop=True)
     points = projected.geometry.representative_point()
     label_xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-    metres_per_px = _metres_per_pixel(projected)
+    layout = _layout(projected)
+    metres_per_px = _metres_per_pixel(projected, layout.main)
     small = _central_small(projected, label_xy, metres_per_px)
+    named = _named(projected, small, metres_per_px, layout)
     # A sixth of a main-map pixel stays below a pixel in the inset too, and leaves about a
     # third of the vertices to fill on every map.
     projected["geometry"] = projected.geometry.simplify(metres_per_px / 6, preserve_topology=True)
-    return MapFrame(projected, label_xy, small)
+    return MapFrame(projected, label_xy, small, layout, named)
 
 
-def _metres_per_pixel(projected: gpd.GeoDataFrame) -> float:
-    """Scale of the main map: the area's extent fitted into the main axes box."""
+def _layout(projected: gpd.GeoDataFrame) -> Layout:
+    """The wide layout for an area wider than tall, so that the inset does not cover the map."""
     x0, y0, x1, y1 = projected.total_bounds
-    width_px = MAIN_BOX[2] * FIGSIZE[0] * DPI
-    height_px = MAIN_BOX[3] * FIGSIZE[1] * DPI
+    return WIDE if (x1 - x0) > (y1 - y0) else TALL
+
+
+def _metres_per_pixel(projected: gpd.GeoDataFrame, box: tuple[float, ...] = TALL.main) -> float:
+    """Scale of a map: the districts' extent fitted into its axes box."""
+    x0, y0, x1, y1 = projected.total_bounds
+    width_px = box[2] * FIGSIZE[0] * DPI
+    height_px = box[3] * FIGSIZE[1] * DPI
     return max((x1 - x0) / width_px, (y1 - y0) / height_px, 1.0)
+
+
+def _named(projected: gpd.GeoDataFrame, small: np.ndarray, metres_per_px: float, layout: Layout) -> np.ndarray:
+    """Districts wide enough for a name on the map that shows them (the inset for the small):
+    names of smaller ones would only overlap their neighbours'."""
+    side = np.sqrt(projected.geometry.area.to_numpy())
+    side_px = side / metres_per_px
+    if small.any():
+        x0, y0, x1, y1 = projected.geometry[small].total_bounds
+        inset_scale = _metres_per_pixel(gpd.GeoSeries.from_xy([x0, x1], [y0, y1]), layout.inset) * 1.08  # its 4% padding
+        side_px = np.where(small, side / inset_scale, side_px)
+    return side_px >= MIN_LABEL_PX
 
 
 def _central_small(projected: gpd.GeoDataFrame, label_xy: np.ndarray, metres_per_px: float) -> np.ndarray:
@@ -115,10 +154,10 @@ def _draw_base(frame: MapFrame) -> _Canvas:
     """Draw the districts once, on a main map and (if any are small) an inset of the centre."""
     figure = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(figure)
-    main = figure.add_axes(MAIN_BOX)
+    main = figure.add_axes(frame.layout.main)
     axes = [main]
     if frame.small.any():
-        axes.append(figure.add_axes(INSET_BOX))
+        axes.append(figure.add_axes(frame.layout.inset))
     collections, labels = [], []
     for i, ax in enumerate(axes):
         frame.districts.plot(ax=ax, facecolor=COLOURS[UNKNOWN], edgecolor=EDGE, linewidth=0.6)
@@ -126,6 +165,8 @@ def _draw_base(frame: MapFrame) -> _Canvas:
         ax.set_axis_off()
         ax.set_aspect("equal")
         labelled = frame.small if i == 1 else ~frame.small  # no inset: nothing is "small"
+        if frame.named is not None:
+            labelled = labelled & frame.named
         labels += _label(ax, frame, labelled, size=6.5 if i == 0 else 6.0, width=12 if i == 0 else 9)
     if len(axes) > 1:
         _frame_inset(frame, main, axes[1])
@@ -214,7 +255,7 @@ def draw_service_maps(
         canvas.title.set_text(titles[service])
         # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
         canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
-        _legend(canvas, legend_labels)
+        _legend(canvas, legend_labels, frame.layout)
         written[service] = folder / f"{service}.png"
         _save_png(canvas, written[service])
     log.info("Drew %d static maps", len(written))
@@ -251,7 +292,7 @@ def _recolour(canvas: _Canvas, frame: MapFrame, status: np.ndarray) -> None:
             ax.set_ylabel("")
 
 
-def _legend(canvas: _Canvas, labels: dict[str, str]) -> None:
+def _legend(canvas: _Canvas, labels: dict[str, str], layout: Layout = TALL) -> None:
     """Legend with the three styles; a style absent from this map is still explained."""
     if canvas.legend is not None:
         canvas.legend.remove()
@@ -259,5 +300,6 @@ def _legend(canvas: _Canvas, labels: dict[str, str]) -> None:
         Patch(facecolor=COLOURS[s], edgecolor="#9e9e9e" if s == UNKNOWN else COLOURS[s], hatch=HATCH[s], label=labels[s])
         for s in (PRESENT, GAP, UNKNOWN)
     ]
-    canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.62, 0.93),
-                                         fontsize=8, frameon=False, handlelength=1.6, handleheight=1.2)
+    canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=layout.legend_anchor,
+                                         ncols=layout.legend_columns, fontsize=8, frameon=False,
+                                         handlelength=1.6, handleheight=1.2)

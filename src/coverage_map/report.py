@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -26,6 +27,7 @@ from .coverage import GAP, PRESENT, UNKNOWN
 from .figures import draw_service_maps, prepare_frame
 from .inventory import load_indicators, load_usage
 from .maps import area_title
+from .population import TARGET_POPULATION
 from .sources import registry, sha256_of
 from .workbook import write_workbook
 
@@ -98,6 +100,47 @@ LABELS: dict[str, dict[str, str]] = {
         "col_nearest_ubigeo": "Ubigeo más cercano", "col_km": "Distancia (km)", "col_check": "Tipo",
         "col_expected": "Esperado", "col_found": "Encontrado", "col_period": "Periodo", "col_value": "Valor",
         "col_2021": "Resultado 2021 (%)", "col_2022": "Resultado 2022 (%)",
+        # population and need
+        "population": "Población y necesidad",
+        "population_intro": "Cada servicio se mide frente a su población objetivo, según {source}. «Sin el servicio» son las personas del grupo objetivo que viven en distritos donde la fuente no lo lista; la distancia media ponderada es la distancia al más cercano de cada distrito, ponderada por su población objetivo.",
+        "population_file": "el archivo {file}",
+        "target_group": "Grupo objetivo", "target_people": "Población objetivo", "unserved": "Viven en distritos sin el servicio",
+        "served_share": "Viven donde está", "weighted_km": "Distancia media ponderada",
+        "need": "Distritos según necesidad", "need_gaps": "Sin el servicio, por población objetivo", "need_more": "y {n} distritos más con {people} en total",
+        "need_loaded": "Con el servicio, los más cargados", "centres": "Centros", "per_centre": "Por centro",
+        "need_spread": "De {high} {noun} por {acronym} en {high_district} a {low} en {low_district}.",
+        "need_spread_one": "Un solo distrito lo tiene: {district}, con {people} {noun} por {acronym}.",
+        "need_all_covered": "Todos los distritos lo tienen.",
+        "sentence_people": " En esos distritos viven {people}.", "sentence_people_many": " En esos distritos viven {people}, respectivamente.",
+        "group_women": "Mujeres", "group_men": "Hombres", "group_age_60_plus": "Personas de 60 años y más",
+        "group_age_0_17": "Niñas, niños y adolescentes de 0 a 17 años (estimado)", "group_total": "Toda la población",
+        "group_disability": "Toda la población (el censo no cuenta a las personas con discapacidad)",
+        "group_fallback": "Toda la población (el archivo de población no da «{group}»)",
+        "noun_women": "mujeres", "noun_men": "hombres", "noun_age_60_plus": "personas de 60 años y más",
+        "noun_age_0_17": "niñas, niños y adolescentes", "noun_total": "habitantes",
+        "method_population": "Población: {source}.",
+        "method_census": "Son personas censadas en 2017 (no proyecciones a años posteriores), sin corrección por omisión censal.",
+        "method_children": "El censo da la edad en grupos de cinco años: la población de 0 a 17 años se estima como la de 0 a 14 más 3/5 de la de 15 a 19.",
+        "method_groups": "Grupo objetivo de cada servicio: {items}.",
+        "method_per_centre": "Personas por centro: la población objetivo del distrito dividida entre los centros del distrito; no tiene en cuenta a quienes acuden desde otros distritos.",
+        # facilities
+        "facilities": "Establecimientos con coordenadas", "facilities_file": "Archivo: {file}. Columnas usadas: {columns}.",
+        "field_service": "servicio", "field_name": "nombre", "field_ubigeo": "ubigeo", "field_lat": "latitud",
+        "field_lon": "longitud", "field_address": "dirección", "field_phone": "teléfono",
+        "in_area": "En el área", "with_point": "Ubicados por sus coordenadas", "by_ubigeo": "Por su ubigeo",
+        "facilities_left_out": "{n} establecimientos del archivo están fuera del área de estudio y no se cuentan.",
+        "facilities_replace": "Sus conteos reemplazan los del inventario para {services}.",
+        "facilities_confidential": "{services}: ubicación confidencial; solo se cuentan por distrito (sin nombre, dirección, teléfono ni coordenadas).",
+        "placement": "Ubicación distinta de su ubigeo ({n})", "no_placement": "Todos los establecimientos con coordenadas caen en el distrito de su ubigeo.",
+        "placement_confidential": "Un establecimiento de {acronym} se cuenta en {found}, no en el distrito de su ubigeo ({expected}).",
+        "method_facilities": "Distancia para {services}: kilómetros en línea recta desde el punto representativo de cada distrito hasta el establecimiento más cercano del archivo {file} (su punto, o el del distrito si no tiene coordenadas o es confidencial).",
+        # other areas
+        "data_date_area": "servicios según {files}",
+        "not_lima": "Las cifras de uso y los totales declarados del MIMP son de Lima Metropolitana, no de {area}: no se muestran en este informe.",
+        "no_inventory": "ninguno (el incluido cubre solo Lima Metropolitana)", "related_service": "Servicio relacionado",
+        "role_facilities": "Establecimientos (archivo propio)", "sheet_need": "Necesidad por distrito", "col_status": "Estado",
+        "status_present": "con el servicio", "status_gap": "sin el servicio", "status_unknown": "sin datos",
+        "col_served_share": "Viven donde está (%)", "col_weighted_km": "Distancia media ponderada (km)",
     },
     "en": {
         "title": "Gap analysis of MIMP services in {area}",
@@ -155,6 +198,47 @@ LABELS: dict[str, dict[str, str]] = {
         "col_nearest_ubigeo": "Nearest ubigeo", "col_km": "Distance (km)", "col_check": "Type",
         "col_expected": "Expected", "col_found": "Found", "col_period": "Period", "col_value": "Value",
         "col_2021": "Result 2021 (%)", "col_2022": "Result 2022 (%)",
+        # population and need
+        "population": "Population and need",
+        "population_intro": "Each service is measured against its target population, from {source}. “Unserved” are the people of the target group living in districts where the source does not list it; the weighted mean distance is each district's distance to the nearest one, weighted by its target population.",
+        "population_file": "the file {file}",
+        "target_group": "Target group", "target_people": "Target population", "unserved": "Living in districts without it",
+        "served_share": "Living where it is", "weighted_km": "Weighted mean distance",
+        "need": "Districts by need", "need_gaps": "Without the service, by target population", "need_more": "and {n} more districts with {people} in all",
+        "need_loaded": "With the service, the most loaded", "centres": "Centres", "per_centre": "Per centre",
+        "need_spread": "From {high} {noun} per {acronym} in {high_district} to {low} in {low_district}.",
+        "need_spread_one": "A single district has it: {district}, with {people} {noun} per {acronym}.",
+        "need_all_covered": "Every district has it.",
+        "sentence_people": " {people} live in those districts.", "sentence_people_many": " {people} live in those districts, respectively.",
+        "group_women": "Women", "group_men": "Men", "group_age_60_plus": "People aged 60 and over",
+        "group_age_0_17": "Children and adolescents aged 0-17 (estimated)", "group_total": "Whole population",
+        "group_disability": "Whole population (the census does not count people with disabilities)",
+        "group_fallback": "Whole population (the population file gives no “{group}”)",
+        "noun_women": "women", "noun_men": "men", "noun_age_60_plus": "people aged 60 and over",
+        "noun_age_0_17": "children and adolescents", "noun_total": "residents",
+        "method_population": "Population: {source}.",
+        "method_census": "These are people counted in 2017 (not projections to later years), with no correction for census omission.",
+        "method_children": "The census gives age in five-year groups: the population aged 0-17 is estimated as those aged 0-14 plus 3/5 of those aged 15-19.",
+        "method_groups": "Target group of each service: {items}.",
+        "method_per_centre": "People per centre: the district's target population divided by the district's centres; people coming from other districts are not taken into account.",
+        # facilities
+        "facilities": "Facilities with coordinates", "facilities_file": "File: {file}. Columns used: {columns}.",
+        "field_service": "service", "field_name": "name", "field_ubigeo": "ubigeo", "field_lat": "latitude",
+        "field_lon": "longitude", "field_address": "address", "field_phone": "phone",
+        "in_area": "In the area", "with_point": "Placed by their coordinates", "by_ubigeo": "By their ubigeo",
+        "facilities_left_out": "{n} facilities of the file are outside the study area and are not counted.",
+        "facilities_replace": "Their counts replace the inventory's for {services}.",
+        "facilities_confidential": "{services}: confidential location; counted per district only (no name, address, phone or coordinates).",
+        "placement": "Placed in another district than their ubigeo ({n})", "no_placement": "Every facility with coordinates falls in the district of its ubigeo.",
+        "placement_confidential": "A {acronym} facility counts in {found}, not in the district of its ubigeo ({expected}).",
+        "method_facilities": "Distance for {services}: straight-line kilometres from the representative point of each district to the nearest facility of the file {file} (its point, or its district's where it has no coordinates or is confidential).",
+        # other areas
+        "data_date_area": "services from {files}",
+        "not_lima": "MIMP's usage figures and declared totals are for Lima Metropolitana, not for {area}: this report does not show them.",
+        "no_inventory": "none (the embedded one covers Lima Metropolitana only)", "related_service": "Related service",
+        "role_facilities": "Facilities (own file)", "sheet_need": "Need by district", "col_status": "Status",
+        "status_present": "has the service", "status_gap": "lacks the service", "status_unknown": "no data",
+        "col_served_share": "Living where it is (%)", "col_weighted_km": "Weighted mean distance (km)",
     },
 }
 
@@ -208,7 +292,7 @@ def cite(source: str, lang: str) -> str:
 
 
 def _is_na(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+    return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
 
 
 # --- the report context ----------------------------------------------------------------
@@ -217,32 +301,232 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     """Everything the report shows, formatted for lang, as plain dicts and lists.
 
     Each mapped service's image is its relative path (img/CODE.png), as Markdown links it.
+    Outside Lima Metropolitana MIMP's usage figures and declared totals (Lima's) are left out.
     """
     labels = LABELS[lang]
     area = area_title(analysis.area, lang)
-    usage, indicators = load_usage(), load_indicators()
+    lima = in_lima(analysis)
+    usage, indicators = area_usage(analysis), load_indicators()
     periods = sorted(usage["period"].unique())
     mapped, unmapped = _split_services(analysis)
     return {
         "lang": lang,
         "labels": labels,
         "title": labels["title"].format(area=area),
-        "data_date": labels["data_date_text"].format(
-            periods=listing([period_label(p, lang) for p in periods], lang), doc=labels["doc_000"]
-        ),
+        "data_date": _data_date(analysis, periods, lang),
+        "lima": lima,
+        "not_lima": "" if lima else labels["not_lima"].format(area=area),
         "sources": _sources(analysis, lang),
         "options": _options(analysis, lang),
         "summary": _summary_rows(analysis, lang),
         "sentences": summary_sentences(analysis, lang),
+        "population": _population_section(analysis, mapped, lang),
+        "facilities": _facilities_section(analysis, lang),
         "periods": [period_label(p, lang) for p in periods],
         "mapped": [_service_section(analysis, code, lang, usage, indicators, periods) for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
-        "checks": [{"message": row[f"message_{lang}"], "where": cite(row["where"], lang)} for _, row in analysis.checks.iterrows()],
+        "checks": [{"message": check_message(analysis, row, lang), "where": cite(row["where"], lang)}
+                   for _, row in analysis.checks.iterrows()],
         "indicators": _indicator_rows(analysis, indicators, lang, {*mapped, *unmapped, *_not_place_based(analysis)}),
+        "related_header": labels["lima_service" if lima else "related_service"],
         "method": _method(analysis, lang),
         "matrix": _matrix(analysis, lang),
         "generated_by": labels["generated_by"].format(version=__version__),
+    }
+
+
+def in_lima(analysis: Analysis) -> bool:
+    """Whether the area holds Lima Metropolitana, where MIMP's figures apply (the pipeline
+    keeps the declared totals only then)."""
+    return not analysis.declared.empty
+
+
+def area_usage(analysis: Analysis) -> pd.DataFrame:
+    """MIMP's usage figures, which are Lima Metropolitana's: none for another area."""
+    usage = load_usage()
+    return usage if in_lima(analysis) else usage.iloc[0:0]
+
+
+def _data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
+    labels = LABELS[lang]
+    if in_lima(analysis):
+        return labels["data_date_text"].format(
+            periods=listing([period_label(p, lang) for p in periods], lang), doc=labels["doc_000"])
+    files = [Path(i["path"]).name for i in analysis.inputs if i["role"] in ("inventory", "facilities")]
+    return labels["data_date_area"].format(files=listing(files, lang))
+
+
+def check_message(analysis: Analysis, row: pd.Series, lang: str) -> str:
+    """A finding as the report shows it: for a confidential service's facility, its
+    districts only, never its name."""
+    service = row.get("service")
+    confidential = service in analysis.catalogue.services.index and analysis.catalogue.services.at[service, "confidential"]
+    if row["check"] != "facility_district" or not confidential:
+        return row[f"message_{lang}"]
+    names = dict(zip(analysis.districts["ubigeo"], analysis.districts["name"]))
+    return LABELS[lang]["placement_confidential"].format(
+        acronym=analysis.catalogue.services.at[service, "acronym"],
+        found=names.get(row["found"], row["found"]), expected=names.get(row["expected"], row["expected"]))
+
+
+# --- population and need ------------------------------------------------------------------
+
+#: Rows of the "districts by need" tables: the gap districts with the most people, the most loaded hosts.
+NEED_ROWS = 5
+
+
+def population_column(analysis: Analysis, code: str) -> str:
+    """The population a service is measured against: its target group's column (see
+    population.TARGET_POPULATION), or 'total' where the population file lacks that group."""
+    group = analysis.catalogue.services.at[code, "target_group"]
+    column = TARGET_POPULATION.get(group, "total")
+    totals = [c for c in analysis.population if TARGET_POPULATION.get(analysis.catalogue.services.at[c, "target_group"], "total") == "total"]
+    if column != "total" and totals and np.allclose(analysis.population[code], analysis.population[totals[0]]):
+        return "total"
+    return column
+
+
+def group_label(analysis: Analysis, code: str, lang: str) -> str:
+    """The target group as the tables name it."""
+    labels, group = LABELS[lang], analysis.catalogue.services.at[code, "target_group"]
+    column = population_column(analysis, code)
+    if column == "total" and TARGET_POPULATION.get(group, "total") != "total":
+        return labels["group_fallback"].format(group=labels[f"group_{TARGET_POPULATION[group]}"].lower())
+    return labels["group_disability" if group == "disability" else f"group_{column}"]
+
+
+def people(analysis: Analysis, code: str, value: float, lang: str) -> str:
+    """'65 389 personas de 60 años y más'."""
+    return f"{number(value, lang)} {LABELS[lang]['noun_' + population_column(analysis, code)]}"
+
+
+def population_source(analysis: Analysis, lang: str) -> str:
+    """The census (its title) or the user's file."""
+    source = analysis.population_source
+    if source is not None:
+        return source.title
+    path = next((i["path"] for i in analysis.inputs if i["role"] == "population"), "")
+    return LABELS[lang]["population_file"].format(file=Path(path).name)
+
+
+def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dict | None:
+    """Per service with district data: its target population, the people without it and
+    how far they are; then the districts ranked by need."""
+    if analysis.population is None or not mapped:
+        return None
+    labels, summary = LABELS[lang], analysis.coverage.summary
+    rows = []
+    for code in mapped:
+        row = summary.loc[code]
+        rows.append({
+            "anchor": f"svc-{code}", "name": service_name(analysis, code, lang), "group": group_label(analysis, code, lang),
+            "people": number(row["target_population"], lang), "unserved": number(row["unserved_population"], lang),
+            "share": percent(100 * row["served_share"], lang, 1), "km": "—" if _is_na(row["weighted_km"]) else km(row["weighted_km"], lang),
+        })
+    return {
+        "intro": labels["population_intro"].format(source=population_source(analysis, lang)),
+        "attribution": analysis.population_source.attribution if analysis.population_source else "",
+        "rows": rows,
+        "need": [_need(analysis, code, lang) for code in mapped],
+    }
+
+
+def _need(analysis: Analysis, code: str, lang: str) -> dict:
+    """A service's gap districts by the people living there, and its most loaded hosts."""
+    labels, table = LABELS[lang], analysis.coverage.table
+    rows = table[table["service"] == code]
+    gaps = rows[rows["status"] == GAP].sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
+    hosts = rows[rows["status"] == PRESENT].sort_values(["people_per_centre", "district"], ascending=[False, True], kind="stable")
+    rest = gaps.iloc[NEED_ROWS:]
+    return {
+        "anchor": f"svc-{code}", "name": service_name(analysis, code, lang),
+        "gaps": [{"district": r.district, "people": number(r.target_population, lang), "nearest": r.nearest_district or "—",
+                  "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang)} for r in gaps.head(NEED_ROWS).itertuples()],
+        "gaps_more": labels["need_more"].format(n=len(rest), people=people(analysis, code, rest["target_population"].sum(), lang)) if len(rest) else "",
+        "loaded": [{"district": r.district, "count": number(r.count, lang), "people": number(r.target_population, lang),
+                    "per_centre": number(r.people_per_centre, lang)} for r in hosts.head(NEED_ROWS).itertuples()],
+        "spread": _spread(analysis, code, hosts, lang),
+        "all_covered": labels["need_all_covered"] if gaps.empty else "",
+    }
+
+
+def _spread(analysis: Analysis, code: str, hosts: pd.DataFrame, lang: str) -> str:
+    """'De 298 673 niñas, niños y adolescentes por DEMUNA en San Juan de Lurigancho a 246 en Santa María del Mar.'"""
+    labels = LABELS[lang]
+    acronym = analysis.catalogue.services.at[code, "acronym"]
+    noun = labels["noun_" + population_column(analysis, code)]
+    if hosts.empty:
+        return ""
+    high, low = hosts.iloc[0], hosts.iloc[-1]
+    if len(hosts) == 1:
+        return labels["need_spread_one"].format(district=high["district"], people=number(high["people_per_centre"], lang),
+                                                noun=noun, acronym=acronym)
+    return labels["need_spread"].format(
+        high=number(high["people_per_centre"], lang), noun=noun, acronym=acronym, high_district=high["district"],
+        low=number(low["people_per_centre"], lang), low_district=low["district"])
+
+
+def _population_method(analysis: Analysis, lang: str) -> list[str]:
+    """Where the population comes from, how 0-17 is estimated, which group each service is measured against."""
+    if analysis.population is None:
+        return []
+    labels = LABELS[lang]
+    source = population_source(analysis, lang)
+    if analysis.population_source is not None:
+        source = f"{source}; {analysis.population_source.attribution}"
+    paragraphs = [labels["method_population"].format(source=source)]
+    if analysis.population_source is not None and analysis.population_source.name == "censo_2017_edades":
+        paragraphs.append(labels["method_census"])
+    codes = list(analysis.coverage.summary.index)
+    if any(population_column(analysis, c) == "age_0_17" for c in codes):
+        paragraphs.append(labels["method_children"])
+    groups: dict[str, list[str]] = {}
+    for code in codes:
+        groups.setdefault(group_label(analysis, code, lang), []).append(analysis.catalogue.services.at[code, "acronym"])
+    items = "; ".join(f"{', '.join(acronyms)}: {group.lower()}" for group, acronyms in groups.items())
+    return [*paragraphs, labels["method_groups"].format(items=items), labels["method_per_centre"]]
+
+
+# --- facilities --------------------------------------------------------------------------
+
+def _facilities_method(analysis: Analysis, lang: str) -> list[str]:
+    """Distances of the services of a facility list are to the nearest facility."""
+    if analysis.facilities is None or analysis.facilities.points.empty:
+        return []
+    codes = sorted(set(analysis.facilities.points["service"]), key=list(analysis.catalogue.services.index).index)
+    acronyms = [analysis.catalogue.services.at[c, "acronym"] for c in codes]
+    return [LABELS[lang]["method_facilities"].format(services=listing(acronyms, lang), file=_facilities_file(analysis))]
+
+
+def _facilities_file(analysis: Analysis) -> str:
+    return next((Path(i["path"]).name for i in analysis.inputs if i["role"] == "facilities"), "")
+
+
+def _facilities_section(analysis: Analysis, lang: str) -> dict | None:
+    """Which file, which columns, how many facilities per service, those left out, and
+    those whose point falls in another district than their ubigeo. Counts only: no name
+    of a confidential service."""
+    facilities = analysis.facilities
+    if facilities is None:
+        return None
+    labels, points = LABELS[lang], facilities.points
+    columns = ", ".join(f"{labels['field_' + ours]} ← «{theirs}»" for ours, theirs in facilities.columns.items())
+    services = analysis.catalogue.services
+    by_service = points.assign(point=points["lat"].notna()).groupby("service")["point"].agg(["size", "sum"])
+    by_service = by_service.reindex([c for c in services.index if c in by_service.index])
+    confidential = [services.at[c, "acronym"] for c in by_service.index if services.at[c, "confidential"]]
+    findings = analysis.checks[analysis.checks["check"] == "facility_district"]
+    return {
+        "file": labels["facilities_file"].format(file=_facilities_file(analysis), columns=columns),
+        "rows": [{"anchor": f"svc-{c}", "name": service_name(analysis, c, lang), "count": number(r["size"], lang),
+                  "with_point": number(r["sum"], lang), "by_ubigeo": number(r["size"] - r["sum"], lang)}
+                 for c, r in by_service.iterrows()],
+        "replace": labels["facilities_replace"].format(services=listing([services.at[c, "acronym"] for c in by_service.index], lang)),
+        "left_out": labels["facilities_left_out"].format(n=number(facilities.left_out, lang)) if facilities.left_out else "",
+        "confidential": labels["facilities_confidential"].format(services=listing(confidential, lang)) if confidential else "",
+        "placement_title": labels["placement"].format(n=len(findings)),
+        "placement": [check_message(analysis, row, lang) for _, row in findings.iterrows()],
     }
 
 
@@ -275,7 +559,7 @@ def _sources(analysis: Analysis, lang: str) -> list[dict]:
             row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}
         rows.append(row)
     data = files("coverage_map.data")
-    for name in REPORT_DATA:
+    for name in REPORT_DATA if in_lima(analysis) else [n for n in REPORT_DATA if n != "usage.csv"]:
         path = Path(str(data.joinpath(name)))
         doc = labels["doc_004"] if name == "indicators.csv" else labels["doc_000"]
         rows.append({"role": labels["role_report"], "file": name, "sha": sha256_of(path)[:12],
@@ -291,7 +575,7 @@ def _options(analysis: Analysis, lang: str) -> list[dict]:
         (labels["opt_area"], f"{analysis.area} ({area_title(analysis.area, lang)})"),
         (labels["opt_boundaries"], boundaries),
         (labels["opt_field"], f"{boundary.district_field} ({labels[f'matched_by_{boundary.matched_by}']})"),
-        (labels["opt_inventory"], ", ".join(inventory) or labels["embedded"]),
+        (labels["opt_inventory"], ", ".join(inventory) or labels["embedded" if in_lima(analysis) else "no_inventory"]),
     ]
     # Inputs added by other options (population, facilities...) as the role and what was read.
     for entry in analysis.inputs:
@@ -357,12 +641,21 @@ def _gap_sentence(analysis: Analysis, codes: list[str], gaps: int, total: int, l
         return labels["sentence_one"].format(
             gaps=gaps, total=total, scope=scope, name=service_name(analysis, codes[0], lang), named=named,
             km=km(table["nearest_km"].mean(), lang), far=far["district"], far_km=km(far["nearest_km"], lang),
-        )
+        ) + _people_clause(analysis, codes, lang)
     names = [service_name(analysis, code, lang) for code in codes]
     return labels["sentence_many"].format(
         gaps=gaps, total=total, scope=scope, names=listing(names, lang, "nor"),
         kms=listing([km(t["nearest_km"].mean(), lang) for t in tables], lang),
-    )
+    ) + _people_clause(analysis, codes, lang)
+
+
+def _people_clause(analysis: Analysis, codes: list[str], lang: str) -> str:
+    """' En esos distritos viven 65 389 personas de 60 años y más.' ('' without population)."""
+    if analysis.population is None:
+        return ""
+    unserved = analysis.coverage.summary["unserved_population"]
+    items = listing([people(analysis, code, unserved[code], lang) for code in codes], lang)
+    return LABELS[lang]["sentence_people" if len(codes) == 1 else "sentence_people_many"].format(people=items)
 
 
 def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -> list[dict]:
@@ -393,6 +686,8 @@ def _service_section(
     rows = table[table["service"] == code]
     hosts = rows[rows["status"] == PRESENT]
     gaps = analysis.coverage.gaps(code)
+    if analysis.population is not None:  # the districts where most people lack it first
+        gaps = gaps.sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
     declared = analysis.declared.loc[code] if code in analysis.declared.index else None
     related = indicators[indicators["related_service"] == code]
     return {
@@ -406,7 +701,10 @@ def _service_section(
         "declared": None if declared is None else declared[f"detail_{lang}"],
         "gaps_title": labels["gap_list"].format(n=len(gaps)),
         "gaps": [{"district": r.district, "nearest": r.nearest_district or "—",
-                  "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang)} for r in gaps.itertuples()],
+                  "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang),
+                  "people": number(r.target_population, lang) if "target_population" in gaps else ""}
+                 for r in gaps.itertuples()],
+        "people_header": group_label(analysis, code, lang) if analysis.population is not None else "",
         "usage": _usage_rows(usage, code, lang, periods),
         "indicators": [{"code": r["code"], "indicator": r[f"indicator_{lang}"], **_indicator_cells(r, lang)}
                        for _, r in related.iterrows()],
@@ -443,7 +741,8 @@ def _other_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, pe
     """A service with no premises per district (a phone line, a register)."""
     return {
         "code": code, "anchor": f"svc-{code}", "name": service_name(analysis, code, lang),
-        "detail": analysis.declared.at[code, f"detail_{lang}"] if code in analysis.declared.index else "",
+        "detail": analysis.declared.at[code, f"detail_{lang}"] if code in analysis.declared.index
+        else analysis.catalogue.services.at[code, f"description_{lang}"],
         "usage": _usage_rows(usage, code, lang, periods),
         "source": _service_source(analysis, code, lang),
     }
@@ -469,14 +768,16 @@ def _method(analysis: Analysis, lang: str) -> dict:
     renamed = [f"«{w}» → {analysis.districts.set_index('ubigeo').at[u, 'name']}" for w, u in boundary.renamed]
     return {
         "paragraphs": [labels["method_gap"], labels["method_unknown"],
-                       labels["method_distance"].format(crs=metric_crs(analysis.districts))],
+                       labels["method_distance"].format(crs=metric_crs(analysis.districts)),
+                       *_facilities_method(analysis, lang), *_population_method(analysis, lang),
+                       *([] if in_lima(analysis) else [labels["not_lima"].format(area=area_title(analysis.area, lang))])],
         "matching": [
             labels["method_match"].format(
                 features=boundary.features, file=Path(boundary.path).name,
                 by=labels[f"matched_by_{boundary.matched_by}"], field=boundary.district_field,
                 outside=boundary.outside_area),
             labels["method_renamed"].format(items="; ".join(renamed) or labels["none"]),
-            labels["method_spellings"].format(items=" ".join(spellings[f"message_{lang}"]) or labels["none"]),
+            labels["method_spellings"].format(items=" ".join(spellings[f"message_{lang}"]).rstrip(".") or labels["none"]),
             labels["method_repaired"].format(items=", ".join(boundary.repaired) or labels["none_f"]),
             labels["method_empty"].format(items=", ".join(boundary.empty) or labels["none"]),
         ],
@@ -575,56 +876,104 @@ def data_time() -> datetime:
 # --- tables for the workbook -------------------------------------------------------------
 
 def workbook_sheets(analysis: Analysis, *, lang: str) -> dict[str, pd.DataFrame]:
-    """The report's tables with raw values and headers in lang, one per sheet."""
-    labels, catalogue = LABELS[lang], analysis.catalogue
-    name = lambda code: catalogue.label(code, lang)  # noqa: E731
-    summary = analysis.coverage.summary
-    summary_sheet = pd.DataFrame({
-        labels["code"]: summary.index, labels["service"]: summary.index.map(name),
+    """The report's tables with raw values and headers in lang, one per sheet. Outside Lima
+    Metropolitana there is no usage sheet (its figures are Lima's)."""
+    labels = LABELS[lang]
+    matrix = analysis.coverage.matrix().rename(columns={"ubigeo": "Ubigeo", "district": labels["district"]})
+    sheets = {
+        labels["sheet_summary"]: _summary_sheet(analysis, lang),
+        labels["sheet_matrix"]: matrix,
+        labels["sheet_gaps"]: _gaps_sheet(analysis, lang),
+        labels["sheet_need"]: _need_sheet(analysis, lang),
+        labels["sheet_checks"]: _checks_sheet(analysis, lang),
+        labels["sheet_usage"]: _usage_sheet(analysis, lang),
+        labels["sheet_indicators"]: _indicators_sheet(analysis, lang),
+    }
+    return {name: sheet for name, sheet in sheets.items() if sheet is not None}
+
+
+def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, summary = LABELS[lang], analysis.coverage.summary
+    sheet = pd.DataFrame({
+        labels["code"]: summary.index, labels["service"]: summary.index.map(lambda c: analysis.catalogue.label(c, lang)),
         labels["col_districts"]: summary["districts"], labels["hosts"]: summary["hosts"],
         labels["gaps"]: summary["gaps"], labels["col_unknown"]: summary["unknown"],
-        labels["col_listed"]: summary["listed_total"], labels["declared"]: summary["declared_total"],
+        labels["col_listed"]: summary["listed_total"],
     })
-    gaps = analysis.coverage.gaps()
-    gaps_sheet = pd.DataFrame({
-        labels["code"]: gaps["service"], labels["service"]: gaps["service"].map(name),
+    if in_lima(analysis):
+        sheet[labels["declared"]] = summary["declared_total"]
+    if analysis.population is not None:
+        sheet[labels["target_group"]] = [group_label(analysis, c, lang) for c in summary.index]
+        sheet[labels["target_people"]] = summary["target_population"]
+        sheet[labels["unserved"]] = summary["unserved_population"]
+        sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)
+        sheet[labels["col_weighted_km"]] = summary["weighted_km"]
+    return sheet
+
+
+def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, gaps = LABELS[lang], analysis.coverage.gaps()
+    sheet = pd.DataFrame({
+        labels["code"]: gaps["service"], labels["service"]: gaps["service"].map(lambda c: analysis.catalogue.label(c, lang)),
         "Ubigeo": gaps["ubigeo"], labels["district"]: gaps["district"],
         labels["col_nearest_ubigeo"]: gaps["nearest_ubigeo"], labels["nearest"]: gaps["nearest_district"],
         labels["col_km"]: gaps["nearest_km"],
     })
-    checks = analysis.checks
-    checks_sheet = pd.DataFrame({
+    if analysis.population is not None:
+        sheet[labels["target_people"]] = gaps["target_population"]
+    return sheet
+
+
+def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
+    """Every district of every service with district data: its target population and the people per centre."""
+    if analysis.population is None:
+        return None
+    labels, table = LABELS[lang], analysis.coverage.table
+    rows = table[table["status"] != UNKNOWN]
+    return pd.DataFrame({
+        labels["code"]: rows["service"], labels["service"]: rows["service"].map(lambda c: analysis.catalogue.label(c, lang)),
+        "Ubigeo": rows["ubigeo"], labels["district"]: rows["district"],
+        labels["col_status"]: rows["status"].map(lambda s: labels[f"status_{s}"]), labels["centres"]: rows["count"],
+        labels["target_people"]: rows["target_population"], labels["per_centre"]: rows["people_per_centre"],
+        labels["nearest"]: rows["nearest_district"], labels["col_km"]: rows["nearest_km"],
+    })
+
+
+def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, checks = LABELS[lang], analysis.checks
+    return pd.DataFrame({
         labels["col_check"]: checks["check"], labels["code"]: checks["service"],
-        labels["finding"]: checks[f"message_{lang}"], labels["where"]: checks["where"].map(lambda w: cite(w, lang)),
+        labels["finding"]: [check_message(analysis, row, lang) for _, row in checks.iterrows()],
+        labels["where"]: checks["where"].map(lambda w: cite(w, lang)),
         labels["col_expected"]: checks["expected"].map(_maybe_int), labels["col_found"]: checks["found"].map(_maybe_int),
     })
-    usage = load_usage()
-    usage_sheet = pd.DataFrame({
-        labels["code"]: usage["service"], labels["service"]: usage["service"].map(name),
+
+
+def _usage_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
+    if not in_lima(analysis):
+        return None
+    labels, usage = LABELS[lang], load_usage()
+    return pd.DataFrame({
+        labels["code"]: usage["service"], labels["service"]: usage["service"].map(lambda c: analysis.catalogue.label(c, lang)),
         labels["col_period"]: usage["period"], labels["col_value"]: usage["value"],
         labels["unit"]: usage[f"unit_{lang}"], labels["source"]: usage["source"].map(lambda s: cite(s, lang)),
     })
-    indicators = load_indicators()
-    indicators_sheet = pd.DataFrame({
+
+
+def _indicators_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, indicators = LABELS[lang], load_indicators()
+    return pd.DataFrame({
         labels["code"]: indicators["code"], labels["service"]: indicators[f"service_{lang}"],
         labels["indicator"]: indicators[f"indicator_{lang}"], labels["col_2021"]: indicators["result_2021"],
         labels["col_2022"]: indicators["result_2022"], labels["change"]: indicators["change_pp"],
-        labels["lima_service"]: indicators["related_service"].map(lambda c: name(c) if c else None),
+        labels["lima_service" if in_lima(analysis) else "related_service"]:
+            indicators["related_service"].map(lambda c: analysis.catalogue.label(c, lang) if c else None),
         labels["source"]: indicators["source"].map(lambda s: cite(s, lang)),
     })
-    matrix = analysis.coverage.matrix().rename(columns={"ubigeo": "Ubigeo", "district": labels["district"]})
-    return {
-        labels["sheet_summary"]: summary_sheet,
-        labels["sheet_matrix"]: matrix,
-        labels["sheet_gaps"]: gaps_sheet,
-        labels["sheet_checks"]: checks_sheet,
-        labels["sheet_usage"]: usage_sheet,
-        labels["sheet_indicators"]: indicators_sheet,
-    }
 
 
 def _maybe_int(value: object) -> object:
     """Checks hold numbers and words in one column: numbers go to Excel as numbers."""
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
+    if isinstance(value, str) and value.isdigit() and len(value) < 6:
+        return int(value)  # a ubigeo (six digits, 070107) stays text
     return value
