@@ -119,3 +119,19 @@ def test_a_file_without_service_or_location_columns(tmp_path, with_directory):
     path = write(tmp_path, "nombre,direccion\nCentro A,Av. Lima 1\n")
     with pytest.raises(InputError, match=r"needs a service column \(tipo, servicio\) and either ubigeo or coordinates"):
         place(path, with_directory)
+
+
+def test_a_shelter_placed_by_its_point_is_never_named_in_the_findings(tmp_path, with_directory):
+    path = write(tmp_path, "tipo,nombre,ubigeo,lat,lon\nHRT,Casa Secreta,150110,-12.0288,-77.0289\n")
+    facilities = place(path, with_directory)
+    assert facilities.points.at[0, "ubigeo"] == "150128"  # its point is in Rímac
+    finding = facilities.findings[0]
+    assert "Casa Secreta" not in str(finding)
+    assert finding["message_en"] == (
+        "A HRT (confidential location): its ubigeo is Comas, but its coordinates fall in Rímac; it counts where they fall."
+    )
+
+
+def test_a_ubigeo_outside_the_area_is_named(with_directory):
+    messages = " ".join(with_directory.checks["message_en"])
+    assert "Cem Regular Mi Perú: its ubigeo is Mi Perú, but its coordinates fall in El Agustino" in messages

@@ -155,7 +155,7 @@ def read_facilities(
         "source": [_where(path, i) for i in np.flatnonzero(area)],
     })
     _refuse_problems(facilities, catalogue, districts, path)
-    findings = _placement_findings(facilities, districts)
+    findings = _placement_findings(facilities, districts, catalogue)
     facilities = _hide_confidential(facilities.drop(columns="given_ubigeo"), catalogue)
     left_out = int((~area).sum())
     log.info("Facilities: %d in the area, %d outside it left out", len(facilities), left_out)
@@ -186,20 +186,34 @@ def _refuse_problems(facilities: pd.DataFrame, catalogue: Catalogue, districts, 
         raise InputError(f"Facilities file {path}: " + "; ".join(problems) + ".")
 
 
-def _placement_findings(facilities: pd.DataFrame, districts: gpd.GeoDataFrame) -> list[dict]:
-    """Facilities whose point falls in another district than the ubigeo they give."""
-    names = dict(zip(districts["ubigeo"], districts["name"]))
+def _placement_findings(facilities: pd.DataFrame, districts: gpd.GeoDataFrame, catalogue: Catalogue) -> list[dict]:
+    """Facilities whose point falls in another district than the ubigeo they give.
+
+    A confidential facility is named by its service only: its name would tell where it is.
+    """
+    names = {**_known_names(), **dict(zip(districts["ubigeo"], districts["name"]))}
+    secret = catalogue.services["confidential"]
     findings = []
     moved = facilities[facilities["given_ubigeo"].notna() & (facilities["given_ubigeo"] != facilities["ubigeo"])]
     for row in moved.itertuples():
-        given = names.get(row.given_ubigeo, row.given_ubigeo)
+        given = names.get(row.given_ubigeo, f"ubigeo {row.given_ubigeo}")
+        es = en = row.name
+        if secret.get(row.service, False):
+            es, en = f"Un {row.service} (ubicación confidencial)", f"A {row.service} (confidential location)"
         findings.append({
             "check": "facility_district", "service": row.service, "where": row.source,
             "expected": row.given_ubigeo, "found": row.ubigeo,
-            "message_es": f"{row.name}: su ubigeo es {given}, pero sus coordenadas caen en {names[row.ubigeo]}; se cuenta donde caen.",
-            "message_en": f"{row.name}: its ubigeo is {given}, but its coordinates fall in {names[row.ubigeo]}; it counts where they fall.",
+            "message_es": f"{es}: su ubigeo es {given}, pero sus coordenadas caen en {names[row.ubigeo]}; se cuenta donde caen.",
+            "message_en": f"{en}: its ubigeo is {given}, but its coordinates fall in {names[row.ubigeo]}; it counts where they fall.",
         })
     return findings
+
+
+def _known_names() -> dict[str, str]:
+    from .districts import load_gazetteer
+
+    districts = load_gazetteer().districts
+    return dict(zip(districts["ubigeo"], districts["name"]))
 
 
 def _hide_confidential(facilities: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
