@@ -76,3 +76,23 @@ def test_national_lima_reports_santa_anita_without_geometry(seeded_cache):
     assert "Santa Anita" in empty["message_en"].iloc[0]
     santa_anita = analysis.coverage.table.query("service == 'CIAM' and district == 'Santa Anita'").iloc[0]
     assert santa_anita["status"] == "present" and santa_anita["nearest_km"] == 0
+
+
+def test_all_of_peru_is_every_district_of_the_file(seeded_cache, tmp_path):
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text("ubigeo,service,count\n040101,CEM,2\n150132,CEM,1\n", encoding="utf-8")
+    analysis = analyse(boundaries="peru_distrital_simple", area="peru", inventory=inventory, cache=seeded_cache, population=None)
+    assert len(analysis.districts) == 1834
+    # Mi Perú (2014) is not in a file of 2007 limits: said, not refused, for the whole country
+    missing = analysis.checks.query("check == 'boundary_missing'")
+    assert missing["message_en"].tolist() == [
+        "Boundaries: the district Mi Perú (070107) is not in the file; it is left out of the analysis."]
+    table = analysis.coverage.table.set_index(["service", "ubigeo"])
+    assert table.at[("CEM", "040101"), "count"] == 2 and table.at[("CEM", "150132"), "count"] == 1
+    assert table.at[("CEM", "080101"), "status"] == "gap"  # the user's file is complete for its services
+    # the embedded inventory knows Lima Metropolitana only: elsewhere CIAM is unknown, not a gap
+    assert table.at[("CIAM", "150101"), "status"] == "present" and table.at[("CIAM", "040101"), "status"] == "unknown"
+    assert table.at[("CIAM", "150108"), "status"] == "gap"  # Chorrillos
+    # Lima's declared totals and table checks would mislead beside national counts
+    assert analysis.coverage.summary["declared_total"].isna().all()
+    assert not set(analysis.checks["check"]) & {"table_total", "declared_vs_listed"}

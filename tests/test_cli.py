@@ -131,7 +131,7 @@ def test_validate_lists_every_problem_of_every_input(run, tmp_path):
     assert "row 3, district: 'Chorillos' is not the name of a district of the area 'lima'" in lines[0]
     assert "latitude and longitude look swapped" in lines[1]
     assert lines[2].startswith(f"Error: Population file {population} lacks 42 districts of the area: Ancón (150102)")
-    assert lines[2].endswith("and 34 more. Use a file that covers them.")
+    assert lines[2].endswith("and 34 more. Use a file that covers them, or --population none to measure counts only.")
     assert not (tmp_path / "outputs").exists()
 
 

@@ -84,9 +84,10 @@ def test_areas():
     assert area_prefixes("arequipa") == ("04",)
     assert area_prefixes("ÁNCASH") == ("02",) == area_prefixes("ancash")
     assert area_prefixes("0401") == ("0401",)
+    assert area_prefixes("peru") == ("",)  # every district of the file
     provinces = pd.DataFrame({"code": ["0401", "0208"], "name": ["AREQUIPA", "CASMA"]})
     assert area_prefixes("Casma", provinces) == ("0208",)
-    with pytest.raises(DistrictMatchError, match="Unknown area 'Atlantis'. Use lima, lima-callao, a department"):
+    with pytest.raises(DistrictMatchError, match="Unknown area 'Atlantis'. Use lima, lima-callao, peru, a department"):
         area_prefixes("Atlantis", provinces)
 
 

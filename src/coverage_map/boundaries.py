@@ -56,6 +56,7 @@ class BoundaryReport:
     empty: list[str] = field(default_factory=list)
     outside_area: int = 0
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (as written, ubigeo)
+    missing: list[str] = field(default_factory=list)  # known districts the file lacks ('peru' only)
 
 
 def read_vector(path: Path) -> gpd.GeoDataFrame:
@@ -202,7 +203,7 @@ def read_boundaries(
     report.outside_area = int((~in_area).sum())
     frame = frame.assign(ubigeo=codes)[in_area]
     _refuse_duplicates(frame, values, path, district_field)
-    _require_whole_area(frame, gazetteer, prefixes, path)
+    report.missing = _require_whole_area(frame, gazetteer, prefixes, path)
 
     districts = gpd.GeoDataFrame(_identities(frame, gazetteer, source), geometry=frame.geometry.to_numpy(), crs=OUTPUT_CRS)
     report.renamed = [
@@ -259,16 +260,27 @@ def _refuse_duplicates(frame, values, path, district_field) -> None:
         raise InputError(msg)
 
 
-def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> None:
+def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> list[str]:
+    """Refuse a file that lacks a district of the area that the gazetteer knows.
+
+    For the whole country the file itself defines the area (the gazetteer knows only Lima
+    and Callao): a known district it lacks, such as Mi Perú (created in 2014) in a file of
+    2007 limits, is returned to be reported, not refused.
+    """
     expected = gazetteer.districts.index[gazetteer.districts.index.str.startswith(prefixes)]
     missing = expected.difference(frame["ubigeo"])
-    if len(missing):
-        names = listing([f"{gazetteer.name(u)} ({u})" for u in missing])
+    names = [f"{gazetteer.name(u)} ({u})" for u in missing]
+    if names and prefixes == AREAS["peru"]:
+        log.warning("Districts not in the boundary file (left out of the area): %s", ", ".join(names))
+        return names
+    if names:
+        names = listing(names)
         msg = (
             f"Boundary file {path} lacks {len(missing)} of the {len(expected)} districts of the "
             f"area: {names}. Use a file that covers the whole area, or choose another --area."
         )
         raise InputError(msg)
+    return []
 
 
 def _repair(districts: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:

@@ -106,7 +106,7 @@ def spellings(inventory: Inventory, gazetteer: Gazetteer) -> list[dict]:
 
 
 def boundary_findings(report: BoundaryReport, gazetteer: Gazetteer) -> list[dict]:
-    """Boundary features that had to be repaired, renamed, or have no geometry."""
+    """Boundary features that had to be repaired or renamed, have no geometry, or are missing."""
     findings = []
     for written, ubigeo in report.renamed:
         official = gazetteer.name(ubigeo)
@@ -123,6 +123,14 @@ def boundary_findings(report: BoundaryReport, gazetteer: Gazetteer) -> list[dict
                 "boundary_empty", "", report.path, "geometry", "none",
                 f"Límites: el distrito {name} no tiene geometría; no se dibuja ni se miden distancias.",
                 f"Boundaries: the district {name} has no geometry; it is not drawn and has no distances.",
+            )
+        )
+    for name in report.missing:
+        findings.append(
+            _finding(
+                "boundary_missing", "", report.path, name, "none",
+                f"Límites: el distrito {name} no está en el archivo; queda fuera del análisis.",
+                f"Boundaries: the district {name} is not in the file; it is left out of the analysis.",
             )
         )
     for name in report.repaired:

@@ -12,7 +12,6 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 
 from .errors import InputError
@@ -79,6 +78,10 @@ def _upper_bounds(y: np.ndarray, *, scheme: str, k: int, breaks: tuple[float, ..
         return [*uppers, float(y.max())]
     if len(np.unique(y)) <= k:
         return [float(v) for v in np.unique(y)]  # as many values as classes: one class each
+    # imported here: mapclassify brings scipy.stats and scikit-learn (2 s), which a run
+    # whose layers have few distinct counts, or a command that draws no map, never needs
+    import mapclassify
+
     with warnings.catch_warnings():
         # mapclassify warns when it must merge classes; the merge is handled below.
         warnings.simplefilter("ignore")

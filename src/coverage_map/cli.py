@@ -84,7 +84,8 @@ def inputs(func):
     options = [
         click.option("--area", default="lima", show_default=True, metavar="AREA",
                      help="Study area: lima (the 43 districts of Lima Metropolitana), lima-callao, a department "
-                          "(arequipa), a province of the boundary file, or a ubigeo prefix (04, 0401)."),
+                          "(arequipa), a province of the boundary file, a ubigeo prefix (04, 0401), or peru "
+                          "(every district of the boundary file)."),
         click.option("--boundaries", metavar="PATH|NAME",
                      help="District boundaries: a vector file (GeoJSON, Shapefile, zipped Shapefile, "
                           "GeoPackage) or a registered source name. Default: lima_callao_distritos."),

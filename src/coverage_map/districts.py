@@ -175,6 +175,7 @@ def load_gazetteer() -> Gazetteer:
 AREAS = {
     "lima": ("1501",),
     "lima-callao": ("1501", "0701"),
+    "peru": ("",),  # every district of the boundary file
 }
 
 _WORDS_IN_LOWER_CASE = {"de", "del", "la", "las", "los", "el", "y", "e"}
@@ -197,7 +198,8 @@ def departments() -> dict[str, str]:
 def area_prefixes(area: str, provinces: pd.DataFrame | None = None) -> tuple[str, ...]:
     """The ubigeo prefixes of a study area.
 
-    area is 'lima' (the 43 districts of Lima Metropolitana), 'lima-callao', a ubigeo prefix
+    area is 'lima' (the 43 districts of Lima Metropolitana), 'lima-callao', 'peru' (every
+    district of the boundary file), a ubigeo prefix
     (04, 0401), a department (arequipa) or, given the boundary file's provinces (columns
     code, name), a province.
     """
@@ -213,7 +215,7 @@ def area_prefixes(area: str, provinces: pd.DataFrame | None = None) -> tuple[str
         if codes:
             return tuple(codes)
     msg = (
-        f"Unknown area {area!r}. Use lima, lima-callao, a department (e.g. arequipa), a province "
+        f"Unknown area {area!r}. Use lima, lima-callao, peru, a department (e.g. arequipa), a province "
         "named in the boundary file, or a ubigeo prefix (e.g. 04, 0401)."
     )
     raise DistrictMatchError(msg)

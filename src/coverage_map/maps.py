@@ -43,6 +43,7 @@ EMBEDDED_ORIGIN = "data/district_counts.csv"
 AREA_TITLES = {
     "lima": {"es": "Lima Metropolitana", "en": "Lima Metropolitana"},
     "lima-callao": {"es": "Lima Metropolitana y Callao", "en": "Lima Metropolitana and Callao"},
+    "peru": {"es": "Perú", "en": "Peru"},
 }
 
 LABELS = {

@@ -16,7 +16,7 @@ from . import __version__
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import run_checks
 from .coverage import Coverage, add_population, measure_coverage
-from .districts import load_gazetteer
+from .districts import AREAS, load_gazetteer
 from .errors import CoverageMapError, InputError
 from .facilities import Facilities, read_facilities
 from .export import coverage_layer, staged_outputs, write_csv, write_geojson, write_json
@@ -112,10 +112,12 @@ def analyse(
     # elsewhere); users' rows outside it were refused when read
     stock.counts = stock.counts[stock.counts["ubigeo"].isin(districts["ubigeo"])]
     stock.scope = {s: p for s, p in stock.scope.items() if districts["ubigeo"].str.startswith(p).any()}
-    # the source's totals are for Lima Metropolitana: they say nothing of part of it or of elsewhere
-    declared = load_declared_totals() if lima else load_declared_totals().iloc[0:0]
+    # the source's totals are for Lima Metropolitana: they say nothing of part of it, and
+    # beside the counts of a wider area than Lima and Callao they would mislead
+    totals_apply = lima and districts["ubigeo"].str.startswith(AREAS["lima-callao"]).all()
+    declared = load_declared_totals() if totals_apply else load_declared_totals().iloc[0:0]
     coverage = measure_coverage(districts, stock, catalogue, declared, sites=sites and sites.points)
-    checks = run_checks(coverage, stock, declared, gazetteer, boundary, embedded=lima)
+    checks = run_checks(coverage, stock, declared, gazetteer, boundary, embedded=totals_apply)
     if sites is not None and sites.findings:
         checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
     inputs = [_input("boundaries", path, source)]
@@ -207,10 +209,11 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     gaps = coverage.gaps().drop(columns=["count", "status"])
     columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population"]
     gaps = gaps[[c for c in columns if c in gaps]]
-    gaps.insert(1, "service_name", gaps["service"].map(lambda s: catalogue.label(s, lang)))
+    names = {code: catalogue.label(code, lang) for code in coverage.summary.index}
+    gaps.insert(1, "service_name", gaps["service"].map(names))
     write_csv(gaps, folder / "gaps.csv")
     summary = coverage.summary.copy()
-    summary.insert(1, "service_name", summary["service"].map(lambda s: catalogue.label(s, lang)))
+    summary.insert(1, "service_name", summary["service"].map(names))
     write_csv(summary, folder / "summary.csv")
     checks = analysis.checks.drop(columns=["message_es", "message_en"])
     checks["message"] = analysis.checks[f"message_{lang}"]

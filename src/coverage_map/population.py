@@ -171,7 +171,10 @@ def targets_for(
     missing = districts.loc[~districts["ubigeo"].isin(population.index)]
     if len(missing):
         names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])])
-        msg = f"Population file {where} lacks {len(missing)} districts of the area: {names}. Use a file that covers them."
+        msg = (
+            f"Population file {where} lacks {len(missing)} districts of the area: {names}. "
+            "Use a file that covers them, or --population none to measure counts only."
+        )
         raise InputError(msg)
     rows = population.loc[districts["ubigeo"]]
     return pd.DataFrame({code: target_population(rows, group) for code, group in services["target_group"].items()})
