@@ -156,37 +156,46 @@ def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
 def _parse_rows(
     rows: pd.DataFrame, where: str, catalogue: Catalogue, gazetteer: Gazetteer, *, cite: pd.Series
 ) -> pd.DataFrame:
-    problems: list[str] = []
-    parsed = []
-    for i, row in rows.iterrows():
-        at = f"row {i + 2}"
-        service = catalogue.resolve(row["service"])
-        if service is None:
-            closest = ", ".join(catalogue.closest(row["service"]))
-            problems.append(f"{at}, service {row['service']!r}: unknown service (closest: {closest})")
-        elif service not in catalogue.place_based:
-            problems.append(f"{at}, service {row['service']!r}: {service} is not place-based")
-        count = row["count"].strip()
-        if not re.fullmatch(r"\d+", count):
-            problems.append(f"{at}, count {count!r}: not a whole number of 0 or more")
-        place = row.get("ubigeo", "") or row.get("district", "")
-        ubigeo = gazetteer.lookup(place)
-        if ubigeo is None:
-            problems.append(gazetteer.explain(place, where=f"{at}, district"))
-        parsed.append((service, ubigeo, count, row.get("district", "") or place, cite[i], i + 2))
-    counts = pd.DataFrame(parsed, columns=["service", "ubigeo", "count", "written", "source", "row"])
+    # each distinct service and place is resolved once: a national file repeats them by the thousand
+    services = rows["service"].map({s: catalogue.resolve(s) for s in rows["service"].unique()})
+    count = rows["count"].str.strip()
+    district = rows["district"] if "district" in rows else pd.Series("", index=rows.index)
+    place = rows["ubigeo"].where(rows["ubigeo"] != "", district) if "ubigeo" in rows else district
+    ubigeos = place.map({p: gazetteer.lookup(p) for p in place.unique()})
+    whole = count.str.fullmatch(r"\d+")
+    bad = services.isna() | ~services.isin(catalogue.place_based) | ~whole | ubigeos.isna()
+    problems = [problem for i in rows.index[bad] for problem in _row_problems(
+        f"row {i + 2}", rows.at[i, "service"], services[i], count[i], place[i], ubigeos[i], catalogue, gazetteer)]
+    counts = pd.DataFrame({
+        "service": services, "ubigeo": ubigeos, "count": count, "written": district.where(district != "", place),
+        "source": cite, "row": rows.index + 2,
+    })
     if not problems:
-        for (service, ubigeo), group in counts.groupby(["service", "ubigeo"]):
-            if len(group) > 1:
-                listed = " and ".join(f"row {r}" for r in group["row"])
-                problems.append(f"{listed} both give {service} in {gazetteer.name(ubigeo)}: keep one")
+        repeated = counts[counts.duplicated(["service", "ubigeo"], keep=False)]
+        for (service, ubigeo), group in repeated.groupby(["service", "ubigeo"]):
+            listed = " and ".join(f"row {r}" for r in group["row"])
+            problems.append(f"{listed} both give {service} in {gazetteer.name(ubigeo)}: keep one")
     if problems:
         n = len(problems)
         msg = f"{where}: {n} problem{'s' if n > 1 else ''}: " + "; ".join(problems)
         msg += "" if msg.endswith(".") else "."
         raise InputError(msg)
     counts["count"] = counts["count"].astype("int64")
-    return counts.drop(columns="row")
+    return counts.drop(columns="row").reset_index(drop=True)
+
+
+def _row_problems(at, written, service, count, place, ubigeo, catalogue, gazetteer) -> list[str]:
+    """What is wrong with one row of an inventory, field by field."""
+    problems = []
+    if service is None or pd.isna(service):
+        problems.append(f"{at}, service {written!r}: unknown service (closest: {', '.join(catalogue.closest(written))})")
+    elif service not in catalogue.place_based:
+        problems.append(f"{at}, service {written!r}: {service} is not place-based")
+    if not re.fullmatch(r"\d+", count):
+        problems.append(f"{at}, count {count!r}: not a whole number of 0 or more")
+    if ubigeo is None or pd.isna(ubigeo):
+        problems.append(gazetteer.explain(place, where=f"{at}, district"))
+    return problems
 
 
 def load_usage() -> pd.DataFrame:
