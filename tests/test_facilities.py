@@ -1,6 +1,7 @@
 """Facility lists, tested on MIMP's national directory (shared/data/mimp_directorio)."""
 
 import json
+import zipfile
 
 import geopandas as gpd
 import pytest
@@ -8,6 +9,7 @@ from shapely.geometry import Point
 
 from coverage_map.errors import InputError
 from coverage_map.facilities import read_facilities
+from coverage_map.maps import map_data
 from coverage_map.pipeline import analyse, build
 
 
@@ -70,10 +72,28 @@ def test_no_output_shows_a_shelter_name_address_or_phone(seeded_cache, directory
     secrets = {r[k] for r in rows if r["tipo"] == "HRT" for k in ("nombre", "telefono") if r[k]}
     build(out=tmp_path, cache=seeded_cache, facilities=directory)
     for path in tmp_path.rglob("*"):
-        if path.is_file() and path.suffix in (".html", ".md", ".csv", ".geojson", ".json"):
-            text = path.read_text(encoding="utf-8-sig")
+        if path.is_file() and path.suffix in (".html", ".md", ".csv", ".geojson", ".json", ".xlsx"):
+            if path.suffix == ".xlsx":  # its cells are XML inside a zip
+                with zipfile.ZipFile(path) as archive:
+                    text = "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+            else:
+                text = path.read_text(encoding="utf-8-sig")
             leaked = [s for s in secrets if s in text]
             assert not leaked, f"{path.name} shows {leaked[:3]}"
+
+
+def test_the_map_marks_every_placed_cem_and_no_shelter(with_directory, directory, shared_data):
+    rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
+    lima = gpd.read_file(shared_data / "lima_callao_distritos.geojson").query("provincia == 'LIMA'").union_all()
+    inside = sorted(r["nombre"] for r in rows if r["tipo"] == "CEM" and r["lat"] is not None
+                    and lima.contains(Point(r["lon"], r["lat"])))
+    layers = map_data(with_directory, lang="es")["layers"]
+    sites = layers["CEM"]["sites"]
+    assert sorted(s["name"] for s in sites) == inside and len(inside) == 67
+    sjl = next(s for s in sites if s["name"] == "Cem Comisaría Jicamarca Ii")
+    assert with_directory.districts["name"][sjl["district"]] == "San Juan de Lurigancho"
+    assert all(s["address"] and s["phone"] for s in sites[:5])
+    assert "sites" not in layers["HRT"] and layers["HRT"]["summary"]["hosts"] == 2
 
 
 def write(tmp_path, text, name="centros.csv"):
@@ -91,6 +111,12 @@ def test_csv_with_coord_columns_and_rows_without_coordinates(tmp_path, with_dire
     facilities = place(path, with_directory)
     assert facilities.columns == {"service": "TIPO", "name": "NOMBRE", "ubigeo": "UBIGEO", "lat": "COORD_Y", "lon": "COORD_X"}
     assert facilities.points["ubigeo"].tolist() == ["150128", "150110"]  # Rímac by its point, Comas by ubigeo
+
+
+def test_a_list_without_ubigeo_is_placed_by_its_points(tmp_path, with_directory):
+    path = write(tmp_path, "tipo,nombre,lat,lon\nCIAM,Centro A,-12.0288,-77.0289\nCIAM,Centro B,-12.1198,-77.0325\n")
+    facilities = place(path, with_directory)
+    assert facilities.points["ubigeo"].tolist() == ["150128", "150122"]  # Rímac, Miraflores
 
 
 def test_swapped_coordinates_are_detected(tmp_path, with_directory):

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from coverage_map.maps import render_map
+from coverage_map.pipeline import analyse
 
 pytestmark = pytest.mark.browser
 
@@ -236,4 +237,56 @@ def test_index_opens_the_map_with_its_layer(default_build, watched_page):
     page.goto((out / "index.html").as_uri() + "#CIAM")
     page.wait_for_selector("body[data-ready='true']")
     assert page.url.endswith("map.html#CIAM") and page.is_checked("#cm-layer-CIAM")
+    assert_clean(watched_page)
+
+
+@pytest.fixture(scope="module")
+def directory_map(seeded_cache, shared_data, tmp_path_factory):
+    """The page of a build with MIMP's directory of facilities (CEM, CAI, SAU, HRT)."""
+    analysis = analyse(cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json")
+    path = tmp_path_factory.mktemp("directory") / "map.html"
+    path.write_text(render_map(analysis), encoding="utf-8")
+    return analysis, path
+
+
+def markers_shown(page) -> int:
+    """Facilities on the map: single dots plus the numbers on the clusters."""
+    clusters = page.eval_on_selector_all(".marker-cluster span", "els => els.map(e => Number(e.textContent))")
+    return page.locator(".cm-site").count() + sum(clusters)
+
+
+def test_facilities_of_the_active_service_show_as_clustered_markers(directory_map, watched_page, artifacts):
+    analysis, path = directory_map
+    placed = analysis.facilities.points.query("service == 'CEM' and lat == lat")
+    page = open_map(watched_page, path, "#CEM")
+    assert markers_shown(page) == len(placed) == 67
+    assert page.locator(".marker-cluster").count() > 0  # dense in the centre
+    assert "Centro con coordenadas" in page.locator(".cm-legend").inner_text()
+    page.screenshot(path=artifacts / "map-cem-facilities.png")
+    single = page.locator(".cm-site").first
+    name = single.get_attribute("data-name")
+    single.click()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    row = placed.set_index("name").loc[name]
+    assert name in popup and f"Dirección: {row['address']}" in popup and f"Teléfono: {row['phone']}" in popup
+    page.check("#cm-layer-HRT")  # shelters: counts only, never a point
+    assert markers_shown(page) == 0 and page.locator(".cm-legend .cm-swatch-site").count() == 0
+    assert_clean(watched_page)
+
+
+def test_hostile_facility_name_shows_as_text(default_build, seeded_cache, watched_page, tmp_path):
+    sites = tmp_path / "centros.csv"
+    sites.write_text(f'tipo,nombre,direccion,lat,lon\nCIAM,"{HOSTILE.replace(chr(34), chr(34) * 2)}",{HOSTILE[:12]},-12.0288,-77.0289\n',
+                     encoding="utf-8")
+    analysis = analyse(cache=seeded_cache, facilities=sites, population=None)
+    (tmp_path / "map.html").write_text(render_map(analysis), encoding="utf-8")
+    page = open_map(watched_page, tmp_path / "map.html", "#CIAM")
+    title = page.title()
+    page.locator(".cm-site").hover()
+    page.wait_for_selector(".leaflet-tooltip")
+    assert HOSTILE in page.locator(".leaflet-tooltip").inner_text()
+    page.locator(".cm-site").click()
+    assert HOSTILE in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_timeout(300)
+    assert page.title() == title != "XSS" and page.locator("img").count() == 0
     assert_clean(watched_page)

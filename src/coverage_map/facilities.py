@@ -137,7 +137,9 @@ def read_facilities(
     log.info("Facilities %s: %d rows; columns used: %s", path, len(table),
              ", ".join(f"{k}={v}" for k, v in columns.items()))
     lat, lon = _coordinates(table, columns, path)
-    ubigeo = table[columns["ubigeo"]].map(normalize_ubigeo) if "ubigeo" in columns else pd.Series(None, index=table.index)
+    ubigeo = pd.Series(None, index=table.index, dtype=object)  # a list may place every row by its point
+    if "ubigeo" in columns:
+        ubigeo = table[columns["ubigeo"]].map(normalize_ubigeo)
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points), districts[["ubigeo", "geometry"]], predicate="within")
     placed = inside.loc[~inside.index.duplicated(), "ubigeo"].reindex(table.index)

@@ -1,7 +1,8 @@
 """The interactive coverage map: one self-contained HTML page, one layer per service.
 
 The page makes no request outside itself: Leaflet is inlined from the installed
-django-js-lib-leaflet package, the district geometry is embedded once as TopoJSON (borders
+django-js-lib-leaflet package (and, when the run has facilities with coordinates,
+Leaflet.markercluster from XStatic-Leaflet-MarkerCluster), the district geometry is embedded once as TopoJSON (borders
 simplified once, shared by neighbours, so no gaps or overlaps appear), and every layer is
 only a style over it. Data go in a JSON block that the page reads with JSON.parse and
 writes into the page as text only, never as HTML.
@@ -38,6 +39,7 @@ SIMPLIFY_DEGREES = 1e-4
 #: Quantisation grid: 1e5 steps over the study area's extent, finer than 5 decimals.
 QUANTIZATION = 1e5
 STATUS_CODES = {PRESENT: "p", GAP: "g", UNKNOWN: "u"}
+CLUSTER_CSS = ("MarkerCluster.css", "MarkerCluster.Default.css")
 SUMMARY_KEYS = ("hosts", "gaps", "unknown", "listed_total", "declared_total", "target_population", "unserved_population")
 EMBEDDED_ORIGIN = "data/district_counts.csv"
 AREA_TITLES = {
@@ -63,6 +65,8 @@ LABELS = {
         "show": "Mostrar", "measure_count": "Cantidad de servicios", "measure_rate": "Personas por centro (población objetivo)",
         "population": "Población objetivo", "per_centre": "Personas por centro",
         "unserved": "Población objetivo sin el servicio en su distrito", "population_source": "Población",
+        "site": "Centro con coordenadas", "sites": "centros", "address": "Dirección", "phone": "Teléfono",
+        "facilities": "Centros",
     },
     "en": {
         "title": "Coverage of MIMP services in {area}",
@@ -80,6 +84,8 @@ LABELS = {
         "show": "Show", "measure_count": "Number of services", "measure_rate": "People per centre (target population)",
         "population": "Target population", "per_centre": "People per centre",
         "unserved": "Target population without the service in its district", "population_source": "Population",
+        "site": "Centre with coordinates", "sites": "centres", "address": "Address", "phone": "Phone",
+        "facilities": "Centres",
     },
 }
 
@@ -118,12 +124,16 @@ def render_map(
     data = map_data(analysis, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
     leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     assets = files("coverage_map") / "assets"
+    cluster = files("xstatic.pkg.leaflet_markercluster") / "data"
+    markers = any("sites" in layer for layer in data["layers"].values())
     return _template().render(
         lang=lang,
         title=data["title"],
         labels=LABELS[lang],
         leaflet_css=_offline_leaflet_css(leaflet.joinpath("leaflet.css").read_text(encoding="utf-8")),
         leaflet_js=_strip_source_map(leaflet.joinpath("leaflet.js").read_text(encoding="utf-8")),
+        cluster_css="\n".join(cluster.joinpath(n).read_text(encoding="utf-8") for n in CLUSTER_CSS) if markers else "",
+        cluster_js=_strip_source_map(cluster.joinpath("leaflet.markercluster.js").read_text(encoding="utf-8")) if markers else "",
         map_css=assets.joinpath("map.css").read_text(encoding="utf-8"),
         map_js=assets.joinpath("map.js").read_text(encoding="utf-8"),
         data_json=script_json(data),
@@ -241,9 +251,30 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
         if pd.notna(summary.get("served_share")):
             layer["summary"]["served_share"] = float(summary["served_share"])
+    sites = _sites(analysis, code, position)
+    if sites:
+        layer["sites"] = sites
     if 0 < len(layer["classes"]) < DEFAULT_CLASSES and breaks is None:
         log.info("%s: %d class(es), as its counts take only as many values", code, len(layer["classes"]))
     return layer
+
+
+def _sites(analysis: Analysis, code: str, position: dict[str, int]) -> list[dict]:
+    """The service's facilities that have coordinates, for its markers: name, address and
+    phone as given, and the index of their district. None at all for a confidential service."""
+    if analysis.facilities is None or analysis.catalogue.services.at[code, "confidential"]:
+        return []
+    points = analysis.facilities.points
+    own = points[(points["service"] == code) & points["lat"].notna() & points["lon"].notna()]
+    return [
+        {"lat": round(float(r.lat), 6), "lon": round(float(r.lon), 6), "name": _text(r.name),
+         "address": _text(r.address), "phone": _text(r.phone), "district": position.get(r.ubigeo)}
+        for r in own.itertuples()
+    ]
+
+
+def _text(value) -> str:
+    return "" if pd.isna(value) else str(value).strip()
 
 
 def _classed(values: pd.Series, prefix: str, *, scheme: str, breaks: tuple[float, ...] | None) -> dict:
@@ -331,7 +362,7 @@ def _strip_source_map(js: str) -> str:
 
 
 def _offline_leaflet_css(css: str) -> str:
-    # The page uses no markers and its own layer control, so Leaflet's images would only
+    # The page's markers are CSS dots and its layer control its own, so Leaflet's images would only
     # be requests for files that are not there; its comments cite bug-tracker URLs.
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
     return re.sub(r"url\([^)]*\)", "none", css)

@@ -63,7 +63,8 @@
   }
 
   /* ---- the map and the shared district shapes ---- */
-  var map = L.map("map", { zoomSnap: 0.25, attributionControl: false });
+  // maxZoom: without tiles the map has none, and clustering needs one
+  var map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 18 });
   // First view: the whole study area. Set before the shapes, which Leaflet draws only once
   // the map has a view.
   var bbox = data.topology.bbox;
@@ -149,6 +150,33 @@
     return box;
   }
 
+  /* ---- facilities of the active service: dots, clustered where dense ---- */
+  // The clustering plugin is inlined only when the run has facilities with coordinates.
+  var sites = L.markerClusterGroup ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 }) : null;
+  if (sites) { map.addLayer(sites); }
+
+  function describeSite(site) {
+    var box = el("div", "cm-tip");
+    box.appendChild(el("strong", null, site.name));
+    if (site.district !== null) { box.appendChild(el("span", null, districts[site.district].name)); }
+    if (site.address) { box.appendChild(el("span", null, T.address + ": " + site.address)); }
+    if (site.phone) { box.appendChild(el("span", null, T.phone + ": " + site.phone)); }
+    return box;
+  }
+
+  function showSites(layer) {
+    if (!sites) { return; }
+    sites.clearLayers();
+    sites.addLayers((layer.sites || []).map(function (site) {
+      var icon = L.divIcon({ className: "cm-site", iconSize: [14, 14] });
+      var marker = L.marker([site.lat, site.lon], { icon: icon, alt: site.name });
+      marker.bindTooltip(function () { return describeSite(site); }, { direction: "top", offset: [0, -8] });
+      marker.bindPopup(function () { return describeSite(site); });
+      marker.on("add", function () { marker.getElement().dataset.name = site.name; });
+      return marker;
+    }));
+  }
+
   /* ---- styling the shapes for the active service ---- */
   function styleOf(layer, i) {
     var status = layer.status.charAt(i);
@@ -188,13 +216,13 @@
   };
   legend.addTo(map);
 
-  function legendRow(table, swatch, label, n) {
+  function legendRow(table, swatch, label, n, units) {
     var row = el("tr");
     var cell = el("td");
     cell.appendChild(swatch);
     row.appendChild(cell);
     row.appendChild(el("td", null, label));
-    row.appendChild(el("td", "cm-n", n + " " + (n === 1 ? T.district : T.districts)));
+    row.appendChild(el("td", "cm-n", n + " " + (units || (n === 1 ? T.district : T.districts))));
     table.appendChild(row);
   }
 
@@ -215,6 +243,7 @@
     });
     if (s.gaps) { legendRow(table, el("span", "cm-swatch cm-swatch-gap"), T.gap, s.gaps); }
     if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.unknown, s.unknown); }
+    if (layer.sites) { legendRow(table, el("span", "cm-swatch-site"), T.site, layer.sites.length, T.sites); }
     legendBox.appendChild(table);
     if (s.hosts === 0 && s.gaps === 0) {
       var known = T.known + ": ";
@@ -298,6 +327,7 @@
     document.getElementById("cm-layer-" + code).checked = true;
     map.closePopup();
     restyle();
+    showSites(data.layers[code]);
     renderLegend();
     document.body.dataset.layer = code;
     if (decodeURIComponent(location.hash.slice(1)) !== code) {
