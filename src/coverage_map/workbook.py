@@ -3,6 +3,9 @@
 Numbers are stored as numbers and NA as empty cells; the header row is bold and frozen,
 columns are as wide as their content (within limits). The file's bytes depend only on
 its content: the document dates are given, and the zip entries carry a fixed time.
+
+The workbook is written in openpyxl's write-only mode, which streams rows instead of
+keeping a cell object per value; only cells that carry a style are built as cells.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -23,6 +27,9 @@ from openpyxl.writer.excel import ExcelWriter
 MIN_WIDTH, MAX_WIDTH = 8, 60
 #: The earliest time a zip entry can carry; any fixed value keeps the bytes stable.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+HEADER_FONT = Font(bold=True)
+WRAP_TOP = Alignment(vertical="top", wrap_text=True)
 
 
 def cell_value(value: object) -> object:
@@ -38,26 +45,77 @@ def cell_value(value: object) -> object:
     return value
 
 
+def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, *, created: datetime) -> None:
+    """Write one sheet per frame, in order, to the .xlsx file at path.
+
+    Each sheet is named by its key (cut to Excel's 31 characters) and written by fill_sheet.
+    created is the document's created and modified date, so equal input gives equal bytes.
+    """
+    workbook = Workbook(write_only=True)
+    for name, frame in sheets.items():
+        fill_sheet(workbook.create_sheet(title=name[:31]), frame)
+    workbook.properties.creator = "coverage-map"
+    workbook.properties.created = workbook.properties.modified = created
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # _stable_zip compresses
+        ExcelWriter(workbook, archive).save()  # save_workbook() would stamp the current time
+    Path(path).write_bytes(_stable_zip(buffer.getvalue()))
+
+
 def fill_sheet(sheet, frame: pd.DataFrame) -> None:
-    """Header, rows, widths, number formats and the frozen first row."""
-    sheet.append([str(c) for c in frame.columns])
-    for record in frame.itertuples(index=False):
-        sheet.append([cell_value(v) for v in record])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
-    for index, column in enumerate(frame.columns, start=1):
-        letter = get_column_letter(index)
-        texts = [str(column)] + [str(v) for v in frame[column] if not pd.isna(v)]
-        sheet.column_dimensions[letter].width = max(MIN_WIDTH, min(MAX_WIDTH, max(map(len, texts)) + 2))
-        number_format = _number_format(frame[column])
-        if number_format:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = number_format
-        if max(map(len, texts)) > MAX_WIDTH:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    """Write frame into an empty write-only sheet: a bold, wrapped header row that stays
+    frozen, then the rows; widths fit the longest text of each column (header included)
+    within [MIN_WIDTH, MAX_WIDTH], and columns with longer text wrap."""
+    headers = [str(name) for name in frame.columns]
+    columns = [frame.iloc[:, index] for index in range(frame.shape[1])]
+    values = [_cell_values(column) for column in columns]
+    longest = [max(len(header), _longest_text(column_values)) for header, column_values in zip(headers, values)]
+    # A write-only sheet streams its rows, so the layout goes in before the first row.
     sheet.freeze_panes = "A2"
+    for index, length in enumerate(longest, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(MIN_WIDTH, min(MAX_WIDTH, length + 2))
+    sheet.append([_styled_cell(sheet, header, font=HEADER_FONT, alignment=WRAP_TOP) for header in headers])
+    cells = [
+        _column_cells(sheet, column_values, _number_format(column), WRAP_TOP if length > MAX_WIDTH else None)
+        for column, column_values, length in zip(columns, values, longest)
+    ]
+    for row in zip(*cells):
+        sheet.append(row)
+
+
+def _cell_values(column: pd.Series) -> list:
+    """The column as values openpyxl stores natively (see cell_value)."""
+    values = column.astype(object).where(column.notna(), None).tolist()
+    if column.dtype.kind in "biuf" or isinstance(column.dtype, pd.StringDtype):
+        return values  # already Python numbers or text
+    return [cell_value(value) for value in values]
+
+
+def _longest_text(values: list) -> int:
+    """The length of the longest value as text, NA (None) left out."""
+    # A plain loop: pandas' astype(str) is no faster here, and writes some values
+    # (float32, dates at midnight) differently from str().
+    return max((len(str(value)) for value in values if value is not None), default=0)
+
+
+def _column_cells(sheet, values: list, number_format: str | None, alignment: Alignment | None) -> list:
+    """values ready for sheet.append: as they are, or as cells with the number format and
+    alignment if there are any (empty cells too, as in a formatted column)."""
+    if number_format is None and alignment is None:
+        return values
+    return [_styled_cell(sheet, value, number_format=number_format, alignment=alignment) for value in values]
+
+
+def _styled_cell(sheet, value: object, *, number_format: str | None = None,
+                 alignment: Alignment | None = None, font: Font | None = None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value)
+    if number_format is not None:
+        cell.number_format = number_format
+    if alignment is not None:
+        cell.alignment = alignment
+    if font is not None:
+        cell.font = font
+    return cell
 
 
 def _number_format(column: pd.Series) -> str | None:
@@ -67,20 +125,6 @@ def _number_format(column: pd.Series) -> str | None:
     if pd.api.types.is_integer_dtype(column):
         return "#,##0"
     return None
-
-
-def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, *, created: datetime) -> None:
-    """One sheet per frame, named by its key (Excel allows 31 characters)."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, frame in sheets.items():
-        fill_sheet(workbook.create_sheet(title=name[:31]), frame)
-    workbook.properties.creator = "coverage-map"
-    workbook.properties.created = workbook.properties.modified = created
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(workbook, archive).save()  # save_workbook() would stamp the current time
-    Path(path).write_bytes(_stable_zip(buffer.getvalue()))
 
 
 def _stable_zip(data: bytes) -> bytes:
