@@ -2,8 +2,9 @@
 
 The page makes no request outside itself: Leaflet is inlined from the installed
 django-js-lib-leaflet package (and, when the run has facilities with coordinates,
-Leaflet.markercluster from XStatic-Leaflet-MarkerCluster), the district geometry is embedded once as TopoJSON (borders
-simplified once, shared by neighbours, so no gaps or overlaps appear), and every layer is
+Leaflet.markercluster from XStatic-Leaflet-MarkerCluster), the district geometry is
+embedded once as TopoJSON (borders simplified once, shared by neighbours, so no gaps or
+overlaps appear), and every layer is
 only a style over it. Data go in a JSON block that the page reads with JSON.parse and
 writes into the page as text only, never as HTML.
 """
@@ -66,7 +67,6 @@ LABELS = {
         "population": "Población objetivo", "per_centre": "Personas por centro",
         "unserved": "Población objetivo sin el servicio en su distrito", "population_source": "Población",
         "site": "Centro con coordenadas", "sites": "centros", "address": "Dirección", "phone": "Teléfono",
-        "facilities": "Centros",
     },
     "en": {
         "title": "Coverage of MIMP services in {area}",
@@ -85,7 +85,6 @@ LABELS = {
         "population": "Target population", "per_centre": "People per centre",
         "unserved": "Target population without the service in its district", "population_source": "Population",
         "site": "Centre with coordinates", "sites": "centres", "address": "Address", "phone": "Phone",
-        "facilities": "Centres",
     },
 }
 
