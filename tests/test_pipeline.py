@@ -164,7 +164,7 @@ def test_an_own_inventory_replaces_the_embedded_counts_of_its_services(seeded_ca
     assert (summary.at["CEM", "hosts"], summary.at["CEM", "gaps"]) == (1, 42)
     assert (summary.at["CIAM", "hosts"], summary.at["CIAM", "listed_total"]) == (1, 1)
     assert summary.at["DEMUNA", "hosts"] == 43  # not in the file: embedded data kept
-    assert any(i["role"] == "inventory" for i in analysis.inputs)
+    assert analysis.file("inventory").path == inventory
 
 
 # Population (2017 census, INEI REDATAM export, from the seeded cache)

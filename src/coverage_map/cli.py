@@ -19,7 +19,7 @@ from rich.table import Table
 from . import __version__
 from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
-from .maps import basemap_tiles
+from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .sources import DEFAULT_POPULATION, cache_dir, cached_path, fetch, registry, seed_from
 
@@ -109,6 +109,27 @@ def inputs(func):
     return func
 
 
+def run_inputs(*, breaks: str | None = None, **options) -> RunInputs:
+    """The run the command's options describe (breaks given as text, e.g. "1,2,5")."""
+    return RunInputs(breaks=parse_breaks(breaks) if breaks else None, **options)
+
+
+def map_options(func):
+    """Options of the map's classes and basemap (build, and validate which checks them)."""
+    options = [
+        click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True,
+                     help="How the map classifies counts (mapclassify scheme)."),
+        click.option("--breaks", metavar="N,N,...",
+                     help='Explicit upper bounds of the map classes, e.g. "1,2,5" (overrides --scheme).'),
+        click.option("--basemap", metavar="NAME",
+                     help="Tile basemap under the map, an xyzservices provider (e.g. OpenStreetMap.Mapnik). "
+                          "Default: none, so the page makes no request."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coverage-map")
 def main() -> None:
@@ -117,22 +138,15 @@ def main() -> None:
 
 @main.command()
 @inputs
+@map_options
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
               help="Folder for the outputs; replaced file by file only when every output succeeded.")
-@click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True,
-              help="How the map classifies counts (mapclassify scheme).")
-@click.option("--breaks", metavar="N,N,...",
-              help='Explicit upper bounds of the map classes, e.g. "1,2,5" (overrides --scheme).')
-@click.option("--basemap", metavar="NAME",
-              help="Tile basemap under the map, an xyzservices provider (e.g. OpenStreetMap.Mapnik). "
-                   "Default: none, so the page makes no request.")
 @common
-def build(out: Path, lang: str, breaks: str | None, basemap: str | None, **options) -> None:
-    """Measure coverage and gaps and write the map, GeoJSON, tables and manifest."""
-    if basemap:
-        basemap_tiles(basemap)  # fail before the analysis if the name is unknown
-    bounds = parse_breaks(breaks) if breaks else None
-    _, written = build_outputs(out=out, lang=lang, breaks=bounds, basemap=basemap, **options)
+def build(out: Path, **options) -> None:
+    """Measure coverage and gaps and write the map, report, GeoJSON, tables and manifest."""
+    run = run_inputs(**options)
+    _, written = build_outputs(run, out=out)
+    lang = run.lang
     stdout.print(LABELS[lang]["wrote"].format(out=out))
     for path in written:
         stdout.print(f"  {path}")
@@ -145,7 +159,7 @@ def build(out: Path, lang: str, breaks: str | None, basemap: str | None, **optio
 @common
 def report(out: Path, lang: str, **options) -> None:
     """Rebuild only the gap-analysis report: report.html, report.md, img/ and coverage.xlsx."""
-    _, written = build_report(out=out, lang=lang, **options)
+    _, written = build_report(run_inputs(lang=lang, **options), out=out)
     stdout.print(LABELS[lang]["wrote"].format(out=out))
     for path in written:
         stdout.print(f"  {path}")
@@ -157,7 +171,7 @@ def report(out: Path, lang: str, **options) -> None:
 @common
 def gaps(service: str, lang: str, **options) -> None:
     """List the districts that lack SERVICE (e.g. CIAM), with the nearest that has it."""
-    analysis = analyse(**options)
+    analysis = analyse(run_inputs(lang=lang, **options))
     catalogue, text = analysis.catalogue, LABELS[lang]
     code = catalogue.resolve(service)
     if code is None or code not in catalogue.place_based:
@@ -186,10 +200,11 @@ def gaps(service: str, lang: str, **options) -> None:
 
 @main.command()
 @inputs
+@map_options
 @common
 def validate(lang: str, **options) -> None:
-    """Check the inputs without building anything, and list every problem found."""
-    problems = validate_inputs(**options)
+    """Check the inputs as build does, without writing anything, and list every problem found."""
+    problems = validate_inputs(run_inputs(lang=lang, **options))
     if not problems:
         stdout.print(LABELS[lang]["valid"])
         return

@@ -161,15 +161,21 @@ class Gazetteer:
         return normalize_name(name) == normalize_name(self.name(ubigeo))
 
 
-@cache
 def load_gazetteer() -> Gazetteer:
-    """The gazetteer shipped with the package (geo/districts.csv, geo/district_variants.csv)."""
+    """The gazetteer shipped with the package (geo/districts.csv, geo/district_variants.csv),
+    as a gazetteer of its own that the caller may change."""
+    districts, variants = _gazetteer_frames()
+    return Gazetteer.from_frames(districts.copy(), variants.copy())
+
+
+@cache
+def _gazetteer_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     geo = files("coverage_map.geo")
     with geo.joinpath("districts.csv").open(encoding="utf-8") as f:
         districts = pd.read_csv(f, dtype=str)
     with geo.joinpath("district_variants.csv").open(encoding="utf-8") as f:
         variants = pd.read_csv(f, dtype=str)
-    return Gazetteer.from_frames(districts, variants)
+    return districts, variants
 
 
 AREAS = {

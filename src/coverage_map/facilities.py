@@ -20,7 +20,7 @@ import pandas as pd
 
 from .districts import normalize_ubigeo
 from .errors import InputError
-from .inventory import Catalogue, Inventory
+from .inventory import Catalogue, Inventory, Origin
 from .tables import find_columns, read_csv, read_text
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,13 @@ class Facilities:
     findings: list[dict] = field(default_factory=list)
     left_out: int = 0  # facilities outside the study area
 
-    def inventory(self, scope: tuple[str, ...], origin: str) -> Inventory:
-        """District counts of the services the list covers, complete for the area."""
+    def inventory(self, scope: tuple[str, ...], path: str) -> Inventory:
+        """District counts of the services the list (the file at path) covers, complete for the area."""
         counts = self.points.groupby(["service", "ubigeo"]).size().rename("count").reset_index()
         counts["written"] = ""  # placed by ubigeo or by point: no name to check
-        counts["source"] = origin
+        counts["source"] = path
         services = counts["service"].unique()
-        return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, origin))
+        return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, Origin("facilities", path)))
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: The embedded inventory lists districts of Lima province (Lima Metropolitana) only.
 EMBEDDED_SCOPE = ("1501",)
+#: The embedded inventory's file, in the package's data folder.
+EMBEDDED_FILE = "district_counts.csv"
 
 _COLUMNS = {
     "ubigeo": ("ubigeo", "codigo ubigeo", "cod ubigeo", "iddist"),
@@ -36,7 +38,13 @@ _COLUMNS = {
 
 
 def read_data_csv(name: str) -> pd.DataFrame:
-    """A CSV shipped in the package's data folder, every column as text."""
+    """A CSV shipped in the package's data folder, every column as text: a copy of its own,
+    which the caller may change."""
+    return _data_csv(name).copy()
+
+
+@cache
+def _data_csv(name: str) -> pd.DataFrame:
     with files("coverage_map.data").joinpath(name).open(encoding="utf-8") as f:
         return pd.read_csv(f, dtype=str, keep_default_na=False)
 
@@ -76,7 +84,6 @@ class Catalogue:
         return self.services.at[code, f"name_{lang}"]
 
 
-@cache
 def load_catalogue() -> Catalogue:
     services = read_data_csv("services.csv")
     for column in ("place_based", "confidential"):
@@ -84,13 +91,31 @@ def load_catalogue() -> Catalogue:
     return Catalogue(services.set_index("code", drop=False))
 
 
-@dataclass
+@dataclass(frozen=True)
+class Origin:
+    """Where a service's district counts come from.
+
+    kind is "embedded" (MIMP's summary, transcribed in data/), "inventory" (a user's
+    counts) or "facilities" (a user's facility list); path is the file; section is, for
+    the embedded data, the source document and its section ("000 I. AURORA 1.5").
+    """
+
+    kind: str
+    path: str
+    section: str = ""
+
+    @property
+    def embedded(self) -> bool:
+        return self.kind == "embedded"
+
+
+@dataclass(frozen=True)
 class Inventory:
     """District counts per service, and where each service's listing is complete."""
 
     counts: pd.DataFrame  # service, ubigeo, count, written, source
     scope: dict[str, tuple[str, ...]]  # service -> ubigeo prefixes its listing covers
-    origin: dict[str, str] = field(default_factory=dict)  # service -> file it came from
+    origin: dict[str, Origin] = field(default_factory=dict)  # service -> where its counts come from
 
     def merge(self, other: Inventory) -> Inventory:
         """This inventory with the services of other replacing its own."""
@@ -101,17 +126,25 @@ class Inventory:
             origin={**self.origin, **other.origin},
         )
 
+    def within(self, ubigeos: pd.Series) -> Inventory:
+        """Only the counts of the districts ubigeos, and the services whose scope reaches them
+        (the embedded inventory is Lima Metropolitana's, whatever the area)."""
+        counts = self.counts[self.counts["service"].notna() & self.counts["ubigeo"].isin(ubigeos)]
+        scope = {s: p for s, p in self.scope.items() if ubigeos.str.startswith(p).any()}
+        return Inventory(counts.reset_index(drop=True), scope, {s: o for s, o in self.origin.items() if s in scope})
+
 
 def load_embedded_inventory(catalogue: Catalogue, gazetteer: Gazetteer) -> Inventory:
     """The district counts transcribed from MIMP's Lima summary (seed 000)."""
-    rows = read_data_csv("district_counts.csv")
-    counts = _parse_rows(rows, "data/district_counts.csv", catalogue, gazetteer, cite=rows["source"])
+    rows = read_data_csv(EMBEDDED_FILE)
+    counts = _parse_rows(rows, f"data/{EMBEDDED_FILE}", catalogue, gazetteer, cite=rows["source"])
     services = counts["service"].unique()
     log.info("Embedded inventory: %d district counts of %d services", len(counts), len(services))
+    sections = counts.groupby("service")["source"].first()
     return Inventory(
         counts=counts,
         scope=dict.fromkeys(services, EMBEDDED_SCOPE),
-        origin=dict.fromkeys(services, "data/district_counts.csv"),
+        origin={s: Origin("embedded", f"data/{EMBEDDED_FILE}", sections[s]) for s in services},
     )
 
 
@@ -134,7 +167,7 @@ def read_inventory(
     cite = pd.Series([f"{path.name}, row {i + 2}" for i in range(len(rows))], index=rows.index)
     counts = _parse_rows(rows, str(path), catalogue, gazetteer, cite=cite)
     services = counts["service"].unique()
-    return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, str(path)))
+    return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, Origin("inventory", str(path))))
 
 
 def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:

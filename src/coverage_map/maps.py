@@ -31,7 +31,7 @@ from .coverage import GAP, PRESENT, UNKNOWN
 from .errors import InputError
 
 if TYPE_CHECKING:
-    from .pipeline import Analysis
+    from .model import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ QUANTIZATION = 1e5
 STATUS_CODES = {PRESENT: "p", GAP: "g", UNKNOWN: "u"}
 CLUSTER_CSS = ("MarkerCluster.css", "MarkerCluster.Default.css")
 SUMMARY_KEYS = ("hosts", "gaps", "unknown", "listed_total", "declared_total", "target_population", "unserved_population")
-EMBEDDED_ORIGIN = "data/district_counts.csv"
 AREA_TITLES = {
     "lima": {"es": "Lima Metropolitana", "en": "Lima Metropolitana"},
     "lima-callao": {"es": "Lima Metropolitana y Callao", "en": "Lima Metropolitana and Callao"},
@@ -302,10 +301,10 @@ def _declared_detail(declared: pd.DataFrame, code: str, lang: str) -> str | None
 
 def _service_source(analysis: Analysis, code: str, lang: str) -> str:
     """The seed section the service comes from, or the name of the user's file."""
-    origin = analysis.inventory.origin.get(code, EMBEDDED_ORIGIN)
-    if origin != EMBEDDED_ORIGIN:
-        return Path(origin).name
-    section = re.sub(r"^\d{3}\s+", "", analysis.catalogue.services.at[code, "source"])
+    origin = analysis.origin(code)
+    if not origin.embedded:
+        return Path(origin.path).name
+    section = re.sub(r"^\d{3}\s+", "", origin.section)
     return f"{LABELS[lang]['seed']} {section}"
 
 
@@ -319,13 +318,12 @@ def _boundary_credit(analysis: Analysis, lang: str) -> str:
 
 def _population_credit(analysis: Analysis) -> str | None:
     """Where the target population comes from, or None when the run has no population."""
-    if "people_per_centre" not in analysis.coverage.table:
+    population = analysis.file("population")
+    if population is None:
         return None
-    source = getattr(analysis, "population_source", None)
-    if source is None:
-        path = next((i["path"] for i in analysis.inputs if i["role"] == "population"), None)
-        return Path(path).name if path else ""
-    return source.attribution.split(": ", 1)[-1]
+    if population.source is None:
+        return population.path.name
+    return population.source.attribution.split(": ", 1)[-1]
 
 
 def basemap_tiles(name: str) -> dict:

@@ -1,13 +1,19 @@
-"""The whole job in one call: load boundaries and inventory, match, measure, export."""
+"""The whole job: read the inputs, measure coverage, and write every output whole.
+
+analyse() reads and measures; validate() runs exactly the same readers and checks,
+collecting every problem instead of stopping at the first, and writes nothing; build()
+and build_report() write. Each takes a RunInputs, or the same options as keywords.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -15,189 +21,263 @@ import pandas as pd
 from . import __version__
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import run_checks
-from .coverage import Coverage, add_population, measure_coverage
-from .districts import AREAS, load_gazetteer
+from .classify import SCHEMES
+from .coverage import add_population, measure_coverage
+from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError
-from .facilities import Facilities, read_facilities
 from .export import coverage_layer, staged_outputs, write_csv, write_geojson, write_json
-from .inventory import (
-    EMBEDDED_SCOPE,
-    Catalogue,
-    Inventory,
-    load_catalogue,
-    load_declared_totals,
-    load_embedded_inventory,
-    read_inventory,
-)
-from .maps import write_map
-from .report import write_report
+from .facilities import Facilities, read_facilities
+from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
+from .maps import basemap_tiles, write_map
+from .model import Analysis, InputFile, RunInputs
 from .population import read_population, read_population_cached, targets_for
-from .sources import DEFAULT_BOUNDARIES, DEFAULT_POPULATION, Source, cache_dir, fetch, registry, sha256_of
+from .report import write_report
+from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_FILES = ("services.csv", "district_counts.csv", "declared_totals.csv", "consolidated.csv")
+#: Embedded data files every analysis reads, beside the inventory.
+EMBEDDED_FILES = ("services.csv", EMBEDDED_FILE, "declared_totals.csv", "consolidated.csv")
+T = TypeVar("T")
 
 
-@dataclass
-class Analysis:
-    """Everything a run knows: the inputs it read and the coverage it measured."""
+class Problems:
+    """The user errors of one run's stages: raised at once (build), or collected (validate)."""
 
-    area: str
+    def __init__(self, *, collect: bool) -> None:
+        self.collect = collect
+        self.found: list[str] = []
+
+    def attempt(self, stage: Callable[..., T], *args, **kwargs) -> T | None:
+        """stage(*args, **kwargs); when collecting, a user error is kept and None returned."""
+        try:
+            return stage(*args, **kwargs)
+        except CoverageMapError as exc:
+            if not self.collect:
+                raise
+            self.found.append(str(exc))
+            return None
+
+    def skipped(self, value: object, role: str) -> None:
+        """An input that cannot be checked because the boundaries could not be read."""
+        self.found.append(f"{value}: not checked, the {role} need readable boundaries.")
+
+
+@dataclass(frozen=True)
+class Area:
+    """The districts of the study area, read from the boundaries, and what reading them found."""
+
     districts: gpd.GeoDataFrame
-    boundary: BoundaryReport
-    boundary_source: Source | None
-    catalogue: Catalogue
-    inventory: Inventory
-    declared: pd.DataFrame
-    coverage: Coverage
-    checks: pd.DataFrame
-    facilities: Facilities | None = None
-    population: pd.DataFrame | None = None  # target population per district and service
-    population_source: Source | None = None
-    inputs: list[dict] = field(default_factory=list)
+    report: BoundaryReport
+    source: Source | None
+    path: Path
+    gazetteer: Gazetteer  # the names users' files are matched against: the area's districts
+
+    @property
+    def ubigeos(self) -> pd.Series:
+        return self.districts["ubigeo"]
+
+    @property
+    def covers_lima(self) -> bool:
+        """Whether the area holds every district of Lima Metropolitana (the embedded data's)."""
+        lima = load_gazetteer().districts.index
+        return set(lima[lima.str.startswith(EMBEDDED_SCOPE)]) <= set(self.ubigeos)
+
+    @property
+    def within_lima_callao(self) -> bool:
+        return bool(self.ubigeos.str.startswith(AREAS["lima-callao"]).all())
 
 
-def resolve_source(value: str | os.PathLike, cache: Path) -> tuple[Path, Source | None]:
-    """A registered source name (fetched into the cache) or a path to a file."""
-    if str(value) in registry():
-        source = registry()[str(value)]
-        return fetch(source, cache=cache), source
-    return Path(value), None
-
-
-def analyse(
-    *,
-    area: str = "lima",
-    boundaries: str | os.PathLike | None = None,
-    district_field: str | None = None,
-    inventory: str | os.PathLike | None = None,
-    facilities: str | os.PathLike | None = None,
-    population: str | os.PathLike | None = DEFAULT_POPULATION,
-    cache: str | os.PathLike | None = None,
-) -> Analysis:
+def analyse(inputs: RunInputs | None = None, **options) -> Analysis:
     """Read the inputs and measure coverage, gaps and source checks; write nothing.
 
     inventory: counts per district; facilities: one row per centre (their counts replace
     the inventory's for their services); population: a registered source, a REDATAM
-    workbook or a CSV, or None for counts only.
+    workbook or a CSV, or None for counts only. Raises the first user error found.
     """
-    cache = cache_dir(cache)
-    path, source = resolve_source(boundaries or DEFAULT_BOUNDARIES, cache)
-    if source is not None and source.kind != "boundaries":
-        msg = f"{source.name} is a {source.kind} source, not boundaries. See `coverage-map sources list`."
+    analysis, _ = _read_and_measure(RunInputs.of(inputs, **options), Problems(collect=False))
+    return analysis
+
+
+def validate(inputs: RunInputs | None = None, **options) -> list[str]:
+    """Every problem build() would stop on, found by the same readers and checks; writes nothing.
+
+    Each input is read on its own, so one bad file does not hide the problems of another;
+    an input that needs the boundaries is not checked when they cannot be read.
+    """
+    problems = Problems(collect=True)
+    _read_and_measure(RunInputs.of(inputs, **options), problems)
+    return problems.found
+
+
+def _read_and_measure(inputs: RunInputs, problems: Problems) -> tuple[Analysis | None, list[str]]:
+    cache = cache_dir(inputs.cache)
+    problems.attempt(check_options, inputs)
+    area = problems.attempt(read_area, inputs, cache)
+    catalogue = load_catalogue()
+    gazetteer = area.gazetteer if area else load_gazetteer()
+    scope = area.report.prefixes if area else ()
+    if area is not None and not (area.covers_lima or inputs.inventory or inputs.facilities):
+        problems.attempt(_refuse, (
+            f"The area {inputs.area!r} is outside Lima Metropolitana, where the embedded MIMP inventory ends: "
+            "give your counts with --inventory or your facilities with --facilities."))
+    own = sites = population = None
+    if inputs.inventory is not None:
+        own = problems.attempt(read_inventory, Path(inputs.inventory), catalogue=catalogue, gazetteer=gazetteer, scope=scope)
+    for role in ("facilities", "population"):
+        if getattr(inputs, role) is not None and area is None:
+            problems.skipped(getattr(inputs, role), role)
+    if inputs.facilities is not None and area is not None:
+        sites = problems.attempt(read_facilities, Path(inputs.facilities), catalogue=catalogue,
+                                 districts=area.districts, prefixes=scope)
+    if inputs.population is not None and area is not None:
+        population = problems.attempt(read_targets, inputs.population, area, catalogue, cache)
+    if problems.found:
+        return None, problems.found
+    return measure(inputs, area, own, sites, population), []
+
+
+def check_options(inputs: RunInputs) -> None:
+    """Options that need no file: the map's classification and basemap."""
+    if inputs.breaks is None and inputs.scheme not in SCHEMES:
+        msg = f"Unknown classification scheme {inputs.scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
         raise InputError(msg)
-    districts, boundary = read_boundaries(
-        path, gazetteer=load_gazetteer(), area=area, district_field=district_field, source=source
+    if inputs.basemap:
+        basemap_tiles(inputs.basemap)
+
+
+def _refuse(msg: str) -> None:
+    raise InputError(msg)
+
+
+def resolve_source(value: str | os.PathLike, cache: Path, kind: str) -> tuple[Path, Source | None]:
+    """A registered source name of kind (fetched into the cache) or a path to a file."""
+    source = registry().get(str(value))
+    if source is None:
+        return Path(value), None
+    if source.kind != kind:
+        msg = f"{source.name} is a {source.kind} source, not {kind}. See `coverage-map sources list`."
+        raise InputError(msg)
+    return fetch(source, cache=cache), source
+
+
+def read_area(inputs: RunInputs, cache: Path) -> Area:
+    """The districts of the study area from the boundaries, and the gazetteer of their names."""
+    path, source = resolve_source(inputs.boundaries or DEFAULT_BOUNDARIES, cache, "boundaries")
+    districts, report = read_boundaries(
+        path, gazetteer=load_gazetteer(), area=inputs.area, district_field=inputs.district_field, source=source
     )
     # names of a user's files are matched among the districts of the area only
-    gazetteer = load_gazetteer().within(boundary.prefixes).with_districts(districts, scope=f"the area {area!r}")
+    gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, scope=f"the area {inputs.area!r}")
+    return Area(districts, report, source, path, gazetteer)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The target population per district and service, with where it was read."""
+
+    table: pd.DataFrame
+    columns: dict[str, str]
+    path: Path
+    source: Source | None
+
+
+def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path) -> Targets:
+    path, source = resolve_source(value, cache, "population")
+    if source is not None:  # pinned by sha256: its parsed table can be kept
+        table = read_population_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
+    else:
+        table = read_population(path)
+    services = catalogue.services.loc[catalogue.place_based]
+    targets, columns = targets_for(table, area.districts, services, where=str(path))
+    return Targets(targets, columns, path, source)
+
+
+def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, population: Targets | None) -> Analysis:
+    """Coverage, gaps and checks of inputs already read; every decision recorded in the Analysis."""
     catalogue = load_catalogue()
-    lima = _covers_lima_metropolitana(districts)
-    if not (lima or inventory or facilities):
-        msg = (
-            f"The area {area!r} is outside Lima Metropolitana, where the embedded MIMP inventory ends: "
-            "give your counts with --inventory or your facilities with --facilities."
-        )
-        raise InputError(msg)
     stock = load_embedded_inventory(catalogue, load_gazetteer())
-    if inventory is not None:
-        own = read_inventory(Path(inventory), catalogue=catalogue, gazetteer=gazetteer, scope=boundary.prefixes)
+    if own is not None:
         stock = stock.merge(own)
-    sites = None
-    if facilities is not None:
-        sites = read_facilities(Path(facilities), catalogue=catalogue, districts=districts, prefixes=boundary.prefixes)
-        stock = stock.merge(sites.inventory(boundary.prefixes, origin=str(facilities)))
-    # the embedded inventory may reach beyond the area (Lima Metropolitana when the area is
-    # elsewhere); users' rows outside it were refused when read
-    stock.counts = stock.counts[stock.counts["ubigeo"].isin(districts["ubigeo"])]
-    stock.scope = {s: p for s, p in stock.scope.items() if districts["ubigeo"].str.startswith(p).any()}
+    if sites is not None:
+        stock = stock.merge(sites.inventory(area.report.prefixes, str(inputs.facilities)))
+    stock = stock.within(area.ubigeos)  # the embedded inventory may reach beyond the area
     # the source's totals are for Lima Metropolitana: they say nothing of part of it, and
     # beside the counts of a wider area than Lima and Callao they would mislead
-    totals_apply = lima and districts["ubigeo"].str.startswith(AREAS["lima-callao"]).all()
-    declared = load_declared_totals() if totals_apply else load_declared_totals().iloc[0:0]
-    coverage = measure_coverage(districts, stock, catalogue, declared, sites=sites and sites.points)
-    checks = run_checks(coverage, stock, declared, gazetteer, boundary, embedded=totals_apply)
+    lima_figures = area.covers_lima and area.within_lima_callao
+    declared = load_declared_totals()
+    declared = declared if lima_figures else declared.iloc[0:0]
+    coverage = measure_coverage(area.districts, stock, catalogue, declared, sites=sites and sites.points)
+    checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)
     if sites is not None and sites.findings:
         checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
-    inputs = [_input("boundaries", path, source)]
-    targets = population_source = None
     if population is not None:
-        population_path, population_source = resolve_source(population, cache)
-        services = catalogue.services.loc[catalogue.place_based]
-        if population_source is not None:  # pinned by sha256: its parsed table can be kept
-            sidecar = cache / f"{population_source.file}.{population_source.sha256[:12]}.csv"
-            table = read_population_cached(population_path, sidecar)
-        else:
-            table = read_population(population_path)
-        targets = targets_for(table, districts, services, where=str(population_path))
-        coverage = add_population(coverage, targets)
-        inputs.append(_input("population", population_path, population_source))
-    data = files("coverage_map.data")
-    inputs += [_input("embedded", Path(str(data.joinpath(name)))) for name in EMBEDDED_FILES]
-    inputs += [_input(role, Path(p)) for role, p in (("inventory", inventory), ("facilities", facilities)) if p]
+        coverage = add_population(coverage, population.table)
+    origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
+    stock = replace(stock, origin=origins)
     return Analysis(
-        area, districts, boundary, source, catalogue, stock, declared, coverage, checks,
-        facilities=sites, population=targets, population_source=population_source, inputs=inputs,
+        inputs=inputs, districts=area.districts, boundary=area.report, boundary_source=area.source,
+        catalogue=catalogue, inventory=stock, declared=declared, coverage=coverage, checks=checks,
+        lima_figures=lima_figures, files=_files(inputs, area, population), facilities=sites,
+        population=population and population.table, population_source=population and population.source,
+        population_columns=population.columns if population else {},
     )
 
 
-def _covers_lima_metropolitana(districts: pd.DataFrame) -> bool:
-    lima = load_gazetteer().districts.index
-    return set(lima[lima.str.startswith(EMBEDDED_SCOPE)]) <= set(districts["ubigeo"])
+def _embedded_origin(code: str, declared: pd.DataFrame, catalogue) -> Origin:
+    """A service the embedded summary gives only a total for (or nothing): its section."""
+    section = declared.at[code, "source"] if code in declared.index else catalogue.services.at[code, "source"]
+    return Origin("embedded", f"data/{EMBEDDED_FILE}", section)
 
 
-def _input(role: str, path: Path, source: Source | None = None) -> dict:
-    entry = {"role": role, "path": str(path), "sha256": sha256_of(path)}
-    if source is not None:
-        entry |= {"source": source.name, "url": source.url, "license": source.license}
-    return entry
+def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[InputFile, ...]:
+    """Every file the analysis read, in its role, with its sha256."""
+    data = files("coverage_map.data")
+    read = [(area.path, "boundaries", area.source)]
+    if population is not None:
+        read.append((population.path, "population", population.source))
+    read += [(Path(str(data.joinpath(name))), "embedded", None) for name in EMBEDDED_FILES]
+    read += [(Path(p), role, None) for role, p in (("inventory", inputs.inventory), ("facilities", inputs.facilities)) if p]
+    return tuple(InputFile(role, path, sha256_of(path), source) for path, role, source in read)
 
 
-def build(
-    *,
-    out: str | os.PathLike = "outputs",
-    lang: str = "es",
-    scheme: str = "quantiles",
-    breaks: tuple[float, ...] | None = None,
-    basemap: str | None = None,
-    **options,
-) -> tuple[Analysis, list[Path]]:
+def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", **options) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
-    analysis = analyse(**options)
-    chosen = {**options, "scheme": scheme, "breaks": ",".join(f"{b:g}" for b in breaks or ()), "basemap": basemap}
+    analysis = analyse(inputs, **options)
+    lang = analysis.lang
     out = Path(out)
     with staged_outputs(out) as staging:
         write_tables(analysis, staging, lang=lang)
         write_report(analysis, staging, lang=lang)
-        write_map(analysis, staging, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
+        write_map(analysis, staging, lang=lang, scheme=analysis.inputs.scheme, breaks=analysis.inputs.breaks,
+                  basemap=analysis.inputs.basemap)
         written = sorted(p.name for p in staging.iterdir())
-        write_json(manifest(analysis, staging, lang=lang, options=chosen), staging / "manifest.json")
+        write_json(manifest(analysis, staging), staging / "manifest.json")
     return analysis, [out / name for name in [*written, "manifest.json"]]
 
 
-def manifest(analysis: Analysis, folder: Path, *, lang: str, options: dict) -> dict:
-    """What a run read (paths, URLs, sha256), with which options, and what it wrote."""
-    given = {key: str(value) for key, value in options.items() if value not in (None, "")}
+def manifest(analysis: Analysis, folder: Path) -> dict:
+    """What a run read (paths, URLs, sha256), with which options, and every file it wrote."""
+    written = sorted(p for p in folder.rglob("*") if p.is_file())
     return {
         "tool": "coverage-map",
         "version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "options": {"area": analysis.area, "lang": lang, **given},
-        "inputs": analysis.inputs,
-        "outputs": {p.name: sha256_of(p) for p in sorted(folder.iterdir()) if p.is_file()},
+        "options": analysis.inputs.options(),
+        "inputs": [f.manifest() for f in analysis.files],
+        "outputs": {p.relative_to(folder).as_posix(): sha256_of(p) for p in written},
     }
 
 
-def build_report(*, out: str | os.PathLike = "outputs", lang: str = "es", **options) -> tuple[Analysis, list[Path]]:
+def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", **options) -> tuple[Analysis, list[Path]]:
     """Rebuild only the report (report.html, report.md, img/, coverage.xlsx) in out, whole or not at all.
 
     The manifest is left as the last build wrote it.
     """
-    analysis = analyse(**options)
+    analysis = analyse(inputs, **options)
     out = Path(out)
     with staged_outputs(out) as staging:
-        written = write_report(analysis, staging, lang=lang)
+        written = write_report(analysis, staging, lang=analysis.lang)
     return analysis, [out / path.relative_to(staging) for path in written]
 
 
@@ -218,54 +298,3 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     checks = analysis.checks.drop(columns=["message_es", "message_en"])
     checks["message"] = analysis.checks[f"message_{lang}"]
     write_csv(checks, folder / "checks.csv")
-
-
-def validate(
-    *,
-    area: str = "lima",
-    boundaries: str | os.PathLike | None = None,
-    district_field: str | None = None,
-    inventory: str | os.PathLike | None = None,
-    facilities: str | os.PathLike | None = None,
-    population: str | os.PathLike | None = DEFAULT_POPULATION,
-    cache: str | os.PathLike | None = None,
-) -> list[str]:
-    """Check every input without building anything; return all the problems found.
-
-    Each input is read on its own, so one bad file does not hide the problems of another;
-    an input that needs the boundaries is not checked when they cannot be read.
-    """
-    problems: list[str] = []
-    cache = cache_dir(cache)
-    districts = boundary = None
-    try:
-        path, source = resolve_source(boundaries or DEFAULT_BOUNDARIES, cache)
-        districts, boundary = read_boundaries(
-            path, gazetteer=load_gazetteer(), area=area, district_field=district_field, source=source
-        )
-    except CoverageMapError as exc:
-        problems.append(str(exc))
-    catalogue = load_catalogue()
-    gazetteer = load_gazetteer()
-    if boundary is not None:
-        gazetteer = gazetteer.within(boundary.prefixes).with_districts(districts, scope=f"the area {area!r}")
-    checks = [
-        ("inventory", inventory, lambda p: read_inventory(
-            Path(p), catalogue=catalogue, gazetteer=gazetteer, scope=boundary.prefixes if boundary else ())),
-        ("facilities", facilities, lambda p: read_facilities(
-            Path(p), catalogue=catalogue, districts=districts, prefixes=boundary.prefixes)),
-        ("population", population, lambda p: targets_for(
-            read_population(resolve_source(p, cache)[0]), districts,
-            catalogue.services.loc[catalogue.place_based], where=str(p))),
-    ]
-    for role, value, check in checks:
-        if value is None:
-            continue
-        if districts is None and role != "inventory":
-            problems.append(f"{value}: not checked, the {role} need readable boundaries.")
-            continue
-        try:
-            check(value)
-        except CoverageMapError as exc:
-            problems.append(str(exc))
-    return problems

@@ -153,18 +153,25 @@ def read_population(path: Path) -> pd.DataFrame:
     return read_population_csv(path)
 
 
-def target_population(population: pd.DataFrame, target_group: str) -> pd.Series:
-    """The population of a target group per ubigeo, falling back to the total."""
+def target_column(population: pd.DataFrame, target_group: str) -> str:
+    """The column a target group is measured against: its own, or the total where the
+    population table lacks it."""
     column = TARGET_POPULATION.get(target_group, "total")
     if column not in population or population[column].isna().all():
-        column = "total"
-    return population[column]
+        return "total"
+    return column
+
+
+def target_population(population: pd.DataFrame, target_group: str) -> pd.Series:
+    """The population of a target group per ubigeo (see target_column)."""
+    return population[target_column(population, target_group)]
 
 
 def targets_for(
     population: pd.DataFrame, districts: pd.DataFrame, services: pd.DataFrame, *, where: str
-) -> pd.DataFrame:
-    """Target population per district (rows, ubigeo) and place-based service (columns).
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Target population per district (rows, ubigeo) and place-based service (columns), and
+    the population column each service is measured against.
 
     Every district of the area must be in the population table; the missing are named.
     """
@@ -177,7 +184,8 @@ def targets_for(
         )
         raise InputError(msg)
     rows = population.loc[districts["ubigeo"]]
-    return pd.DataFrame({code: target_population(rows, group) for code, group in services["target_group"].items()})
+    columns = {code: target_column(rows, group) for code, group in services["target_group"].items()}
+    return pd.DataFrame({code: rows[column] for code, column in columns.items()}), columns
 
 
 def read_population_cached(path: Path, sidecar: Path) -> pd.DataFrame:

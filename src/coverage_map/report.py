@@ -28,11 +28,11 @@ from .figures import draw_service_maps, prepare_frame
 from .inventory import load_indicators, load_usage
 from .maps import area_title
 from .population import TARGET_POPULATION
-from .sources import registry, sha256_of
+from .sources import sha256_of
 from .workbook import write_workbook
 
 if TYPE_CHECKING:
-    from .pipeline import Analysis
+    from .model import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ REPORT_FILES = ("report.html", "report.md", "coverage.xlsx")
 IMAGE_FOLDER = "img"
 #: Data files the report reads beyond those the analysis lists as its inputs.
 REPORT_DATA = ("usage.csv", "indicators.csv")
-EMBEDDED_ORIGIN = "data/district_counts.csv"
 NBSP = "\u00a0"
 
 LABELS: dict[str, dict[str, str]] = {
@@ -337,9 +336,8 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
 
 
 def in_lima(analysis: Analysis) -> bool:
-    """Whether the area holds Lima Metropolitana, where MIMP's figures apply (the pipeline
-    keeps the declared totals only then)."""
-    return not analysis.declared.empty
+    """Whether MIMP's figures for Lima Metropolitana apply (decided by the pipeline)."""
+    return analysis.lima_figures
 
 
 def area_usage(analysis: Analysis) -> pd.DataFrame:
@@ -353,7 +351,7 @@ def _data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
     if in_lima(analysis):
         return labels["data_date_text"].format(
             periods=listing([period_label(p, lang) for p in periods], lang), doc=labels["doc_000"])
-    files = [Path(i["path"]).name for i in analysis.inputs if i["role"] in ("inventory", "facilities")]
+    files = [f.path.name for f in analysis.files if f.role in ("inventory", "facilities")]
     return labels["data_date_area"].format(files=listing(files, lang))
 
 
@@ -377,14 +375,8 @@ NEED_ROWS = 5
 
 
 def population_column(analysis: Analysis, code: str) -> str:
-    """The population a service is measured against: its target group's column (see
-    population.TARGET_POPULATION), or 'total' where the population file lacks that group."""
-    group = analysis.catalogue.services.at[code, "target_group"]
-    column = TARGET_POPULATION.get(group, "total")
-    totals = [c for c in analysis.population if TARGET_POPULATION.get(analysis.catalogue.services.at[c, "target_group"], "total") == "total"]
-    if column != "total" and totals and np.allclose(analysis.population[code], analysis.population[totals[0]]):
-        return "total"
-    return column
+    """The population a service is measured against (decided by the pipeline)."""
+    return analysis.population_columns[code]
 
 
 def group_label(analysis: Analysis, code: str, lang: str) -> str:
@@ -406,8 +398,7 @@ def population_source(analysis: Analysis, lang: str) -> str:
     source = analysis.population_source
     if source is not None:
         return source.title
-    path = next((i["path"] for i in analysis.inputs if i["role"] == "population"), "")
-    return LABELS[lang]["population_file"].format(file=Path(path).name)
+    return LABELS[lang]["population_file"].format(file=analysis.file("population").path.name)
 
 
 def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dict | None:
@@ -500,7 +491,7 @@ def _facilities_method(analysis: Analysis, lang: str) -> list[str]:
 
 
 def _facilities_file(analysis: Analysis) -> str:
-    return next((Path(i["path"]).name for i in analysis.inputs if i["role"] == "facilities"), "")
+    return analysis.file("facilities").path.name
 
 
 def _facilities_section(analysis: Analysis, lang: str) -> dict | None:
@@ -546,16 +537,16 @@ def _sources(analysis: Analysis, lang: str) -> list[dict]:
     """Every file read, with its version (the pinned commit of a remote file) and short sha256."""
     labels = LABELS[lang]
     rows = []
-    for entry in analysis.inputs:
-        role = labels.get(f"role_{entry['role']}", entry["role"])
-        row = {"role": role, "file": Path(entry["path"]).name, "sha": entry["sha256"][:12],
+    for entry in analysis.files:
+        role = labels.get(f"role_{entry.role}", entry.role)
+        row = {"role": role, "file": entry.path.name, "sha": entry.sha256[:12],
                "version": "", "license": "", "title": ""}
-        if entry.get("source") in registry():
-            source = registry()[entry["source"]]
+        if entry.source is not None:
+            source = entry.source
             commit = re.search(r"/([0-9a-f]{40})/", source.url)
             row |= {"title": source.attribution, "license": source.license,
                     "version": f"@{commit[1][:7]}" if commit else source.name}
-        elif entry["role"] == "embedded":
+        elif entry.role == "embedded":
             row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}
         rows.append(row)
     data = files("coverage_map.data")
@@ -569,7 +560,7 @@ def _sources(analysis: Analysis, lang: str) -> list[dict]:
 
 def _options(analysis: Analysis, lang: str) -> list[dict]:
     labels, boundary = LABELS[lang], analysis.boundary
-    inventory = [Path(i["path"]).name for i in analysis.inputs if i["role"] == "inventory"]
+    inventory = [f.path.name for f in analysis.files if f.role == "inventory"]
     boundaries = analysis.boundary_source.name if analysis.boundary_source else Path(boundary.path).name
     options = [
         (labels["opt_area"], f"{analysis.area} ({area_title(analysis.area, lang)})"),
@@ -578,10 +569,10 @@ def _options(analysis: Analysis, lang: str) -> list[dict]:
         (labels["opt_inventory"], ", ".join(inventory) or labels["embedded" if in_lima(analysis) else "no_inventory"]),
     ]
     # Inputs added by other options (population, facilities...) as the role and what was read.
-    for entry in analysis.inputs:
-        if entry["role"] not in ("boundaries", "embedded", "inventory"):
-            role = labels.get(f"role_{entry['role']}", entry["role"])
-            options.append((role, entry.get("source") or Path(entry["path"]).name))
+    for entry in analysis.files:
+        if entry.role not in ("boundaries", "embedded", "inventory"):
+            role = labels.get(f"role_{entry.role}", entry.role)
+            options.append((role, entry.source.name if entry.source else entry.path.name))
     options.append((labels["opt_lang"], lang))
     return [{"option": k, "value": v} for k, v in options]
 
@@ -714,12 +705,10 @@ def _service_section(
 
 def _service_source(analysis: Analysis, code: str, lang: str) -> str:
     """Where the district counts come from: the seed's section, or the user's file."""
-    origin = analysis.inventory.origin.get(code, EMBEDDED_ORIGIN)
-    if origin != EMBEDDED_ORIGIN:
-        return Path(origin).name
-    if code in analysis.declared.index:
-        return cite(analysis.declared.at[code, "source"], lang)
-    return LABELS[lang]["doc_000"]
+    origin = analysis.origin(code)
+    if not origin.embedded:
+        return Path(origin.path).name
+    return cite(origin.section, lang)
 
 
 def _unmapped_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, periods: list[str]) -> dict:

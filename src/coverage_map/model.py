@@ -1,0 +1,126 @@
+"""The model of a run: what it was asked (RunInputs) and what it found and decided (Analysis).
+
+Every stage below the pipeline returns plain frames; the pipeline gathers them, with each
+decision it made, into one Analysis. Renderers (map, report, workbook, tables) import this
+module and read those decisions; they never open an input again or re-derive a decision
+from values. Nothing here imports a renderer or the pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .boundaries import BoundaryReport
+from .coverage import Coverage
+from .facilities import Facilities
+from .inventory import Catalogue, Inventory, Origin
+from .sources import DEFAULT_POPULATION, Source
+
+LANGUAGES = ("es", "en")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInputs:
+    """What a run is asked to do: its inputs and options, from the CLI or from Python.
+
+    boundaries and population take a registered source name or a path; population=None
+    measures counts only; cache=None uses the default cache folder.
+    """
+
+    area: str = "lima"
+    boundaries: str | os.PathLike | None = None
+    district_field: str | None = None
+    inventory: str | os.PathLike | None = None
+    facilities: str | os.PathLike | None = None
+    population: str | os.PathLike | None = DEFAULT_POPULATION
+    lang: str = "es"
+    scheme: str = "quantiles"
+    breaks: tuple[float, ...] | None = None
+    basemap: str | None = None
+    cache: str | os.PathLike | None = None
+
+    @classmethod
+    def of(cls, inputs: RunInputs | None = None, **options) -> RunInputs:
+        """inputs as given, or built from keyword options (with those options applied)."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            msg = f"Unknown run option(s): {', '.join(unknown)}. Known: {', '.join(sorted(known))}."
+            raise TypeError(msg)
+        return replace(inputs, **options) if inputs is not None else cls(**options)
+
+    def options(self) -> dict[str, str]:
+        """The options given, as text, for the manifest (unset ones left out)."""
+        given = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "breaks" and value:
+                value = ",".join(f"{b:g}" for b in value)
+            if value not in (None, "", ()):
+                given[f.name] = str(value)
+        return given
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file the run read, with its role (boundaries, population, inventory, facilities,
+    embedded, report) and, for a registered source, its pinned provenance."""
+
+    role: str
+    path: Path
+    sha256: str
+    source: Source | None = None
+
+    def manifest(self) -> dict:
+        entry = {"role": self.role, "path": str(self.path), "sha256": self.sha256}
+        if self.source is not None:
+            entry |= {"source": self.source.name, "url": self.source.url, "license": self.source.license}
+        return entry
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything a run knows: its inputs, what it read and measured, and what it decided."""
+
+    inputs: RunInputs
+    districts: gpd.GeoDataFrame
+    boundary: BoundaryReport
+    boundary_source: Source | None
+    catalogue: Catalogue
+    inventory: Inventory
+    #: Lima Metropolitana's declared totals; empty when they do not apply (see lima_figures).
+    declared: pd.DataFrame
+    coverage: Coverage
+    checks: pd.DataFrame
+    #: Whether MIMP's figures for Lima Metropolitana (declared totals, usage figures, checks
+    #: of its tables) apply: the area holds Lima Metropolitana and lies within Lima and Callao.
+    lima_figures: bool
+    files: tuple[InputFile, ...]
+    facilities: Facilities | None = None
+    #: Target population per district (rows, ubigeo) and service (columns), or None.
+    population: pd.DataFrame | None = None
+    population_source: Source | None = None
+    #: Per service, the population column it was measured against (women, age_60_plus,
+    #: age_0_17, men or total, where the population file lacks the group).
+    population_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def area(self) -> str:
+        return self.inputs.area
+
+    @property
+    def lang(self) -> str:
+        return self.inputs.lang
+
+    def file(self, role: str) -> InputFile | None:
+        """The (first) input file read in role, or None."""
+        return next((f for f in self.files if f.role == role), None)
+
+    def origin(self, code: str) -> Origin:
+        """Where a service's district counts come from."""
+        return self.inventory.origin[code]
