@@ -125,7 +125,7 @@ def analyse(
     if population is not None:
         population_path, population_source = resolve_source(population, cache)
         services = catalogue.services.loc[catalogue.place_based]
-        if population_source is not None:  # pinned by sha256: its parsed table can be kept
+        if population_source is not None and not population_source.embedded:  # pinned: keep its parsed table
             sidecar = cache / f"{population_source.file}.{population_source.sha256[:12]}.csv"
             table = read_population_cached(population_path, sidecar)
         else:
