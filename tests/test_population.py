@@ -153,3 +153,13 @@ def test_outside_lima_and_callao_the_default_population_names_the_national_censu
     assert message.startswith("The census extract census_2017_lima_callao.csv covers only the districts whose "
                               "ubigeo starts with 0701, 1501, and the area has 1785 more: ")
     assert "Use --population censo_2017_edades" in message and "or --population none" in message
+
+
+def test_a_parsed_census_kept_by_an_older_version_is_parsed_again(census, shared_data, tmp_path):
+    from coverage_map.population import read_population_cached
+
+    sidecar = tmp_path / "censo.49e6cb9529a1.csv"
+    census.drop(columns="age_18_plus").to_csv(sidecar)  # the columns of the previous release
+    again = read_population_cached(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", sidecar)
+    pd.testing.assert_frame_equal(again, census)
+    assert "age_18_plus" in pd.read_csv(sidecar, nrows=0).columns
