@@ -56,10 +56,10 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def seeded_cache(tmp_path_factory, shared_data) -> Path:
-    """A cache holding the registered boundary files, copied (and checked) from shared/data."""
+    """A cache holding the registered files that are not embedded, copied (and checked) from shared/data."""
     cache = tmp_path_factory.mktemp("cache")
     status = seed_from(shared_data, cache=cache)
-    assert status["lima_callao_distritos"] == "cached"
+    assert status["peru_distrital_simple"] == "cached"
     return cache
 
 

@@ -9,7 +9,8 @@ from coverage_map.pipeline import analyse
 @pytest.fixture(scope="module")
 def arequipa(seeded_cache, shared_data):
     directory = shared_data / "mimp_directorio" / "directorio.json"
-    return analyse(boundaries="peru_distrital_simple", area="arequipa", facilities=directory, cache=seeded_cache)
+    return analyse(boundaries="peru_distrital_simple", area="arequipa", facilities=directory, cache=seeded_cache,
+                   population="censo_2017_edades")
 
 
 def test_a_department_takes_its_districts_and_names_from_the_file(arequipa):

@@ -105,7 +105,7 @@ def test_unknown_service(run):
 
 
 def test_fetch_without_internet_says_how_to_seed_the_cache(tmp_path):
-    result = CliRunner().invoke(main, ["sources", "fetch", "lima_callao_distritos", "--cache-dir", str(tmp_path)])
+    result = CliRunner().invoke(main, ["sources", "fetch", "peru_distrital_simple", "--cache-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "sources fetch --from DIR" in result.stderr
 

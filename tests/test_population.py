@@ -1,5 +1,7 @@
 """Population readers, held to INEI's published census figures (shared/data/population/SOURCE.md)."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -98,3 +100,66 @@ def test_the_parsed_census_is_kept_and_read_back_equal(census, shared_data, tmp_
     again = read_population_cached(tmp_path / "not-read.xlsx", sidecar)  # served from the sidecar
     pd.testing.assert_frame_equal(again, census, check_dtype=False)
     pd.testing.assert_frame_equal(first, census)
+
+
+# --- the embedded default: the census extract of Lima and Callao ------------------------------
+
+
+@pytest.fixture(scope="module")
+def extract():
+    from coverage_map.sources import DEFAULT_POPULATION, fetch, get_source
+
+    return read_population(fetch(get_source(DEFAULT_POPULATION), cache=Path("/nonexistent")))
+
+
+def test_the_default_population_is_the_embedded_extract_held_to_inei_figures(extract):
+    assert len(extract) == 50
+    assert extract.loc[extract.index.str.startswith("1501"), "total"].sum() == 8_574_974
+    assert extract.loc[extract.index.str.startswith("0701"), "total"].sum() == 994_494
+    sjl = extract.loc["150132"]
+    assert (sjl["total"], sjl["men"], sjl["women"]) == (1_038_495, 518_537, 519_958)
+
+
+def test_the_extract_equals_the_redatam_parse_for_all_50_districts(extract, census):
+    lima_callao = census.index[census.index.str.startswith(("1501", "0701"))]
+    assert sorted(extract.index) == sorted(lima_callao)
+    pd.testing.assert_frame_equal(extract.loc[lima_callao], census.loc[lima_callao])
+
+
+def test_the_extract_keeps_every_age_group_of_every_district(shared_data):
+    from coverage_map.sources import get_source, packaged_path
+
+    groups = pd.read_csv(packaged_path(get_source("censo_2017_lima_callao")), comment="#", dtype={"ubigeo": str})
+    assert list(groups["age_from"].unique()) == list(range(0, 100, 5))  # 0-4 ... 90-94, 95+
+    assert groups.groupby("ubigeo").size().eq(20).all()
+    assert (groups["men"] + groups["women"] == groups["total"]).all()
+    # groups the export leaves out are written as 0 (SOURCE.md: Punta Hermosa has no 95+ row)
+    assert groups.query("ubigeo == '150126' and age_from == 95")["total"].tolist() == [0]
+
+
+def test_adults_are_two_fifths_of_15_19_and_everyone_from_20(extract):
+    lima = extract[extract.index.str.startswith("1501")].sum()
+    # INEI's figures for Lima province: 8,574,974 people, 1,897,454 aged 0-14, 664,051 aged 15-19
+    assert lima["age_18_plus"] == pytest.approx(8_574_974 - 1_897_454 - 664_051 + 0.4 * 664_051)
+    assert (extract["age_0_17"] + extract["age_18_plus"]).round(6).equals(extract["total"])
+
+
+def test_outside_lima_and_callao_the_default_population_names_the_national_census(seeded_cache):
+    from coverage_map.pipeline import analyse
+
+    with pytest.raises(InputError) as err:
+        analyse(boundaries="peru_distrital_simple", area="peru", cache=seeded_cache)
+    message = str(err.value)
+    assert message.startswith("The census extract census_2017_lima_callao.csv covers only the districts whose "
+                              "ubigeo starts with 0701, 1501, and the area has 1785 more: ")
+    assert "Use --population censo_2017_edades" in message and "or --population none" in message
+
+
+def test_a_parsed_census_kept_by_an_older_version_is_parsed_again(census, shared_data, tmp_path):
+    from coverage_map.population import read_population_cached
+
+    sidecar = tmp_path / "censo.49e6cb9529a1.csv"
+    census.drop(columns="age_18_plus").to_csv(sidecar)  # the columns of the previous release
+    again = read_population_cached(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", sidecar)
+    pd.testing.assert_frame_equal(again, census)
+    assert "age_18_plus" in pd.read_csv(sidecar, nrows=0).columns

@@ -448,7 +448,8 @@ def arequipa(seeded_cache, directory, tmp_path_factory):
     from coverage_map.pipeline import build
 
     out = tmp_path_factory.mktemp("report_arequipa")
-    analysis, _ = build(out=out, cache=seeded_cache, boundaries="peru_distrital_simple", area="arequipa", facilities=directory)
+    analysis, _ = build(out=out, cache=seeded_cache, boundaries="peru_distrital_simple", area="arequipa", facilities=directory,
+                        population="censo_2017_edades")
     return analysis, out
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,7 +23,8 @@ from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
-from .sources import DEFAULT_POPULATION, cache_dir, cached_path, fetch, registry, seed_from
+from .sources import DEFAULT_POPULATION, cache_dir, fetch, packaged_path, registry, seed_from
+from .sources import status as source_status
 
 LABELS = {
     "es": {
@@ -231,23 +234,38 @@ def services(lang: str) -> None:
 
 @main.group()
 def sources() -> None:
-    """List, fetch and verify the registered data sources (boundaries)."""
+    """List, fetch and verify the registered data sources (boundaries, population)."""
 
 
 @sources.command("list")
 @cache_option
 @common
 def sources_list(cache: Path | None, lang: str) -> None:
-    """Show each registered source, its license and whether it is cached."""
+    """Show each registered source, whether it is embedded or cached, and its license."""
     folder = cache_dir(cache)
-    table = Table(title=str(folder))
-    for column in ("Name", "File", "Cached"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("License")
-    for source in registry().values():
-        cached = "yes" if cached_path(source, folder) else "no"
-        table.add_row(source.name, source.file, cached, source.license)
-    stdout.print(table)
+    headers = ("Name", "Kind", "Status", "File", "License")
+    rows = [(s.name, s.kind, source_status(s, folder), s.file, s.license) for s in registry().values()]
+    click.echo(f"Cache: {folder}")
+    click.echo(_table_text(headers, rows, _output_width()))
+
+
+def _output_width() -> int | None:
+    """The width to fit: $COLUMNS, else the terminal's; None (no limit) when piped."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def _table_text(headers: tuple[str, ...], rows: list[tuple[str, ...]], width: int | None) -> str:
+    """Aligned columns when they fit width, else one block per row; no value is ever cut."""
+    widths = [max(len(str(v)) for v in column) for column in zip(headers, *rows)]
+    if width is None or sum(widths) + 2 * (len(widths) - 1) <= width:
+        lines = ["  ".join(str(v).ljust(w) for v, w in zip(line, widths)).rstrip() for line in (headers, *rows)]
+        return "\n".join(lines)
+    label = max(len(h) for h in headers[1:])
+    blocks = ["\n".join([row[0], *(f"  {h.lower():<{label}}  {v}" for h, v in zip(headers[1:], row[1:]))]) for row in rows]
+    return "\n\n".join(blocks)
 
 
 @sources.command("fetch")
@@ -274,18 +292,22 @@ def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | Non
 @cache_option
 @common
 def sources_verify(cache: Path | None, lang: str) -> None:
-    """Check the sha256 of every cached source; exit 2 if one is corrupted."""
+    """Check the sha256 of every embedded and cached source; exit 2 if one is corrupted."""
     folder = cache_dir(cache)
     bad = []
     for source in registry().values():
-        path = folder / source.file
-        if not path.exists():
-            stdout.print(f"{source.name}: not cached")
-        elif cached_path(source, folder):
+        found = source_status(source, folder)
+        if found == "embedded":
+            stdout.print(f"{source.name}: ok (embedded)")
+        elif found == "cached":
             stdout.print(f"{source.name}: ok")
         else:
-            stdout.print(f"{source.name}: sha256 mismatch")
-            bad.append(str(path))
+            stdout.print(f"{source.name}: {found}")
+            if found != "not cached":
+                bad.append(str(packaged_path(source) if source.embedded else folder / source.file))
     if bad:
-        msg = f"Corrupted cache files: {', '.join(bad)}. Delete them and fetch again."
+        msg = (
+            f"Corrupted files: {', '.join(bad)}. Delete cached ones and fetch them again; "
+            "reinstall coverage-map for embedded ones."
+        )
         raise CoverageMapError(msg)

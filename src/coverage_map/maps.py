@@ -1,7 +1,7 @@
 """The interactive coverage map: one self-contained HTML page, one layer per service.
 
 The page makes no request outside itself: Leaflet is inlined from the installed
-django-js-lib-leaflet package (and, when the run has facilities with coordinates,
+XStatic-Leaflet package (and, when the run has facilities with coordinates,
 Leaflet.markercluster from XStatic-Leaflet-MarkerCluster), the district geometry is
 embedded once as TopoJSON (borders simplified once, shared by neighbours, so no gaps or
 overlaps appear), and every layer is
@@ -120,7 +120,7 @@ def render_map(
         msg = f"Unknown classification scheme {scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
         raise InputError(msg)
     data = map_data(analysis, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
-    leaflet = files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    leaflet = files("xstatic.pkg.leaflet") / "data"
     assets = files("coverage_map") / "assets"
     cluster = files("xstatic.pkg.leaflet_markercluster") / "data"
     markers = any("sites" in layer for layer in data["layers"].values())

@@ -184,7 +184,7 @@ class Targets:
 
 def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path) -> Targets:
     path, source = resolve_source(value, cache, "population")
-    if source is not None:  # pinned by sha256: its parsed table can be kept
+    if source is not None and not source.embedded:  # pinned by sha256: its parsed table can be kept
         table = read_population_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
     else:
         table = read_population(path)

@@ -1,8 +1,10 @@
 """Population per district: INEI REDATAM crosstab exports (Excel) or a plain CSV.
 
 Both give one row per ubigeo with the populations the catalogue's target groups need:
-total, men, women, 0-14, 15-19, 60 and over, and 0-17. The census has 5-year age groups
-only, so 0-17 is estimated as 0-14 plus 3/5 of 15-19 (the usual interpolation).
+total, men, women, 0-14, 15-19, 60 and over, 0-17 and 18 and over. The census has 5-year
+age groups only, so 0-17 is estimated as 0-14 plus 3/5 of 15-19 (the usual interpolation).
+The default population is an extract of the census for Lima and Callao shipped with the
+package (data/census_2017_lima_callao.csv, made by scripts/make_census_extract.py).
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from .tables import find_columns, read_csv
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age_0_17"]
+COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age_0_17", "age_18_plus"]
+#: A census age group of a district: 5-year groups, the last one open (age_to empty).
+GROUP_COLUMNS = ["ubigeo", "district", "age_from", "age_to", "men", "women", "total"]
+#: Share of the 15-19 group taken as under 18 (ages 15, 16 and 17: 3 of its 5 years).
+SHARE_15_19_UNDER_18 = 0.6
 
 #: The population each target group of the catalogue is measured against.
 TARGET_POPULATION = {
@@ -57,11 +63,13 @@ def _number(value: object) -> float:
     return float(text.replace(",", ""))
 
 
-def read_redatam(path: Path) -> pd.DataFrame:
+def read_redatam_groups(path: Path) -> pd.DataFrame:
     """Parse a REDATAM crosstab of 5-year age groups by sex, one block per district.
 
-    Each block is headed 'AREA # <ubigeo>' in column B; its rows give the age group in
-    column B and men, women and total in C, D and E; a 'Total' row closes it.
+    Each block is headed 'AREA # <ubigeo>' in column B (the place's name in column C); its
+    rows give the age group in column B and men, women and total in C, D and E; a 'Total'
+    row closes it. Returns one row per district and age group present in the file:
+    ubigeo, district, age_from, age_to (empty for the open group), men, women, total.
     """
     try:
         sheet = pd.read_excel(path, engine="calamine", header=None, dtype=object)
@@ -71,42 +79,91 @@ def read_redatam(path: Path) -> pd.DataFrame:
     if sheet.shape[1] < 5:
         raise InputError(_layout_error(path, "fewer than five columns"))
     labels = [str(v).strip() if pd.notna(v) else "" for v in sheet.iloc[:, 1]]
+    places = [str(v).strip() if pd.notna(v) else "" for v in sheet.iloc[:, 2]]
     values = sheet.iloc[:, 2:5].to_numpy()
-    blocks: dict[str, dict[str, float]] = {}
-    block: dict[str, float] | None = None
+    rows: list[tuple] = []
+    block: list[tuple] | None = None
+    ubigeo = district = ""
     for row, label in enumerate(labels, start=1):
         if area := _AREA.match(label):
-            ubigeo = area.group(1).zfill(6)
-            block = blocks.setdefault(ubigeo, dict.fromkeys([*COLUMNS[:-1], "sum"], 0.0))
+            ubigeo, district = area.group(1).zfill(6), places[row - 1].rpartition("distrito:")[2].strip()
+            block = []
             continue
         if block is None:
             continue
         if ages := _AGES.match(label):
             men, women, total = (_number(v) for v in values[row - 1])
-            low = int(ages.group(1))
-            block["sum"] += total
-            if low < 15:
-                block["age_0_14"] += total
-            elif low == 15:
-                block["age_15_19"] += total
-            elif low >= 60:
-                block["age_60_plus"] += total
+            high = int(ages.group(2)) if ages.group(2) else None
+            block.append((ubigeo, district, int(ages.group(1)), high, men, women, total))
         elif label.lower() == "total":
             men, women, total = (_number(v) for v in values[row - 1])
-            if abs(men + women - total) > 0.5 or abs(block["sum"] - total) > 0.5:
+            if abs(men + women - total) > 0.5 or abs(sum(r[-1] for r in block) - total) > 0.5:
                 msg = (
                     f"Population workbook {path}, row {row}: the Total of block {ubigeo} ({total:.0f}) is not "
                     "the sum of its age groups or of men and women. The file may be cut or edited."
                 )
                 raise InputError(msg)
-            block.update(total=total, men=men, women=women)
+            rows += block
             block = None
-    if not blocks:
+    if not rows:
         raise InputError(_layout_error(path, "no block headed 'AREA # <ubigeo>' in column B"))
-    frame = pd.DataFrame.from_dict(blocks, orient="index").drop(columns="sum")
-    frame["age_0_17"] = frame["age_0_14"] + 0.6 * frame["age_15_19"]
-    log.info("Read the population of %d districts from %s (REDATAM)", len(frame), path)
+    groups = pd.DataFrame(rows, columns=GROUP_COLUMNS)
+    groups["age_to"] = groups["age_to"].astype("Int64")
+    return groups
+
+
+def population_from_groups(groups: pd.DataFrame) -> pd.DataFrame:
+    """The target-group populations per ubigeo (COLUMNS) from men, women and total by age group.
+
+    The census has 5-year groups only: 0-17 is 0-14 plus 3/5 of 15-19 and 18 and over is
+    2/5 of 15-19 plus every group from 20 (ages spread evenly within the group).
+    """
+    by = groups.groupby("ubigeo", sort=False)
+    low = groups["age_from"]
+    part = {
+        "age_0_14": groups["total"].where(low < 15, 0.0),
+        "age_15_19": groups["total"].where(low == 15, 0.0),
+        "age_20_plus": groups["total"].where(low >= 20, 0.0),
+        "age_60_plus": groups["total"].where(low >= 60, 0.0),
+    }
+    frame = pd.DataFrame(
+        {
+            "total": by["total"].sum(),
+            "men": by["men"].sum(),
+            "women": by["women"].sum(),
+            **{name: values.groupby(groups["ubigeo"], sort=False).sum() for name, values in part.items()},
+        }
+    ).astype(float)
+    frame["age_0_17"] = frame["age_0_14"] + SHARE_15_19_UNDER_18 * frame["age_15_19"]
+    frame["age_18_plus"] = frame["age_20_plus"] + (1 - SHARE_15_19_UNDER_18) * frame["age_15_19"]
     return frame.rename_axis("ubigeo")[COLUMNS]
+
+
+def read_redatam(path: Path) -> pd.DataFrame:
+    """Population per ubigeo (COLUMNS) from a REDATAM crosstab of age groups by sex."""
+    frame = population_from_groups(read_redatam_groups(path))
+    log.info("Read the population of %d districts from %s (REDATAM)", len(frame), path)
+    return frame
+
+
+def is_census_extract(path: Path) -> bool:
+    """Whether path is a census extract written by scripts/make_census_extract.py."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = next((line for line in f if not line.startswith("#")), "")
+    return header.strip().split(",") == GROUP_COLUMNS
+
+
+def read_census_extract(path: Path) -> pd.DataFrame:
+    """Population per ubigeo (COLUMNS) from a census extract (one row per district and age group).
+
+    The frame's attrs say which areas the extract covers (its ubigeo prefixes), so that a
+    run elsewhere can name the source that covers it.
+    """
+    groups = pd.read_csv(path, comment="#", dtype={"ubigeo": str, "district": str}, encoding="utf-8")
+    frame = population_from_groups(groups)
+    frame.attrs["extract_prefixes"] = sorted({u[:4] for u in frame.index})
+    log.info("Read the population of %d districts from %s (census extract)", len(frame), path.name)
+    return frame
 
 
 def _layout_error(path: Path, why: str) -> str:
@@ -138,7 +195,7 @@ def read_population_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"Population file {path}: {listed}.")
     frame = numbers.set_index(codes.rename("ubigeo"))
     if "age_0_17" not in frame and {"age_0_14", "age_15_19"} <= set(frame):
-        frame["age_0_17"] = frame["age_0_14"] + 0.6 * frame["age_15_19"]
+        frame["age_0_17"] = frame["age_0_14"] + SHARE_15_19_UNDER_18 * frame["age_15_19"]
     return frame.reindex(columns=COLUMNS)
 
 
@@ -150,6 +207,8 @@ def read_population(path: Path) -> pd.DataFrame:
         raise InputError(msg)
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):
         return read_redatam(path)
+    if is_census_extract(path):
+        return read_census_extract(path)
     return read_population_csv(path)
 
 
@@ -178,10 +237,19 @@ def targets_for(
     missing = districts.loc[~districts["ubigeo"].isin(population.index)]
     if len(missing):
         names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])])
-        msg = (
-            f"Population file {where} lacks {len(missing)} districts of the area: {names}. "
-            "Use a file that covers them, or --population none to measure counts only."
-        )
+        if "extract_prefixes" in population.attrs:  # the embedded default covers Lima and Callao only
+            covers = ", ".join(population.attrs["extract_prefixes"])
+            msg = (
+                f"The census extract {Path(where).name} covers only the districts whose ubigeo starts with {covers}, "
+                f"and the area has {len(missing)} more: {names}. Use --population censo_2017_edades "
+                "(the national 2017 census, downloaded once or seeded with `coverage-map sources fetch "
+                "--from DIR`), or --population none to measure counts only."
+            )
+        else:
+            msg = (
+                f"Population file {where} lacks {len(missing)} districts of the area: {names}. "
+                "Use a file that covers them, or --population none to measure counts only."
+            )
         raise InputError(msg)
     rows = population.loc[districts["ubigeo"]]
     columns = {code: target_column(rows, group) for code, group in services["target_group"].items()}
@@ -195,8 +263,10 @@ def read_population_cached(path: Path, sidecar: Path) -> pd.DataFrame:
     the hash, so a different file never reuses it.
     """
     if sidecar.is_file():
-        log.info("Read the population of %s from the cache (%s)", path.name, sidecar.name)
-        return pd.read_csv(sidecar, dtype={"ubigeo": str}).set_index("ubigeo")
+        kept = pd.read_csv(sidecar, dtype={"ubigeo": str}).set_index("ubigeo")
+        if list(kept.columns) == COLUMNS:  # one kept by an older version is parsed again
+            log.info("Read the population of %s from the cache (%s)", path.name, sidecar.name)
+            return kept
     population = read_population(path)
     partial = sidecar.with_suffix(".part")
     population.to_csv(partial)

@@ -467,7 +467,7 @@ def _population_method(analysis: Analysis, lang: str) -> list[str]:
     if analysis.population_source is not None:
         source = f"{source}; {analysis.population_source.attribution}"
     paragraphs = [labels["method_population"].format(source=source)]
-    if analysis.population_source is not None and analysis.population_source.name == "censo_2017_edades":
+    if analysis.population_source is not None and analysis.population_source.name in ("censo_2017_edades", "censo_2017_lima_callao"):
         paragraphs.append(labels["method_census"])
     codes = list(analysis.coverage.summary.index)
     if any(population_column(analysis, c) == "age_0_17" for c in codes):

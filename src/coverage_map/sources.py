@@ -1,9 +1,11 @@
-"""The registry of remote data sources, and the cache they are fetched into.
+"""The registry of data sources: the embedded defaults and the files fetched into a cache.
 
-Every source pins a URL and the sha256 of its bytes (geo/sources.toml). A download goes
-to a temporary file and is checked before it takes its place in the cache (pooch does
-this); a file that fails the check is refused and not kept. Offline machines seed the
-cache from a folder that holds the same files (`coverage-map sources fetch --from DIR`).
+Every source pins the sha256 of its bytes (geo/sources.toml). The defaults (Lima and
+Callao's boundaries, their 2017 census figures) ship inside the package and are only
+checked; the others are downloaded from their pinned URL by pooch, which owns the cache
+folder, writes to a temporary file and checks it before it takes its place. Offline
+machines seed the cache from a folder that holds the same files
+(`coverage-map sources fetch --from DIR`).
 """
 
 from __future__ import annotations
@@ -12,28 +14,35 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-import platformdirs
 import pooch
+import requests
 
 from .errors import SourceError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised by the 3.10 smoke test in .ci/run
+    import tomli as tomllib
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BOUNDARIES = "lima_callao_distritos"
-DEFAULT_POPULATION = "censo_2017_edades"
+DEFAULT_POPULATION = "censo_2017_lima_callao"
+NATIONAL_POPULATION = "censo_2017_edades"
 CACHE_ENV = "COVERAGE_MAP_CACHE"
+APP = "coverage-map"
 
 
 @dataclass(frozen=True)
 class Source:
-    """A remote file pinned by URL and sha256."""
+    """A file pinned by sha256: shipped in the package (embedded) or fetched from its URL."""
 
     name: str
     kind: str
@@ -44,6 +53,8 @@ class Source:
     license: str
     attribution: str
     size: int | None = None
+    embedded: bool = False
+    package: str = "coverage_map.geo"  # where an embedded file lies
     ubigeo_field: str | None = None
     name_field: str | None = None
     province_field: str | None = None
@@ -52,7 +63,7 @@ class Source:
 
 @cache
 def registry() -> dict[str, Source]:
-    """The sources shipped with the package, by name."""
+    """The registered sources, by name."""
     text = files("coverage_map.geo").joinpath("sources.toml").read_text(encoding="utf-8")
     return {name: Source(name=name, **entry) for name, entry in tomllib.loads(text).items()}
 
@@ -66,13 +77,21 @@ def get_source(name: str) -> Source:
         raise SourceError(msg) from None
 
 
+def _pooch(cache: str | os.PathLike | None, sources: list[Source]) -> pooch.Pooch:
+    """A pooch for the given remote sources, in the cache folder (pooch resolves the default)."""
+    remote = [s for s in sources if not s.embedded]
+    return pooch.create(
+        path=cache if cache else pooch.os_cache(APP),
+        base_url="",
+        env=None if cache else CACHE_ENV,  # an explicit folder wins over the environment
+        registry={s.file: f"sha256:{s.sha256}" for s in remote},
+        urls={s.file: s.url for s in remote},
+    )
+
+
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
     """The cache folder: the override, else $COVERAGE_MAP_CACHE, else the user cache dir."""
-    if override:
-        return Path(override)
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV])
-    return Path(platformdirs.user_cache_dir("coverage-map", appauthor=False))
+    return Path(_pooch(override, []).abspath)
 
 
 def sha256_of(path: Path) -> str:
@@ -83,32 +102,51 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def packaged_path(source: Source) -> Path:
+    """Where the file of an embedded source lies in the installed package."""
+    return Path(str(files(source.package).joinpath(source.file)))
+
+
 def cached_path(source: Source, cache: Path) -> Path | None:
-    """The cached file of source if it is there and intact, else None."""
-    path = cache / source.file
+    """The intact file of source (the packaged one if embedded, else in the cache), or None."""
+    path = packaged_path(source) if source.embedded else cache / source.file
     if path.is_file() and sha256_of(path) == source.sha256:
         return path
     return None
 
 
+def status(source: Source, cache: Path) -> str:
+    """'embedded', 'cached', 'not cached', or 'sha256 mismatch' for a file that fails the check."""
+    path = packaged_path(source) if source.embedded else cache / source.file
+    if not path.exists():
+        return "missing from the package" if source.embedded else "not cached"
+    if sha256_of(path) != source.sha256:
+        return "sha256 mismatch"
+    return "embedded" if source.embedded else "cached"
+
+
 def fetch(source: Source, *, cache: Path) -> Path:
-    """Return the cached file of source, downloading and checking it first if needed."""
+    """The intact file of source: the packaged one, or the cached one, downloaded if needed."""
+    if source.embedded:
+        path = cached_path(source, cache)
+        if path is None:
+            msg = (
+                f"The packaged file {packaged_path(source)} of {source.name} is missing or does not match "
+                f"its sha256 ({source.sha256[:12]}…): reinstall coverage-map."
+            )
+            raise SourceError(msg)
+        return path
     path = cached_path(source, cache)
     if path is not None:
         return path
     log.info("Downloading %s from %s", source.file, source.url)
     pooch.get_logger().setLevel(logging.WARNING)  # our own line above says it once
     try:
-        return Path(
-            pooch.retrieve(
-                source.url,
-                known_hash=f"sha256:{source.sha256}",
-                fname=source.file,
-                path=cache,
-                progressbar=False,
-            )
-        )
-    except ValueError as exc:  # pooch's message for a hash mismatch
+        # the bar goes where the log goes: --quiet hides both
+        return Path(_pooch(cache, [source]).fetch(source.file, progressbar=log.isEnabledFor(logging.INFO)))
+    except ValueError as exc:
+        if "hash" not in str(exc):
+            raise
         msg = (
             f"Downloaded {source.file} from {source.url} but its sha256 does not match the "
             f"registry ({source.sha256[:12]}…): the file was refused and not cached. "
@@ -116,7 +154,7 @@ def fetch(source: Source, *, cache: Path) -> Path:
             "`coverage-map sources fetch --from DIR`."
         )
         raise SourceError(msg) from exc
-    except Exception as exc:
+    except (requests.RequestException, OSError) as exc:
         msg = (
             f"Cannot download {source.file} from {source.url} ({type(exc).__name__}). "
             "Without internet, copy the file from a machine that has it and run "
@@ -128,20 +166,24 @@ def fetch(source: Source, *, cache: Path) -> Path:
 def seed_from(folder: Path, *, cache: Path) -> dict[str, str]:
     """Copy each registered file found in folder (or its subfolders) into the cache.
 
-    Returns a status per source name: 'cached', 'already cached' or 'not found'. A file
-    that is found but fails the sha256 check raises an error and is not copied.
+    Returns a status per source name: 'embedded' (never copied), 'cached', 'already
+    cached' or 'not found'. A file that is found but fails the sha256 check raises an
+    error and is not copied.
     """
     if not folder.is_dir():
         msg = f"Folder not found: {folder}. Give the folder that holds the downloaded files."
         raise SourceError(msg)
-    status: dict[str, str] = {}
+    result: dict[str, str] = {}
     for source in registry().values():
+        if source.embedded:
+            result[source.name] = "embedded"
+            continue
         if cached_path(source, cache) is not None:
-            status[source.name] = "already cached"
+            result[source.name] = "already cached"
             continue
         found = next(iter(sorted(folder.rglob(source.file))), None)
         if found is None:
-            status[source.name] = "not found"
+            result[source.name] = "not found"
             continue
         if sha256_of(found) != source.sha256:
             msg = (
@@ -156,6 +198,6 @@ def seed_from(folder: Path, *, cache: Path) -> dict[str, str]:
         ) as tmp:
             shutil.copyfileobj(src, tmp)
         os.replace(tmp.name, cache / source.file)
-        status[source.name] = "cached"
+        result[source.name] = "cached"
         log.info("Cached %s from %s", source.file, found)
-    return status
+    return result
