@@ -164,11 +164,11 @@ def test_hostile_name_stays_data(analysis):
 def test_spanish_by_default_english_on_request(analysis, page):
     assert page.startswith('<!doctype html>\n<html lang="es">')
     assert "<title>Cobertura de servicios del MIMP en Lima Metropolitana</title>" in page
-    assert embedded(page)["labels"]["unknown"] == "Sin datos por distrito"
+    assert embedded(page)["labels"]["legend_unknown"] == "Sin datos por distrito"
     english = render_map(analysis, lang="en")
     data = embedded(english)
     assert '<html lang="en">' in english and "<title>Coverage of MIMP services" in english
-    assert data["labels"]["gap"] == "No service" and data["labels"]["unknown"] == "No district data"
+    assert data["labels"]["gap"] == "No service" and data["labels"]["legend_unknown"] == "No district data"
     assert data["layers"]["CEM"]["name"] == "Women's Emergency Centre"
     assert data["groups"][0]["name"].startswith("AURORA National Programme")
     assert "Buscar" not in english and "Sin servicio" not in english
@@ -268,11 +268,3 @@ def test_own_boundaries_are_credited_by_file_name(grid_districts, seeded_cache, 
     assert len(data["topology"]["objects"]["data"]["geometries"]) == 43
     shapes = decode(data["topology"])
     assert all(s.area == pytest.approx(0.02**2, rel=1e-3) for s in shapes.values())
-
-
-def test_area_titles():
-    from coverage_map.maps import area_title
-
-    assert area_title("lima", "es") == "Lima Metropolitana"
-    assert area_title("lima-callao", "en") == "Lima Metropolitana and Callao"
-    assert area_title("arequipa", "es") == "Arequipa"

@@ -13,7 +13,7 @@ import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from coverage_map.report import LABELS, change_pp, km, number, percent, write_report
+from coverage_map.report import write_report
 
 NBSP = "\u00a0"
 
@@ -50,19 +50,6 @@ def section(document, anchor: str):
 
 def table_rows(element) -> list[list[str]]:
     return [[text_of(td) for td in tr.findall("td")] for tr in element.findall(".//tbody/tr")]
-
-
-# --- formatting ---------------------------------------------------------------------------
-
-def test_numbers_follow_the_language():
-    assert number(34639, "es") == f"34{NBSP}639" and number(34639, "en") == "34,639"
-    assert km(5.43, "es") == f"5,4{NBSP}km" and km(5.43, "en") == f"5.4{NBSP}km"
-    assert percent(23.7, "es") == f"23,7{NBSP}%" and percent(23.7, "en") == "23.7%"
-    assert change_pp(3.8, "es") == "+3,8" and change_pp(-0.5, "en") == "−0.5"
-
-
-def test_both_languages_have_the_same_labels():
-    assert LABELS["es"].keys() == LABELS["en"].keys()
 
 
 # --- the facts, held to the seed ------------------------------------------------------------

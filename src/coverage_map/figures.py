@@ -14,6 +14,7 @@ import logging
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +29,12 @@ from PIL import Image  # a dependency of matplotlib
 
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
+from .formatting import cite_origin
+from .phrases import service_name
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .model import Analysis
 
 log = logging.getLogger(__name__)
 
@@ -303,3 +310,21 @@ def _legend(canvas: _Canvas, labels: dict[str, str], layout: Layout = TALL) -> N
     canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=layout.legend_anchor,
                                          ncols=layout.legend_columns, fontsize=8, frameon=False,
                                          handlelength=1.6, handleheight=1.2)
+
+
+def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]:
+    """One static map per service with district data, titled and sourced in lang."""
+    text = texts(lang)
+    mapped = analysis.coverage.mapped()
+    table = analysis.coverage.table
+    statuses = {code: table[table["service"] == code].set_index("ubigeo")["status"] for code in mapped}
+    boundaries = analysis.boundary_source.attribution if analysis.boundary_source else Path(analysis.boundary.path).name
+    sources = {code: f"{text['source']}: {cite_origin(analysis.origin(code), lang)}. {boundaries}" for code in mapped}
+    return draw_service_maps(
+        prepare_frame(analysis.districts),
+        statuses,
+        {code: service_name(analysis.catalogue, code, lang) for code in mapped},
+        {status: text[f"legend_{status}"] for status in (PRESENT, GAP, UNKNOWN)},
+        sources,
+        folder,
+    )

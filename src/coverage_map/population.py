@@ -15,11 +15,15 @@ import numpy as np
 import pandas as pd
 
 from .districts import normalize_ubigeo
-from .errors import InputError, listing
+from .errors import MESSAGE_ITEMS, InputError
+from .formatting import listing
 from .tables import find_columns, read_csv
 
 log = logging.getLogger(__name__)
 
+#: The census counts ages in five-year groups: 15-17 is taken as three of the five years of
+#: 15-19, so 0-17 is 0-14 plus this share of 15-19 (the usual linear interpolation).
+SHARE_15_17 = 3 / 5
 COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age_0_17"]
 
 #: The population each target group of the catalogue is measured against.
@@ -104,7 +108,7 @@ def read_redatam(path: Path) -> pd.DataFrame:
     if not blocks:
         raise InputError(_layout_error(path, "no block headed 'AREA # <ubigeo>' in column B"))
     frame = pd.DataFrame.from_dict(blocks, orient="index").drop(columns="sum")
-    frame["age_0_17"] = frame["age_0_14"] + 0.6 * frame["age_15_19"]
+    frame["age_0_17"] = frame["age_0_14"] + SHARE_15_17 * frame["age_15_19"]
     log.info("Read the population of %d districts from %s (REDATAM)", len(frame), path)
     return frame.rename_axis("ubigeo")[COLUMNS]
 
@@ -138,7 +142,7 @@ def read_population_csv(path: Path) -> pd.DataFrame:
         raise InputError(f"Population file {path}: {listed}.")
     frame = numbers.set_index(codes.rename("ubigeo"))
     if "age_0_17" not in frame and {"age_0_14", "age_15_19"} <= set(frame):
-        frame["age_0_17"] = frame["age_0_14"] + 0.6 * frame["age_15_19"]
+        frame["age_0_17"] = frame["age_0_14"] + SHARE_15_17 * frame["age_15_19"]
     return frame.reindex(columns=COLUMNS)
 
 
@@ -177,7 +181,7 @@ def targets_for(
     """
     missing = districts.loc[~districts["ubigeo"].isin(population.index)]
     if len(missing):
-        names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])])
+        names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])], limit=MESSAGE_ITEMS)
         msg = (
             f"Population file {where} lacks {len(missing)} districts of the area: {names}. "
             "Use a file that covers them, or --population none to measure counts only."

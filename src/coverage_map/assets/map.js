@@ -32,11 +32,14 @@
     // Accent- and case-insensitive key: "RÍMAC" and "rimac" both give "rimac".
     return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
   }
-  var locale = data.lang === "es" ? "es-PE" : "en-GB";
-  function formatKm(km) {
-    return (Math.round(km * 10) / 10).toLocaleString(locale) + " km";
+  // Numbers as the report writes them (formatting.py): the separators come with the data.
+  var F = data.format;
+  function formatNumber(n, decimals) {
+    var parts = Math.abs(n).toFixed(decimals || 0).split(".");
+    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, F.thousands);
+    return (n < 0 ? "-" : "") + whole + (parts.length > 1 ? F.decimal + parts[1] : "");
   }
-  function formatNumber(n) { return n.toLocaleString(locale); }
+  function formatKm(km) { return formatNumber(km, 1) + F.unit_space + "km"; }
 
   /* ---- TopoJSON (quantised, delta-encoded arcs) to GeoJSON features ---- */
   function decodeTopology(topo) {
@@ -127,11 +130,11 @@
     var status = layer.status.charAt(i);
     var line = layer.acronym + ": ";
     if (status === "p") {
-      line += layer.count[i];
+      line += formatNumber(layer.count[i]);
     } else if (status === "g") {
       line += T.gap;
     } else {
-      line += T.unknown;
+      line += T.legend_unknown;
     }
     box.appendChild(el("span", null, line));
     if (status === "g" && layer.nearest[i] !== null) {
@@ -139,9 +142,9 @@
       box.appendChild(el("span", null, T.nearest + ": " + nearest + " (" + formatKm(layer.km[i]) + ")"));
     }
     if (layer.population && layer.population[i] !== null) {
-      box.appendChild(el("span", null, T.population + ": " + formatNumber(layer.population[i])));
+      box.appendChild(el("span", null, T.target_people + ": " + formatNumber(layer.population[i])));
       if (status === "p" && layer.per_centre[i] !== null) {
-        box.appendChild(el("span", null, T.per_centre + ": " + formatNumber(layer.per_centre[i])));
+        box.appendChild(el("span", null, T.people_per_centre + ": " + formatNumber(layer.per_centre[i])));
       }
     }
     if (full) {
@@ -222,7 +225,7 @@
     cell.appendChild(swatch);
     row.appendChild(cell);
     row.appendChild(el("td", null, label));
-    row.appendChild(el("td", "cm-n", n + " " + (units || (n === 1 ? T.district : T.districts))));
+    row.appendChild(el("td", "cm-n", formatNumber(n) + " " + (units || (n === 1 ? T.unit_district : T.unit_districts))));
     table.appendChild(row);
   }
 
@@ -242,22 +245,22 @@
       legendRow(table, swatch, c.label, c.districts);
     });
     if (s.gaps) { legendRow(table, el("span", "cm-swatch cm-swatch-gap"), T.gap, s.gaps); }
-    if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.unknown, s.unknown); }
+    if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.legend_unknown, s.unknown); }
     if (layer.sites) { legendRow(table, el("span", "cm-swatch-site"), T.site, layer.sites.length, T.sites); }
     legendBox.appendChild(table);
     if (s.hosts === 0 && s.gaps === 0) {
       var known = T.known + ": ";
-      if (s.declared_total !== null) { known += s.declared_total + " " + T.in_area; }
+      if (s.declared_total !== null) { known += formatNumber(s.declared_total) + " " + T.in_lima; }
       if (layer.declared_detail) { known += (s.declared_total !== null ? " (" : "") + layer.declared_detail + (s.declared_total !== null ? ")" : ""); }
       legendBox.appendChild(el("p", "cm-known", known + "; " + T.no_breakdown + "."));
     } else {
-      legendBox.appendChild(el("p", null, T.hosts + ": " + s.hosts + " · " + T.gaps + ": " + s.gaps));
+      legendBox.appendChild(el("p", null, T.hosts + ": " + formatNumber(s.hosts) + " · " + T.gaps + ": " + formatNumber(s.gaps)));
       var totals = [];
-      if (s.listed_total !== null) { totals.push(T.listed + ": " + s.listed_total); }
-      if (s.declared_total !== null) { totals.push(T.declared + ": " + s.declared_total); }
+      if (s.listed_total !== null) { totals.push(T.listed + ": " + formatNumber(s.listed_total)); }
+      if (s.declared_total !== null) { totals.push(T.declared_by_source + ": " + formatNumber(s.declared_total)); }
       if (totals.length) { legendBox.appendChild(el("p", null, totals.join(" · "))); }
       if (s.gaps && s.unserved_population !== undefined && s.unserved_population !== null) {
-        legendBox.appendChild(el("p", null, T.unserved + ": " + formatNumber(s.unserved_population)));
+        legendBox.appendChild(el("p", null, T.unserved_people + ": " + formatNumber(s.unserved_population)));
       }
       if (layer.declared_detail && s.declared_total !== s.listed_total) {
         legendBox.appendChild(el("p", "cm-note", layer.declared_detail));
