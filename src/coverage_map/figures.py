@@ -29,7 +29,7 @@ from PIL import Image  # a dependency of matplotlib
 
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
-from .formatting import cite_origin
+from .formatting import cite_origin, credit
 from .phrases import service_name
 from .texts import texts
 
@@ -318,7 +318,8 @@ def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]
     mapped = analysis.coverage.mapped()
     table = analysis.coverage.table
     statuses = {code: table[table["service"] == code].set_index("ubigeo")["status"] for code in mapped}
-    boundaries = analysis.boundary_source.attribution if analysis.boundary_source else Path(analysis.boundary.path).name
+    boundaries = (credit(analysis.boundary_source, lang, role="boundaries") if analysis.boundary_source
+                  else Path(analysis.boundary.path).name)
     sources = {code: f"{text['source']}: {cite_origin(analysis.origin(code), lang)}. {boundaries}" for code in mapped}
     return draw_service_maps(
         prepare_frame(analysis.districts),

@@ -16,6 +16,7 @@ from .texts import TEXTS
 
 if TYPE_CHECKING:
     from .inventory import Origin
+    from .sources import Source
 
 NBSP = "\u00a0"
 
@@ -123,6 +124,13 @@ def area_title(area: str, lang: str) -> str:
     if key in TEXTS[lang]:
         return TEXTS[lang][key]
     return f"ubigeo {area}" if area.isdigit() else area.replace("-", " ").title()
+
+
+def credit(source: Source, lang: str, *, role: str | None = None) -> str:
+    """A registered source's attribution, without the registry's own (Spanish) label, or
+    with the label of its role in lang: 'District boundaries: IGN (...)'."""
+    attribution = source.attribution.split(": ", 1)[-1]
+    return attribution if role is None else f"{TEXTS[lang]['role_' + role]}: {attribution}"
 
 
 def separators(lang: str) -> dict[str, str]:

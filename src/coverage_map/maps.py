@@ -29,7 +29,7 @@ import topojson
 from .classify import DEFAULT_CLASSES, SCHEMES, classify
 from .coverage import GAP, PRESENT, UNKNOWN
 from .errors import InputError
-from .formatting import area_title, cite_origin, number_range, separators
+from .formatting import area_title, cite_origin, credit, number_range, separators
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ MAP_TEXTS = (
     "ubigeo", "gap", "legend_unknown", "nearest", "target_people", "people_per_centre", "address", "phone",
     "unit_district", "unit_districts", "measure_count", "measure_rate", "hosts", "gaps", "listed",
     "declared_by_source", "known", "in_lima", "no_breakdown", "unserved_people", "confidential", "source",
-    "boundaries", "population_source", "no_geometry", "basemap", "show", "site", "sites", "no_match",
+    "role_boundaries", "role_population", "no_geometry", "basemap", "show", "site", "sites", "no_match",
 )
 
 def write_map(
@@ -139,7 +139,7 @@ def map_data(
         "layers": layers,
         "default_layer": default_layer(analysis),
         "boundaries": _boundary_credit(analysis, lang),
-        "population": _population_credit(analysis),
+        "population": _population_credit(analysis, lang),
         "basemap": basemap_tiles(basemap) if basemap else None,
     }
 
@@ -262,18 +262,17 @@ def _boundary_credit(analysis: Analysis, lang: str) -> str:
     """The boundary source's attribution, or the file name of a user's boundaries."""
     if analysis.boundary_source is None:
         return Path(analysis.boundary.path).name
-    # The registry's attribution starts with a Spanish label; the page adds its own.
-    return analysis.boundary_source.attribution.split(": ", 1)[-1]
+    return credit(analysis.boundary_source, lang)
 
 
-def _population_credit(analysis: Analysis) -> str | None:
+def _population_credit(analysis: Analysis, lang: str) -> str | None:
     """Where the target population comes from, or None when the run has no population."""
     population = analysis.file("population")
     if population is None:
         return None
     if population.source is None:
         return population.path.name
-    return population.source.attribution.split(": ", 1)[-1]
+    return credit(population.source, lang)
 
 
 def basemap_tiles(name: str) -> dict:

@@ -24,7 +24,7 @@ from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .figures import draw_maps
-from .formatting import area_title, change_pp, cite, cite_origin, km, listing, number, percent, period
+from .formatting import area_title, change_pp, cite, cite_origin, credit, km, listing, number, percent, period
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, group_label, people, service_name
 from .sources import sha256_of
@@ -131,7 +131,7 @@ def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dic
         })
     return {
         "intro": labels["population_intro"].format(source=population_source(analysis, lang)),
-        "attribution": analysis.population_source.attribution if analysis.population_source else "",
+        "attribution": credit(analysis.population_source, lang, role="population") if analysis.population_source else "",
         "rows": rows,
         "need": [_need(analysis, code, lang) for code in mapped],
     }
@@ -179,7 +179,7 @@ def _population_method(analysis: Analysis, lang: str) -> list[str]:
     labels = texts(lang)
     source = population_source(analysis, lang)
     if analysis.population_source is not None:
-        source = f"{source}; {analysis.population_source.attribution}"
+        source = f"{source}; {credit(analysis.population_source, lang, role='population')}"
     paragraphs = [labels["method_population"].format(source=source)]
     if analysis.population_source is not None and analysis.population_source.name == "censo_2017_edades":
         paragraphs.append(labels["method_census"])
@@ -251,7 +251,7 @@ def _sources(analysis: Analysis, lang: str) -> list[dict]:
         if entry.source is not None:
             source = entry.source
             commit = re.search(r"/([0-9a-f]{40})/", source.url)
-            row |= {"title": source.attribution, "license": source.license,
+            row |= {"title": credit(source, lang, role=entry.role), "license": source.license,
                     "version": f"@{commit[1][:7]}" if commit else source.name}
         elif entry.role == "embedded":
             row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}

@@ -269,8 +269,8 @@
     if (layer.confidential) { legendBox.appendChild(el("p", "cm-note", T.confidential)); }
     var sources = el("div", "cm-sources");
     sources.appendChild(el("div", null, T.source + ": " + layer.source));
-    sources.appendChild(el("div", null, T.boundaries + ": " + data.boundaries));
-    if (data.population) { sources.appendChild(el("div", null, T.population_source + ": " + data.population)); }
+    sources.appendChild(el("div", null, T.role_boundaries + ": " + data.boundaries));
+    if (data.population) { sources.appendChild(el("div", null, T.role_population + ": " + data.population)); }
     if (data.without_geometry.length) {
       sources.appendChild(el("div", null, T.no_geometry + ": " + data.without_geometry.join(", ")));
     }
