@@ -31,6 +31,7 @@ from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .formatting import cite_origin, credit
 from .phrases import service_name
+from .styles import STYLES
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -38,10 +39,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Fill per status; a gap is the colour the eye goes to, "no data" stays quiet and hatched.
-COLOURS = {PRESENT: "#2c7fb8", GAP: "#f03b20", UNKNOWN: "#e0e0e0"}
-HATCH = {PRESENT: "", GAP: "", UNKNOWN: "///"}
-EDGE = "#ffffff"
+#: Fill per status (styles.py); "no data" is also hatched. Every district is outlined in white.
+COLOURS = {status: style.fill for status, style in STYLES.items()}
+EDGE = STYLES[PRESENT].line
 #: Figure size in inches and resolution: an A4 column, readable printed; about 60 kB a map.
 FIGSIZE = (7.0, 8.6)
 DPI = 130
@@ -292,8 +292,8 @@ def _recolour(canvas: _Canvas, frame: MapFrame, status: np.ndarray) -> None:
     if unknown.any() and not unknown.all():
         # A collection has one hatch, so the partly unknown case gets its own hatched layer.
         for ax in canvas.axes:
-            frame.districts[unknown].plot(ax=ax, facecolor="none", edgecolor="#9e9e9e",
-                                          hatch=HATCH[UNKNOWN], linewidth=0)
+            frame.districts[unknown].plot(ax=ax, facecolor="none", edgecolor=STYLES[UNKNOWN].stripes,
+                                          hatch=STYLES[UNKNOWN].hatch, linewidth=0)
             canvas.overlays.append(ax.collections[-1])
             ax.set_xlabel("")  # geopandas labels projected axes on every plot call
             ax.set_ylabel("")
@@ -304,8 +304,8 @@ def _legend(canvas: _Canvas, labels: dict[str, str], layout: Layout = TALL) -> N
     if canvas.legend is not None:
         canvas.legend.remove()
     handles = [
-        Patch(facecolor=COLOURS[s], edgecolor="#9e9e9e" if s == UNKNOWN else COLOURS[s], hatch=HATCH[s], label=labels[s])
-        for s in (PRESENT, GAP, UNKNOWN)
+        Patch(facecolor=style.fill, edgecolor=style.stripes if style.hatch else style.fill, hatch=style.hatch, label=labels[s])
+        for s, style in STYLES.items()
     ]
     canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=layout.legend_anchor,
                                          ncols=layout.legend_columns, fontsize=8, frameon=False,

@@ -30,6 +30,7 @@ from .classify import DEFAULT_CLASSES, SCHEMES, classify
 from .coverage import GAP, PRESENT, UNKNOWN
 from .errors import InputError
 from .formatting import area_title, cite_origin, credit, number_range, separators
+from .styles import css_variables, page_styles
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def render_map(
         leaflet_js=_strip_source_map(leaflet.joinpath("leaflet.js").read_text(encoding="utf-8")),
         cluster_css="\n".join(cluster.joinpath(n).read_text(encoding="utf-8") for n in CLUSTER_CSS) if markers else "",
         cluster_js=_strip_source_map(cluster.joinpath("leaflet.markercluster.js").read_text(encoding="utf-8")) if markers else "",
+        status_css=css_variables(),
         map_css=assets.joinpath("map.css").read_text(encoding="utf-8"),
         map_js=assets.joinpath("map.js").read_text(encoding="utf-8"),
         data_json=script_json(data),
@@ -132,6 +134,7 @@ def map_data(
         "title": texts(lang)["map_title"].format(area=area_title(analysis.area, lang)),
         "labels": {key: texts(lang)[key] for key in MAP_TEXTS},
         "format": separators(lang),
+        "styles": page_styles(),
         "districts": _district_list(districts),
         "without_geometry": sorted(set(districts["name"]) - set(drawn["name"])),
         "topology": topology(drawn),

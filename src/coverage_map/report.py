@@ -28,6 +28,7 @@ from .formatting import area_title, change_pp, cite, cite_origin, credit, km, li
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, group_label, people, service_name
 from .sources import sha256_of
+from .styles import css_variables
 from .texts import texts
 from .workbook import data_time, workbook_sheets, write_workbook
 
@@ -62,6 +63,7 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     return {
         "lang": lang,
         "labels": labels,
+        "status_css": css_variables(),
         "title": labels["title"].format(area=area),
         "data_date": _data_date(analysis, periods, lang),
         "lima": lima,

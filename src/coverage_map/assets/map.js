@@ -12,9 +12,10 @@
   var byUbigeo = {};
   districts.forEach(function (d, i) { byUbigeo[d.ubigeo] = i; });
   var codes = Object.keys(data.layers);
-  var GAP_STYLE = { fillColor: "url(#cm-hatch)", fillOpacity: 1, color: "#67000d", weight: 1.5, dashArray: "4 3" };
+  var S = data.styles;  // one look per status (styles.py), as in the report and its static maps
+  var GAP_STYLE = { fillColor: "url(#cm-hatch)", fillOpacity: 1, color: S.gap.line, weight: 1.5, dashArray: S.gap.dash };
   var FILL = data.basemap ? 0.7 : 0.9;  // let a basemap show through
-  var UNKNOWN_STYLE = { fillColor: "#bdbdbd", fillOpacity: FILL, color: "#ffffff", weight: 1, dashArray: null };
+  var UNKNOWN_STYLE = { fillColor: S.unknown.fill, fillOpacity: FILL, color: S.unknown.line, weight: 1, dashArray: null };
   var active = null;
   var measure = "count";  // or "rate": people of the target population per centre
   var hasRates = data.population !== null;
@@ -80,7 +81,7 @@
     L.tileLayer(data.basemap.url, { maxZoom: data.basemap.max_zoom, attribution: credit }).addTo(map);
   }
   var shapesLayer = L.geoJSON(decodeTopology(data.topology), {
-    style: { color: "#ffffff", weight: 1, fillOpacity: 0.9 },
+    style: { color: S.present.line, weight: 1, fillOpacity: 0.9 },
     onEachFeature: function (feature, shape) {
       var i = byUbigeo[feature.properties.ubigeo];
       shape.districtIndex = i;
@@ -114,7 +115,7 @@
     var line = document.createElementNS(ns, "rect");
     line.setAttribute("width", "2");
     line.setAttribute("height", "8");
-    line.setAttribute("fill", "#c51b29");
+    line.setAttribute("fill", S.gap.stripes);
     pattern.appendChild(back);
     pattern.appendChild(line);
     defs.appendChild(pattern);
@@ -189,7 +190,7 @@
     var index = rate ? layer.rate_class[i] : layer["class"][i];
     if (index === null) { return UNKNOWN_STYLE; }
     var colour = (rate ? layer.rate_classes : layer.classes)[index].color;
-    return { fillColor: colour, fillOpacity: FILL, color: "#ffffff", weight: 1, dashArray: null };
+    return { fillColor: colour, fillOpacity: FILL, color: S.present.line, weight: 1, dashArray: null };
   }
 
   function restyle() {
