@@ -63,8 +63,11 @@ class Layout:
 TALL = Layout(main=(0.02, 0.07, 0.62, 0.84), inset=(0.58, 0.10, 0.41, 0.62), legend_anchor=(0.62, 0.93), legend_columns=1)
 #: A wide area (Arequipa): the map across the top, the inset below it, the legend in one row.
 WIDE = Layout(main=(0.02, 0.43, 0.96, 0.48), inset=(0.18, 0.06, 0.64, 0.34), legend_anchor=(0.02, 0.945), legend_columns=3)
-#: Kept for callers of the tall layout's boxes.
-MAIN_BOX, INSET_BOX = TALL.main, TALL.inset
+#: Margin around the small districts in the inset, as a share of their extent (on each side).
+INSET_PADDING = 0.04
+#: District names: font size (points) and characters per line, on the main map and in the inset.
+LABEL_SIZE = {"main": 6.5, "inset": 6.0}
+LABEL_WIDTH = {"main": 12, "inset": 9}
 #: A name is written only on a district at least this many pixels across (on its map or inset).
 MIN_LABEL_PX = 20
 #: A district narrower than this on the main map (about 30 km² in Lima Metropolitana) has its name in an
@@ -125,7 +128,7 @@ def _named(projected: gpd.GeoDataFrame, small: np.ndarray, metres_per_px: float,
     side_px = side / metres_per_px
     if small.any():
         x0, y0, x1, y1 = projected.geometry[small].total_bounds
-        inset_scale = _metres_per_pixel(gpd.GeoSeries.from_xy([x0, x1], [y0, y1]), layout.inset) * 1.08  # its 4% padding
+        inset_scale = _metres_per_pixel(gpd.GeoSeries.from_xy([x0, x1], [y0, y1]), layout.inset) * (1 + 2 * INSET_PADDING)
         side_px = np.where(small, side / inset_scale, side_px)
     return side_px >= MIN_LABEL_PX
 
@@ -174,7 +177,8 @@ def _draw_base(frame: MapFrame) -> _Canvas:
         labelled = frame.small if i == 1 else ~frame.small  # no inset: nothing is "small"
         if frame.named is not None:
             labelled = labelled & frame.named
-        labels += _label(ax, frame, labelled, size=6.5 if i == 0 else 6.0, width=12 if i == 0 else 9)
+        where = "inset" if i == 1 else "main"
+        labels += _label(ax, frame, labelled, size=LABEL_SIZE[where], width=LABEL_WIDTH[where])
     if len(axes) > 1:
         _frame_inset(frame, main, axes[1])
     title = figure.text(0.02, 0.975, "", fontsize=12, fontweight="bold", va="top")
@@ -228,7 +232,7 @@ def _wrap(name: str, width: int) -> str:
 def _frame_inset(frame: MapFrame, main: Axes, inset: Axes) -> None:
     """Zoom the inset on the small districts and outline its extent on the main map."""
     bounds = frame.districts.geometry[frame.small].total_bounds
-    pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    pad = INSET_PADDING * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
     x0, y0, x1, y1 = bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
     inset.set_xlim(x0, x1)
     inset.set_ylim(y0, y1)

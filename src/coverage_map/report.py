@@ -24,7 +24,7 @@ from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .figures import draw_maps
-from .formatting import area_title, change_pp, cite, cite_origin, credit, km, listing, number, percent, period
+from .formatting import area_title, change_pp, cite, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, group_label, people, service_name
 from .sources import sha256_of
@@ -150,7 +150,8 @@ def _need(analysis: Analysis, code: str, lang: str) -> dict:
         "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang),
         "gaps": [{"district": r.district, "people": number(r.target_population, lang), "nearest": r.nearest_district or "—",
                   "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang)} for r in gaps.head(NEED_ROWS).itertuples()],
-        "gaps_more": labels["need_more"].format(n=len(rest), people=people(analysis, code, rest["target_population"].sum(), lang)) if len(rest) else "",
+        "gaps_more": labels[plural(len(rest), "need_more_one", "need_more")].format(
+            n=len(rest), people=people(analysis, code, rest["target_population"].sum(), lang)) if len(rest) else "",
         "loaded": [{"district": r.district, "count": number(r.count, lang), "people": number(r.target_population, lang),
                     "per_centre": number(r.people_per_centre, lang)} for r in hosts.head(NEED_ROWS).itertuples()],
         "spread": _spread(analysis, code, hosts, lang),
@@ -230,7 +231,8 @@ def _facilities_section(analysis: Analysis, lang: str) -> dict | None:
                   "with_point": number(r["sum"], lang), "by_ubigeo": number(r["size"] - r["sum"], lang)}
                  for c, r in by_service.iterrows()],
         "replace": labels["facilities_replace"].format(services=listing([services.at[c, "acronym"] for c in by_service.index], lang)),
-        "left_out": labels["facilities_left_out"].format(n=number(facilities.left_out, lang)) if facilities.left_out else "",
+        "left_out": labels[plural(facilities.left_out, "facilities_left_out_one", "facilities_left_out")].format(
+            n=number(facilities.left_out, lang)) if facilities.left_out else "",
         "confidential": labels["facilities_confidential"].format(services=listing(confidential, lang)) if confidential else "",
         "placement_title": labels["placement"].format(n=len(findings)),
         "placement": [check_message(analysis, row, lang) for _, row in findings.iterrows()],
