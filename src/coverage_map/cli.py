@@ -19,6 +19,7 @@ from rich.table import Table
 from . import __version__
 from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
+from .formatting import number
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .sources import DEFAULT_POPULATION, cache_dir, cached_path, fetch, registry, seed_from
@@ -177,7 +178,7 @@ def gaps(service: str, lang: str, **options) -> None:
     table.add_column(text["nearest"])
     table.add_column(text["unit_km"], justify="right")
     for row in rows.itertuples():
-        km = "" if row.nearest_km != row.nearest_km else f"{row.nearest_km:.1f}"
+        km = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
         table.add_row(row.ubigeo, row.district, row.nearest_district or "", km)
     stdout.print(table)
 
