@@ -44,6 +44,7 @@ def test_gaps_lists_the_districts_without_ciam(run):
     assert "2 de 43 distritos sin Centro Integral del Adulto Mayor" in result.stdout
     assert "Chorrillos" in result.stdout and "San Borja" in result.stdout
     assert "Barranco" in result.stdout and "Surquillo" in result.stdout
+    assert "5,4" in result.stdout and "5.4" not in result.stdout  # km as the report writes them
 
 
 def test_gaps_in_english_and_for_a_service_without_district_data(run):

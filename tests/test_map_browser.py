@@ -85,6 +85,9 @@ def test_ciam_shows_its_two_gaps(default_build, watched_page, artifacts):
     assert "Centro Integral del Adulto Mayor (CIAM)" in legend
     assert "Sin servicio" in legend and "2 distritos" in legend and "41 distritos" in legend
     assert "Servicios que promueve 3" in legend and "IGN" in legend
+    # Numbers as the report writes them (formatting.number), not as the browser's locale would.
+    assert "Población objetivo sin el servicio en su distrito: 65\u00a0389" in legend
+    assert "65\u00a0389" in (out / "report.html").read_text(encoding="utf-8")
     page.screenshot(path=artifacts / "map-ciam.png")
     assert_clean(watched_page)
 
@@ -195,6 +198,8 @@ def test_english_page(default_build, watched_page, artifacts, tmp_path):
     assert "No district data" in legend and "65 in Lima Metropolitana" in legend
     assert "Sin " not in page.locator("body").inner_text()
     page.screenshot(path=artifacts / "map-english-cem.png")
+    page.check("#cm-layer-CIAM")
+    assert "Target population without the service in its district: 65,389" in page.locator(".cm-legend").inner_text()
     assert_clean(watched_page)
 
 

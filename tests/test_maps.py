@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Polygon
 
-from coverage_map.classify import YLGNBU, classify, parse_breaks
 from coverage_map.cli import main
 from coverage_map.errors import InputError
 from coverage_map.maps import basemap_tiles, map_data, render_map, script_json
@@ -38,60 +37,6 @@ def embedded(html: str) -> dict:
     document = html5lib.parse(html, namespaceHTMLElements=False)
     block = document.find(".//script[@id='cm-data']")
     return json.loads(block.text)
-
-
-# ---- classification --------------------------------------------------------------------
-
-
-def test_quantiles_of_one_to_ten_make_five_pairs():
-    classes = classify(range(1, 11), scheme="quantiles")
-    assert classes.labels == ("1–2", "3–4", "5–6", "7–8", "9–10")
-    assert classes.counts() == [2, 2, 2, 2, 2]
-    assert classes.colors == YLGNBU[5]
-
-
-def test_equal_interval_known_answer():
-    classes = classify([1, 1, 2, 2, 2, 3, 10, 12, 20, 40], scheme="equal_interval")
-    assert classes.labels == ("1–8", "9–16", "17–24", "25–32", "33–40")
-    assert classes.counts() == [6, 2, 1, 0, 1]
-
-
-def test_natural_breaks_known_answer():
-    classes = classify([1, 1, 2, 2, 2, 3, 10, 12, 20, 40], scheme="natural_breaks")
-    assert classes.labels == ("1", "2–3", "4–12", "13–20", "21–40")
-    assert classes.counts() == [2, 4, 2, 1, 1]
-
-
-def test_explicit_breaks_are_upper_bounds():
-    classes = classify(range(1, 11), breaks=(1, 2, 5))
-    assert classes.labels == ("1", "2", "3–5", "6–10")
-    assert classes.counts() == [1, 1, 3, 5]
-
-
-@pytest.mark.parametrize("scheme", ["quantiles", "natural_breaks", "equal_interval"])
-def test_integer_counts_get_integer_labels(scheme):
-    classes = classify([1, 2, 3, 4, 7], scheme=scheme, k=4)
-    assert classes.labels
-    assert not any("." in label for label in classes.labels)
-    assert sum(classes.counts()) == 5
-
-
-def test_fewer_distinct_values_than_classes_degrade(caplog):
-    caplog.set_level("DEBUG", logger="coverage_map")
-    assert classify([1, 1, 1]).labels == ("1",)
-    two = classify([1, 2, 2], scheme="quantiles", k=5)
-    assert two.labels == ("1", "2")
-    assert two.colors == YLGNBU[2]
-    assert "2 class(es) instead of 5" in caplog.text
-
-
-def test_unknown_scheme_and_bad_breaks_are_input_errors():
-    with pytest.raises(InputError, match="Unknown classification scheme 'jenks'"):
-        classify([1, 2], scheme="jenks")
-    assert parse_breaks("1, 2,5") == (1.0, 2.0, 5.0)
-    for bad in ("1,x", "3,2", "1,,2", "nan"):
-        with pytest.raises(InputError, match="--breaks"):
-            parse_breaks(bad)
 
 
 # ---- what the page holds ---------------------------------------------------------------
@@ -164,11 +109,11 @@ def test_hostile_name_stays_data(analysis):
 def test_spanish_by_default_english_on_request(analysis, page):
     assert page.startswith('<!doctype html>\n<html lang="es">')
     assert "<title>Cobertura de servicios del MIMP en Lima Metropolitana</title>" in page
-    assert embedded(page)["labels"]["unknown"] == "Sin datos por distrito"
+    assert embedded(page)["labels"]["legend_unknown"] == "Sin datos por distrito"
     english = render_map(analysis, lang="en")
     data = embedded(english)
     assert '<html lang="en">' in english and "<title>Coverage of MIMP services" in english
-    assert data["labels"]["gap"] == "No service" and data["labels"]["unknown"] == "No district data"
+    assert data["labels"]["gap"] == "No service" and data["labels"]["legend_unknown"] == "No district data"
     assert data["layers"]["CEM"]["name"] == "Women's Emergency Centre"
     assert data["groups"][0]["name"].startswith("AURORA National Programme")
     assert "Buscar" not in english and "Sin servicio" not in english
@@ -268,11 +213,3 @@ def test_own_boundaries_are_credited_by_file_name(grid_districts, seeded_cache, 
     assert len(data["topology"]["objects"]["data"]["geometries"]) == 43
     shapes = decode(data["topology"])
     assert all(s.area == pytest.approx(0.02**2, rel=1e-3) for s in shapes.values())
-
-
-def test_area_titles():
-    from coverage_map.maps import area_title
-
-    assert area_title("lima", "es") == "Lima Metropolitana"
-    assert area_title("lima-callao", "en") == "Lima Metropolitana and Callao"
-    assert area_title("arequipa", "es") == "Arequipa"

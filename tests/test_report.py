@@ -8,12 +8,11 @@ from pathlib import Path
 import html5lib
 import numpy as np
 import openpyxl
-import pandas as pd
 import pytest
 from markdown_it import MarkdownIt
 from PIL import Image
 
-from coverage_map.report import LABELS, change_pp, km, number, percent, write_report
+from coverage_map.report import write_report
 
 NBSP = "\u00a0"
 
@@ -50,19 +49,6 @@ def section(document, anchor: str):
 
 def table_rows(element) -> list[list[str]]:
     return [[text_of(td) for td in tr.findall("td")] for tr in element.findall(".//tbody/tr")]
-
-
-# --- formatting ---------------------------------------------------------------------------
-
-def test_numbers_follow_the_language():
-    assert number(34639, "es") == f"34{NBSP}639" and number(34639, "en") == "34,639"
-    assert km(5.43, "es") == f"5,4{NBSP}km" and km(5.43, "en") == f"5.4{NBSP}km"
-    assert percent(23.7, "es") == f"23,7{NBSP}%" and percent(23.7, "en") == "23.7%"
-    assert change_pp(3.8, "es") == "+3,8" and change_pp(-0.5, "en") == "−0.5"
-
-
-def test_both_languages_have_the_same_labels():
-    assert LABELS["es"].keys() == LABELS["en"].keys()
 
 
 # --- the facts, held to the seed ------------------------------------------------------------
@@ -311,26 +297,6 @@ def test_sentences_count_only_districts_with_data_when_part_of_the_area_has_none
     assert not any("50 districts" in s for s in sentences)
 
 
-def test_static_maps_from_hand_made_districts_with_part_unknown(grid_districts, tmp_path):
-    """Squares of equal size: no inset; a service known in half of them is hatched elsewhere."""
-    from coverage_map.figures import draw_service_maps, prepare_frame
-
-    squares = grid_districts(["Uno", "Dos", "Tres", "Cuatro"], size=0.05)
-    districts = squares.assign(ubigeo=[f"1501{i:02d}" for i in range(1, 5)], name=squares["distrito"])
-    frame = prepare_frame(districts)
-    assert not frame.small.any() and len(frame.districts) == 4
-    statuses = {
-        "A": pd.Series(["present", "gap", "unknown", "unknown"], index=districts["ubigeo"]),
-        "B": pd.Series(["gap", "gap", "present", "gap"], index=districts["ubigeo"]),
-    }
-    labels = {"present": "yes", "gap": "no", "unknown": "?"}
-    written = draw_service_maps(frame, statuses, {"A": "A", "B": "B"}, labels, {"A": "src", "B": "src"}, tmp_path)
-    assert sorted(p.name for p in written.values()) == ["A.png", "B.png"]
-    with Image.open(written["A"]) as a, Image.open(written["B"]) as b:
-        assert a.size == b.size
-        assert np.asarray(a.convert("RGB")).tobytes() != np.asarray(b.convert("RGB")).tobytes()
-
-
 def test_methodology_says_how_districts_were_matched_and_what_was_repaired(report):
     _, _, document = report
     text = text_of(section(document, "method"))
@@ -531,7 +497,8 @@ def test_arequipa_maps_and_distances_in_its_utm_zone(arequipa):
 def test_a_population_file_with_totals_only_is_named_as_such(seeded_cache, shared_data):
     """Measured against the whole population where the file lacks the group, and said so; no census claims."""
     from coverage_map.pipeline import analyse
-    from coverage_map.report import group_label, report_context
+    from coverage_map.phrases import group_label
+    from coverage_map.report import report_context
 
     analysis = analyse(cache=seeded_cache, population=shared_data / "population" / "2017-census-population.csv")
     assert group_label(analysis, "CIAM", "es") == "Toda la población (el archivo de población no da «personas de 60 años y más»)"

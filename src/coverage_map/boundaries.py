@@ -20,7 +20,8 @@ import shapely
 from pyogrio.errors import DataSourceError, DataLayerError
 
 from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
-from .errors import InputError, listing
+from .errors import MESSAGE_ITEMS, InputError
+from .formatting import listing
 from .sources import Source
 
 log = logging.getLogger(__name__)
@@ -274,7 +275,7 @@ def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> list[str
         log.warning("Districts not in the boundary file (left out of the area): %s", ", ".join(names))
         return names
     if names:
-        names = listing(names)
+        names = listing(names, limit=MESSAGE_ITEMS)
         msg = (
             f"Boundary file {path} lacks {len(missing)} of the {len(expected)} districts of the "
             f"area: {names}. Use a file that covers the whole area, or choose another --area."

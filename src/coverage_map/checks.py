@@ -1,7 +1,8 @@
 """Source checks: where the source's own figures disagree with each other or with us.
 
 Each finding says what was expected, what was found, and where in the source it is, in
-Spanish and English. Findings are facts for the report, not errors: a run goes on.
+Spanish and English (texts.py, key check_<kind>). Findings are facts for the report, not
+errors: a run goes on.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from .boundaries import BoundaryReport
 from .coverage import Coverage
 from .districts import Gazetteer, normalize_ubigeo
 from .inventory import Inventory, read_data_csv
+from .texts import TEXTS, messages
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ["check", "service", "where", "expected", "found", "message_es", "message_en"]
+#: A declared total that differs from the listing names the unlisted districts when they are this few.
+UNLISTED_NAMED = 5
 
 
-def _finding(check, service, where, expected, found, es, en) -> dict:
-    return dict(zip(COLUMNS, [check, service, where, expected, found, es, en]))
+def finding(check: str, service: str, where: str, expected, found, /, **values) -> dict:
+    """A finding of kind check, its message in each language from the text check_<check>."""
+    return {"check": check, "service": service, "where": where, "expected": expected, "found": found,
+            **messages(f"check_{check}", **values)}
 
 
 def declared_vs_listed(coverage: Coverage, declared: pd.DataFrame) -> list[dict]:
@@ -32,16 +38,12 @@ def declared_vs_listed(coverage: Coverage, declared: pd.DataFrame) -> list[dict]
         if pd.isna(listed) or pd.isna(total) or listed == total:
             continue
         gaps = coverage.gaps(service)["district"].tolist()
-        unlisted_es = unlisted_en = ""
-        if 0 < len(gaps) <= 5:
-            unlisted_es = f"; no figuran: {', '.join(gaps)}"
-            unlisted_en = f"; not listed: {', '.join(gaps)}"
+        unlisted = {lang: "" for lang in TEXTS}
+        if 0 < len(gaps) <= UNLISTED_NAMED:
+            unlisted = {lang: text["check_unlisted"].format(districts=", ".join(gaps)) for lang, text in TEXTS.items()}
         findings.append(
-            _finding(
-                "declared_vs_listed", service, declared.at[service, "source"], int(total), int(listed),
-                f"{service}: el total declarado es {total}, pero la tabla por distrito suma {listed}{unlisted_es}.",
-                f"{service}: the declared total is {total}, but the table by district adds up to {listed}{unlisted_en}.",
-            )
+            finding("declared_vs_listed", service, declared.at[service, "source"], int(total), int(listed),
+                    service=service, total=total, listed=listed, unlisted=unlisted)
         )
     return findings
 
@@ -57,11 +59,8 @@ def table_totals() -> list[dict]:
         if stated != parts:
             title = rows["title_es"].iloc[0]
             findings.append(
-                _finding(
-                    "table_total", "", rows["source"].iloc[0], int(stated), int(parts),
-                    f"Consolidado «{title}»: el total indicado es {stated}, pero sus columnas suman {parts}.",
-                    f"Consolidated table «{title}»: its stated total is {stated}, but its columns add up to {parts}.",
-                )
+                finding("table_total", "", rows["source"].iloc[0], int(stated), int(parts),
+                        title=title, stated=stated, parts=parts)
             )
     return findings
 
@@ -75,11 +74,8 @@ def consolidated_vs_declared(declared: pd.DataFrame) -> list[dict]:
         total = declared["declared_total"].get(row["service"], pd.NA)
         if pd.notna(total) and int(row["count"]) != total:
             findings.append(
-                _finding(
-                    "consolidated_vs_section", row["service"], row["source"], int(total), int(row["count"]),
-                    f"{row['service']}: el consolidado indica {row['count']}, su sección indica {total}.",
-                    f"{row['service']}: the consolidated table gives {row['count']}, its section gives {total}.",
-                )
+                finding("consolidated_vs_section", row["service"], row["source"], int(total), int(row["count"]),
+                        service=row["service"], count=row["count"], total=total)
             )
     return findings
 
@@ -96,11 +92,8 @@ def spellings(inventory: Inventory, gazetteer: Gazetteer) -> list[dict]:
         services = ", ".join(dict.fromkeys(rows["service"]))
         where = "; ".join(dict.fromkeys(rows["source"]))
         findings.append(
-            _finding(
-                "spelling", services, where, official, written,
-                f"«{written}» ({services}) se leyó como el distrito {official} ({ubigeo}).",
-                f"“{written}” ({services}) was read as the district {official} ({ubigeo}).",
-            )
+            finding("spelling", services, where, official, written,
+                    written=written, services=services, official=official, ubigeo=ubigeo)
         )
     return findings
 
@@ -110,37 +103,14 @@ def boundary_findings(report: BoundaryReport, gazetteer: Gazetteer) -> list[dict
     findings = []
     for written, ubigeo in report.renamed:
         official = gazetteer.name(ubigeo)
-        findings.append(
-            _finding(
-                "boundary_name", "", report.path, official, written,
-                f"Límites: «{written}» se leyó como {official} ({ubigeo}).",
-                f"Boundaries: “{written}” was read as {official} ({ubigeo}).",
-            )
-        )
+        findings.append(finding("boundary_name", "", report.path, official, written,
+                                written=written, official=official, ubigeo=ubigeo))
     for name in report.empty:
-        findings.append(
-            _finding(
-                "boundary_empty", "", report.path, "geometry", "none",
-                f"Límites: el distrito {name} no tiene geometría; no se dibuja ni se miden distancias.",
-                f"Boundaries: the district {name} has no geometry; it is not drawn and has no distances.",
-            )
-        )
+        findings.append(finding("boundary_empty", "", report.path, "geometry", "none", name=name))
     for name in report.missing:
-        findings.append(
-            _finding(
-                "boundary_missing", "", report.path, name, "none",
-                f"Límites: el distrito {name} no está en el archivo; queda fuera del análisis.",
-                f"Boundaries: the district {name} is not in the file; it is left out of the analysis.",
-            )
-        )
+        findings.append(finding("boundary_missing", "", report.path, name, "none", name=name))
     for name in report.repaired:
-        findings.append(
-            _finding(
-                "boundary_repaired", "", report.path, "valid geometry", "invalid",
-                f"Límites: la geometría de {name} era inválida y se reparó.",
-                f"Boundaries: the geometry of {name} was invalid and was repaired.",
-            )
-        )
+        findings.append(finding("boundary_repaired", "", report.path, "valid geometry", "invalid", name=name))
     return findings
 
 

@@ -21,27 +21,12 @@ from rich.table import Table
 from . import __version__
 from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
+from .formatting import number
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .sources import DEFAULT_POPULATION, cache_dir, fetch, packaged_path, registry, seed_from
 from .sources import status as source_status
-
-LABELS = {
-    "es": {
-        "district": "Distrito", "nearest": "Más cercano con el servicio", "km": "km",
-        "code": "Código", "name": "Servicio", "program": "Programa", "target": "Población objetivo",
-        "mapped": "En el mapa", "yes": "sí", "no": "no", "gaps": "{n} de {total} distritos sin {name} ({code})",
-        "no_gaps": "Ningún distrito sin {name} ({code}).", "unknown": "{name} ({code}): la fuente no da datos por distrito; no hay brechas que mostrar.",
-        "wrote": "Escrito en {out}:", "valid": "Sin problemas: las entradas se pueden usar.", "source": "Fuente", "file": "Archivo", "status": "Estado",
-    },
-    "en": {
-        "district": "District", "nearest": "Nearest with the service", "km": "km",
-        "code": "Code", "name": "Service", "program": "Program", "target": "Target population",
-        "mapped": "Mapped", "yes": "yes", "no": "no", "gaps": "{n} of {total} districts without {name} ({code})",
-        "no_gaps": "No district lacks {name} ({code}).", "unknown": "{name} ({code}): the source gives no district data; there are no gaps to show.",
-        "wrote": "Wrote to {out}:", "valid": "No problems: the inputs can be used.", "source": "Source", "file": "File", "status": "Status",
-    },
-}
+from .texts import texts
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -150,7 +135,7 @@ def build(out: Path, **options) -> None:
     run = run_inputs(**options)
     _, written = build_outputs(run, out=out)
     lang = run.lang
-    stdout.print(LABELS[lang]["wrote"].format(out=out))
+    stdout.print(texts(lang)["wrote"].format(out=out))
     for path in written:
         stdout.print(f"  {path}")
 
@@ -163,7 +148,7 @@ def build(out: Path, **options) -> None:
 def report(out: Path, lang: str, **options) -> None:
     """Rebuild only the gap-analysis report: report.html, report.md, img/ and coverage.xlsx."""
     _, written = build_report(run_inputs(lang=lang, **options), out=out)
-    stdout.print(LABELS[lang]["wrote"].format(out=out))
+    stdout.print(texts(lang)["wrote"].format(out=out))
     for path in written:
         stdout.print(f"  {path}")
 
@@ -175,7 +160,7 @@ def report(out: Path, lang: str, **options) -> None:
 def gaps(service: str, lang: str, **options) -> None:
     """List the districts that lack SERVICE (e.g. CIAM), with the nearest that has it."""
     analysis = analyse(run_inputs(lang=lang, **options))
-    catalogue, text = analysis.catalogue, LABELS[lang]
+    catalogue, text = analysis.catalogue, texts(lang)
     code = catalogue.resolve(service)
     if code is None or code not in catalogue.place_based:
         closest = ", ".join(catalogue.closest(service))
@@ -184,19 +169,19 @@ def gaps(service: str, lang: str, **options) -> None:
     name = catalogue.label(code, lang)
     summary = analysis.coverage.summary.loc[code]
     if summary["unknown"] == summary["districts"]:
-        stdout.print(text["unknown"].format(name=name, code=code))
+        stdout.print(text["cli_unknown"].format(name=name, code=code))
         return
     rows = analysis.coverage.gaps(code)
     if rows.empty:
-        stdout.print(text["no_gaps"].format(name=name, code=code))
+        stdout.print(text["cli_no_gaps"].format(name=name, code=code))
         return
-    table = Table(title=text["gaps"].format(n=len(rows), total=summary["districts"], name=name, code=code))
+    table = Table(title=text["cli_gaps"].format(n=len(rows), total=summary["districts"], name=name, code=code))
     table.add_column("Ubigeo")
     table.add_column(text["district"])
     table.add_column(text["nearest"])
-    table.add_column(text["km"], justify="right")
+    table.add_column(text["unit_km"], justify="right")
     for row in rows.itertuples():
-        km = "" if row.nearest_km != row.nearest_km else f"{row.nearest_km:.1f}"
+        km = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
         table.add_row(row.ubigeo, row.district, row.nearest_district or "", km)
     stdout.print(table)
 
@@ -209,7 +194,7 @@ def validate(lang: str, **options) -> None:
     """Check the inputs as build does, without writing anything, and list every problem found."""
     problems = validate_inputs(run_inputs(lang=lang, **options))
     if not problems:
-        stdout.print(LABELS[lang]["valid"])
+        stdout.print(texts(lang)["valid"])
         return
     for problem in problems:
         stderr.print(f"Error: {problem}", markup=False, soft_wrap=True)
@@ -222,9 +207,9 @@ def services(lang: str) -> None:
     """List the services of the catalogue (code, name, program, target population)."""
     from .inventory import load_catalogue
 
-    text = LABELS[lang]
+    text = texts(lang)
     table = Table()
-    for key in ("code", "name", "program", "target", "mapped"):
+    for key in ("code", "service", "program", "target", "on_map"):
         table.add_column(text[key])
     for row in load_catalogue().services.itertuples():
         table.add_row(row.code, getattr(row, f"name_{lang}"), row.program, getattr(row, f"target_{lang}"),

@@ -35,6 +35,15 @@ class Coverage:
         wide = self.table.pivot(index=["ubigeo", "district"], columns="service", values="count")
         return wide[self.summary.index].reset_index().rename_axis(columns=None)
 
+    def mapped(self) -> list[str]:
+        """The services with some district data (hosts or gaps): those a map can show."""
+        summary = self.summary
+        return list(summary.index[(summary["hosts"] > 0) | (summary["gaps"] > 0)])
+
+    def unmapped(self) -> list[str]:
+        """The place-based services without any district data (only a total for the area)."""
+        return [code for code in self.summary.index if code not in set(self.mapped())]
+
     def gaps(self, service: str | None = None) -> pd.DataFrame:
         gaps = self.table[self.table["status"] == GAP]
         if service is not None:

@@ -1,5 +1,8 @@
 """Errors a user can fix. The CLI prints them as one line and exits with status 2."""
 
+#: Items a one-line message names before "... and N more" (formatting.listing's limit).
+MESSAGE_ITEMS = 8
+
 
 class CoverageMapError(Exception):
     """Base of every error caused by the user's input or environment, not by a bug."""
@@ -16,9 +19,3 @@ class DistrictMatchError(InputError):
 class SourceError(CoverageMapError):
     """A registered data source cannot be fetched, or its bytes fail the sha256 check."""
 
-
-def listing(items: list[str], limit: int = 8) -> str:
-    """Items for a one-line message: 'a, b, c' or 'a, b, ... and 12 more'."""
-    if len(items) <= limit:
-        return ", ".join(items)
-    return f"{', '.join(items[:limit])} and {len(items) - limit} more"

@@ -22,6 +22,7 @@ from .districts import normalize_ubigeo
 from .errors import InputError
 from .inventory import Catalogue, Inventory, Origin
 from .tables import find_columns, read_csv, read_text
+from .texts import TEXTS, messages
 
 log = logging.getLogger(__name__)
 
@@ -199,14 +200,13 @@ def _placement_findings(facilities: pd.DataFrame, districts: gpd.GeoDataFrame, c
     moved = facilities[facilities["given_ubigeo"].notna() & (facilities["given_ubigeo"] != facilities["ubigeo"])]
     for row in moved.itertuples():
         given = names.get(row.given_ubigeo, f"ubigeo {row.given_ubigeo}")
-        es = en = row.name
+        facility = row.name
         if secret.get(row.service, False):
-            es, en = f"Un {row.service} (ubicación confidencial)", f"A {row.service} (confidential location)"
+            facility = {lang: text["check_confidential_facility"].format(service=row.service) for lang, text in TEXTS.items()}
         findings.append({
             "check": "facility_district", "service": row.service, "where": row.source,
             "expected": row.given_ubigeo, "found": row.ubigeo,
-            "message_es": f"{es}: su ubigeo es {given}, pero sus coordenadas caen en {names[row.ubigeo]}; se cuenta donde caen.",
-            "message_en": f"{en}: its ubigeo is {given}, but its coordinates fall in {names[row.ubigeo]}; it counts where they fall.",
+            **messages("check_facility_district", facility=facility, given=given, found=names[row.ubigeo]),
         })
     return findings
 

@@ -14,6 +14,7 @@ import logging
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,13 +29,19 @@ from PIL import Image  # a dependency of matplotlib
 
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
+from .formatting import cite_origin, credit
+from .phrases import service_name
+from .styles import STYLES
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .model import Analysis
 
 log = logging.getLogger(__name__)
 
-#: Fill per status; a gap is the colour the eye goes to, "no data" stays quiet and hatched.
-COLOURS = {PRESENT: "#2c7fb8", GAP: "#f03b20", UNKNOWN: "#e0e0e0"}
-HATCH = {PRESENT: "", GAP: "", UNKNOWN: "///"}
-EDGE = "#ffffff"
+#: Fill per status (styles.py); "no data" is also hatched. Every district is outlined in white.
+COLOURS = {status: style.fill for status, style in STYLES.items()}
+EDGE = STYLES[PRESENT].line
 #: Figure size in inches and resolution: an A4 column, readable printed; about 60 kB a map.
 FIGSIZE = (7.0, 8.6)
 DPI = 130
@@ -56,8 +63,11 @@ class Layout:
 TALL = Layout(main=(0.02, 0.07, 0.62, 0.84), inset=(0.58, 0.10, 0.41, 0.62), legend_anchor=(0.62, 0.93), legend_columns=1)
 #: A wide area (Arequipa): the map across the top, the inset below it, the legend in one row.
 WIDE = Layout(main=(0.02, 0.43, 0.96, 0.48), inset=(0.18, 0.06, 0.64, 0.34), legend_anchor=(0.02, 0.945), legend_columns=3)
-#: Kept for callers of the tall layout's boxes.
-MAIN_BOX, INSET_BOX = TALL.main, TALL.inset
+#: Margin around the small districts in the inset, as a share of their extent (on each side).
+INSET_PADDING = 0.04
+#: District names: font size (points) and characters per line, on the main map and in the inset.
+LABEL_SIZE = {"main": 6.5, "inset": 6.0}
+LABEL_WIDTH = {"main": 12, "inset": 9}
 #: A name is written only on a district at least this many pixels across (on its map or inset).
 MIN_LABEL_PX = 20
 #: A district narrower than this on the main map (about 30 km² in Lima Metropolitana) has its name in an
@@ -118,7 +128,7 @@ def _named(projected: gpd.GeoDataFrame, small: np.ndarray, metres_per_px: float,
     side_px = side / metres_per_px
     if small.any():
         x0, y0, x1, y1 = projected.geometry[small].total_bounds
-        inset_scale = _metres_per_pixel(gpd.GeoSeries.from_xy([x0, x1], [y0, y1]), layout.inset) * 1.08  # its 4% padding
+        inset_scale = _metres_per_pixel(gpd.GeoSeries.from_xy([x0, x1], [y0, y1]), layout.inset) * (1 + 2 * INSET_PADDING)
         side_px = np.where(small, side / inset_scale, side_px)
     return side_px >= MIN_LABEL_PX
 
@@ -167,7 +177,8 @@ def _draw_base(frame: MapFrame) -> _Canvas:
         labelled = frame.small if i == 1 else ~frame.small  # no inset: nothing is "small"
         if frame.named is not None:
             labelled = labelled & frame.named
-        labels += _label(ax, frame, labelled, size=6.5 if i == 0 else 6.0, width=12 if i == 0 else 9)
+        where = "inset" if i == 1 else "main"
+        labels += _label(ax, frame, labelled, size=LABEL_SIZE[where], width=LABEL_WIDTH[where])
     if len(axes) > 1:
         _frame_inset(frame, main, axes[1])
     title = figure.text(0.02, 0.975, "", fontsize=12, fontweight="bold", va="top")
@@ -221,7 +232,7 @@ def _wrap(name: str, width: int) -> str:
 def _frame_inset(frame: MapFrame, main: Axes, inset: Axes) -> None:
     """Zoom the inset on the small districts and outline its extent on the main map."""
     bounds = frame.districts.geometry[frame.small].total_bounds
-    pad = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    pad = INSET_PADDING * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
     x0, y0, x1, y1 = bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
     inset.set_xlim(x0, x1)
     inset.set_ylim(y0, y1)
@@ -285,8 +296,8 @@ def _recolour(canvas: _Canvas, frame: MapFrame, status: np.ndarray) -> None:
     if unknown.any() and not unknown.all():
         # A collection has one hatch, so the partly unknown case gets its own hatched layer.
         for ax in canvas.axes:
-            frame.districts[unknown].plot(ax=ax, facecolor="none", edgecolor="#9e9e9e",
-                                          hatch=HATCH[UNKNOWN], linewidth=0)
+            frame.districts[unknown].plot(ax=ax, facecolor="none", edgecolor=STYLES[UNKNOWN].stripes,
+                                          hatch=STYLES[UNKNOWN].hatch, linewidth=0)
             canvas.overlays.append(ax.collections[-1])
             ax.set_xlabel("")  # geopandas labels projected axes on every plot call
             ax.set_ylabel("")
@@ -297,9 +308,28 @@ def _legend(canvas: _Canvas, labels: dict[str, str], layout: Layout = TALL) -> N
     if canvas.legend is not None:
         canvas.legend.remove()
     handles = [
-        Patch(facecolor=COLOURS[s], edgecolor="#9e9e9e" if s == UNKNOWN else COLOURS[s], hatch=HATCH[s], label=labels[s])
-        for s in (PRESENT, GAP, UNKNOWN)
+        Patch(facecolor=style.fill, edgecolor=style.stripes if style.hatch else style.fill, hatch=style.hatch, label=labels[s])
+        for s, style in STYLES.items()
     ]
     canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=layout.legend_anchor,
                                          ncols=layout.legend_columns, fontsize=8, frameon=False,
                                          handlelength=1.6, handleheight=1.2)
+
+
+def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]:
+    """One static map per service with district data, titled and sourced in lang."""
+    text = texts(lang)
+    mapped = analysis.coverage.mapped()
+    table = analysis.coverage.table
+    statuses = {code: table[table["service"] == code].set_index("ubigeo")["status"] for code in mapped}
+    boundaries = (credit(analysis.boundary_source, lang, role="boundaries") if analysis.boundary_source
+                  else Path(analysis.boundary.path).name)
+    sources = {code: f"{text['source']}: {cite_origin(analysis.origin(code), lang)}. {boundaries}" for code in mapped}
+    return draw_service_maps(
+        prepare_frame(analysis.districts),
+        statuses,
+        {code: service_name(analysis.catalogue, code, lang) for code in mapped},
+        {status: text[f"legend_{status}"] for status in (PRESENT, GAP, UNKNOWN)},
+        sources,
+        folder,
+    )

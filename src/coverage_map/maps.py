@@ -29,6 +29,9 @@ import topojson
 from .classify import DEFAULT_CLASSES, SCHEMES, classify
 from .coverage import GAP, PRESENT, UNKNOWN
 from .errors import InputError
+from .formatting import area_title, cite_origin, credit, number_range, separators
+from .styles import css_variables, page_styles
+from .texts import texts
 
 if TYPE_CHECKING:
     from .model import Analysis
@@ -42,51 +45,13 @@ QUANTIZATION = 1e5
 STATUS_CODES = {PRESENT: "p", GAP: "g", UNKNOWN: "u"}
 CLUSTER_CSS = ("MarkerCluster.css", "MarkerCluster.Default.css")
 SUMMARY_KEYS = ("hosts", "gaps", "unknown", "listed_total", "declared_total", "target_population", "unserved_population")
-AREA_TITLES = {
-    "lima": {"es": "Lima Metropolitana", "en": "Lima Metropolitana"},
-    "lima-callao": {"es": "Lima Metropolitana y Callao", "en": "Lima Metropolitana and Callao"},
-    "peru": {"es": "Perú", "en": "Peru"},
-}
-
-LABELS = {
-    "es": {
-        "title": "Cobertura de servicios del MIMP en {area}",
-        "layers": "Servicios", "search": "Buscar distrito", "search_placeholder": "p. ej. Rímac",
-        "no_match": "Ningún distrito coincide", "districts": "distritos", "district": "distrito",
-        "gap": "Sin servicio", "unknown": "Sin datos por distrito", "ubigeo": "Ubigeo",
-        "nearest": "Más cercano con el servicio", "count": "Cantidad",
-        "hosts": "Distritos con el servicio", "gaps": "Distritos sin servicio",
-        "listed": "Total listado por distrito", "declared": "Total declarado por la fuente",
-        "known": "Lo que se sabe", "no_breakdown": "la fuente no publica el desglose por distrito",
-        "source": "Fuente", "seed": "MIMP, Resumen ejecutivo de servicios en Lima Metropolitana (2023), sección",
-        "boundaries": "Límites distritales", "confidential": "Ubicación confidencial: solo se muestran conteos por distrito.",
-        "no_geometry": "Distritos sin geometría (no se dibujan)", "basemap": "Mapa base",
-        "skip": "Ir al mapa", "in_area": "en Lima Metropolitana",
-        "show": "Mostrar", "measure_count": "Cantidad de servicios", "measure_rate": "Personas por centro (población objetivo)",
-        "population": "Población objetivo", "per_centre": "Personas por centro",
-        "unserved": "Población objetivo sin el servicio en su distrito", "population_source": "Población",
-        "site": "Centro con coordenadas", "sites": "centros", "address": "Dirección", "phone": "Teléfono",
-    },
-    "en": {
-        "title": "Coverage of MIMP services in {area}",
-        "layers": "Services", "search": "Find a district", "search_placeholder": "e.g. Rímac",
-        "no_match": "No district matches", "districts": "districts", "district": "district",
-        "gap": "No service", "unknown": "No district data", "ubigeo": "Ubigeo",
-        "nearest": "Nearest with the service", "count": "Count",
-        "hosts": "Districts with the service", "gaps": "Districts without the service",
-        "listed": "Total listed by district", "declared": "Total stated by the source",
-        "known": "What is known", "no_breakdown": "the source does not publish a breakdown by district",
-        "source": "Source", "seed": "MIMP, Executive summary of services in Lima Metropolitana (2023), section",
-        "boundaries": "District boundaries", "confidential": "Confidential location: only counts per district are shown.",
-        "no_geometry": "Districts without geometry (not drawn)", "basemap": "Basemap",
-        "skip": "Skip to the map", "in_area": "in Lima Metropolitana",
-        "show": "Show", "measure_count": "Number of services", "measure_rate": "People per centre (target population)",
-        "population": "Target population", "per_centre": "People per centre",
-        "unserved": "Target population without the service in its district", "population_source": "Population",
-        "site": "Centre with coordinates", "sites": "centres", "address": "Address", "phone": "Phone",
-    },
-}
-
+#: The texts the page's script reads (map.js: T.key); the template reads the whole catalogue.
+MAP_TEXTS = (
+    "ubigeo", "gap", "legend_unknown", "nearest", "target_people", "people_per_centre", "address", "phone",
+    "unit_district", "unit_districts", "measure_count", "measure_rate", "hosts", "gaps", "listed",
+    "declared_by_source", "known", "in_lima", "no_breakdown", "unserved_people", "confidential", "source",
+    "role_boundaries", "role_population", "no_geometry", "basemap", "show", "site", "sites", "no_match",
+)
 
 def write_map(
     analysis: Analysis,
@@ -101,7 +66,7 @@ def write_map(
     page = render_map(analysis, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
     path = Path(folder) / "map.html"
     path.write_text(page, encoding="utf-8")
-    title = LABELS[lang]["title"].format(area=area_title(analysis.area, lang))
+    title = texts(lang)["map_title"].format(area=area_title(analysis.area, lang))
     (Path(folder) / "index.html").write_text(_index_page(title, lang), encoding="utf-8")
     log.info("Wrote the map (%d layers, %.0f kB)", len(analysis.coverage.summary), len(page.encode()) / 1000)
     return path
@@ -127,11 +92,12 @@ def render_map(
     return _template().render(
         lang=lang,
         title=data["title"],
-        labels=LABELS[lang],
+        labels=texts(lang),
         leaflet_css=_offline_leaflet_css(leaflet.joinpath("leaflet.css").read_text(encoding="utf-8")),
         leaflet_js=_strip_source_map(leaflet.joinpath("leaflet.js").read_text(encoding="utf-8")),
         cluster_css="\n".join(cluster.joinpath(n).read_text(encoding="utf-8") for n in CLUSTER_CSS) if markers else "",
         cluster_js=_strip_source_map(cluster.joinpath("leaflet.markercluster.js").read_text(encoding="utf-8")) if markers else "",
+        status_css=css_variables(),
         map_css=assets.joinpath("map.css").read_text(encoding="utf-8"),
         map_js=assets.joinpath("map.js").read_text(encoding="utf-8"),
         data_json=script_json(data),
@@ -165,8 +131,10 @@ def map_data(
         group["layers"].append(code)
     return {
         "lang": lang,
-        "title": LABELS[lang]["title"].format(area=area_title(analysis.area, lang)),
-        "labels": LABELS[lang],
+        "title": texts(lang)["map_title"].format(area=area_title(analysis.area, lang)),
+        "labels": {key: texts(lang)[key] for key in MAP_TEXTS},
+        "format": separators(lang),
+        "styles": page_styles(),
         "districts": _district_list(districts),
         "without_geometry": sorted(set(districts["name"]) - set(drawn["name"])),
         "topology": topology(drawn),
@@ -174,16 +142,9 @@ def map_data(
         "layers": layers,
         "default_layer": default_layer(analysis),
         "boundaries": _boundary_credit(analysis, lang),
-        "population": _population_credit(analysis),
+        "population": _population_credit(analysis, lang),
         "basemap": basemap_tiles(basemap) if basemap else None,
     }
-
-
-def area_title(area: str, lang: str) -> str:
-    """The study area as a heading names it."""
-    if area in AREA_TITLES:
-        return AREA_TITLES[area][lang]
-    return f"ubigeo {area}" if area.isdigit() else area.replace("-", " ").title()
 
 
 def default_layer(analysis: Analysis) -> str:
@@ -237,14 +198,14 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "count": [_int_or_none(c) for c in rows["count"]],
         "nearest": [position.get(n) if isinstance(n, str) else None for n in rows["nearest_ubigeo"]],
         "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
-        **_classed(rows["count"].where(present), "", scheme=scheme, breaks=breaks),
+        **_classed(rows["count"].where(present), "", lang=lang, scheme=scheme, breaks=breaks),
         "summary": {key: _int_or_none(summary[key]) for key in SUMMARY_KEYS if key in summary},
         "declared_detail": _declared_detail(analysis.declared, code, lang),
-        "source": _service_source(analysis, code, lang),
+        "source": cite_origin(analysis.origin(code), lang),
     }
     if "people_per_centre" in rows:
         # Explicit breaks are for counts; rates keep the scheme.
-        layer |= _classed(rows["people_per_centre"].where(present), "rate_", scheme=scheme, breaks=None)
+        layer |= _classed(rows["people_per_centre"].where(present), "rate_", lang=lang, scheme=scheme, breaks=None)
         layer["population"] = [_int_or_none(v) for v in rows["target_population"]]
         layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
         if pd.notna(summary.get("served_share")):
@@ -275,16 +236,17 @@ def _text(value) -> str:
     return "" if pd.isna(value) else str(value).strip()
 
 
-def _classed(values: pd.Series, prefix: str, *, scheme: str, breaks: tuple[float, ...] | None) -> dict:
-    """Class of each district (None where values is NA) and the legend's classes."""
+def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: tuple[float, ...] | None) -> dict:
+    """Class of each district (None where values is NA) and the legend's classes, their
+    bounds written as the report writes numbers."""
     known = values.dropna()
     classes = classify(known.astype(int).to_list(), scheme=scheme, breaks=breaks)
     class_of = dict(zip(known.index, classes.index))
     return {
         f"{prefix}class": [class_of.get(u) for u in values.index],
         f"{prefix}classes": [
-            {"label": label, "color": color, "districts": n}
-            for label, color, n in zip(classes.labels, classes.colors, classes.counts())
+            {"label": number_range(lower, upper, lang), "color": color, "districts": n}
+            for lower, upper, color, n in zip(classes.lower, classes.upper, classes.colors, classes.counts())
         ],
     }
 
@@ -299,31 +261,21 @@ def _declared_detail(declared: pd.DataFrame, code: str, lang: str) -> str | None
     return declared.at[code, f"detail_{lang}"] or None
 
 
-def _service_source(analysis: Analysis, code: str, lang: str) -> str:
-    """The seed section the service comes from, or the name of the user's file."""
-    origin = analysis.origin(code)
-    if not origin.embedded:
-        return Path(origin.path).name
-    section = re.sub(r"^\d{3}\s+", "", origin.section)
-    return f"{LABELS[lang]['seed']} {section}"
-
-
 def _boundary_credit(analysis: Analysis, lang: str) -> str:
     """The boundary source's attribution, or the file name of a user's boundaries."""
     if analysis.boundary_source is None:
         return Path(analysis.boundary.path).name
-    # The registry's attribution starts with a Spanish label; the page adds its own.
-    return analysis.boundary_source.attribution.split(": ", 1)[-1]
+    return credit(analysis.boundary_source, lang)
 
 
-def _population_credit(analysis: Analysis) -> str | None:
+def _population_credit(analysis: Analysis, lang: str) -> str | None:
     """Where the target population comes from, or None when the run has no population."""
     population = analysis.file("population")
     if population is None:
         return None
     if population.source is None:
         return population.path.name
-    return population.source.attribution.split(": ", 1)[-1]
+    return credit(population.source, lang)
 
 
 def basemap_tiles(name: str) -> dict:

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .districts import normalize_ubigeo
-from .errors import InputError, listing
+from .errors import MESSAGE_ITEMS, InputError
+from .formatting import listing
 from .tables import find_columns, read_csv
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,7 @@ def targets_for(
     """
     missing = districts.loc[~districts["ubigeo"].isin(population.index)]
     if len(missing):
-        names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])])
+        names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])], limit=MESSAGE_ITEMS)
         if "extract_prefixes" in population.attrs:  # the embedded default covers Lima and Callao only
             covers = ", ".join(population.attrs["extract_prefixes"])
             msg = (

@@ -1,4 +1,7 @@
-"""Write tables to an Excel workbook (openpyxl): one sheet per table, readable as opened.
+"""The analysis's tables as an Excel workbook (openpyxl): one sheet per table, readable as opened.
+
+workbook_sheets gives the report's tables with raw values and headers in the run's language;
+write_workbook writes any such tables.
 
 Numbers are stored as numbers and NA as empty cells; the header row is bold and frozen,
 columns are as wide as their content (within limits). The file's bytes depend only on
@@ -14,6 +17,7 @@ import io
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +26,15 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
+
+from .coverage import UNKNOWN
+from .formatting import cite
+from .inventory import load_indicators, load_usage
+from .phrases import check_message, group_label
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .model import Analysis
 
 #: Column width limits in characters: narrow codes stay readable, long messages wrap.
 MIN_WIDTH, MAX_WIDTH = 8, 60
@@ -136,3 +149,113 @@ def _stable_zip(data: bytes) -> bytes:
             entry.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(entry, source.read(info.filename))
     return out.getvalue()
+
+
+def workbook_sheets(analysis: Analysis, *, lang: str) -> dict[str, pd.DataFrame]:
+    """The report's tables with raw values and headers in lang, one per sheet. Outside Lima
+    Metropolitana there is no usage sheet (its figures are Lima's)."""
+    labels = texts(lang)
+    matrix = analysis.coverage.matrix().rename(columns={"ubigeo": labels["ubigeo"], "district": labels["district"]})
+    sheets = {
+        labels["sheet_summary"]: _summary_sheet(analysis, lang),
+        labels["sheet_matrix"]: matrix,
+        labels["sheet_gaps"]: _gaps_sheet(analysis, lang),
+        labels["sheet_need"]: _need_sheet(analysis, lang),
+        labels["sheet_checks"]: _checks_sheet(analysis, lang),
+        labels["sheet_usage"]: _usage_sheet(analysis, lang),
+        labels["sheet_indicators"]: _indicators_sheet(analysis, lang),
+    }
+    return {name: sheet for name, sheet in sheets.items() if sheet is not None}
+
+
+def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, summary = texts(lang), analysis.coverage.summary
+    sheet = pd.DataFrame({
+        labels["code"]: summary.index, labels["service"]: summary.index.map(lambda c: analysis.catalogue.label(c, lang)),
+        labels["col_districts"]: summary["districts"], labels["hosts"]: summary["hosts"],
+        labels["gaps"]: summary["gaps"], labels["col_unknown"]: summary["unknown"],
+        labels["col_listed"]: summary["listed_total"],
+    })
+    if analysis.lima_figures:
+        sheet[labels["declared"]] = summary["declared_total"]
+    if analysis.population is not None:
+        sheet[labels["target_group"]] = [group_label(analysis, c, lang) for c in summary.index]
+        sheet[labels["target_people"]] = summary["target_population"]
+        sheet[labels["unserved"]] = summary["unserved_population"]
+        sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)
+        sheet[labels["col_weighted_km"]] = summary["weighted_km"]
+    return sheet
+
+
+def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, gaps = texts(lang), analysis.coverage.gaps()
+    sheet = pd.DataFrame({
+        labels["code"]: gaps["service"], labels["service"]: gaps["service"].map(lambda c: analysis.catalogue.label(c, lang)),
+        labels["ubigeo"]: gaps["ubigeo"], labels["district"]: gaps["district"],
+        labels["col_nearest_ubigeo"]: gaps["nearest_ubigeo"], labels["nearest"]: gaps["nearest_district"],
+        labels["col_km"]: gaps["nearest_km"],
+    })
+    if analysis.population is not None:
+        sheet[labels["target_people"]] = gaps["target_population"]
+    return sheet
+
+
+def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
+    """Every district of every service with district data: its target population and the people per centre."""
+    if analysis.population is None:
+        return None
+    labels, table = texts(lang), analysis.coverage.table
+    rows = table[table["status"] != UNKNOWN]
+    return pd.DataFrame({
+        labels["code"]: rows["service"], labels["service"]: rows["service"].map(lambda c: analysis.catalogue.label(c, lang)),
+        labels["ubigeo"]: rows["ubigeo"], labels["district"]: rows["district"],
+        labels["col_status"]: rows["status"].map(lambda s: labels[f"status_{s}"]), labels["centres"]: rows["count"],
+        labels["target_people"]: rows["target_population"], labels["per_centre"]: rows["people_per_centre"],
+        labels["nearest"]: rows["nearest_district"], labels["col_km"]: rows["nearest_km"],
+    })
+
+
+def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, checks = texts(lang), analysis.checks
+    return pd.DataFrame({
+        labels["col_check"]: checks["check"], labels["code"]: checks["service"],
+        labels["finding"]: [check_message(analysis, row, lang) for _, row in checks.iterrows()],
+        labels["where"]: checks["where"].map(lambda w: cite(w, lang)),
+        labels["col_expected"]: checks["expected"].map(_maybe_int), labels["col_found"]: checks["found"].map(_maybe_int),
+    })
+
+
+def _usage_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
+    if not analysis.lima_figures:
+        return None
+    labels, usage = texts(lang), load_usage()
+    return pd.DataFrame({
+        labels["code"]: usage["service"], labels["service"]: usage["service"].map(lambda c: analysis.catalogue.label(c, lang)),
+        labels["col_period"]: usage["period"], labels["col_value"]: usage["value"],
+        labels["unit"]: usage[f"unit_{lang}"], labels["source"]: usage["source"].map(lambda s: cite(s, lang)),
+    })
+
+
+def _indicators_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    labels, indicators = texts(lang), load_indicators()
+    return pd.DataFrame({
+        labels["code"]: indicators["code"], labels["service"]: indicators[f"service_{lang}"],
+        labels["indicator"]: indicators[f"indicator_{lang}"], labels["col_2021"]: indicators["result_2021"],
+        labels["col_2022"]: indicators["result_2022"], labels["change"]: indicators["change_pp"],
+        labels["lima_service" if analysis.lima_figures else "related_service"]:
+            indicators["related_service"].map(lambda c: analysis.catalogue.label(c, lang) if c else None),
+        labels["source"]: indicators["source"].map(lambda s: cite(s, lang)),
+    })
+
+
+def _maybe_int(value: object) -> object:
+    """Checks hold numbers and words in one column: numbers go to Excel as numbers."""
+    if isinstance(value, str) and value.isdigit() and len(value) < 6:
+        return int(value)  # a ubigeo (six digits, 070107) stays text
+    return value
+
+
+def data_time() -> datetime:
+    """The end of the latest usage period: the workbook's date, so its bytes do not change."""
+    latest = max(load_usage()["period"])
+    return datetime.strptime(latest if "-" in latest else f"{latest}-12", "%Y-%m")

@@ -12,9 +12,10 @@
   var byUbigeo = {};
   districts.forEach(function (d, i) { byUbigeo[d.ubigeo] = i; });
   var codes = Object.keys(data.layers);
-  var GAP_STYLE = { fillColor: "url(#cm-hatch)", fillOpacity: 1, color: "#67000d", weight: 1.5, dashArray: "4 3" };
+  var S = data.styles;  // one look per status (styles.py), as in the report and its static maps
+  var GAP_STYLE = { fillColor: "url(#cm-hatch)", fillOpacity: 1, color: S.gap.line, weight: 1.5, dashArray: S.gap.dash };
   var FILL = data.basemap ? 0.7 : 0.9;  // let a basemap show through
-  var UNKNOWN_STYLE = { fillColor: "#bdbdbd", fillOpacity: FILL, color: "#ffffff", weight: 1, dashArray: null };
+  var UNKNOWN_STYLE = { fillColor: S.unknown.fill, fillOpacity: FILL, color: S.unknown.line, weight: 1, dashArray: null };
   var active = null;
   var measure = "count";  // or "rate": people of the target population per centre
   var hasRates = data.population !== null;
@@ -32,11 +33,14 @@
     // Accent- and case-insensitive key: "RÍMAC" and "rimac" both give "rimac".
     return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
   }
-  var locale = data.lang === "es" ? "es-PE" : "en-GB";
-  function formatKm(km) {
-    return (Math.round(km * 10) / 10).toLocaleString(locale) + " km";
+  // Numbers as the report writes them (formatting.py): the separators come with the data.
+  var F = data.format;
+  function formatNumber(n, decimals) {
+    var parts = Math.abs(n).toFixed(decimals || 0).split(".");
+    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, F.thousands);
+    return (n < 0 ? "-" : "") + whole + (parts.length > 1 ? F.decimal + parts[1] : "");
   }
-  function formatNumber(n) { return n.toLocaleString(locale); }
+  function formatKm(km) { return formatNumber(km, 1) + F.unit_space + "km"; }
 
   /* ---- TopoJSON (quantised, delta-encoded arcs) to GeoJSON features ---- */
   function decodeTopology(topo) {
@@ -77,7 +81,7 @@
     L.tileLayer(data.basemap.url, { maxZoom: data.basemap.max_zoom, attribution: credit }).addTo(map);
   }
   var shapesLayer = L.geoJSON(decodeTopology(data.topology), {
-    style: { color: "#ffffff", weight: 1, fillOpacity: 0.9 },
+    style: { color: S.present.line, weight: 1, fillOpacity: 0.9 },
     onEachFeature: function (feature, shape) {
       var i = byUbigeo[feature.properties.ubigeo];
       shape.districtIndex = i;
@@ -111,7 +115,7 @@
     var line = document.createElementNS(ns, "rect");
     line.setAttribute("width", "2");
     line.setAttribute("height", "8");
-    line.setAttribute("fill", "#c51b29");
+    line.setAttribute("fill", S.gap.stripes);
     pattern.appendChild(back);
     pattern.appendChild(line);
     defs.appendChild(pattern);
@@ -127,11 +131,11 @@
     var status = layer.status.charAt(i);
     var line = layer.acronym + ": ";
     if (status === "p") {
-      line += layer.count[i];
+      line += formatNumber(layer.count[i]);
     } else if (status === "g") {
       line += T.gap;
     } else {
-      line += T.unknown;
+      line += T.legend_unknown;
     }
     box.appendChild(el("span", null, line));
     if (status === "g" && layer.nearest[i] !== null) {
@@ -139,9 +143,9 @@
       box.appendChild(el("span", null, T.nearest + ": " + nearest + " (" + formatKm(layer.km[i]) + ")"));
     }
     if (layer.population && layer.population[i] !== null) {
-      box.appendChild(el("span", null, T.population + ": " + formatNumber(layer.population[i])));
+      box.appendChild(el("span", null, T.target_people + ": " + formatNumber(layer.population[i])));
       if (status === "p" && layer.per_centre[i] !== null) {
-        box.appendChild(el("span", null, T.per_centre + ": " + formatNumber(layer.per_centre[i])));
+        box.appendChild(el("span", null, T.people_per_centre + ": " + formatNumber(layer.per_centre[i])));
       }
     }
     if (full) {
@@ -186,7 +190,7 @@
     var index = rate ? layer.rate_class[i] : layer["class"][i];
     if (index === null) { return UNKNOWN_STYLE; }
     var colour = (rate ? layer.rate_classes : layer.classes)[index].color;
-    return { fillColor: colour, fillOpacity: FILL, color: "#ffffff", weight: 1, dashArray: null };
+    return { fillColor: colour, fillOpacity: FILL, color: S.present.line, weight: 1, dashArray: null };
   }
 
   function restyle() {
@@ -222,7 +226,7 @@
     cell.appendChild(swatch);
     row.appendChild(cell);
     row.appendChild(el("td", null, label));
-    row.appendChild(el("td", "cm-n", n + " " + (units || (n === 1 ? T.district : T.districts))));
+    row.appendChild(el("td", "cm-n", formatNumber(n) + " " + (units || (n === 1 ? T.unit_district : T.unit_districts))));
     table.appendChild(row);
   }
 
@@ -242,22 +246,22 @@
       legendRow(table, swatch, c.label, c.districts);
     });
     if (s.gaps) { legendRow(table, el("span", "cm-swatch cm-swatch-gap"), T.gap, s.gaps); }
-    if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.unknown, s.unknown); }
+    if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.legend_unknown, s.unknown); }
     if (layer.sites) { legendRow(table, el("span", "cm-swatch-site"), T.site, layer.sites.length, T.sites); }
     legendBox.appendChild(table);
     if (s.hosts === 0 && s.gaps === 0) {
       var known = T.known + ": ";
-      if (s.declared_total !== null) { known += s.declared_total + " " + T.in_area; }
+      if (s.declared_total !== null) { known += formatNumber(s.declared_total) + " " + T.in_lima; }
       if (layer.declared_detail) { known += (s.declared_total !== null ? " (" : "") + layer.declared_detail + (s.declared_total !== null ? ")" : ""); }
       legendBox.appendChild(el("p", "cm-known", known + "; " + T.no_breakdown + "."));
     } else {
-      legendBox.appendChild(el("p", null, T.hosts + ": " + s.hosts + " · " + T.gaps + ": " + s.gaps));
+      legendBox.appendChild(el("p", null, T.hosts + ": " + formatNumber(s.hosts) + " · " + T.gaps + ": " + formatNumber(s.gaps)));
       var totals = [];
-      if (s.listed_total !== null) { totals.push(T.listed + ": " + s.listed_total); }
-      if (s.declared_total !== null) { totals.push(T.declared + ": " + s.declared_total); }
+      if (s.listed_total !== null) { totals.push(T.listed + ": " + formatNumber(s.listed_total)); }
+      if (s.declared_total !== null) { totals.push(T.declared_by_source + ": " + formatNumber(s.declared_total)); }
       if (totals.length) { legendBox.appendChild(el("p", null, totals.join(" · "))); }
       if (s.gaps && s.unserved_population !== undefined && s.unserved_population !== null) {
-        legendBox.appendChild(el("p", null, T.unserved + ": " + formatNumber(s.unserved_population)));
+        legendBox.appendChild(el("p", null, T.unserved_people + ": " + formatNumber(s.unserved_population)));
       }
       if (layer.declared_detail && s.declared_total !== s.listed_total) {
         legendBox.appendChild(el("p", "cm-note", layer.declared_detail));
@@ -266,8 +270,8 @@
     if (layer.confidential) { legendBox.appendChild(el("p", "cm-note", T.confidential)); }
     var sources = el("div", "cm-sources");
     sources.appendChild(el("div", null, T.source + ": " + layer.source));
-    sources.appendChild(el("div", null, T.boundaries + ": " + data.boundaries));
-    if (data.population) { sources.appendChild(el("div", null, T.population_source + ": " + data.population)); }
+    sources.appendChild(el("div", null, T.role_boundaries + ": " + data.boundaries));
+    if (data.population) { sources.appendChild(el("div", null, T.role_population + ": " + data.population)); }
     if (data.without_geometry.length) {
       sources.appendChild(el("div", null, T.no_geometry + ": " + data.without_geometry.join(", ")));
     }

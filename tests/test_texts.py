@@ -1,0 +1,37 @@
+import re
+from importlib.resources import files
+
+from coverage_map.texts import LANGUAGES, TEXTS, messages
+
+
+def test_both_languages_have_the_same_keys():
+    assert LANGUAGES == ("es", "en")
+    assert TEXTS["es"].keys() == TEXTS["en"].keys()
+
+
+def test_both_languages_take_the_same_fields():
+    fields = {lang: {k: set(re.findall(r"{(\w*)}", v)) for k, v in TEXTS[lang].items()} for lang in LANGUAGES}
+    assert fields["es"] == fields["en"]
+
+
+def test_messages_are_given_in_every_language():
+    assert messages("check_boundary_repaired", name="Rímac") == {
+        "message_es": "Límites: la geometría de Rímac era inválida y se reparó.",
+        "message_en": "Boundaries: the geometry of Rímac was invalid and was repaired.",
+    }
+    localized = messages("check_confidential_facility", service={"es": "CEM", "en": "WEC"})
+    assert localized["message_es"].startswith("Un CEM") and localized["message_en"].startswith("A WEC")
+
+
+#: Keys built from a value (role_{role}, group_{column}, check_{kind}, ...), not written whole.
+BUILT = ("role_", "group_", "noun_", "field_", "status_", "matched_by_", "legend_", "check_", "area_", "doc_")
+
+
+def test_every_text_is_used():
+    package = files("coverage_map")
+    sources = [p for p in package.iterdir() if p.name.endswith(".py") and p.name != "texts.py"]
+    sources += [p for folder in ("templates", "assets") for p in package.joinpath(folder).iterdir()]
+    code = "\n".join(p.read_text(encoding="utf-8") for p in sources)
+    unused = [key for key in TEXTS["es"]
+              if not key.startswith(BUILT) and not re.search(rf"""["'.]{key}\b""", code)]
+    assert unused == []
