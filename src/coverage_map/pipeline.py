@@ -19,7 +19,7 @@ from .coverage import Coverage, add_population, measure_coverage
 from .districts import AREAS, load_gazetteer
 from .errors import CoverageMapError, InputError
 from .facilities import Facilities, read_facilities
-from .export import coverage_layer, staged_outputs, write_csv, write_geojson, write_json
+from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .inventory import (
     EMBEDDED_SCOPE,
     Catalogue,
@@ -164,6 +164,7 @@ def build(
     **options,
 ) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
+    check_out_folder(out)
     analysis = analyse(**options)
     chosen = {**options, "scheme": scheme, "breaks": ",".join(f"{b:g}" for b in breaks or ()), "basemap": basemap}
     out = Path(out)
@@ -194,6 +195,7 @@ def build_report(*, out: str | os.PathLike = "outputs", lang: str = "es", **opti
 
     The manifest is left as the last build wrote it.
     """
+    check_out_folder(out)
     analysis = analyse(**options)
     out = Path(out)
     with staged_outputs(out) as staging:
