@@ -24,6 +24,7 @@ from pyogrio.errors import DataSourceError, DataLayerError
 from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
 from .errors import InputError, listing
 from .sources import Source
+from .tables import without_controls
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ def read_vector(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            # a property holding lists or objects: pyogrio keeps it as text, which is what we match
+            warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
             frame = gpd.read_file(path, engine="pyogrio", layer=layer)
     except (DataSourceError, DataLayerError, pyproj.exceptions.CRSError, UnicodeError, ValueError) as exc:
         detail = " ".join(str(exc).split(";")[0].replace(f"'{path}' ", "").split()).rstrip(".")
@@ -233,7 +236,7 @@ def read_boundaries(
     _refuse_non_polygons(frame, path)
     frame, crs = to_lonlat(frame, path)
     hints = (source.ubigeo_field, source.name_field) if source else ()
-    if district_field is not None and district_field not in frame.columns:
+    if district_field is not None and (district_field not in frame.columns or district_field == frame.geometry.name):
         fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         msg = f"Boundary file {path} has no field {district_field!r} (fields: {fields})."
         raise InputError(msg)
@@ -243,7 +246,10 @@ def read_boundaries(
         kind = _field_kind(frame[district_field])
     log.info("Read %d features from %s; districts by %s %r", len(frame), path, kind, district_field)
 
-    values = frame[district_field]
+    # a field of lists or objects (GeoJSON allows them) is matched as its text; control
+    # characters are dropped (a workbook cannot hold them)
+    values = frame[district_field].map(
+        lambda v: v if v is None or isinstance(v, (int, float)) else without_controls(str(v)))
     codes = values.map(normalize_ubigeo) if kind == "ubigeo" else values.map(gazetteer.lookup)
     prefixes = area_prefixes(area, _provinces(frame, codes, source))
     in_area = codes.fillna("").str.startswith(prefixes)

@@ -22,7 +22,7 @@ from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, to_lonlat
 from .districts import normalize_ubigeo
 from .errors import InputError, listing
 from .inventory import Catalogue, Inventory
-from .tables import as_text, find_columns, parse_decimal
+from .tables import as_text, find_columns, parse_decimal, shorten
 from .tables import read_table as read_users_table
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
     if "service" not in found or not ("ubigeo" in found or {"lat", "lon"} <= found.keys()):
         msg = (
             f"Facilities file {path} needs a service column (tipo, servicio) and either ubigeo or "
-            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {', '.join(map(str, table.columns))}."
+            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {listing([shorten(c) for c in table.columns], limit=12)}."
         )
         raise InputError(msg)
     return found
@@ -106,10 +106,11 @@ def _coordinates(
     """
     if not {"lat", "lon"} <= columns.keys():
         return np.full(len(table), np.nan), np.full(len(table), np.nan)
-    parsed = {key: table[columns[key]].map(parse_decimal) for key in ("lat", "lon")}
+    # a list, not Series.map: pandas would turn the None of "not a number" into NaN ("empty")
+    parsed = {key: [parse_decimal(v) for v in table[columns[key]]] for key in ("lat", "lon")}
     problems = []
     for i, label in enumerate(table.index):
-        bad = [key for key in ("lat", "lon") if parsed[key].iloc[i] is None]
+        bad = [key for key in ("lat", "lon") if parsed[key][i] is None]
         if bad and relevant[i]:
             cells = ", ".join(f"{columns[k]} {table[columns[k]].iloc[i]!r}" for k in bad)
             problems.append(f"{_where(path, label)}: {cells} is not a number")
@@ -120,8 +121,8 @@ def _coordinates(
             "empty to count the facility by its ubigeo."
         )
         raise InputError(msg)
-    lat = np.array(parsed["lat"].map(lambda v: np.nan if v is None else v), dtype=float)
-    lon = np.array(parsed["lon"].map(lambda v: np.nan if v is None else v), dtype=float)
+    lat = np.array([np.nan if v is None else v for v in parsed["lat"]], dtype=float)
+    lon = np.array([np.nan if v is None else v for v in parsed["lon"]], dtype=float)
     half = np.isnan(lat) != np.isnan(lon)
     if (half & relevant).any():
         rows = listing([_where(path, table.index[i]) for i in np.flatnonzero(half & relevant)], limit=5)
@@ -282,21 +283,22 @@ def _outside_findings(outside: pd.DataFrame, districts: gpd.GeoDataFrame, catalo
     secret = catalogue.services["confidential"]
     findings = []
     for row, distance in zip(outside.itertuples(), km):
-        es = en = row.name
-        if secret.get(row.service, False):
-            es, en = f"Un {row.service} (ubicación confidencial)", f"A {row.service} (confidential location)"
         district = districts.loc[districts["ubigeo"] == row.ubigeo, "name"].iloc[0]
-        at = f"({row.lat:.6f}, {row.lon:.6f})"
+        es = en = f"{row.name} ({row.source})"
+        at = f" ({row.lat:.6f}, {row.lon:.6f})"
+        if secret.get(row.service, False):  # neither its name nor its point: both tell where it is
+            es, en = f"Un {row.service} (ubicación confidencial)", f"A {row.service} (confidential location)"
+            at = ""
         probable_es = probable_en = ""
         if distance > COORDINATE_ERROR_KM:
             probable_es = f" Probable error de coordenadas: cae a {distance:.1f} km de {district}."
             probable_en = f" Probable coordinate error: it falls {distance:.1f} km from {district}."
         findings.append({
             "check": "facility_outside", "service": row.service, "where": row.source,
-            "expected": row.ubigeo, "found": at,
-            "message_es": (f"{es} ({row.source}): sus coordenadas {at} no caen en ningún distrito del área; "
+            "expected": row.ubigeo, "found": at.strip(),
+            "message_es": (f"{es}: sus coordenadas{at} no caen en ningún distrito del área; "
                            f"se cuenta en {district} por su ubigeo y no se dibuja su punto.{probable_es}"),
-            "message_en": (f"{en} ({row.source}): its coordinates {at} fall in no district of the area; it counts "
+            "message_en": (f"{en}: its coordinates{at} fall in no district of the area; it counts "
                            f"in {district} by its ubigeo and its point is not drawn.{probable_en}"),
         })
     return findings

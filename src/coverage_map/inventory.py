@@ -19,8 +19,8 @@ import pandas as pd
 from rapidfuzz import process
 
 from .districts import Gazetteer, normalize_name
-from .errors import InputError
-from .tables import as_text, find_columns, read_table
+from .errors import InputError, listing
+from .tables import as_text, find_columns, read_table, shorten
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
     if "ubigeo" not in found and "district" not in found:
         missing.append("ubigeo or district")
     if missing:
-        columns = ", ".join(map(repr, map(str, rows.columns))) or "none"
+        columns = listing([repr(shorten(c)) for c in rows.columns]) or "none"
         msg = (
             f"Inventory {path} lacks the column {' and '.join(missing)} (columns found: "
             f"{columns}). It needs: service, count, and ubigeo or district."

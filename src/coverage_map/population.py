@@ -16,7 +16,7 @@ import pandas as pd
 
 from .districts import normalize_ubigeo
 from .errors import InputError, listing
-from .tables import find_columns, read_csv
+from .tables import find_columns, read_csv, shorten
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def read_population_csv(path: Path) -> pd.DataFrame:
     found = find_columns(table.columns, _CSV_COLUMNS)
     if "ubigeo" not in found or "total" not in found:
         msg = (
-            f"Population file {path} needs the columns ubigeo and total (found: {', '.join(map(str, table.columns))}). "
+            f"Population file {path} needs the columns ubigeo and total (found: {listing([shorten(c) for c in table.columns], limit=12)}). "
             "Add them, or give --population none to measure counts only."
         )
         raise InputError(msg)

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -85,8 +86,12 @@ def read_csv(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
         sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
         sep = ","
+    _refuse_long_rows(text, sep, path, what)
     try:
-        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        with warnings.catch_warnings():  # rows with empty fields past the header's: nothing is lost
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                skip_blank_lines=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         msg = (
             f"Cannot read {what.lower()} {path} as CSV ({_one_line(exc)}). Save it again as CSV, "
@@ -97,6 +102,30 @@ def read_csv(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
     table = table[(table != "").any(axis=1)]  # blank lines, keeping the rows' numbers
     log.info("Read %d rows from %s (%s, separator %r)", len(table), path, encoding, sep)
     return table
+
+
+def _refuse_long_rows(text: str, sep: str, path: Path, what: str) -> None:
+    """Rows with more values than the header has names: pandas would take the first as an
+    index or drop the last. Usually a separator inside a value that is not quoted."""
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep)
+        header = next(reader, [])
+        long = [(reader.line_num, len(row)) for row in reader if len(row) > len(header) and any(row[len(header):])]
+    except csv.Error as exc:
+        msg = (
+            f"Cannot read {what.lower()} {path} as CSV ({_one_line(exc)}). Save it again as CSV, "
+            "one header line and one row per line, separated by commas or semicolons."
+        )
+        raise InputError(msg) from exc
+    if long:
+        rows = ", ".join(f"row {line} ({n} values)" for line, n in long[:5])
+        more = f" and {len(long) - 5} more" if len(long) > 5 else ""
+        msg = (
+            f"{what} {path}: {rows}{more} {'holds' if len(long) == 1 else 'hold'} more values than the header "
+            f"has names ({len(header)}). "
+            f"Put quotes around values that contain the separator {sep!r}, or name every column in the header."
+        )
+        raise InputError(msg)
 
 
 def read_excel(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
@@ -125,7 +154,7 @@ def read_json_records(path: Path, *, what: str, option: str = "") -> pd.DataFram
     except json.JSONDecodeError as exc:
         cut = " (the file may be cut short)" if exc.pos >= len(text.rstrip()) - 1 else ""
         msg = (
-            f"{what} {path} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}{cut}. "
+            f"{what} {path} is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}){cut}. "
             "Save or download it again, or give the list as CSV."
         )
         raise InputError(msg) from exc
@@ -189,6 +218,20 @@ def _unique(names: list[str]) -> list[str]:
     return unique
 
 
+def shorten(value: object, width: int = 40) -> str:
+    """A value of a user's file for a one-line message: at most width characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+#: Control characters: a workbook cannot hold them and a page would not show them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def without_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Cells as text the way a person wrote them: 2.0 read from Excel is '2', empty is ''."""
 
@@ -197,7 +240,7 @@ def as_text(values: pd.Series) -> pd.Series:
             return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return str(value).strip()
+        return without_controls(str(value)).strip()
 
     return values.map(text)
 
