@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 import warnings
 from pathlib import Path
@@ -256,7 +257,11 @@ def parse_decimal(value: object) -> float | None:
     if isinstance(value, (bool, np.bool_)):
         return None
     if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value) if np.isfinite(value) else None
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            return None
+        return number if math.isfinite(number) else None
     text = str(value).strip().replace("\u00a0", "").replace(" ", "")
     if not text:
         return np.nan
