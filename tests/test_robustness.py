@@ -609,3 +609,75 @@ def test_a_whole_build_on_mutated_facilities_ends_in_0_or_2(data, lima43, seeded
         result = run("build", "--out", str(Path(folder) / "out"), "--population", "none", "--boundaries", str(lima43),
                      "--facilities", str(path), cache=seeded_cache)
         ends_cleanly(result)
+
+
+typed_cells = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**7, 10**7), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=10),  # what a worksheet can hold
+    st.dates().map(lambda d: pd.Timestamp(d)),
+    st.sampled_from(["AREA # 150101", " Total", " De 0  a 4 años", " De 95 a más", "-", "1 234", "-12,0464"]),
+)
+
+
+@st.composite
+def mutated_workbook(draw, rows: list[list]) -> bytes:
+    """A workbook whose cells are replaced by values of any type Excel holds, rows dropped or repeated."""
+    rows = [list(row) for row in rows]
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["cell", "cell", "drop", "repeat"]))
+        r = draw(st.integers(0, len(rows) - 1))
+        if kind == "cell":
+            rows[r][draw(st.integers(0, len(rows[r]) - 1))] = draw(typed_cells)
+        elif kind == "drop" and len(rows) > 1:
+            rows.pop(r)
+        elif kind == "repeat":
+            rows.insert(r, list(rows[r]))
+    buffer = io.BytesIO()
+    pd.DataFrame(rows).to_excel(buffer, index=False, header=False)
+    return _mutate_bytes(draw, buffer.getvalue())
+
+
+REDATAM_ROWS = [
+    [None, "AREA # 150101", "Lima, Lima, distrito: Lima", None, None],
+    [None, " De 0  a 4 años", 10, 12, 22], [None, " De 15 a 19 años", 5, 5, 10], [None, " De 60 a 64 años", 3, 4, 7],
+    [None, " Total", 18, 21, 39],
+]
+
+
+@PROPERTY
+@given(content=mutated_workbook(REDATAM_ROWS))
+def test_any_mutated_redatam_workbook_ends_in_0_or_2(content, lima43, seeded_cache):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "redatam.xlsx"
+        path.write_bytes(content)
+        ends_cleanly(run("validate", "--boundaries", str(lima43), "--population", str(path), cache=seeded_cache))
+
+
+@PROPERTY
+@given(content=mutated_workbook([list(FACILITY_ROWS[0]), *[list(r.values()) for r in FACILITY_ROWS]]))
+def test_any_mutated_facility_workbook_ends_in_0_or_2(content, lima43, seeded_cache):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "centros.xlsx"
+        path.write_bytes(content)
+        ends_cleanly(validate("--facilities", str(path), cache=seeded_cache, boundaries=lima43))
+
+
+def test_debug_shows_the_traceback_instead_of_the_line(tmp_path, lima43, seeded_cache):
+    from coverage_map.errors import InputError
+
+    path = tmp_path / "centros.json"
+    path.write_text('[{"tipo": "CEM"')
+    result = CliRunner().invoke(main, ["build", "--out", str(tmp_path / "out"), "--population", "none", "--boundaries",
+                                       str(lima43), "--facilities", str(path), "--debug",
+                                       "--cache-dir", str(seeded_cache)])
+    assert isinstance(result.exception, InputError) and "is not valid JSON" in str(result.exception)
+    assert result.exit_code == 1 and "Error: " not in result.stderr
+
+
+def test_a_redatam_cell_that_is_not_a_count_names_its_row(tmp_path, lima43, seeded_cache):
+    rows = [list(r) for r in REDATAM_ROWS]
+    rows[2][3] = "cinco"
+    path = tmp_path / "redatam.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False, header=False)
+    refused(run("validate", "--boundaries", str(lima43), "--population", str(path), cache=seeded_cache),
+            str(path), "row 3: men, women and total (5, 'cinco', 10) are not counts", "export it again from REDATAM")
