@@ -681,3 +681,30 @@ def test_a_redatam_cell_that_is_not_a_count_names_its_row(tmp_path, lima43, seed
     pd.DataFrame(rows).to_excel(path, index=False, header=False)
     refused(run("validate", "--boundaries", str(lima43), "--population", str(path), cache=seeded_cache),
             str(path), "row 3: men, women and total (5, 'cinco', 10) are not counts", "export it again from REDATAM")
+
+
+@st.composite
+def valid_facilities_with_any_text(draw) -> bytes:
+    """Well-formed facility lists whose names, addresses and phones are any text: the build's
+    renderers (map, report, workbook) must take whatever a user's list holds."""
+    services = ["CEM", "HRT", "CIAM", "DEMUNA", "cem", "Centro Emergencia Mujer"]
+    places = [("150101", -12.0464, -77.0428), ("150122", -12.1211, -77.0297), ("150122", -12.13, -77.10),
+              ("150110", None, None), ("150132", -12.0, -77.0)]
+    rows = []
+    for i in range(draw(st.integers(1, 6))):
+        ubigeo, lat, lon = draw(st.sampled_from(places))
+        rows.append({"tipo": draw(st.sampled_from(services)), "nombre": f"{i} {draw(st.text(max_size=30))}",
+                     "ubigeo": ubigeo, "lat": lat, "lon": lon,
+                     "direccion": draw(st.text(max_size=30)), "telefono": draw(st.text(max_size=12))})
+    return json.dumps(rows).encode()
+
+
+@settings(PROPERTY, max_examples=5)
+@given(content=valid_facilities_with_any_text())
+def test_a_whole_build_with_any_text_in_a_facility_list_ends_in_0_or_2(content, lima43, seeded_cache):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "centros.json"
+        path.write_bytes(content)
+        result = run("build", "--out", str(Path(folder) / "out"), "--population", "none", "--boundaries", str(lima43),
+                     "--facilities", str(path), "--lang", "en", cache=seeded_cache)
+        ends_cleanly(result)
