@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 import tempfile
 from pathlib import Path
@@ -178,6 +179,18 @@ def test_out_in_a_folder_that_cannot_be_written(seeded_cache):
     # /proc refuses new entries even to root, so this holds whoever runs the tests
     refused(run("build", "--out", "/proc/coverage-map-out", "--population", "none", cache=seeded_cache),
             "--out /proc/coverage-map-out", "cannot write in /proc", "Give a folder you can write to")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through folder permissions")
+def test_out_in_a_read_only_folder(tmp_path, seeded_cache):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        refused(run("build", "--out", str(folder / "out"), "--population", "none", cache=seeded_cache),
+                f"cannot write in {folder}", "Give a folder you can write to")
+    finally:
+        folder.chmod(0o700)
 
 
 def test_a_failed_run_leaves_earlier_outputs_untouched(tmp_path, lima43, seeded_cache):
