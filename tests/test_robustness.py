@@ -292,6 +292,24 @@ def test_decimal_comma_coordinates_in_a_semicolon_csv_are_read(tmp_path, lima43,
     assert sorted(points["ubigeo"]) == ["150101", "150122"]  # placed by their points: no ubigeo column
 
 
+def test_a_whole_list_of_decimal_comma_coordinates_is_placed_not_dropped(tmp_path, lima43, seeded_cache):
+    from coverage_map.districts import load_gazetteer
+    from coverage_map.pipeline import analyse
+
+    districts = gpd.read_file(lima43)
+    points = districts.representative_point()  # the oracle: each lies inside its own district
+    lines = ["servicio;nombre;latitud;longitud"] + [
+        f"CIAM;CIAM {name};{p.y:.6f};{p.x:.6f}".replace(".", ",") for name, p in zip(districts["distrito"], points)]
+    path = tmp_path / "ciam.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="cp1252")
+    analysis = analyse(boundaries=lima43, facilities=path, population=None, cache=seeded_cache)
+    placed = analysis.facilities.points
+    assert len(placed) == 43 and analysis.facilities.left_out == 0
+    expected = {load_gazetteer().lookup(name) for name in districts["distrito"]}
+    assert set(placed["ubigeo"]) == expected
+    assert analysis.coverage.table.query("service == 'CIAM'")["count"].eq(1).all()
+
+
 def test_coordinates_that_are_not_numbers_are_refused_by_row(tmp_path, lima43, seeded_cache):
     path = tmp_path / "centros.csv"
     path.write_text("tipo;nombre;ubigeo;lat;lon\nCEM;CEM Lima;150101;-12,0464;-77,0428\n"
