@@ -117,8 +117,9 @@ def test_not_a_vector_file(tmp_path, gazetteer):
     with pytest.raises(InputError) as err:
         read(path, gazetteer)
     assert str(err.value) == (
-        f"Cannot read boundary file {path}: not recognized as being in a supported file format.. "
-        "Give a vector file GDAL reads (GeoJSON, Shapefile or zipped Shapefile, GeoPackage)."
+        f"Cannot read boundary file {path}: not recognized as being in a supported file format. "
+        "The file may be cut short or damaged: give a vector file GDAL reads (GeoJSON, Shapefile or "
+        "zipped Shapefile, GeoPackage)."
     )
 
 

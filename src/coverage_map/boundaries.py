@@ -17,16 +17,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import pyogrio
+import pyproj
 from pyogrio.errors import DataSourceError, DataLayerError
 
 from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
 from .errors import MESSAGE_ITEMS, InputError
 from .formatting import listing
 from .sources import Source
+from .tables import without_controls
 
 log = logging.getLogger(__name__)
 
 OUTPUT_CRS = "EPSG:4326"
+#: Peru's extent, a little widened: a district or facility outside it has a wrong CRS or a typo.
+PERU_LON = (-81.5, -68.5)
+PERU_LAT = (-18.5, 0.5)
 #: Metric CRS for distances and areas in Lima: WGS 84 / UTM zone 18S.
 METRIC_CRS = "EPSG:32718"
 
@@ -60,52 +66,119 @@ class BoundaryReport:
     missing: list[str] = field(default_factory=list)  # known districts the file lacks ('peru' only)
 
 
-def read_vector(path: Path) -> gpd.GeoDataFrame:
-    """Read a vector file through pyogrio, turning GDAL's failures into clear errors."""
+def read_vector(
+    path: Path, *, what: str = "Boundary file", option: str = "--boundaries", geometry: str = "Polygon"
+) -> gpd.GeoDataFrame:
+    """Read a vector file through pyogrio, turning GDAL's failures into clear errors.
+
+    A file of several layers (a GeoPackage, a zip of Shapefiles) is read from its one layer
+    of the wanted geometry ("Polygon" or "Point"); with several such layers it is refused.
+    """
     if not path.exists():
-        msg = (
-            f"Boundary file not found: {path}. Check the path, or leave out --boundaries "
-            "to use the default boundaries of Lima and Callao."
+        fix = (
+            "Check the path, or leave out --boundaries to use the default boundaries of Lima and Callao."
+            if option == "--boundaries" else f"Check the path given to {option}."
         )
+        msg = f"{what} not found: {path}. {fix}"
         raise InputError(msg)
     if path.is_dir() and not any(path.iterdir()):
-        msg = f"Boundary folder is empty: {path}. Give a GeoJSON, Shapefile or GeoPackage."
+        msg = f"{what.split()[0]} folder is empty: {path}. Give a GeoJSON, Shapefile or GeoPackage."
         raise InputError(msg)
+    if path.is_file() and not path.stat().st_size:
+        msg = f"{what} {path} is empty. Save it again, or give another GeoJSON, Shapefile or GeoPackage."
+        raise InputError(msg)
+    layer = _choose_layer(path, what, geometry)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame = gpd.read_file(path, engine="pyogrio")
-    except (DataSourceError, DataLayerError) as exc:
-        detail = str(exc).split(";")[0].replace(f"'{path}' ", "").strip()
+            # a property holding lists or objects: pyogrio keeps it as text, which is what we match
+            warnings.filterwarnings("ignore", "Could not parse column", UserWarning)
+            frame = gpd.read_file(path, engine="pyogrio", layer=layer)
+    except (DataSourceError, DataLayerError, pyproj.exceptions.CRSError, UnicodeError, ValueError) as exc:
+        detail = " ".join(str(exc).split(";")[0].replace(f"'{path}' ", "").split()).rstrip(".")
         msg = (
-            f"Cannot read boundary file {path}: {detail}. "
-            "Give a vector file GDAL reads (GeoJSON, Shapefile or zipped Shapefile, GeoPackage)."
+            f"Cannot read {what.lower()} {path}: {detail}. The file may be cut short or damaged: "
+            "give a vector file GDAL reads (GeoJSON, Shapefile or zipped Shapefile, GeoPackage)."
         )
         raise InputError(msg) from exc
+    kind = "district polygons" if geometry == "Polygon" else "points"
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-        msg = f"Boundary file {path} has no geometries. Give a file of district polygons."
+        msg = f"{what} {path} has no geometries. Give a file of {kind}."
         raise InputError(msg)
     if len(frame) == 0:
-        msg = f"Boundary file {path} has no features. Give a file of district polygons."
+        msg = f"{what} {path} has no features. Give a file of {kind}."
         raise InputError(msg)
-    return frame
+    return frame.reset_index(drop=True)
 
 
-def to_lonlat(frame: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
-    """Reproject to EPSG:4326; a file without CRS is taken as lon/lat only if it fits."""
+def _choose_layer(path: Path, what: str, geometry: str) -> str | None:
+    """The layer to read: None for a file of one layer, else its one layer of that geometry."""
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # unreadable: read_file says why
+        return None
+    if len(layers) <= 1:
+        return None
+    described = ", ".join(f"{name!r} ({kind or 'no geometry'})" for name, kind in layers)
+    fitting = [str(name) for name, kind in layers if kind and geometry.lower() in str(kind).lower()]
+    if len(fitting) == 1:
+        log.info("%s has %d layers (%s): read the %s layer %r", path, len(layers), described, geometry.lower(), fitting[0])
+        return fitting[0]
+    how = "several" if fitting else "no"
+    msg = (
+        f"{what} {path} has {len(layers)} layers and {how} {geometry.lower()} layers among them: {described}. "
+        f"Save the layer to use on its own (e.g. ogr2ogr -f GPKG districts.gpkg {path.name} LAYER) and give that file."
+    )
+    raise InputError(msg)
+
+
+def _fits_lonlat(bounds: np.ndarray) -> bool:
+    minx, miny, maxx, maxy = bounds
+    return bool(-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90)
+
+
+def to_lonlat(frame: gpd.GeoDataFrame, path: Path, *, what: str = "Boundary file") -> tuple[gpd.GeoDataFrame, str]:
+    """Reproject to EPSG:4326; a file without CRS is taken as lon/lat only if it fits.
+
+    A file that declares longitude/latitude, or that GDAL takes as such (every GeoJSON),
+    must have coordinates that fit: projected metres there are refused, not guessed.
+    """
+    bounds = frame.total_bounds
+    if not np.isfinite(bounds).all():
+        msg = f"{what} {path} has no geometries with coordinates. Give a file whose features have geometries."
+        raise InputError(msg)
+    where = f"(x {bounds[0]:.6g} to {bounds[2]:.6g}, y {bounds[1]:.6g} to {bounds[3]:.6g})"
     if frame.crs is None:
-        minx, miny, maxx, maxy = frame.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        if _fits_lonlat(bounds):
             log.warning("%s has no CRS; its coordinates fit longitude/latitude: EPSG:4326", path)
             return frame.set_crs(OUTPUT_CRS), "none (taken as EPSG:4326)"
         msg = (
-            f"Boundary file {path} has no coordinate reference system and its coordinates "
-            f"(x {minx:.0f} to {maxx:.0f}) are not longitude/latitude. Save it with its CRS "
-            "(for a Shapefile, keep the .prj file beside it)."
+            f"{what} {path} has no coordinate reference system and its coordinates {where} are not "
+            "longitude/latitude. Save it with its CRS (for a Shapefile, keep the .prj file beside it)."
         )
         raise InputError(msg)
     crs = frame.crs.to_string()
-    return frame.to_crs(OUTPUT_CRS), crs
+    if frame.crs.is_geographic and not _fits_lonlat(bounds):
+        declared = "GeoJSON is always read as WGS 84 longitude/latitude" if path.suffix.lower() in (
+            ".geojson", ".json") else f"the file declares {crs}"
+        msg = (
+            f"{what} {path}: coordinates {where} are not longitude/latitude, but {declared}; they look like "
+            "projected metres (e.g. UTM). Save the file in EPSG:4326 (for UTM zone 18S: ogr2ogr -s_srs EPSG:32718 "
+            f"-t_srs EPSG:4326 out.geojson {path.name}), or as a GeoPackage or Shapefile that keeps its CRS."
+        )
+        raise InputError(msg)
+    try:
+        frame = frame.to_crs(OUTPUT_CRS)
+    except pyproj.exceptions.ProjError as exc:  # e.g. a CRS PROJ cannot transform from
+        msg = f"{what} {path}: cannot reproject from {crs} to EPSG:4326 ({exc}). Save the file in EPSG:4326."
+        raise InputError(msg) from exc
+    if not _fits_lonlat(frame.total_bounds):
+        msg = (
+            f"{what} {path}: its coordinates {where} do not fit the CRS it declares ({crs}): they are not "
+            "valid positions once reprojected. Save the file with its true CRS."
+        )
+        raise InputError(msg)
+    return frame, crs
 
 
 def detect_district_field(
@@ -161,9 +234,10 @@ def read_boundaries(
     """
     path = Path(path)
     frame = read_vector(path)
+    _refuse_non_polygons(frame, path)
     frame, crs = to_lonlat(frame, path)
     hints = (source.ubigeo_field, source.name_field) if source else ()
-    if district_field is not None and district_field not in frame.columns:
+    if district_field is not None and (district_field not in frame.columns or district_field == frame.geometry.name):
         fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         msg = f"Boundary file {path} has no field {district_field!r} (fields: {fields})."
         raise InputError(msg)
@@ -173,7 +247,10 @@ def read_boundaries(
         kind = _field_kind(frame[district_field])
     log.info("Read %d features from %s; districts by %s %r", len(frame), path, kind, district_field)
 
-    values = frame[district_field]
+    # a field of lists or objects (GeoJSON allows them) is matched as its text; control
+    # characters are dropped (a workbook cannot hold them)
+    values = frame[district_field].map(
+        lambda v: v if v is None or isinstance(v, (int, float)) else without_controls(str(v)))
     codes = values.map(normalize_ubigeo) if kind == "ubigeo" else values.map(gazetteer.lookup)
     prefixes = area_prefixes(area, _provinces(frame, codes, source))
     in_area = codes.fillna("").str.startswith(prefixes)
@@ -203,6 +280,7 @@ def read_boundaries(
     )
     report.outside_area = int((~in_area).sum())
     frame = frame.assign(ubigeo=codes)[in_area]
+    _refuse_outside_peru(frame, path, crs)
     _refuse_duplicates(frame, values, path, district_field)
     report.missing = _require_whole_area(frame, gazetteer, prefixes, path)
 
@@ -216,6 +294,33 @@ def read_boundaries(
     if report.outside_area:
         log.info("Left out %d features outside the area %r", report.outside_area, area)
     return districts.sort_values("ubigeo", ignore_index=True), report
+
+
+def _refuse_non_polygons(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Districts are areas: a point or line feature is named with its number in the file."""
+    kinds = frame.geometry.geom_type
+    wrong = np.flatnonzero(kinds.notna().to_numpy() & ~kinds.isin(["Polygon", "MultiPolygon"]).to_numpy())
+    if len(wrong):
+        listed = listing([f"feature {i + 1} ({kinds.iloc[i]})" for i in wrong], limit=5)
+        msg = (
+            f"Boundary file {path} must hold district polygons; {len(wrong)} features are not polygons: {listed}. "
+            "Give the district boundaries, not points or lines."
+        )
+        raise InputError(msg)
+
+
+def _refuse_outside_peru(frame: gpd.GeoDataFrame, path: Path, crs: str) -> None:
+    """Districts with Peruvian ubigeos that lie outside Peru: the file's CRS is wrong."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    if not np.isfinite([minx, miny, maxx, maxy]).all():
+        return  # no geometry at all: reported as districts without geometry
+    if minx < PERU_LON[0] or maxx > PERU_LON[1] or miny < PERU_LAT[0] or maxy > PERU_LAT[1]:
+        msg = (
+            f"Boundary file {path}: its districts lie outside Peru once read as {crs} (longitude {minx:.2f} to "
+            f"{maxx:.2f}, latitude {miny:.2f} to {maxy:.2f}). The CRS the file declares is probably wrong: "
+            "save it with its true CRS."
+        )
+        raise InputError(msg)
 
 
 def _provinces(frame: pd.DataFrame, codes: pd.Series, source: Source | None) -> pd.DataFrame | None:
@@ -252,7 +357,8 @@ def _refuse_duplicates(frame, values, path, district_field) -> None:
         groups = frame[repeated].groupby("ubigeo").groups
         parts = []
         for ubigeo, index in groups.items():
-            features = ", ".join(f"feature {frame.index.get_loc(i) + 1} ({values[i]!r})" for i in index)
+            # numbered as in the file (read_vector keeps its order from 0), not among the area's
+            features = ", ".join(f"feature {i + 1} ({values[i]!r})" for i in index)
             parts.append(f"{ubigeo}: {features}")
         msg = (
             f"Boundary file {path}, field {district_field!r}: the same district appears more than "

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from .coverage import GAP, UNKNOWN, Coverage
+from .errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,31 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def write_json(obj: object, path: Path) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def check_out_folder(out: str | os.PathLike) -> None:
+    """Refuse, before any work, an output folder that names a file or cannot be written.
+
+    staged_outputs writes beside out (in its parent) and then into out; both are tried
+    here by creating and removing a temporary folder, so permissions, read-only disks and
+    a file on the way are all caught.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        msg = f"--out {out} is a file, not a folder. Give a folder for the outputs (it is created if missing)."
+        raise InputError(msg)
+    parent = out.resolve().parent
+    existing = next(p for p in (parent, *parent.parents) if p.exists())
+    if not existing.is_dir():
+        msg = f"--out {out} cannot be created: {existing} is a file, not a folder. Give another folder for the outputs."
+        raise InputError(msg)
+    for folder in (existing, out) if out.is_dir() else (existing,):
+        try:
+            shutil.rmtree(tempfile.mkdtemp(prefix=".coverage-map-check-", dir=folder))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            msg = f"--out {out}: cannot write in {folder} ({reason}). Give a folder you can write to."
+            raise InputError(msg) from exc
 
 
 @contextlib.contextmanager

@@ -9,7 +9,6 @@ Confidential services (shelters) are counted per district and nothing else is ke
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,17 +17,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, to_lonlat
 from .districts import normalize_ubigeo
 from .errors import InputError
+from .formatting import listing
 from .inventory import Catalogue, Inventory, Origin
-from .tables import find_columns, read_csv, read_text
+from .tables import as_text, find_columns, parse_decimal, shorten
+from .tables import read_table as read_users_table
 from .texts import TEXTS, messages
 
 log = logging.getLogger(__name__)
 
-#: Peru's extent, a little widened: a point outside it is a typo or swapped columns.
-PERU_LON = (-81.5, -68.5)
-PERU_LAT = (-18.5, 0.5)
+#: A point this far outside the district of its ubigeo is probably a coordinate error.
+COORDINATE_ERROR_KM = 3.0
 
 _COLUMNS = {
     "service": ("tipo", "type", "service", "servicio", "codigo servicio"),
@@ -60,30 +61,26 @@ class Facilities:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Rows of a CSV, Excel, JSON or GeoJSON file, every value as read (no geometry)."""
-    if not path.is_file():
-        msg = f"Facilities file not found: {path}. Check the path given to --facilities."
-        raise InputError(msg)
-    suffix = path.suffix.lower()
-    if suffix in (".geojson", ".gpkg", ".shp", ".zip"):
-        frame = gpd.read_file(path, engine="pyogrio").to_crs("EPSG:4326")
+    """Rows of a CSV, Excel, JSON or GeoJSON file, every value as read (no geometry).
+
+    The index is the row's place in the file from 0, kept when blank rows are dropped,
+    so that messages number rows as the file does.
+    """
+    if path.suffix.lower() in (".geojson", ".gpkg", ".shp", ".zip"):
+        frame = read_vector(path, what="Facilities file", option="--facilities", geometry="Point")
+        frame, _ = to_lonlat(frame, path, what="Facilities file")
         points = frame.geometry
-        if not points.is_empty.all() and not (points.geom_type == "Point").all():
-            msg = f"Facilities file {path} must hold points; it has {', '.join(points.geom_type.unique())}."
+        kinds = points.geom_type
+        wrong = np.flatnonzero(kinds.notna().to_numpy() & (kinds != "Point").to_numpy())
+        if len(wrong):
+            listed = listing([f"feature {i + 1} ({kinds.iloc[i]})" for i in wrong], limit=5)
+            msg = (
+                f"Facilities file {path} must hold points; {len(wrong)} features are not points: {listed}. "
+                "Give one point per facility."
+            )
             raise InputError(msg)
         return pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(lon=points.x, lat=points.y)
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(path, engine="calamine", dtype=object)
-    if suffix == ".json":
-        text, _ = read_text(path, what="Facilities file", option="--facilities")
-        data = json.loads(text)
-        if isinstance(data, dict):  # an object that holds the list, e.g. {"servicios": [...]}
-            data = next((v for v in data.values() if isinstance(v, list)), None)
-        if not isinstance(data, list):
-            msg = f"Facilities file {path}: expected a JSON list of records (or an object holding one)."
-            raise InputError(msg)
-        return pd.DataFrame.from_records(data)
-    return read_csv(path, what="Facilities file", option="--facilities")
+    return read_users_table(path, what="Facilities file", option="--facilities")
 
 
 def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
@@ -92,18 +89,50 @@ def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
     if "service" not in found or not ("ubigeo" in found or {"lat", "lon"} <= found.keys()):
         msg = (
             f"Facilities file {path} needs a service column (tipo, servicio) and either ubigeo or "
-            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {', '.join(map(str, table.columns))}."
+            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {listing([shorten(c) for c in table.columns], limit=12)}."
         )
         raise InputError(msg)
     return found
 
 
-def _coordinates(table: pd.DataFrame, columns: dict[str, str], path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Latitude and longitude as floats (NaN where missing); refuse swapped or stray values."""
+def _coordinates(
+    table: pd.DataFrame, columns: dict[str, str], path: Path, relevant: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude as floats (NaN where there is no point).
+
+    A decimal comma (-12,0464, as a Spanish-locale spreadsheet writes it) reads as a
+    decimal point. Text that is not a number, or only one of the two, is refused with its
+    row where the row may be in the area (relevant: its ubigeo is in the area, or it has
+    none); elsewhere the row has no point. Swapped columns and points outside Peru are refused.
+    """
     if not {"lat", "lon"} <= columns.keys():
         return np.full(len(table), np.nan), np.full(len(table), np.nan)
-    lat = pd.to_numeric(table[columns["lat"]], errors="coerce").to_numpy(float)
-    lon = pd.to_numeric(table[columns["lon"]], errors="coerce").to_numpy(float)
+    # a list, not Series.map: pandas would turn the None of "not a number" into NaN ("empty")
+    parsed = {key: [parse_decimal(v) for v in table[columns[key]]] for key in ("lat", "lon")}
+    problems = []
+    for i, label in enumerate(table.index):
+        bad = [key for key in ("lat", "lon") if parsed[key][i] is None]
+        if bad and relevant[i]:
+            cells = ", ".join(f"{columns[k]} {table[columns[k]].iloc[i]!r}" for k in bad)
+            problems.append(f"{_where(path, label)}: {cells} is not a number")
+    if problems:
+        msg = (
+            f"Facilities file {path}: {len(problems)} rows with coordinates that are not numbers: "
+            f"{listing(problems, limit=5)}. Write decimal degrees (-12.0464 or -12,0464), or leave both "
+            "empty to count the facility by its ubigeo."
+        )
+        raise InputError(msg)
+    lat = np.array([np.nan if v is None else v for v in parsed["lat"]], dtype=float)
+    lon = np.array([np.nan if v is None else v for v in parsed["lon"]], dtype=float)
+    half = np.isnan(lat) != np.isnan(lon)
+    if (half & relevant).any():
+        rows = listing([_where(path, table.index[i]) for i in np.flatnonzero(half & relevant)], limit=5)
+        msg = (
+            f"Facilities file {path}: {int((half & relevant).sum())} rows give only one of latitude and longitude: "
+            f"{rows}. Give both, or leave both empty to count the facility by its ubigeo."
+        )
+        raise InputError(msg)
+    lat[half], lon[half] = np.nan, np.nan  # rows outside the area: no point to place
     both = ~np.isnan(lat) & ~np.isnan(lon)
     inside = both & _in_peru(lat, lon)
     if both.any() and not inside.any() and _in_peru(lon, lat)[both].all():
@@ -115,7 +144,7 @@ def _coordinates(table: pd.DataFrame, columns: dict[str, str], path: Path) -> tu
         raise InputError(msg)
     stray = np.flatnonzero(both & ~inside)
     if len(stray):
-        rows = "; ".join(f"{_where(path, i)} ({lat[i]}, {lon[i]})" for i in stray[:10])
+        rows = "; ".join(f"{_where(path, table.index[i])} ({lat[i]}, {lon[i]})" for i in stray[:10])
         msg = (
             f"Facilities file {path}: {len(stray)} coordinates outside Peru: {rows}. Correct them or "
             "leave them empty to count the facility by its ubigeo."
@@ -134,20 +163,25 @@ def read_facilities(
     """Read a facility list and place each facility of the study area in its district."""
     path = Path(path)
     table = read_table(path)
+    if table.empty:
+        msg = f"Facilities file {path} has no rows. Give one row per facility under the header."
+        raise InputError(msg)
     columns = detect_columns(table, path)
     log.info("Facilities %s: %d rows; columns used: %s", path, len(table),
              ", ".join(f"{k}={v}" for k, v in columns.items()))
-    lat, lon = _coordinates(table, columns, path)
     ubigeo = pd.Series(None, index=table.index, dtype=object)  # a list may place every row by its point
     if "ubigeo" in columns:
-        ubigeo = table[columns["ubigeo"]].map(normalize_ubigeo)
-    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        ubigeo = as_text(table[columns["ubigeo"]]).map(normalize_ubigeo)
+    lat, lon = _coordinates(table, columns, path, relevant=(ubigeo.isna() | ubigeo.str.startswith(prefixes)).to_numpy(bool))
+    points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=table.index, crs="EPSG:4326")
     inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points), districts[["ubigeo", "geometry"]], predicate="within")
     placed = inside.loc[~inside.index.duplicated(), "ubigeo"].reindex(table.index)
     area = ubigeo.fillna("").str.startswith(prefixes).to_numpy() | placed.notna().to_numpy()
+    if not area.any():
+        _refuse_none_in_area(table, columns, path, prefixes, with_point=int((~np.isnan(lat)).sum()))
 
     rows = table[area]
-    value = lambda key: rows[columns[key]].astype(str).str.strip() if key in columns else pd.Series("", index=rows.index)  # noqa: E731
+    value = lambda key: as_text(rows[columns[key]]) if key in columns else pd.Series("", index=rows.index)  # noqa: E731
     facilities = pd.DataFrame({
         "service": value("service").map(lambda s: catalogue.resolve(s) or s),
         "name": value("name"),
@@ -155,19 +189,42 @@ def read_facilities(
         "given_ubigeo": ubigeo[area],
         "lat": lat[area], "lon": lon[area],
         "address": value("address"), "phone": value("phone"),
-        "source": [_where(path, i) for i in np.flatnonzero(area)],
+        "source": [_where(path, i) for i in rows.index],
     })
     _refuse_problems(facilities, catalogue, districts, path)
     findings = _placement_findings(facilities, districts, catalogue)
+    outside = facilities["lat"].notna() & placed[area].isna()
+    findings += _outside_findings(facilities[outside], districts, catalogue)
+    facilities.loc[outside, ["lat", "lon"]] = np.nan  # counted by its ubigeo; no dot in the sea
     facilities = _hide_confidential(facilities.drop(columns="given_ubigeo"), catalogue)
     left_out = int((~area).sum())
     log.info("Facilities: %d in the area, %d outside it left out", len(facilities), left_out)
     return Facilities(facilities, columns, findings, left_out)
 
 
+def _refuse_none_in_area(table, columns, path: Path, prefixes: tuple[str, ...], *, with_point: int) -> None:
+    """A list of which nothing lands in the area is a wrong file, area or column, not an empty result."""
+    how = []
+    if "ubigeo" in columns:
+        how.append(f"none has a ubigeo of the area in {columns['ubigeo']!r}")
+    if with_point:
+        how.append(f"none of the {with_point} points falls in one of its districts")
+    elif {"lat", "lon"} <= columns.keys():
+        how.append("no row has coordinates")
+    msg = (
+        f"Facilities file {path}: none of its {len(table)} rows is in the area (ubigeo {', '.join(prefixes)}): "
+        f"{'; '.join(how)}. Check --area, and that the file's ubigeo and coordinate columns are the right ones."
+    )
+    raise InputError(msg)
+
+
 def _where(path: Path, index: int) -> str:
-    """Row of a table as a spreadsheet numbers it (header is row 1), or record of a JSON list."""
-    if path.suffix.lower() in (".json", ".geojson", ".gpkg", ".shp", ".zip"):
+    """Row of a table as a spreadsheet numbers it (header is row 1), record of a JSON list,
+    or feature of a vector file, counted from the file as given."""
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".gpkg", ".shp", ".zip"):
+        return f"{path.name}, feature {index + 1}"
+    if suffix == ".json":
         return f"{path.name}, record {index + 1}"
     return f"{path.name}, row {index + 2}"
 
@@ -207,6 +264,42 @@ def _placement_findings(facilities: pd.DataFrame, districts: gpd.GeoDataFrame, c
             "check": "facility_district", "service": row.service, "where": row.source,
             "expected": row.given_ubigeo, "found": row.ubigeo,
             **messages("check_facility_district", facility=facility, given=given, found=names[row.ubigeo]),
+        })
+    return findings
+
+
+def _outside_findings(outside: pd.DataFrame, districts: gpd.GeoDataFrame, catalogue: Catalogue) -> list[dict]:
+    """Facilities whose point falls in no district of the area while their ubigeo is in it.
+
+    They count by their ubigeo and lose their point; farther than COORDINATE_ERROR_KM from
+    their ubigeo's district, the point is flagged as a probable coordinate error.
+    """
+    if outside.empty:
+        return []
+    crs = metric_crs(districts)
+    polygons = districts.set_index("ubigeo").geometry.to_crs(crs)
+    points = gpd.GeoSeries(gpd.points_from_xy(outside["lon"], outside["lat"]), index=outside.index, crs="EPSG:4326")
+    km = points.to_crs(crs).distance(polygons.reindex(outside["ubigeo"]).set_axis(outside.index)) / 1000
+    secret = catalogue.services["confidential"]
+    findings = []
+    for row, distance in zip(outside.itertuples(), km):
+        district = districts.loc[districts["ubigeo"] == row.ubigeo, "name"].iloc[0]
+        es = en = f"{row.name} ({row.source})"
+        at = f" ({row.lat:.6f}, {row.lon:.6f})"
+        if secret.get(row.service, False):  # neither its name nor its point: both tell where it is
+            es, en = f"Un {row.service} (ubicación confidencial)", f"A {row.service} (confidential location)"
+            at = ""
+        probable_es = probable_en = ""
+        if distance > COORDINATE_ERROR_KM:
+            probable_es = f" Probable error de coordenadas: cae a {distance:.1f} km de {district}."
+            probable_en = f" Probable coordinate error: it falls {distance:.1f} km from {district}."
+        findings.append({
+            "check": "facility_outside", "service": row.service, "where": row.source,
+            "expected": row.ubigeo, "found": at.strip(),
+            "message_es": (f"{es}: sus coordenadas{at} no caen en ningún distrito del área; "
+                           f"se cuenta en {district} por su ubigeo y no se dibuja su punto.{probable_es}"),
+            "message_en": (f"{en}: its coordinates{at} fall in no district of the area; it counts "
+                           f"in {district} by its ubigeo and its point is not drawn.{probable_en}"),
         })
     return findings
 

@@ -20,7 +20,8 @@ from rapidfuzz import process
 
 from .districts import Gazetteer, normalize_name
 from .errors import InputError
-from .tables import find_columns, read_csv
+from .formatting import listing
+from .tables import as_text, find_columns, read_table, shorten
 
 log = logging.getLogger(__name__)
 
@@ -158,32 +159,36 @@ def load_declared_totals() -> pd.DataFrame:
 def read_inventory(
     path: Path, *, catalogue: Catalogue, gazetteer: Gazetteer, scope: tuple[str, ...]
 ) -> Inventory:
-    """Read a user's inventory CSV: ubigeo or district name, service code, count.
+    """Read a user's inventory (CSV, Excel or JSON records): ubigeo or district name, service code, count.
 
     Every problem in the file is reported at once, each with its row and field.
     """
     path = Path(path)
-    rows = _rename_columns(read_csv(path, what="Inventory file", option="--inventory"), path)
-    cite = pd.Series([f"{path.name}, row {i + 2}" for i in range(len(rows))], index=rows.index)
+    table = read_table(path, what="Inventory file", option="--inventory")
+    rows = _rename_columns(table.apply(as_text) if len(table.columns) else table, path)
+    if rows.empty:
+        msg = f"Inventory {path} has a header but no rows. Add one row per service and district."
+        raise InputError(msg)
+    cite = pd.Series([f"{path.name}, row {i + 2}" for i in rows.index], index=rows.index)
     counts = _parse_rows(rows, str(path), catalogue, gazetteer, cite=cite)
     services = counts["service"].unique()
     return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, Origin("inventory", str(path))))
 
 
 def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
-    renames = {theirs: ours for ours, theirs in find_columns(rows.columns, _COLUMNS).items()}
-    rows = rows.rename(columns=renames)
-    missing = [c for c in ("service", "count") if c not in rows.columns]
-    if "ubigeo" not in rows.columns and "district" not in rows.columns:
+    """The columns we use, under our names; other columns are left out."""
+    found = find_columns(rows.columns, _COLUMNS)
+    missing = [c for c in ("service", "count") if c not in found]
+    if "ubigeo" not in found and "district" not in found:
         missing.append("ubigeo or district")
     if missing:
-        columns = ", ".join(map(repr, renames.keys() | set(rows.columns))) or "none"
+        columns = listing([repr(shorten(c)) for c in rows.columns]) or "none"
         msg = (
             f"Inventory {path} lacks the column {' and '.join(missing)} (columns found: "
             f"{columns}). It needs: service, count, and ubigeo or district."
         )
         raise InputError(msg)
-    return rows
+    return pd.DataFrame({ours: rows.iloc[:, list(rows.columns).index(theirs)] for ours, theirs in found.items()})
 
 
 def _parse_rows(

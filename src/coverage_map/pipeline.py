@@ -25,7 +25,7 @@ from .classify import SCHEMES
 from .coverage import add_population, measure_coverage
 from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError
-from .export import coverage_layer, staged_outputs, write_csv, write_geojson, write_json
+from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import Facilities, read_facilities
 from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
 from .maps import basemap_tiles, write_map
@@ -243,6 +243,7 @@ def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[I
 
 def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", **options) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
+    check_out_folder(out)
     analysis = analyse(inputs, **options)
     lang = analysis.lang
     out = Path(out)
@@ -274,6 +275,7 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 
     The manifest is left as the last build wrote it.
     """
+    check_out_folder(out)
     analysis = analyse(inputs, **options)
     out = Path(out)
     with staged_outputs(out) as staging:

@@ -19,7 +19,7 @@ import pandas as pd
 from .districts import normalize_ubigeo
 from .errors import MESSAGE_ITEMS, InputError
 from .formatting import listing
-from .tables import find_columns, read_csv
+from .tables import find_columns, read_csv, shorten
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,12 @@ def read_redatam_groups(path: Path) -> pd.DataFrame:
     """
     try:
         sheet = pd.read_excel(path, engine="calamine", header=None, dtype=object)
-    except Exception as exc:
-        msg = f"Cannot read population workbook {path}: {exc}. Give an INEI REDATAM export (.xlsx) or a CSV."
+    except Exception as exc:  # calamine raises its own types for damaged or cut files
+        detail = " ".join(str(exc).split()).rstrip(".")
+        msg = (
+            f"Cannot read population workbook {path} ({detail}): the file may be damaged or cut short. "
+            "Export it again from REDATAM as .xlsx, or give a CSV with the columns ubigeo and total."
+        )
         raise InputError(msg) from exc
     if sheet.shape[1] < 5:
         raise InputError(_layout_error(path, "fewer than five columns"))
@@ -93,11 +97,11 @@ def read_redatam_groups(path: Path) -> pd.DataFrame:
         if block is None:
             continue
         if ages := _AGES.match(label):
-            men, women, total = (_number(v) for v in values[row - 1])
+            men, women, total = _numbers(values[row - 1], path, row)
             high = int(ages.group(2)) if ages.group(2) else None
             block.append((ubigeo, district, int(ages.group(1)), high, men, women, total))
         elif label.lower() == "total":
-            men, women, total = (_number(v) for v in values[row - 1])
+            men, women, total = _numbers(values[row - 1], path, row)
             if abs(men + women - total) > 0.5 or abs(sum(r[-1] for r in block) - total) > 0.5:
                 msg = (
                     f"Population workbook {path}, row {row}: the Total of block {ubigeo} ({total:.0f}) is not "
@@ -167,6 +171,22 @@ def read_census_extract(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _numbers(cells, path: Path, row: int) -> tuple[float, float, float]:
+    """Men, women and total of a REDATAM row; a cell that is not a count names its row."""
+    try:
+        numbers = tuple(_number(v) for v in cells)
+    except ValueError:
+        numbers = ()
+    if len(numbers) != 3 or not all(np.isfinite(n) and n >= 0 for n in numbers):
+        written = ", ".join(repr(v) for v in cells)
+        msg = (
+            f"Population workbook {path}, row {row}: men, women and total ({written}) are not counts of 0 "
+            "or more. The file may be edited: export it again from REDATAM."
+        )
+        raise InputError(msg)
+    return numbers
+
+
 def _layout_error(path: Path, why: str) -> str:
     return (
         f"Population workbook {path} is not an INEI REDATAM crosstab of age groups by sex ({why}). "
@@ -180,20 +200,38 @@ def read_population_csv(path: Path) -> pd.DataFrame:
     table = read_csv(path, what="Population file", option="--population")
     found = find_columns(table.columns, _CSV_COLUMNS)
     if "ubigeo" not in found or "total" not in found:
-        msg = f"Population file {path} needs the columns ubigeo and total (found: {', '.join(table.columns)})."
+        msg = (
+            f"Population file {path} needs the columns ubigeo and total (found: {listing([shorten(c) for c in table.columns], limit=12)}). "
+            "Add them, or give --population none to measure counts only."
+        )
+        raise InputError(msg)
+    if table.empty:
+        msg = f"Population file {path} has a header but no rows. Give one row per district."
         raise InputError(msg)
     table = table[list(found.values())].set_axis(list(found), axis=1)
     problems = []  # (row, message), reported together in row order
     codes = table["ubigeo"].map(normalize_ubigeo)
+    rows = table.index + 2  # as a spreadsheet numbers them: blank lines were dropped, not renumbered
     for i in np.flatnonzero(codes.isna()):
-        problems.append((i + 2, f"ubigeo {table['ubigeo'].iloc[i]!r}: not a 6-digit code"))
+        problems.append((rows[i], f"ubigeo {table['ubigeo'].iloc[i]!r}: not a 6-digit code"))
+    for i in np.flatnonzero(codes.duplicated(keep="first") & codes.notna()):
+        first = rows[np.flatnonzero(codes == codes.iloc[i])[0]]
+        problems.append((rows[i], f"ubigeo {codes.iloc[i]} given again (first in row {first}): keep one row"))
     numbers = table.drop(columns="ubigeo").apply(lambda c: pd.to_numeric(c.str.replace(" ", ""), errors="coerce"))
     for column in numbers:
-        for i in np.flatnonzero(numbers[column].isna() | (numbers[column] < 0)):
-            problems.append((i + 2, f"{column} {table[column].iloc[i]!r}: not a number of 0 or more"))
+        values = numbers[column]
+        for i in np.flatnonzero(values.isna() | (values < 0) | ~np.isfinite(values.fillna(0))):
+            written = table[column].iloc[i]
+            why = "not a number of 0 or more"
+            if "," in written:
+                why = "a comma in a number: write it without thousands separators or decimal commas (1234 or 1234.5)"
+            problems.append((rows[i], f"{column} {written!r}: {why}"))
     if problems:
-        listed = "; ".join(f"row {row}, {problem}" for row, problem in sorted(problems, key=lambda p: p[0]))
-        raise InputError(f"Population file {path}: {listed}.")
+        problems.sort(key=lambda p: p[0])
+        listed = "; ".join(f"row {row}, {problem}" for row, problem in problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        msg = f"Population file {path}: {listed}{more}."
+        raise InputError(msg)
     frame = numbers.set_index(codes.rename("ubigeo"))
     if "age_0_17" not in frame and {"age_0_14", "age_15_19"} <= set(frame):
         frame["age_0_17"] = frame["age_0_14"] + SHARE_15_19_UNDER_18 * frame["age_15_19"]
