@@ -259,8 +259,8 @@ def test_a_point_in_the_sea_counts_by_its_ubigeo_is_reported_and_not_drawn(tmp_p
     assert "CEM Costa (centros.csv, row 3): its coordinates (-12.130000, -77.060000) fall in no district" in near["message_en"]
     assert "counts in Miraflores by its ubigeo and its point is not drawn" in near["message_en"]
     assert "Probable" not in near["message_en"] and "Probable" not in near["message_es"]
-    assert f"Probable coordinate error: it falls {km[1]:.1f} km from Miraflores" in far["message_en"]
-    assert f"Probable error de coordenadas: cae a {km[1]:.1f} km de Miraflores" in far["message_es"]
+    assert f"Probable coordinate error: it falls {km[1]:.1f}\u00a0km from Miraflores" in far["message_en"]
+    assert f"Probable error de coordenadas: cae a {str(round(km[1], 1)).replace('.', ',')}\u00a0km de Miraflores" in far["message_es"]
 
 
 def test_a_confidential_shelter_in_the_sea_is_reported_without_its_name_or_point(tmp_path, lima43, seeded_cache):

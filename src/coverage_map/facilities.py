@@ -20,6 +20,7 @@ import pandas as pd
 from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, to_lonlat
 from .districts import normalize_ubigeo
 from .errors import InputError
+from .formatting import km as km_text
 from .formatting import listing
 from .inventory import Catalogue, Inventory, Origin
 from .tables import as_text, find_columns, parse_decimal, shorten
@@ -89,7 +90,7 @@ def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
     if "service" not in found or not ("ubigeo" in found or {"lat", "lon"} <= found.keys()):
         msg = (
             f"Facilities file {path} needs a service column (tipo, servicio) and either ubigeo or "
-            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {listing([shorten(c) for c in table.columns], limit=12)}."
+            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {listing([shorten(c) for c in table.columns], word=None, limit=12)}."
         )
         raise InputError(msg)
     return found
@@ -284,22 +285,18 @@ def _outside_findings(outside: pd.DataFrame, districts: gpd.GeoDataFrame, catalo
     findings = []
     for row, distance in zip(outside.itertuples(), km):
         district = districts.loc[districts["ubigeo"] == row.ubigeo, "name"].iloc[0]
-        es = en = f"{row.name} ({row.source})"
-        at = f" ({row.lat:.6f}, {row.lon:.6f})"
+        facility, at = f"{row.name} ({row.source})", f" ({row.lat:.6f}, {row.lon:.6f})"
         if secret.get(row.service, False):  # neither its name nor its point: both tell where it is
-            es, en = f"Un {row.service} (ubicación confidencial)", f"A {row.service} (confidential location)"
+            facility = {lang: text["check_confidential_facility"].format(service=row.service) for lang, text in TEXTS.items()}
             at = ""
-        probable_es = probable_en = ""
+        probable = {lang: "" for lang in TEXTS}
         if distance > COORDINATE_ERROR_KM:
-            probable_es = f" Probable error de coordenadas: cae a {distance:.1f} km de {district}."
-            probable_en = f" Probable coordinate error: it falls {distance:.1f} km from {district}."
+            probable = {lang: " " + text["check_probable_coordinate_error"].format(km=km_text(distance, lang), district=district)
+                        for lang, text in TEXTS.items()}
         findings.append({
             "check": "facility_outside", "service": row.service, "where": row.source,
             "expected": row.ubigeo, "found": at.strip(),
-            "message_es": (f"{es}: sus coordenadas{at} no caen en ningún distrito del área; "
-                           f"se cuenta en {district} por su ubigeo y no se dibuja su punto.{probable_es}"),
-            "message_en": (f"{en}: its coordinates{at} fall in no district of the area; it counts "
-                           f"in {district} by its ubigeo and its point is not drawn.{probable_en}"),
+            **messages("check_facility_outside", facility=facility, at=at, district=district, probable=probable),
         })
     return findings
 

@@ -20,7 +20,6 @@ from rapidfuzz import process
 
 from .districts import Gazetteer, normalize_name
 from .errors import InputError
-from .formatting import listing
 from .tables import as_text, find_columns, read_table, shorten
 
 log = logging.getLogger(__name__)
@@ -182,7 +181,7 @@ def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
     if "ubigeo" not in found and "district" not in found:
         missing.append("ubigeo or district")
     if missing:
-        columns = listing([repr(shorten(c)) for c in rows.columns]) or "none"
+        columns = ", ".join(repr(shorten(c)) for c in rows.columns) or "none"
         msg = (
             f"Inventory {path} lacks the column {' and '.join(missing)} (columns found: "
             f"{columns}). It needs: service, count, and ubigeo or district."

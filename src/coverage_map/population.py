@@ -201,7 +201,7 @@ def read_population_csv(path: Path) -> pd.DataFrame:
     found = find_columns(table.columns, _CSV_COLUMNS)
     if "ubigeo" not in found or "total" not in found:
         msg = (
-            f"Population file {path} needs the columns ubigeo and total (found: {listing([shorten(c) for c in table.columns], limit=12)}). "
+            f"Population file {path} needs the columns ubigeo and total (found: {listing([shorten(c) for c in table.columns], word=None, limit=12)}). "
             "Add them, or give --population none to measure counts only."
         )
         raise InputError(msg)

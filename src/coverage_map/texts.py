@@ -60,6 +60,8 @@ ES: dict[str, str] = {
     "check_boundary_missing": "Límites: el distrito {name} no está en el archivo; queda fuera del análisis.",
     "check_boundary_repaired": "Límites: la geometría de {name} era inválida y se reparó.",
     "check_facility_district": "{facility}: su ubigeo es {given}, pero sus coordenadas caen en {found}; se cuenta donde caen.",
+    "check_facility_outside": "{facility}: sus coordenadas{at} no caen en ningún distrito del área; se cuenta en {district} por su ubigeo y no se dibuja su punto.{probable}",
+    "check_probable_coordinate_error": "Probable error de coordenadas: cae a {km} de {district}.",
     "check_confidential_facility": "Un {service} (ubicación confidencial)",
     # --- The command line (cli.py)
     "unit_km": "km",
@@ -310,6 +312,8 @@ EN: dict[str, str] = {
     "check_boundary_missing": "Boundaries: the district {name} is not in the file; it is left out of the analysis.",
     "check_boundary_repaired": "Boundaries: the geometry of {name} was invalid and was repaired.",
     "check_facility_district": "{facility}: its ubigeo is {given}, but its coordinates fall in {found}; it counts where they fall.",
+    "check_facility_outside": "{facility}: its coordinates{at} fall in no district of the area; it counts in {district} by its ubigeo and its point is not drawn.{probable}",
+    "check_probable_coordinate_error": "Probable coordinate error: it falls {km} from {district}.",
     "check_confidential_facility": "A {service} (confidential location)",
     # --- The command line (cli.py)
     "unit_km": "km",
