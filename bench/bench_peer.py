@@ -83,24 +83,13 @@ def measure(argv: list[str], env: dict) -> dict:
 
 def peer_child(options: dict, out: Path) -> None:
     """The usual way: the same analysis, then explore() per service and a LayerControl."""
-    import folium
+    from bench_map import build_peer
 
     from coverage_map.pipeline import analyse
 
     analysis = analyse(**options)
-    frame = analysis.districts[["ubigeo", "name", "geometry"]].copy()
-    table = analysis.coverage.table
-    m = None
-    services = list(analysis.coverage.summary.index)
-    for i, code in enumerate(services):
-        counts = table[table["service"] == code].set_index("ubigeo")["count"]
-        # explore() cannot classify an all-missing column; unknown becomes 0 here.
-        frame[code] = frame["ubigeo"].map(counts).astype(float).fillna(0)
-        layer = frame[["ubigeo", "name", code, "geometry"]]
-        m = layer.explore(column=code, m=m, name=code, cmap="YlGnBu", tooltip=["name", code], show=i == 0)
-    folium.LayerControl().add_to(m)
-    m.save(out / "map.html")
-    print(json.dumps({"layers": len(services), "districts": len(frame)}))
+    build_peer(analysis, out)
+    print(json.dumps({"layers": len(analysis.coverage.summary), "districts": len(analysis.districts)}))
 
 
 def run_scenario(name: str, args, work: Path) -> dict:
