@@ -136,9 +136,9 @@ def _rows_xml(values: list[list], styles: list[int | None]) -> bytes:
     empty cell is written, an unstyled one left out, text inline and ASCII-escaped."""
     letters = [get_column_letter(index) for index in range(1, len(values) + 1)]
     templates = [(f'<c r="{letter}%d"' + (f' s="{style}"' if style else "")) for letter, style in zip(letters, styles)]
-    parts = []
+    out = io.StringIO()  # row by row: a list of every cell's text would hold 200,000 objects
     for row, cells in enumerate(zip(*values), start=2):
-        parts.append(f'<row r="{row}">')
+        parts = [f'<row r="{row}">']
         for template, style, value in zip(templates, styles, cells):
             if value is None:
                 if style:
@@ -156,7 +156,8 @@ def _rows_xml(values: list[list], styles: list[int | None]) -> bytes:
             else:
                 parts.append(f'{template % row} t="n"><v>{"%.16g" % value}</v></c>')
         parts.append("</row>")
-    return "".join(parts).encode("ascii", "xmlcharrefreplace")
+        out.write("".join(parts))
+    return out.getvalue().encode("ascii", "xmlcharrefreplace")
 
 
 def _escape(text: str) -> str:
