@@ -67,6 +67,7 @@ def test_unknown_scheme_and_bad_breaks_are_input_errors():
         with pytest.raises(InputError, match="--breaks"):
             parse_breaks(bad)
 
+
 #: Counts (many ties, like services per district) and measures (people per centre, km).
 counts = st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=200)
 measures = st.lists(st.floats(min_value=-1e7, max_value=1e7, allow_nan=False, allow_subnormal=False), min_size=1, max_size=200)
