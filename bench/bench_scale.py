@@ -1,4 +1,4 @@
-"""The whole build (map, report, tables) at two scales, against geopandas' `explore()`.
+"""Our map page at two scales against geopandas' `explore()`: build time, HTML size, page ready.
 
 Scenarios, each measured in the same run as its peer:
 - peru: all of Peru (`--area peru --boundaries peru_distrital_simple`, 1,834 districts) with
@@ -6,15 +6,14 @@ Scenarios, each measured in the same run as its peer:
 - lima: Lima Metropolitana with the 2017 census and MIMP's directory of facilities
   (`--facilities directorio.json`).
 
-Ours is the whole `coverage-map build` as a child process, from interpreter start to the
-last file written, and, like for like with the peer, our map page alone. The peer is only
-the map a planner's notebook would make of the same analysis: one `explore()` layer per
-service plus a LayerControl, saved. For both map-only rows the imports, the reading and
-the analysis are not timed. Printed: wall time and peak memory (medians of
---runs), map HTML bytes, and the time until the page has drawn every district in headless
-Chromium (median of --ready-runs; the peer's CDN libraries are served locally, see
-bench_map.py). Targets, as ratios in the same run: the build at least 3 times faster, the
-HTML at most 1/20 of the size, the page ready in at most 1/3 of the time.
+Like for like: our map page alone against the map a planner's notebook would make of the
+same analysis (one `explore()` layer per service plus a LayerControl, saved); for both the
+imports, the reading and the analysis are not timed. The whole build against the peer's
+whole process (wall, CPU, memory) is bench_peer.py's. Printed: wall time and peak memory
+(medians of --runs), map HTML bytes, and the time until the page has drawn every district
+in headless Chromium (median of --ready-runs; the peer's CDN libraries are served locally,
+see bench_map.py). Targets, as ratios in the same run: the map at least 3 times faster,
+the HTML at most 1/20 of the size, the page ready in at most 1/3 of the time.
 
 Usage: python bench/bench_scale.py [--scenario peru|lima|both] [--runs 3] [--ready-runs 5]
        [--shared-data ../shared/data]   (the sources must be in the cache)
@@ -68,13 +67,6 @@ def scenario_options(name: str, work: Path, shared: Path, cache: str | None) -> 
     return {"facilities": str(shared / "mimp_directorio" / "directorio.json")}
 
 
-def cli_arguments(options: dict) -> list[str]:
-    argv = []
-    for key, value in options.items():
-        argv += [f"--{key}", "none" if value is None else value]
-    return argv
-
-
 def measure(argv: list[str]) -> dict:
     """Wall seconds and peak resident memory (MB) of one child process."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:  # pipes could fill and block
@@ -109,13 +101,10 @@ def run_scenario(name: str, args, work: Path) -> dict:
     options = scenario_options(name, work, Path(args.shared_data), args.cache_dir)
     cache = ["--cache-dir", args.cache_dir] if args.cache_dir else []
     figures = {}
-    for which in ("ours", "map", "peer"):
+    for which in ("map", "peer"):
         out = work / name / which
         out.mkdir(parents=True)
-        if which == "ours":
-            argv = [sys.executable, "-m", "coverage_map", "build", *cli_arguments(options), *cache, "--out", str(out), "--quiet"]
-        else:
-            argv = [sys.executable, __file__, "--child", which, "--options", json.dumps(options), "--out", str(out), *cache]
+        argv = [sys.executable, __file__, "--child", which, "--options", json.dumps(options), "--out", str(out), *cache]
         runs = [measure(argv) for _ in range(args.runs)]
         figures[which] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         figures[which]["path"] = out / "map.html"
@@ -127,18 +116,16 @@ def run_scenario(name: str, args, work: Path) -> dict:
 
 
 def report(name: str, figures: dict, args) -> None:
-    ours, page, peer = figures["ours"], figures["map"], figures["peer"]
+    page, peer = figures["map"], figures["peer"]
     print(f"\n{name}: {peer['drawn']:.0f} districts drawn (build: median of {args.runs}, ready: median of {args.ready_runs})")
     print(f"{'':40}{'wall':>9}{'peak RSS':>11}{'map HTML':>12}{'ready':>10}")
-    rows = (("ours: whole coverage-map build", ours), ("ours: the map only (after analysis)", page),
-            ("explore(): the map only (after analysis)", peer))
+    rows = (("ours: the map only (after analysis)", page), ("explore(): the map only (after analysis)", peer))
     for label, f in rows:
         print(f"{label:40}{f['seconds']:>7.2f} s{f['peak_mb']:>8.0f} MB{f['bytes'] / 1e6:>9.2f} MB{f['ready_ms']:>7.0f} ms")
-    print(f"ratios: whole build {peer['seconds'] / ours['seconds']:.2f}x faster, map only "
-          f"{peer['seconds'] / page['seconds']:.2f}x faster (target >= 3), "
-          f"HTML 1/{peer['bytes'] / ours['bytes']:.0f} (target <= 1/20), "
-          f"ready {ours['ready_ms'] / peer['ready_ms']:.2f} of the peer's (target <= 0.33)")
-    print("(peak RSS of the map-only rows includes the analysis; their wall time does not)")
+    print(f"ratios: map {peer['seconds'] / page['seconds']:.2f}x faster (target >= 3), "
+          f"HTML 1/{peer['bytes'] / page['bytes']:.0f} (target <= 1/20), "
+          f"ready {page['ready_ms'] / peer['ready_ms']:.2f} of the peer's (target <= 0.33)")
+    print("(peak RSS includes the analysis; the wall time does not; the whole build: bench_peer.py)")
 
 
 def main() -> None:
@@ -163,10 +150,9 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             for figures in results.values():
-                for side in ("ours", "peer"):
+                for side in ("map", "peer"):
                     figures[side]["ready_ms"] = page_ready(
                         browser, figures[side]["path"], args.ready_runs, int(figures["peer"]["drawn"]))
-                figures["map"]["ready_ms"] = figures["ours"]["ready_ms"]  # the same page
             browser.close()
         for name, figures in results.items():
             report(name, figures, args)

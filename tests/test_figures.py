@@ -1,7 +1,14 @@
+"""Static maps: drawn from hand-made districts, titled in the run's language, and drawn once per
+distinct content (the cache gives the bytes a drawing gives)."""
+
+from __future__ import annotations
+
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
+from coverage_map import figures
 from coverage_map.figures import COLOURS, INSET_PADDING, draw_maps, draw_service_maps, prepare_frame
 from coverage_map.styles import STYLES
 
@@ -34,3 +41,67 @@ def test_every_mapped_service_gets_a_map_titled_and_sourced_in_its_language(defa
 def test_fills_come_from_the_style_table():
     assert COLOURS == {status: style.fill for status, style in STYLES.items()}
     assert 0 < INSET_PADDING < 0.1
+
+
+LABELS = {"present": "yes", "gap": "no", "unknown": "?"}
+
+
+@pytest.fixture
+def squares(grid_districts):
+    cells = grid_districts(["Uno", "Dos", "Tres", "Cuatro"], size=0.05)
+    return cells.assign(ubigeo=[f"1501{i:02d}" for i in range(1, 5)], name=cells["distrito"])
+
+
+def statuses_of(districts) -> dict[str, pd.Series]:
+    return {
+        "A": pd.Series(["present", "gap", "unknown", "unknown"], index=districts["ubigeo"]),
+        "B": pd.Series(["gap", "gap", "present", "gap"], index=districts["ubigeo"]),
+    }
+
+
+def draw(districts, statuses, folder, cache, titles=None):
+    titles = titles or {code: f"Service {code}" for code in statuses}
+    sources = {code: "Source: hand-made squares" for code in statuses}
+    return draw_service_maps(prepare_frame(districts), statuses, titles, LABELS, sources, folder, cache=cache)
+
+
+def test_a_map_drawn_alone_or_after_others_has_the_same_bytes(squares, tmp_path):
+    both = draw(squares, statuses_of(squares), tmp_path / "both", tmp_path / "cache1")
+    alone = draw(squares, {"B": statuses_of(squares)["B"]}, tmp_path / "alone", tmp_path / "cache2")
+    assert alone["B"].read_bytes() == both["B"].read_bytes()
+    assert len(list((tmp_path / "cache1" / "figures").glob("*.png"))) == 2
+
+
+def test_the_second_run_copies_from_the_cache_and_draws_nothing(squares, tmp_path, monkeypatch, caplog):
+    first = draw(squares, statuses_of(squares), tmp_path / "first", tmp_path / "cache")
+    monkeypatch.setattr(figures, "_draw_base", lambda frame: pytest.fail("drew a cached map"))
+    with caplog.at_level("INFO", logger="coverage_map.figures"):
+        second = draw(squares, statuses_of(squares), tmp_path / "second", tmp_path / "cache")
+    assert "Drew 0 static maps, 2 from the cache" in caplog.text
+    assert [p.read_bytes() for p in second.values()] == [p.read_bytes() for p in first.values()]
+
+
+def test_any_change_in_what_is_drawn_draws_again(squares, tmp_path, caplog):
+    draw(squares, statuses_of(squares), tmp_path / "first", tmp_path / "cache")
+    changed = statuses_of(squares) | {"B": pd.Series(["gap", "present", "present", "gap"], index=squares["ubigeo"])}
+    renamed = squares.assign(name=["Uno", "Dos", "Tres", "Cinco"])
+    with caplog.at_level("INFO", logger="coverage_map.figures"):
+        draw(squares, changed, tmp_path / "status", tmp_path / "cache")
+        draw(squares, statuses_of(squares), tmp_path / "title", tmp_path / "cache", titles={"A": "Service A", "B": "B!"})
+        draw(renamed, statuses_of(renamed), tmp_path / "name", tmp_path / "cache")
+        draw(squares.set_geometry(squares.geometry.translate(0.001)), statuses_of(squares), tmp_path / "moved", tmp_path / "cache")
+    drawn = [line for line in caplog.text.splitlines() if "static maps" in line]
+    assert [line.split("Drew ")[1] for line in drawn] == [
+        "1 static maps, 1 from the cache",  # status of B
+        "1 static maps, 1 from the cache",  # title of B
+        "2 static maps, 0 from the cache",  # a district's name
+        "2 static maps, 0 from the cache",  # the geometry
+    ]
+
+
+def test_a_cache_that_cannot_be_written_costs_only_a_drawing(squares, tmp_path):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    written = draw(squares, statuses_of(squares), tmp_path / "out", blocked)
+    assert sorted(p.name for p in written.values()) == ["A.png", "B.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written.values())

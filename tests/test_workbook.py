@@ -90,3 +90,25 @@ def test_equal_input_gives_equal_bytes_with_the_given_dates(sheets, tmp_path):
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     properties = openpyxl.load_workbook(first).properties
     assert properties.created == properties.modified == CREATED and properties.creator == "coverage-map"
+
+
+def test_rows_formatted_here_are_the_bytes_openpyxl_writes(sheets, tmp_path, monkeypatch):
+    """The fast row writer against openpyxl's own, cell by cell, on awkward text and numbers."""
+    from coverage_map import workbook
+
+    awkward = pd.DataFrame({
+        "Text": ["a&b<c>d", " lead", "trail ", "ñandú 😀", "line\nbreak", "cr\rx", "", None, "#N/A but not an error"],
+        "Float": [1.5, np.nan, 1e20, -0.0, 3.0, 1 / 3, 2.5e-7, 7.0, 123456789.123456789],
+        "Int": pd.array([1, None, 3, 4, 5, 6, 7, 8, 2**40], dtype="Int64"),
+        "Bool": [True, False, True, None, True, False, True, False, True],
+        "Object": pd.Series([np.int64(7), "x", 2.5, None, True, "y", 1, np.float64(2), 3], dtype=object),
+        "Long": [LONG] * 9,
+    })
+    cases = {**sheets, "Awkward": awkward, "Formula-like": pd.DataFrame({"a": ["=1+1", "b"]})}
+    write_workbook(cases, tmp_path / "fast.xlsx", created=CREATED)
+    monkeypatch.setattr(workbook, "_plain", lambda values: False)  # every sheet cell by cell
+    write_workbook(cases, tmp_path / "openpyxl.xlsx", created=CREATED)
+    assert (tmp_path / "fast.xlsx").read_bytes() == (tmp_path / "openpyxl.xlsx").read_bytes()
+    read = openpyxl.load_workbook(tmp_path / "fast.xlsx")
+    assert [read["Awkward"][f"A{row}"].value for row in (3, 5, 7)] == [" lead", "ñandú 😀", "cr\rx"]
+    assert read["Formula-like"]["A2"].value == "=1+1"  # openpyxl's own rule: a formula

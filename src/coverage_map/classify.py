@@ -1,6 +1,9 @@
 """Classes and colours for a choropleth of service counts.
 
-A scheme name maps to one mapclassify classifier. Integer counts get integer class
+A scheme name maps to one classifier: quantiles and equal intervals are computed here
+with numpy, to the same bins as mapclassify's (tests/test_classify.py compares them), and
+natural breaks come from mapclassify, imported only then (it brings scipy.stats and
+scikit-learn, about a second of a build). Integer counts get integer class
 bounds ("1", "2–3"), never 1.5. When the data have fewer distinct values than the classes
 asked for, fewer classes are made (and logged): a class nobody falls in says nothing.
 """
@@ -78,8 +81,10 @@ def _upper_bounds(y: np.ndarray, *, scheme: str, k: int, breaks: tuple[float, ..
         return [*uppers, float(y.max())]
     if len(np.unique(y)) <= k:
         return [float(v) for v in np.unique(y)]  # as many values as classes: one class each
-    # imported here: mapclassify brings scipy.stats and scikit-learn (2 s), which a run
-    # whose layers have few distinct counts, or a command that draws no map, never needs
+    if scheme == "quantiles":
+        return sorted(set(quantile_bins(y, k).tolist()))
+    if scheme == "equal_interval":
+        return sorted(set(equal_interval_bins(y, k).tolist()))
     import mapclassify
 
     with warnings.catch_warnings():
@@ -87,6 +92,43 @@ def _upper_bounds(y: np.ndarray, *, scheme: str, k: int, breaks: tuple[float, ..
         warnings.simplefilter("ignore")
         classifier = mapclassify.classify(y, scheme=scheme, k=k)
     return sorted(set(float(b) for b in classifier.bins))
+
+
+def quantile_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of k quantile classes, as mapclassify.Quantiles computes them (its
+    percentiles are scipy's scoreatpercentile: linear between the two nearest ranks);
+    repeated bounds are merged."""
+    step = 100.0 / k
+    percents = np.arange(step, 100 + step, step)
+    if percents[-1] > 100.0:
+        percents[-1] = 100.0
+    ordered = np.sort(np.asarray(y, dtype=float).ravel())
+    scores = []
+    for percent in percents:
+        index = percent / 100.0 * (len(ordered) - 1)
+        i = int(index)
+        if i == index:
+            scores.append(ordered[i])
+        else:
+            # the same operations in the same order as scipy, so the same last bit
+            weights = np.array([i + 1 - index, index - i], float)
+            scores.append(np.add.reduce(ordered[i:i + 2] * weights) / weights.sum())
+    return np.unique(np.array(scores))
+
+
+def equal_interval_bins(y: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of k classes of equal width, as mapclassify.EqualInterval computes them."""
+    y = np.asarray(y, dtype=float).ravel()
+    low, high = y.min(), y.max()
+    if low == high:
+        msg = f"Equal intervals need at least two distinct values; all are {low:g}."
+        raise ValueError(msg)
+    width = (high - low) * 1.0 / k
+    cuts = np.arange(low + width, high + width, width)
+    if len(cuts) > k:  # arange can overshoot by one step
+        cuts = cuts[:k]
+    cuts[-1] = high
+    return cuts
 
 
 def _bounds(y: np.ndarray, uppers: list[float], *, integer: bool) -> tuple[tuple, tuple]:

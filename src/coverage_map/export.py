@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -42,35 +43,105 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
     for service in coverage.summary.index:
         rows = table.xs(service, level="service").reindex(layer["ubigeo"])
         unknown = (rows["status"] == UNKNOWN).to_numpy()
-        layer[f"{service}_count"] = rows["count"].to_numpy()
+        # .array keeps the nullable integer dtype: to_numpy() would turn a column with one
+        # null into floats, and its counts into 3.0 beside another column's 3
+        layer[f"{service}_count"] = rows["count"].array
         layer[f"{service}_gap"] = pd.array(
             [None if u else s == GAP for u, s in zip(unknown, rows["status"])], dtype="boolean"
         )
         layer[f"{service}_nearest"] = rows["nearest_district"].to_numpy()
         layer[f"{service}_km"] = rows["nearest_km"].to_numpy()
         if "target_population" in rows:
-            layer[f"{service}_people"] = rows["target_population"].to_numpy()
-            layer[f"{service}_per_centre"] = rows["people_per_centre"].to_numpy()
+            layer[f"{service}_people"] = rows["target_population"].array
+            layer[f"{service}_per_centre"] = rows["people_per_centre"].array
     return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
 
 
 def write_geojson(layer: gpd.GeoDataFrame, path: Path) -> None:
-    """GeoJSON per RFC 7946: lon/lat WGS 84, no crs member, exterior rings counter-clockwise.
+    """GeoJSON per RFC 7946: lon/lat WGS 84, no crs member, exterior rings counter-clockwise,
+    coordinates written with at most six decimals.
 
-    Written with shapely rather than GDAL: same result, a quarter of the time.
+    The coordinates are formatted as text ("%.6f", trailing zeros dropped): GEOS's writer
+    prints 17 significant digits, so rounded floats still came out as -11.572546000000001.
     """
     geometry = layer.geometry.to_crs("EPSG:4326").to_numpy()
     geometry = shapely.orient_polygons(geometry, exterior_cw=False)
-    geometry = shapely.transform(geometry, lambda xy: np.round(xy, GEOJSON_DECIMALS))
-    properties = layer.drop(columns=layer.geometry.name).astype(object)
-    properties = properties.where(properties.notna(), None).to_dict(orient="records")
+    properties = _json_properties(layer.drop(columns=layer.geometry.name))
     features = [
-        '{"type": "Feature", "properties": %s, "geometry": %s}'
-        % (json.dumps(props, ensure_ascii=False), "null" if geom is None else shapely.to_geojson(geom))
-        for props, geom in zip(properties, geometry)
+        '{"type": "Feature", "properties": %s, "geometry": %s}' % (json.dumps(props, ensure_ascii=False), geom)
+        for props, geom in zip(properties, geojson_geometries(geometry))
     ]
     text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n"
     path.write_text(text, encoding="utf-8")
+
+
+def _json_properties(frame: pd.DataFrame) -> list[dict]:
+    """One dict of JSON values per row: null for missing, and one JSON type per column
+    (a nullable integer column gives integers only, never 123.0 beside 45)."""
+    columns = {}
+    for name, column in frame.items():
+        values = column.to_numpy(dtype=object, na_value=None).tolist()
+        if pd.api.types.is_integer_dtype(column.dtype):
+            values = [None if v is None else int(v) for v in values]
+        columns[name] = values
+    return [dict(zip(columns, row)) for row in zip(*columns.values())] if columns else [{} for _ in range(len(frame))]
+
+
+#: A formatted number's zeros after its last significant decimal (the point, if no decimal
+#: is left, goes next: an optional "\.?" in this pattern makes it three times slower).
+_TRAILING_ZEROS = re.compile(r"0+(?=[,\]])")
+#: Names of the geometry types shapely.get_type_id gives, for the GeoJSON "type" member.
+_TYPES = {0: "Point", 1: "LineString", 2: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+          6: "MultiPolygon"}
+
+
+def geojson_geometries(geometry: np.ndarray) -> list[str]:
+    """Each geometry as GeoJSON text, coordinates with at most GEOJSON_DECIMALS decimals;
+    "null" for a missing one.
+
+    One printf template holds every geometry, one line each, so that all the coordinates
+    are formatted in one operation and their trailing zeros dropped by one regular
+    expression (the text holds no other number).
+    """
+    geometry = np.asarray(geometry, dtype=object)
+    kinds = shapely.get_type_id(geometry)
+    if (kinds == 7).any():
+        msg = "GeoJSON output takes points, lines and polygons, not geometry collections."
+        raise ValueError(msg)
+    parts, part_of = shapely.get_parts(geometry, return_index=True)
+    part_kinds = shapely.get_type_id(parts)
+    polygonal = part_kinds == 3
+    # a polygon is its rings; a point or a line is one sequence of coordinates
+    rings_per_part = np.ones(len(parts), dtype=np.int64)
+    polygon_rings, ring_of = shapely.get_rings(parts[polygonal], return_index=True)
+    rings_per_part[polygonal] = np.bincount(ring_of, minlength=int(polygonal.sum()))
+    sequences = np.empty(int(rings_per_part.sum()), dtype=object)
+    first = np.cumsum(rings_per_part) - rings_per_part
+    is_ring = np.ones(len(sequences), dtype=bool)
+    is_ring[first[~polygonal]] = False
+    sequences[is_ring] = polygon_rings  # get_rings keeps the order of parts and rings
+    sequences[~is_ring] = parts[~polygonal]
+    point = f"[%.{GEOJSON_DECIMALS}f,%.{GEOJSON_DECIMALS}f],"
+    templates = ["[" + (point * n)[:-1] + "]" for n in shapely.get_num_coordinates(sequences).tolist()]
+    part_templates, start = [], 0
+    for kind, n in zip(part_kinds.tolist(), rings_per_part.tolist()):
+        if kind == 3:
+            part_templates.append("[" + ",".join(templates[start:start + n]) + "]")
+        else:  # a point's coordinates are one position, not a list of them
+            part_templates.append(templates[start][1:-1] if kind == 0 and templates[start] != "[]" else templates[start])
+        start += n
+    lines, start = [], 0
+    for kind, n in zip(kinds.tolist(), np.bincount(part_of, minlength=len(geometry)).tolist()):
+        if kind < 0:
+            lines.append("null")
+            continue
+        members = part_templates[start:start + n]
+        start += n
+        body = "[" + ",".join(members) + "]" if kind in (4, 5, 6) else (members[0] if members else "[]")
+        lines.append('{"type":"%s","coordinates":%s}' % (_TYPES[kind], body))
+    coordinates = shapely.get_coordinates(sequences).ravel().tolist()
+    text = _TRAILING_ZEROS.sub("", "\n".join(lines) % tuple(coordinates))
+    return text.replace(".,", ",").replace(".]", "]").replace("[-0,", "[0,").replace(",-0]", ",0]").split("\n")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

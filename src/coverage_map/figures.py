@@ -6,35 +6,46 @@ only recolours them; the district names (haloed text, the slowest part) are rend
 into a transparent layer laid over every map. No network, no basemap: an Agg canvas draws
 from the geometry alone, which keeps the PNGs byte-identical run to run. The figure is a
 plain matplotlib Figure on its own Agg canvas: pyplot's global backend is left alone.
+
+A map is drawn once per distinct content: each PNG is kept in the cache folder under the
+sha256 of everything it shows (geometry, names, statuses, texts) and of the code and
+library versions that draw it; a later run with the same content copies the file, and
+neither imports matplotlib nor projects the districts. Outputs stay byte-identical: a
+cached file is the one drawn.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import tempfile
 import textwrap
 from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.text import Text
-from PIL import Image  # a dependency of matplotlib
+import shapely
 
+from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .formatting import cite_origin, credit
 from .phrases import service_name
+from .sources import cache_dir
 from .styles import STYLES
 from .texts import texts
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # matplotlib is imported only when a map is drawn (0.5 s)
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
     from .model import Analysis
 
 log = logging.getLogger(__name__)
@@ -79,32 +90,76 @@ CENTRE_FRACTION = 0.2
 SOURCE_WIDTH = 125
 
 
-@dataclass
 class MapFrame:
-    """Districts ready to draw: projected geometry, label points and which are small."""
+    """Districts ready to draw: projected geometry, label points and which are small.
 
-    districts: gpd.GeoDataFrame  # ubigeo, name, geometry in the area's UTM zone (drawable rows only)
-    label_xy: np.ndarray  # one (x, y) per row
-    small: np.ndarray  # bool per row: labelled in the inset
-    layout: Layout = TALL
-    named: np.ndarray | None = None  # bool per row: large enough for its name where it is labelled
+    Made cheaply from the districts (drawable rows only); the projection, simplification
+    and label placement are computed on first use, so that maps found in the cache cost
+    none of it.
+    """
+
+    def __init__(self, districts: gpd.GeoDataFrame):
+        drawable = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
+        self.source = drawable[["ubigeo", "name", drawable.geometry.name]]
+
+    @cached_property
+    def _prepared(self) -> tuple:
+        projected = self.source.to_crs(metric_crs(self.source)).reset_index(drop=True)
+        if projected.geometry.name != "geometry":
+            projected = projected.rename_geometry("geometry")
+        points = projected.geometry.representative_point()
+        label_xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+        layout = _layout(projected)
+        metres_per_px = _metres_per_pixel(projected, layout.main)
+        small = _central_small(projected, label_xy, metres_per_px)
+        named = _named(projected, small, metres_per_px, layout)
+        # A sixth of a main-map pixel stays below a pixel in the inset too, and leaves about a
+        # third of the vertices to fill on every map.
+        projected["geometry"] = projected.geometry.simplify(metres_per_px / 6, preserve_topology=True)
+        return projected, label_xy, small, layout, named
+
+    @property
+    def districts(self) -> gpd.GeoDataFrame:
+        """ubigeo, name, geometry in the area's UTM zone (drawable rows only)."""
+        return self._prepared[0]
+
+    @property
+    def label_xy(self) -> np.ndarray:
+        """One (x, y) per row."""
+        return self._prepared[1]
+
+    @property
+    def small(self) -> np.ndarray:
+        """bool per row: labelled in the inset."""
+        return self._prepared[2]
+
+    @property
+    def layout(self) -> Layout:
+        return self._prepared[3]
+
+    @property
+    def named(self) -> np.ndarray:
+        """bool per row: large enough for its name where it is labelled."""
+        return self._prepared[4]
+
+    def digest(self) -> hashlib._Hash:
+        """sha256 of what every map of this frame draws, and of what draws it."""
+        digest = hashlib.sha256()
+        for part in (Path(__file__).read_bytes(), __version__, *(version(p) for p in DRAWING_PACKAGES),
+                     str(self.source.crs), "\x1f".join(self.source["ubigeo"]), "\x1f".join(self.source["name"])):
+            digest.update(part if isinstance(part, bytes) else part.encode("utf-8"))
+            digest.update(b"\x1e")
+        digest.update(b"".join(shapely.to_wkb(self.source.geometry.to_numpy(), byte_order=1)))
+        return digest
+
+
+#: The packages whose versions can change a map's pixels.
+DRAWING_PACKAGES = ("matplotlib", "pillow", "pyproj", "shapely", "geopandas", "numpy")
 
 
 def prepare_frame(districts: gpd.GeoDataFrame) -> MapFrame:
-    """Project once, simplify once and compute label points once; districts without geometry
-    are left out."""
-    drawable = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
-    projected = drawable[["ubigeo", "name", "geometry"]].to_crs(metric_crs(drawable)).reset_index(drop=True)
-    points = projected.geometry.representative_point()
-    label_xy = np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-    layout = _layout(projected)
-    metres_per_px = _metres_per_pixel(projected, layout.main)
-    small = _central_small(projected, label_xy, metres_per_px)
-    named = _named(projected, small, metres_per_px, layout)
-    # A sixth of a main-map pixel stays below a pixel in the inset too, and leaves about a
-    # third of the vertices to fill on every map.
-    projected["geometry"] = projected.geometry.simplify(metres_per_px / 6, preserve_topology=True)
-    return MapFrame(projected, label_xy, small, layout, named)
+    """The districts to draw (those with a geometry), projected and labelled when first drawn."""
+    return MapFrame(districts)
 
 
 def _layout(projected: gpd.GeoDataFrame) -> Layout:
@@ -162,6 +217,9 @@ class _Canvas:
 
 def _draw_base(frame: MapFrame) -> _Canvas:
     """Draw the districts once, on a main map and (if any are small) an inset of the centre."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=FIGSIZE, dpi=DPI)
     FigureCanvasAgg(figure)
     main = figure.add_axes(frame.layout.main)
@@ -212,6 +270,8 @@ def _render_labels(canvas: _Canvas) -> np.ndarray:
 
 
 def _label(ax: Axes, frame: MapFrame, which: np.ndarray, *, size: float, width: int) -> list[Text]:
+    from matplotlib import patheffects
+
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     return [
         ax.text(x, y, _wrap(name, width), fontsize=size, ha="center", va="center", linespacing=0.9,
@@ -253,24 +313,72 @@ def draw_service_maps(
     legend_labels: dict[str, str],
     sources: dict[str, str],
     folder: Path,
+    *,
+    cache: str | os.PathLike | None = None,
 ) -> dict[str, Path]:
     """One PNG per service in folder, named CODE.png; statuses map ubigeo to status.
 
     legend_labels gives the text of each status; sources the source line of each map.
+    Maps whose content was drawn before are copied from the cache folder (cache, else
+    $COVERAGE_MAP_CACHE, else the user cache folder), the others drawn and kept there.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    canvas = _draw_base(frame)  # a Figure without pyplot: garbage-collected, nothing to close
-    written = {}
+    store = cache_dir(cache) / FIGURE_CACHE
+    frame_digest = frame.digest()
+    ubigeos = frame.source["ubigeo"]
+    written, to_draw = {}, {}
     for service, status in statuses.items():
-        _recolour(canvas, frame, status.reindex(frame.districts["ubigeo"]).fillna(UNKNOWN).to_numpy())
-        canvas.title.set_text(titles[service])
-        # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
-        canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
-        _legend(canvas, legend_labels, frame.layout)
+        status = status.reindex(ubigeos).fillna(UNKNOWN).to_numpy()
+        digest = frame_digest.copy()
+        for part in ("\x1f".join(status), titles[service], sources[service], repr(sorted(legend_labels.items()))):
+            digest.update(part.encode("utf-8") + b"\x1e")
         written[service] = folder / f"{service}.png"
-        _save_png(canvas, written[service])
-    log.info("Drew %d static maps", len(written))
+        cached = store / f"{digest.hexdigest()}.png"
+        try:
+            written[service].write_bytes(cached.read_bytes())
+        except OSError:  # not drawn before (or the cache is unreadable)
+            to_draw[service] = cached
+    if to_draw:
+        canvas = _draw_base(frame)  # a Figure without pyplot: garbage-collected, nothing to close
+        for service, cached in to_draw.items():
+            status = statuses[service].reindex(frame.districts["ubigeo"]).fillna(UNKNOWN).to_numpy()
+            _recolour(canvas, frame, status)
+            canvas.title.set_text(titles[service])
+            # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
+            canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
+            _legend(canvas, legend_labels, frame.layout)
+            _save_png(canvas, written[service])
+            _keep(written[service], cached)
+        _prune(store)
+    log.info("Drew %d static maps, %d from the cache", len(to_draw), len(written) - len(to_draw))
     return written
+
+
+#: The cache's sub-folder of drawn maps, and how many it keeps (about 60 kB each).
+FIGURE_CACHE = "figures"
+FIGURE_CACHE_SIZE = 500
+
+
+def _keep(path: Path, cached: Path) -> None:
+    """Copy a drawn map into the cache, whole or not at all. A cache that cannot be
+    written only costs the next run a drawing."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cached.parent, suffix=".tmp", delete=False) as tmp:
+            tmp.write(path.read_bytes())
+        os.replace(tmp.name, cached)
+    except OSError as exc:
+        log.debug("Cannot keep %s in the cache: %s", path.name, exc)
+
+
+def _prune(store: Path) -> None:
+    """Drop the least recently drawn maps beyond FIGURE_CACHE_SIZE."""
+    try:
+        kept = sorted(store.glob("*.png"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-FIGURE_CACHE_SIZE]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.debug("Cannot prune the map cache: %s", exc)
 
 
 def _save_png(canvas: _Canvas, path: Path) -> None:
@@ -279,6 +387,8 @@ def _save_png(canvas: _Canvas, path: Path) -> None:
     A flat-coloured map needs few colours, and a quarter of the bytes matters once the
     images are embedded in the HTML. No metadata: the same inputs give the same bytes.
     """
+    from PIL import Image  # a dependency of matplotlib
+
     fills = Image.fromarray(_render(canvas.figure), mode="RGBA")
     image = Image.alpha_composite(fills, Image.fromarray(canvas.labels_rgba, mode="RGBA")).convert("RGB")
     image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE).save(path, format="PNG")
@@ -307,6 +417,8 @@ def _legend(canvas: _Canvas, labels: dict[str, str], layout: Layout = TALL) -> N
     """Legend with the three styles; a style absent from this map is still explained."""
     if canvas.legend is not None:
         canvas.legend.remove()
+    from matplotlib.patches import Patch
+
     handles = [
         Patch(facecolor=style.fill, edgecolor=style.stripes if style.hatch else style.fill, hatch=style.hatch, label=labels[s])
         for s, style in STYLES.items()
@@ -332,4 +444,5 @@ def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]
         {status: text[f"legend_{status}"] for status in (PRESENT, GAP, UNKNOWN)},
         sources,
         folder,
+        cache=analysis.inputs.cache,
     )

@@ -7,13 +7,18 @@ Numbers are stored as numbers and NA as empty cells; the header row is bold and 
 columns are as wide as their content (within limits). The file's bytes depend only on
 its content: the document dates are given, and the zip entries carry a fixed time.
 
-The workbook is written in openpyxl's write-only mode, which streams rows instead of
-keeping a cell object per value; only cells that carry a style are built as cells.
+The workbook is written in openpyxl's write-only mode: openpyxl writes the package, the
+styles and each sheet's layout and header row; the data rows, which are most of the time
+(a national workbook has 190,000 cells), are formatted here as the same XML openpyxl
+writes for them, and put into each sheet's XML when the zip is rewritten. A sheet holding
+a value outside the plain types (text, numbers, booleans, empty) is written by openpyxl
+cell by cell, as before.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +28,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -65,20 +71,25 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, *, created: date
     created is the document's created and modified date, so equal input gives equal bytes.
     """
     workbook = Workbook(write_only=True)
-    for name, frame in sheets.items():
-        fill_sheet(workbook.create_sheet(title=name[:31]), frame)
+    rows = {}  # sheet file in the package -> its data rows as XML, written here
+    for number, (name, frame) in enumerate(sheets.items(), start=1):
+        rows[f"xl/worksheets/sheet{number}.xml"] = fill_sheet(workbook.create_sheet(title=name[:31]), frame)
     workbook.properties.creator = "coverage-map"
     workbook.properties.created = workbook.properties.modified = created
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # _stable_zip compresses
         ExcelWriter(workbook, archive).save()  # save_workbook() would stamp the current time
-    Path(path).write_bytes(_stable_zip(buffer.getvalue()))
+    Path(path).write_bytes(_stable_zip(buffer.getvalue(), rows))
 
 
-def fill_sheet(sheet, frame: pd.DataFrame) -> None:
+def fill_sheet(sheet, frame: pd.DataFrame) -> bytes:
     """Write frame into an empty write-only sheet: a bold, wrapped header row that stays
     frozen, then the rows; widths fit the longest text of each column (header included)
-    within [MIN_WIDTH, MAX_WIDTH], and columns with longer text wrap."""
+    within [MIN_WIDTH, MAX_WIDTH], and columns with longer text wrap.
+
+    Returns the data rows as XML for write_workbook to put in the sheet, or b"" when
+    openpyxl wrote them (a value of another type than text, number or boolean).
+    """
     headers = [str(name) for name in frame.columns]
     columns = [frame.iloc[:, index] for index in range(frame.shape[1])]
     values = [_cell_values(column) for column in columns]
@@ -88,12 +99,71 @@ def fill_sheet(sheet, frame: pd.DataFrame) -> None:
     for index, length in enumerate(longest, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(MIN_WIDTH, min(MAX_WIDTH, length + 2))
     sheet.append([_styled_cell(sheet, header, font=HEADER_FONT, alignment=WRAP_TOP) for header in headers])
-    cells = [
-        _column_cells(sheet, column_values, _number_format(column), WRAP_TOP if length > MAX_WIDTH else None)
-        for column, column_values, length in zip(columns, values, longest)
-    ]
+    formats = [(_number_format(column), WRAP_TOP if length > MAX_WIDTH else None) for column, length in zip(columns, longest)]
+    if len(frame) and all(_plain(column_values) for column_values in values):
+        # one styled cell per column, in the order openpyxl would meet them in the first
+        # row, registers the same styles with the same ids as writing every cell would
+        styles = [_styled_cell(sheet, None, number_format=f, alignment=a).style_id if (f or a) else None
+                  for f, a in formats]
+        return _rows_xml(values, styles)
+    cells = [_column_cells(sheet, column_values, f, a) for column_values, (f, a) in zip(values, formats)]
     for row in zip(*cells):
         sheet.append(row)
+    return b""
+
+
+def _plain(values: list) -> bool:
+    """Whether every value is one _rows_xml writes as openpyxl does: empty, a boolean, an
+    int, a finite float, or text that openpyxl keeps as text."""
+    for value in values:
+        kind = type(value)
+        if value is None or kind is bool or kind is int:
+            continue
+        if kind is float:
+            if not math.isfinite(value):
+                return False
+        elif kind is str:
+            if (len(value) > 32767 or (len(value) > 1 and value[0] == "=") or value in ERROR_CODES
+                    or ILLEGAL_CHARACTERS_RE.search(value)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _rows_xml(values: list[list], styles: list[int | None]) -> bytes:
+    """The sheet's data rows (from row 2) as the XML openpyxl writes for them: a styled
+    empty cell is written, an unstyled one left out, text inline and ASCII-escaped."""
+    letters = [get_column_letter(index) for index in range(1, len(values) + 1)]
+    templates = [(f'<c r="{letter}%d"' + (f' s="{style}"' if style else "")) for letter, style in zip(letters, styles)]
+    out = io.StringIO()  # row by row: a list of every cell's text would hold 200,000 objects
+    for row, cells in enumerate(zip(*values), start=2):
+        parts = [f'<row r="{row}">']
+        for template, style, value in zip(templates, styles, cells):
+            if value is None:
+                if style:
+                    parts.append(template % row + ' t="n"></c>')
+                continue
+            kind = type(value)
+            if kind is str:
+                if not value:  # openpyxl writes an empty text as an empty cell of text type
+                    parts.append(template % row + ' t="inlineStr"></c>')
+                    continue
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                parts.append(f'{template % row} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>')
+            elif kind is bool:
+                parts.append(f'{template % row} t="b"><v>{int(value)}</v></c>')
+            else:
+                parts.append(f'{template % row} t="n"><v>{"%.16g" % value}</v></c>')
+        parts.append("</row>")
+        out.write("".join(parts))
+    return out.getvalue().encode("ascii", "xmlcharrefreplace")
+
+
+def _escape(text: str) -> str:
+    """Text as lxml writes it in an element: markup characters and carriage returns escaped
+    (the rest of non-ASCII becomes character references on encoding)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _cell_values(column: pd.Series) -> list:
@@ -140,14 +210,19 @@ def _number_format(column: pd.Series) -> str | None:
     return None
 
 
-def _stable_zip(data: bytes) -> bytes:
-    """The same archive with every entry's time fixed, so equal content gives equal bytes."""
+def _stable_zip(data: bytes, rows: dict[str, bytes] | None = None) -> bytes:
+    """The same archive with every entry's time fixed, so equal content gives equal bytes,
+    and the given data rows put at the end of each sheet's data."""
+    rows = rows or {}
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(entry, source.read(info.filename))
+            content = source.read(info.filename)
+            if rows.get(info.filename):
+                content = content.replace(b"</sheetData>", rows[info.filename] + b"</sheetData>", 1)
+            target.writestr(entry, content)
     return out.getvalue()
 
 
