@@ -234,7 +234,8 @@ def read_boundaries(
     """
     path = Path(path)
     frame = read_vector(path)
-    _refuse_non_polygons(frame, path)
+    require_geometry(frame, path, ("Polygon", "MultiPolygon"), what="Boundary file",
+                     fix="Give the district boundaries, not points or lines.")
     frame, crs = to_lonlat(frame, path)
     hints = (source.ubigeo_field, source.name_field) if source else ()
     if district_field is not None and (district_field not in frame.columns or district_field == frame.geometry.name):
@@ -296,16 +297,13 @@ def read_boundaries(
     return districts.sort_values("ubigeo", ignore_index=True), report
 
 
-def _refuse_non_polygons(frame: gpd.GeoDataFrame, path: Path) -> None:
-    """Districts are areas: a point or line feature is named with its number in the file."""
-    kinds = frame.geometry.geom_type
-    wrong = np.flatnonzero(kinds.notna().to_numpy() & ~kinds.isin(["Polygon", "MultiPolygon"]).to_numpy())
+def require_geometry(frame: gpd.GeoDataFrame, path: Path, kinds: tuple[str, ...], *, what: str, fix: str) -> None:
+    """Refuse features of another geometry type than kinds, named by their number in the file."""
+    found = frame.geometry.geom_type
+    wrong = np.flatnonzero(found.notna().to_numpy() & ~found.isin(kinds).to_numpy())
     if len(wrong):
-        listed = listing([f"feature {i + 1} ({kinds.iloc[i]})" for i in wrong], limit=5)
-        msg = (
-            f"Boundary file {path} must hold district polygons; {len(wrong)} features are not polygons: {listed}. "
-            "Give the district boundaries, not points or lines."
-        )
+        listed = listing([f"feature {i + 1} ({found.iloc[i]})" for i in wrong], limit=5)
+        msg = f"{what} {path} must hold {' or '.join(kinds)} features; {len(wrong)} are not: {listed}. {fix}"
         raise InputError(msg)
 
 

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, to_lonlat
+from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, require_geometry, to_lonlat
 from .districts import normalize_ubigeo
 from .errors import InputError
 from .formatting import km as km_text
@@ -70,16 +70,8 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() in (".geojson", ".gpkg", ".shp", ".zip"):
         frame = read_vector(path, what="Facilities file", option="--facilities", geometry="Point")
         frame, _ = to_lonlat(frame, path, what="Facilities file")
+        require_geometry(frame, path, ("Point",), what="Facilities file", fix="Give one point per facility.")
         points = frame.geometry
-        kinds = points.geom_type
-        wrong = np.flatnonzero(kinds.notna().to_numpy() & (kinds != "Point").to_numpy())
-        if len(wrong):
-            listed = listing([f"feature {i + 1} ({kinds.iloc[i]})" for i in wrong], limit=5)
-            msg = (
-                f"Facilities file {path} must hold points; {len(wrong)} features are not points: {listed}. "
-                "Give one point per facility."
-            )
-            raise InputError(msg)
         return pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(lon=points.x, lat=points.y)
     return read_users_table(path, what="Facilities file", option="--facilities")
 
