@@ -176,3 +176,28 @@ def test_inputs_are_never_modified(shared_data, tmp_path, gazetteer):
     before = path.read_bytes()
     read(path, gazetteer)
     assert path.read_bytes() == before
+
+
+def test_points_given_as_boundaries_are_refused_by_feature_number(shared_data, gazetteer, tmp_path):
+    import geopandas as gpd
+
+    lima = gpd.read_file(shared_data / "lima_callao_distritos_simple.geojson")
+    lima.loc[[2, 5], "geometry"] = lima.loc[[2, 5]].geometry.representative_point()
+    path = tmp_path / "mixed.geojson"
+    lima.to_file(path, driver="GeoJSON")
+    with pytest.raises(InputError, match=r"must hold Polygon or MultiPolygon features; 2 are not: "
+                                         r"feature 3 \(Point\) and feature 6 \(Point\)\. Give the district boundaries"):
+        read(path, gazetteer)
+
+
+def test_a_facility_layer_of_polygons_is_refused(shared_data, tmp_path):
+    import geopandas as gpd
+
+    from coverage_map.facilities import read_table
+
+    lima = gpd.read_file(shared_data / "lima_callao_distritos_simple.geojson").head(2)
+    path = tmp_path / "centros.geojson"
+    lima.to_file(path, driver="GeoJSON")
+    with pytest.raises(InputError, match=r"Facilities file .*centros.geojson must hold Point features; 2 are not: "
+                                         r"feature 1 \(Polygon\) and feature 2 \(Polygon\)\. Give one point per facility\."):
+        read_table(path)
