@@ -31,11 +31,19 @@ def test_every_command_and_option_has_help_text():
                 assert param.help, f"coverage-map {' '.join(path)} {param.opts[0]} has no help"
 
 
-def test_build(run, tmp_path):
-    result = run("build", "--out", str(tmp_path / "out"), "--quiet")
+def test_build_says_where_each_output_went(run, tmp_path):
+    result = run("build", "--out", str(tmp_path / "out"))
     assert result.exit_code == 0
     assert result.stdout.startswith(f"Escrito en {tmp_path / 'out'}:")
+    assert f"  {tmp_path / 'out' / 'coverage.geojson'}" in result.stdout.splitlines()
     assert (tmp_path / "out" / "coverage.geojson").exists()
+
+
+def test_quiet_build_prints_nothing(run, tmp_path):
+    result = run("build", "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 0
+    assert result.stdout == "" and result.stderr == ""
+    assert (tmp_path / "out" / "map.html").exists()
 
 
 def test_gaps_lists_the_districts_without_ciam(run):

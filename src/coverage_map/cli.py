@@ -50,6 +50,7 @@ def common(func):
     @functools.wraps(func)
     def wrapper(*args, quiet: bool, debug: bool, **kwargs):
         _setup_logging(quiet, debug)
+        click.get_current_context().meta["quiet"] = quiet
         try:
             return func(*args, **kwargs)
         except CoverageMapError as exc:
@@ -134,10 +135,17 @@ def build(out: Path, **options) -> None:
     """Measure coverage and gaps and write the map, report, GeoJSON, tables and manifest."""
     run = run_inputs(**options)
     _, written = build_outputs(run, out=out)
-    lang = run.lang
-    stdout.print(texts(lang)["wrote"].format(out=out))
+    list_written(out, written, run.lang)
+
+
+def list_written(out: Path, written: list[Path], lang: str) -> None:
+    """Where the outputs went, file by file; nothing with --quiet."""
+    if click.get_current_context().meta.get("quiet"):
+        return
+    # paths are never wrapped, so that they can be copied, also from a pipe
+    stdout.print(texts(lang)["wrote"].format(out=out), soft_wrap=True, markup=False)
     for path in written:
-        stdout.print(f"  {path}")
+        stdout.print(f"  {path}", soft_wrap=True, markup=False)
 
 
 @main.command()
@@ -148,9 +156,7 @@ def build(out: Path, **options) -> None:
 def report(out: Path, lang: str, **options) -> None:
     """Rebuild only the gap-analysis report: report.html, report.md, img/ and coverage.xlsx."""
     _, written = build_report(run_inputs(lang=lang, **options), out=out)
-    stdout.print(texts(lang)["wrote"].format(out=out))
-    for path in written:
-        stdout.print(f"  {path}")
+    list_written(out, written, lang)
 
 
 @main.command()
