@@ -1,5 +1,6 @@
 """End to end on the real default boundaries (from the seeded cache), oracles from the seed."""
 
+import hashlib
 import json
 
 import pandas as pd
@@ -133,7 +134,11 @@ def test_manifest_names_inputs_with_sha256_and_the_version(built):
     assert boundaries["source"] == "lima_callao_distritos"
     assert boundaries["sha256"] == "b0627d6c0a5617fef2054ef066f54dd2d1e4c15d2506c7fef034fef6fc48db9e"
     assert manifest["version"] and manifest["options"]["area"] == "lima"
-    assert "coverage.geojson" in manifest["outputs"]
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(manifest["outputs"]) == written  # every output, the report's images too
+    assert "img/CIAM.png" in written
+    for name, digest in manifest["outputs"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
 
 
 def test_a_second_run_writes_byte_identical_files(built, seeded_cache, tmp_path):
