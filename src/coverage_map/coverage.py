@@ -183,8 +183,11 @@ def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:
     reach = known["target_population"].where(known["nearest_km"].notna()).groupby(known["service"]).sum()
     summary = coverage.summary.copy()
     summary["target_population"] = table.groupby("service")["target_population"].sum()
-    summary["unserved_population"] = by_service.apply(lambda g: g.loc[g["status"] == GAP, "target_population"].sum())
-    served = by_service.apply(lambda g: g.loc[g["status"] == PRESENT, "target_population"].sum())
+    def people_per_service(status: str) -> pd.Series:
+        return known["target_population"].where(known["status"] == status, 0.0).groupby(known["service"]).sum()
+
+    summary["unserved_population"] = people_per_service(GAP)
+    served = people_per_service(PRESENT)
     summary["served_share"] = (served / by_service["target_population"].sum()).round(4)
     summary["weighted_km"] = (weighted / reach).round(1)
     # people are whole: 0-17 is interpolated (0-14 + 3/5 of 15-19), so round only at the end
