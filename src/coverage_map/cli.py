@@ -91,6 +91,13 @@ def inputs(func):
                      callback=lambda ctx, param, value: None if value.lower() == "none" else value,
                      help="Population per district: an INEI REDATAM export (.xlsx), a CSV (ubigeo, total, "
                           "mujeres, ...) or a registered source; 'none' for counts only."),
+        click.option("--scale", "scales", multiple=True, metavar="SERVICE=SCALE",
+                     help="Change a service's scale: municipal (a district without it is a gap), network "
+                          "(districts without a site are gaps, measured by access) or metropolitan (one seat "
+                          "for the area, access only), e.g. --scale HRT=municipal. Repeatable."),
+        click.option("--catchment", "catchments", multiple=True, metavar="SERVICE=KM",
+                     help="Change a service's catchment in straight-line km (default by scale: municipal 3, "
+                          "network 10, metropolitan 30), e.g. --catchment CEM=5. Repeatable."),
         cache_option,
     ]
     for option in reversed(options):

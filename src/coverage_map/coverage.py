@@ -45,7 +45,8 @@ class Coverage:
         return [code for code in self.summary.index if code not in set(self.mapped())]
 
     def gaps(self, service: str | None = None) -> pd.DataFrame:
-        gaps = self.table[self.table["status"] == GAP]
+        """Districts that lack a service: once scales are applied, only what its scale calls a gap."""
+        gaps = self.table[self.table["gap"].fillna(False).astype(bool)] if "gap" in self.table else self.table[self.table["status"] == GAP]
         if service is not None:
             gaps = gaps[gaps["service"] == service]
         return gaps.reset_index(drop=True)
@@ -183,11 +184,12 @@ def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:
     reach = known["target_population"].where(known["nearest_km"].notna()).groupby(known["service"]).sum()
     summary = coverage.summary.copy()
     summary["target_population"] = table.groupby("service")["target_population"].sum()
-    def people_per_service(status: str) -> pd.Series:
-        return known["target_population"].where(known["status"] == status, 0.0).groupby(known["service"]).sum()
+    def people_where(mask: pd.Series) -> pd.Series:
+        return known["target_population"].where(mask, 0.0).groupby(known["service"]).sum()
 
-    summary["unserved_population"] = people_per_service(GAP)
-    served = people_per_service(PRESENT)
+    gap = known["gap"].astype(bool) if "gap" in known else known["status"] == GAP  # the scale's gaps
+    summary["unserved_population"] = people_where(gap)
+    served = people_where(known["status"] == PRESENT)
     summary["served_share"] = (served / by_service["target_population"].sum()).round(4)
     summary["weighted_km"] = (weighted / reach).round(1)
     # people are whole: 0-17 is interpolated (0-14 + 3/5 of 15-19), so round only at the end

@@ -46,14 +46,15 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
         # .array keeps the nullable integer dtype: to_numpy() would turn a column with one
         # null into floats, and its counts into 3.0 beside another column's 3
         layer[f"{service}_count"] = rows["count"].array
-        layer[f"{service}_gap"] = pd.array(
-            [None if u else s == GAP for u, s in zip(unknown, rows["status"])], dtype="boolean"
-        )
+        gap = rows["gap"] if "gap" in rows else [None if u else s == GAP for u, s in zip(unknown, rows["status"])]
+        layer[f"{service}_gap"] = pd.array(gap, dtype="boolean")
         layer[f"{service}_nearest"] = rows["nearest_district"].to_numpy()
         layer[f"{service}_km"] = rows["nearest_km"].to_numpy()
         if "target_population" in rows:
             layer[f"{service}_people"] = rows["target_population"].array
             layer[f"{service}_per_centre"] = rows["people_per_centre"].array
+        if "access" in rows:  # E2SFCA, sites per 100,000 target people; null without known sites
+            layer[f"{service}_access"] = rows["access"].to_numpy()
     return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
 
 

@@ -19,6 +19,7 @@ from .boundaries import BoundaryReport
 from .coverage import Coverage
 from .facilities import Facilities
 from .inventory import Catalogue, Inventory, Origin
+from .scales import Scale, pairs
 from .sources import DEFAULT_POPULATION, Source
 
 LANGUAGES = ("es", "en")
@@ -43,6 +44,14 @@ class RunInputs:
     breaks: tuple[float, ...] | None = None
     basemap: str | None = None
     cache: str | os.PathLike | None = None
+    #: Overrides of the catalogue's scale and catchment (km) per service, as (service, value)
+    #: pairs ("HRT", "municipal"), ("CEM", "5"); a mapping is taken too. Checked by check_options.
+    scales: tuple[tuple[str, str], ...] = ()
+    catchments: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("scales", "catchments"):
+            object.__setattr__(self, name, pairs(getattr(self, name)))
 
     @classmethod
     def of(cls, inputs: RunInputs | None = None, **options) -> RunInputs:
@@ -61,6 +70,8 @@ class RunInputs:
             value = getattr(self, f.name)
             if f.name == "breaks" and value:
                 value = ",".join(f"{b:g}" for b in value)
+            if f.name in ("scales", "catchments"):
+                value = ",".join(f"{service}={given}" for service, given in value)
             if value not in (None, "", ()):
                 given[f.name] = str(value)
         return given
@@ -108,6 +119,8 @@ class Analysis:
     #: Per service, the population column it was measured against (women, age_60_plus,
     #: age_0_17, men or total, where the population file lacks the group).
     population_columns: dict[str, str] = field(default_factory=dict)
+    #: Per place-based service, its scale and catchment (the catalogue's or the run's override).
+    scales: dict[str, Scale] = field(default_factory=dict)
 
     @property
     def area(self) -> str:

@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from . import __version__
+from .accessibility import measure_access
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import run_checks
 from .classify import SCHEMES
@@ -32,6 +33,7 @@ from .maps import basemap_tiles, write_map
 from .model import Analysis, InputFile, RunInputs
 from .population import read_population, read_population_cached, targets_for
 from .report import write_report
+from .scales import apply_scales, service_scales
 from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,7 @@ def check_options(inputs: RunInputs) -> None:
         raise InputError(msg)
     if inputs.basemap:
         basemap_tiles(inputs.basemap)
+    service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
 
 
 def _refuse(msg: str) -> None:
@@ -208,11 +211,15 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     declared = load_declared_totals()
     declared = declared if lima_figures else declared.iloc[0:0]
     coverage = measure_coverage(area.districts, stock, catalogue, declared, sites=sites and sites.points)
+    scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
+    coverage = apply_scales(coverage, scales)
     checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)
     if sites is not None and sites.findings:
         checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
     if population is not None:
         coverage = add_population(coverage, population.table)
+    coverage = measure_access(coverage, area.districts, scales, population and population.table,
+                              sites=sites and sites.points)
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
     stock = replace(stock, origin=origins)
     return Analysis(
@@ -220,7 +227,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         catalogue=catalogue, inventory=stock, declared=declared, coverage=coverage, checks=checks,
         lima_figures=lima_figures, files=_files(inputs, area, population), facilities=sites,
         population=population and population.table, population_source=population and population.source,
-        population_columns=population.columns if population else {},
+        population_columns=population.columns if population else {}, scales=scales,
     )
 
 
@@ -289,10 +296,12 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_geojson(coverage_layer(analysis.districts, coverage), folder / "coverage.geojson")
     write_csv(coverage.matrix(), folder / "coverage.csv")
     gaps = coverage.gaps().drop(columns=["count", "status"])
-    columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population"]
+    columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population",
+               "access"]
     gaps = gaps[[c for c in columns if c in gaps]]
     names = {code: catalogue.label(code, lang) for code in coverage.summary.index}
     gaps.insert(1, "service_name", gaps["service"].map(names))
+    gaps.insert(2, "scale", gaps["service"].map(coverage.summary["scale"]))
     write_csv(gaps, folder / "gaps.csv")
     summary = coverage.summary.copy()
     summary.insert(1, "service_name", summary["service"].map(names))

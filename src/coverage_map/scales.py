@@ -1,0 +1,165 @@
+"""Each place-based service's scale: what its absence from a district means.
+
+- municipal: the law gives it to every municipality (DEMUNA, CIAM): a district without
+  it is a gap.
+- network: sites spread over the area with no one-per-district rule in the source (CEM,
+  HRT, UPE, CAR, CEDIF, SAR): a district without a site is a gap shown with its access.
+- metropolitan: one seat or team for the whole area by design (OREDIS, UA, CAI, SAU,
+  Mi60+, CAN, Educadores de Calle, Sociedad de Beneficencia): never a district gap,
+  measured by access only.
+
+The catalogue (data/services.csv) gives each service its scale, its catchment in km and
+the source's words that justify them; a run may override both (--scale, --catchment).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .coverage import GAP, UNKNOWN, Coverage
+from .errors import InputError
+from .inventory import Catalogue
+
+MUNICIPAL, NETWORK, METROPOLITAN = "municipal", "network", "metropolitan"
+SCALES = (MUNICIPAL, NETWORK, METROPOLITAN)
+
+#: Default catchment per scale, in straight-line km from a site. municipal: the median
+#: district of Lima Metropolitana is as large as a circle of 2.8 km radius, and the service
+#: is meant within its own district; network: twice the median distance between
+#: neighbouring districts' points (4.7 km), a site serving its district and the ring around
+#: it, as UPE's three units serve Lima, Lima Este and Lima Sur; metropolitan: one seat for
+#: the whole area, 30 km from central Lima reaches every district but the outlying ones
+#: (Ancón, Lurín, the southern beaches), whose people are then counted beyond it.
+DEFAULT_CATCHMENT_KM = {MUNICIPAL: 3.0, NETWORK: 10.0, METROPOLITAN: 30.0}
+
+#: Where a scale or catchment was decided: the catalogue, or an option of the run.
+CATALOGUE, OPTION = "catalogue", "option"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A service's scale and catchment, with the source's words behind them."""
+
+    kind: str  # municipal | network | metropolitan
+    catchment_km: float
+    reason_es: str
+    reason_en: str
+    given_by: str = CATALOGUE  # or OPTION when --scale or --catchment changed it
+
+    def is_gap(self, has_site: bool) -> bool:
+        """Whether a district with (or without) a site of the service lacks it, at this scale."""
+        return not has_site and self.kind != METROPOLITAN
+
+    def reason(self, lang: str) -> str:
+        return self.reason_es if lang == "es" else self.reason_en
+
+
+def pairs(value: Mapping | Iterable | None) -> tuple[tuple[str, str], ...]:
+    """Overrides as (service, value) pairs of text, from a mapping, from pairs, or from
+    "SERVICE=VALUE" texts as the command line gives them (no "=": an empty value)."""
+    if not value:
+        return ()
+    items = value.items() if isinstance(value, Mapping) else value
+    found = []
+    for item in items:
+        if isinstance(item, str):
+            service, _, given = item.partition("=")
+        else:
+            service, given = item
+        found.append((str(service).strip(), str(given).strip()))
+    return tuple(found)
+
+
+def service_scales(
+    catalogue: Catalogue,
+    *,
+    scales: Iterable[tuple[str, str]] = (),
+    catchments: Iterable[tuple[str, str]] = (),
+) -> dict[str, Scale]:
+    """The scale of every place-based service: the catalogue's, with a run's overrides.
+
+    scales and catchments are (service, value) pairs ("HRT", "municipal"), ("CEM", "5").
+    A service given another scale takes that scale's default catchment unless its
+    catchment is given too. Every bad override is reported at once in one InputError.
+    """
+    problems: list[str] = []
+    services = catalogue.services
+    found = {code: _catalogue_scale(services.loc[code]) for code in catalogue.place_based}
+    for service, kind in scales:
+        code = _service(catalogue, service, f"--scale {service}={kind}", problems)
+        if not kind:
+            problems.append(f"--scale {service}: give SERVICE=SCALE, e.g. HRT=municipal")
+        elif kind.strip().lower() not in SCALES:
+            problems.append(f"--scale {service}={kind}: unknown scale {kind!r}; use {', '.join(SCALES)}")
+        elif code is not None:
+            kind = kind.strip().lower()
+            found[code] = Scale(kind, DEFAULT_CATCHMENT_KM[kind], found[code].reason_es, found[code].reason_en, OPTION)
+    for service, km in catchments:
+        code = _service(catalogue, service, f"--catchment {service}={km}", problems)
+        value = _km(km)
+        if value is None:
+            problems.append(f"--catchment {service}={km}: the catchment must be a positive number of km, e.g. CEM=5")
+        elif code is not None:
+            old = found[code]
+            found[code] = Scale(old.kind, value, old.reason_es, old.reason_en, OPTION)
+    if problems:
+        msg = "; ".join(problems) + ". See `coverage-map services` for the codes."
+        raise InputError(msg)
+    return found
+
+
+def _catalogue_scale(row: pd.Series) -> Scale:
+    kind = row["scale"]
+    km = _km(row["catchment_km"]) if row["catchment_km"] else DEFAULT_CATCHMENT_KM[kind]
+    return Scale(kind, km, row["scale_reason_es"], row["scale_reason_en"])
+
+
+def _service(catalogue: Catalogue, service: str, option: str, problems: list[str]) -> str | None:
+    code = catalogue.resolve(service)
+    if code is None or code not in catalogue.place_based:
+        closest = ", ".join(c for c in catalogue.closest(service) if c in catalogue.place_based)
+        problems.append(f"{option}: unknown or non place-based service {service!r} (closest: {closest})")
+        return None
+    return code
+
+
+def _km(text: str) -> float | None:
+    try:
+        value = float(str(text).strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def scale_table(scales: Mapping[str, Scale], lang: str = "en") -> pd.DataFrame:
+    """One row per service: scale, catchment_km, given_by and the reason in lang."""
+    rows = [
+        {"service": code, "scale": s.kind, "catchment_km": s.catchment_km, "given_by": s.given_by,
+         "reason": s.reason(lang)}
+        for code, s in scales.items()
+    ]
+    return pd.DataFrame(rows, columns=["service", "scale", "catchment_km", "given_by", "reason"])
+
+
+def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
+    """Coverage whose gaps are what each service's scale calls a gap.
+
+    The table gains gap (True where a district lacks a municipal or network service it is
+    known not to have; never for a metropolitan one; NA where the service has no district
+    data); the summary gains scale and catchment_km, and its gaps count those gaps only.
+    """
+    table = coverage.table.copy()
+    kind = table["service"].map({code: s.kind for code, s in scales.items()})
+    absent = table["status"] == GAP
+    gap = pd.array(absent & (kind != METROPOLITAN), dtype="boolean")
+    gap[(table["status"] == UNKNOWN).to_numpy()] = pd.NA
+    table["gap"] = gap
+    summary = coverage.summary.copy()
+    summary.insert(1, "scale", summary.index.map(lambda code: scales[code].kind))
+    summary.insert(2, "catchment_km", summary.index.map(lambda code: scales[code].catchment_km))
+    summary["gaps"] = table.groupby("service")["gap"].sum().reindex(summary.index).fillna(0).astype(int)
+    return Coverage(table=table, summary=summary)
