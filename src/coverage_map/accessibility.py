@@ -62,9 +62,11 @@ def e2sfca(
     result[np.isnan(demand_xy).any(axis=1)] = np.nan
     if cost.empty:
         return result
+    # frames already indexed by id (index=True): access would otherwise set_index(inplace=True),
+    # deprecated in pandas 3
     model = Access(
-        demand_df=demand.rename("people").rename_axis("id").reset_index(), demand_index="id", demand_value="people",
-        supply_df=supply.rename("sites").rename_axis("id").reset_index(), supply_index="id", supply_value="sites",
+        demand_df=demand.rename("people").rename_axis("id").to_frame(), demand_index=True, demand_value="people",
+        supply_df=supply.rename("sites").rename_axis("id").to_frame(), supply_index=True, supply_value="sites",
         cost_df=cost, cost_origin="origin", cost_dest="dest", cost_name="km",
     )
     scores = model.enhanced_two_stage_fca(
@@ -170,7 +172,7 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
 
 
 def _typed(table: pd.DataFrame, summary: pd.DataFrame) -> Coverage:
-    table["access"] = table["access"].astype(float).round(3)
+    table["access"] = table["access"].astype(float).round(4)
     table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan).round(1)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
     summary["share_within"] = summary["share_within"].astype(float).round(4)

@@ -107,7 +107,8 @@ def service_scales(
             old = found[code]
             found[code] = Scale(old.kind, value, old.reason_es, old.reason_en, OPTION)
     if problems:
-        msg = "; ".join(problems) + ". See `coverage-map services` for the codes."
+        codes = " See `coverage-map services` for the codes." if any("service" in p for p in problems) else ""
+        msg = "; ".join(problems) + "." + codes
         raise InputError(msg)
     return found
 
