@@ -32,8 +32,9 @@ SCALES = (MUNICIPAL, NETWORK, METROPOLITAN)
 #: is meant within its own district; network: twice the median distance between
 #: neighbouring districts' points (4.7 km), a site serving its district and the ring around
 #: it, as UPE's three units serve Lima, Lima Este and Lima Sur; metropolitan: one seat for
-#: the whole area, 30 km from central Lima reaches every district but the outlying ones
-#: (Ancón, Lurín, the southern beaches), whose people are then counted beyond it.
+#: the whole area, 30 km from central Lima reaches every district's point but nine outlying
+#: ones (Ancón, Santa Rosa, Lurigancho, Lurín, Pucusana and the southern beaches), whose
+#: people are then counted beyond it.
 DEFAULT_CATCHMENT_KM = {MUNICIPAL: 3.0, NETWORK: 10.0, METROPOLITAN: 30.0}
 
 #: Where a scale or catchment was decided: the catalogue, or an option of the run.
