@@ -181,3 +181,33 @@ def test_without_population_access_is_not_measured(caplog):
         measured = measure_access(coverage, districts, scales, None)
     assert measured.table["access"].isna().all() and measured.summary["people_beyond"].isna().all()
     assert "needs the population" in caplog.text
+
+
+# 3. End to end: a facility list whose CEM in Callao serves Lima's western districts.
+
+
+def test_a_facility_just_outside_the_area_serves_its_access(seeded_cache, tmp_path):
+    from coverage_map.pipeline import analyse
+
+    rows = [
+        "tipo,nombre,ubigeo,lat,lon",
+        "CEM,CEM Lima,150101,-12.0464,-77.0428",
+        "CEM,CEM Bellavista,070102,-12.0620,-77.1150",  # Callao: outside Lima Metropolitana
+    ]
+    path = tmp_path / "cem.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    inside_only = tmp_path / "cem_lima.csv"
+    inside_only.write_text("\n".join(rows[:2]) + "\n", encoding="utf-8")
+
+    both = analyse(cache=seeded_cache, facilities=path)
+    lima_only = analyse(cache=seeded_cache, facilities=inside_only)
+    assert both.facilities.outside[["service"]].to_dict("list") == {"service": ["CEM"]}
+    assert both.facilities.left_out == 1
+    # it counts in no district of the area, but serves it
+    assert both.coverage.summary.at["CEM", "hosts"] == 1 == lima_only.coverage.summary.at["CEM", "hosts"]
+    access = {a: x.coverage.table.query("service == 'CEM'").set_index("district") for a, x in
+              (("both", both), ("lima", lima_only))}
+    assert access["both"].at["San Miguel", "access"] > access["lima"].at["San Miguel", "access"]
+    assert access["both"].at["San Miguel", "nearest_site_km"] < access["lima"].at["San Miguel", "nearest_site_km"]
+    far = "Pucusana"  # 60 km away from both: untouched
+    assert access["both"].at[far, "access"] == access["lima"].at[far, "access"] == 0

@@ -51,6 +51,9 @@ class Facilities:
     columns: dict[str, str]  # our column -> the file's column it was read from
     findings: list[dict] = field(default_factory=list)
     left_out: int = 0  # facilities outside the study area
+    #: Of those, the ones with a point (service, lat, lon): they serve the area's access
+    #: within their catchment. Confidential ones are left out, as their points are.
+    outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "lat", "lon"]))
 
     def inventory(self, scope: tuple[str, ...], path: str) -> Inventory:
         """District counts of the services the list (the file at path) covers, complete for the area."""
@@ -191,8 +194,21 @@ def read_facilities(
     facilities.loc[outside, ["lat", "lon"]] = np.nan  # counted by its ubigeo; no dot in the sea
     facilities = _hide_confidential(facilities.drop(columns="given_ubigeo"), catalogue)
     left_out = int((~area).sum())
-    log.info("Facilities: %d in the area, %d outside it left out", len(facilities), left_out)
-    return Facilities(facilities, columns, findings, left_out)
+    outside = outside_sites(table[~area], columns, lat[~area], lon[~area], catalogue)
+    log.info("Facilities: %d in the area, %d outside it left out (%d of them serve its access)",
+             len(facilities), left_out, len(outside))
+    return Facilities(facilities, columns, findings, left_out, outside)
+
+
+def outside_sites(rows: pd.DataFrame, columns: dict[str, str], lat: np.ndarray, lon: np.ndarray,
+                  catalogue: Catalogue) -> pd.DataFrame:
+    """Facilities outside the area with a point, of a known place-based and not confidential
+    service: service, lat, lon."""
+    service = rows[columns["service"]].astype(str).str.strip().map(lambda s: catalogue.resolve(s) or s)
+    sites = pd.DataFrame({"service": service.to_numpy(), "lat": lat, "lon": lon})
+    secret = sites["service"].map(catalogue.services["confidential"])
+    keep = sites["service"].isin(catalogue.place_based) & ~secret.fillna(True).astype(bool) & sites["lat"].notna()
+    return sites[keep.to_numpy()].reset_index(drop=True)
 
 
 def _refuse_none_in_area(table, columns, path: Path, prefixes: tuple[str, ...], *, with_point: int) -> None:

@@ -219,7 +219,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     if population is not None:
         coverage = add_population(coverage, population.table)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
-                              sites=sites and sites.points)
+                              sites=sites and sites.points, outside=sites and sites.outside)
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
     stock = replace(stock, origin=origins)
     return Analysis(
