@@ -86,6 +86,9 @@ def test_gaps_on_the_default_data_follow_the_scale(lima):
     assert lima.coverage.summary["gaps"].to_dict() == {
         **dict.fromkeys(lima.coverage.summary.index, 0), "CIAM": 2, "HRT": 40, "UPE": 40}
     assert {code: s.kind for code, s in lima.scales.items()} == EXPECTED
+    # the districts known to have no site are still counted, whatever the scale
+    without = lima.coverage.summary["without_site"]
+    assert (without["CAI"], without["UA"], without["OREDIS"], without["HRT"], without["CIAM"]) == (42, 42, 42, 40, 2)
 
 
 def test_a_metropolitan_service_has_no_gap_anywhere(default_build):

@@ -27,8 +27,13 @@ PRESENT, GAP, UNKNOWN = "present", "gap", "unknown"
 class Coverage:
     """The district x service table in long form, and its summary per service."""
 
-    table: pd.DataFrame  # ubigeo, district, service, count, status, nearest_*, nearest_km
-    summary: pd.DataFrame  # per service: districts, hosts, gaps, unknown, listed, declared
+    #: ubigeo, district, service, count, status, nearest_*, nearest_km; with scales, gap (what
+    #: the scale calls a gap); with population, target_population, people_per_centre, access
+    #: (E2SFCA, sites per 100,000 target people) and nearest_site_km
+    table: pd.DataFrame
+    #: per service: districts, hosts, gaps, unknown, listed, declared; with scales, scale,
+    #: catchment_km and without_site; with population, people_beyond, share_within, ...
+    summary: pd.DataFrame
 
     def matrix(self) -> pd.DataFrame:
         """Counts, one row per district and one column per service; NA where unknown."""
@@ -36,9 +41,9 @@ class Coverage:
         return wide[self.summary.index].reset_index().rename_axis(columns=None)
 
     def mapped(self) -> list[str]:
-        """The services with some district data (hosts or gaps): those a map can show."""
+        """The services with some district data (hosts or known absences): those a map can show."""
         summary = self.summary
-        return list(summary.index[(summary["hosts"] > 0) | (summary["gaps"] > 0)])
+        return list(summary.index[summary["unknown"] < summary["districts"]])
 
     def unmapped(self) -> list[str]:
         """The place-based services without any district data (only a total for the area)."""

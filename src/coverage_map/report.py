@@ -291,7 +291,7 @@ def _options(analysis: Analysis, lang: str) -> list[dict]:
 def _summary_rows(analysis: Analysis, lang: str) -> list[dict]:
     labels, rows = texts(lang), []
     for code, row in analysis.coverage.summary.iterrows():
-        known = row["hosts"] + row["gaps"]
+        known = row["districts"] - row["unknown"]  # gaps are what the scale calls one: not all absences
         declared = row["declared_total"]
         rows.append({
             "code": code, "name": service_name(analysis.catalogue, code, lang), "anchor": f"svc-{code}",
@@ -310,7 +310,7 @@ def summary_sentences(analysis: Analysis, lang: str, limit: int = 5) -> list[str
     total = int(summary["districts"].max())
     sentences = []
     # Out of the districts with data: with --area lima-callao the source covers Lima only.
-    with_gaps = summary[summary["gaps"] > 0].assign(known=summary["hosts"] + summary["gaps"])
+    with_gaps = summary[summary["gaps"] > 0].assign(known=summary["districts"] - summary["unknown"])
     with_gaps = with_gaps.sort_values("gaps", ascending=False, kind="stable")
     for (gaps, known), group in list(with_gaps.groupby(["gaps", "known"], sort=False))[: limit - 2]:
         sentences.append(_gap_sentence(analysis, list(group.index), int(gaps), int(known), lang))
@@ -319,7 +319,7 @@ def summary_sentences(analysis: Analysis, lang: str, limit: int = 5) -> list[str
         names = [service_name(analysis.catalogue, c, lang) for c in full]
         verb = labels["verb_one" if len(names) == 1 else "verb_many"]
         sentences.append(labels["sentence_full"].format(names=listing(names, lang), verb=verb, total=total))
-    unknown = summary[(summary["hosts"] + summary["gaps"]) == 0].index
+    unknown = summary[summary["unknown"] == summary["districts"]].index
     if len(unknown):
         codes = [analysis.catalogue.services.at[c, "acronym"] for c in unknown]
         sentences.append(labels["sentence_unknown"].format(n=len(codes), codes=", ".join(codes)))

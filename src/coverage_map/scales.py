@@ -152,7 +152,8 @@ def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
 
     The table gains gap (True where a district lacks a municipal or network service it is
     known not to have; never for a metropolitan one; NA where the service has no district
-    data); the summary gains scale and catchment_km, and its gaps count those gaps only.
+    data); the summary gains scale, catchment_km and without_site (the districts known to
+    have no site), and its gaps count the scale's gaps only.
     """
     table = coverage.table.copy()
     kind = table["service"].map({code: s.kind for code, s in scales.items()})
@@ -163,5 +164,7 @@ def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
     summary = coverage.summary.copy()
     summary.insert(1, "scale", summary.index.map(lambda code: scales[code].kind))
     summary.insert(2, "catchment_km", summary.index.map(lambda code: scales[code].catchment_km))
+    # the districts known to have no site stay counted, as without_site, beside the scale's gaps
+    summary.insert(summary.columns.get_loc("gaps") + 1, "without_site", summary["gaps"])
     summary["gaps"] = table.groupby("service")["gap"].sum().reindex(summary.index).fillna(0).astype(int)
     return Coverage(table=table, summary=summary)
