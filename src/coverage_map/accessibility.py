@@ -111,11 +111,12 @@ def measure_access(
     for service, scale in scales.items():
         if service not in summary.index or service not in targets:
             continue
-        rows = table.index[table["service"] == service]
-        status = table.loc[rows, "status"].to_numpy()
+        mine = table["service"] == service
+        rows = table[mine].set_index("ubigeo").reindex(ubigeos)  # in the order of origins
+        status = rows["status"].to_numpy()
         if (status == UNKNOWN).all():
             continue  # no known sites: access stays null
-        counts = table.loc[rows, "count"].fillna(0).astype(float).to_numpy()
+        counts = rows["count"].fillna(0).astype(float).to_numpy()
         if service in given:
             supply_xy = site_points(sites[sites["service"] == service], districts, crs)
             if outside is not None and not outside.empty:
@@ -130,14 +131,14 @@ def measure_access(
         demand = pd.Series(people.fillna(0).to_numpy(), index=ubigeos)
         access = e2sfca(demand, origins, supply, supply_xy, catchment_km=scale.catchment_km)
         nearest = _nearest_km(origins, supply_xy)
-        table.loc[rows, "access"] = access.to_numpy()
-        table.loc[rows, "nearest_site_km"] = nearest
+        table.loc[mine, "access"] = table.loc[mine, "ubigeo"].map(access)
+        table.loc[mine, "nearest_site_km"] = table.loc[mine, "ubigeo"].map(pd.Series(nearest, index=ubigeos))
         summary.loc[service, ["people_beyond", "share_within", "weighted_site_km"]] = _reach(
             people.to_numpy(), nearest, scale.catchment_km
         )
         measured.append(service)
     if outside is not None and not outside.empty:
-        log.info("Access: %d facilities outside the area serve it within their catchment", len(outside))
+        log.info("Access: %d facilities outside the area are sites too, counted within their catchment", len(outside))
     log.info("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
              len(measured), ", ".join(measured))
     return _typed(table, summary)
