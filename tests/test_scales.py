@@ -236,3 +236,12 @@ def test_cli_scale_override_changes_the_gaps(run):
     assert result.stdout.count("\n│ 1501") == 42
     result = run("gaps", "HRT", "--scale", "HRT=metropolitan", "--population", "none", "--lang", "en", "--quiet")
     assert result.exit_code == 0 and result.stdout.count("\n│ 1501") == 0
+
+
+def test_services_lists_each_scale_and_catchment(run):
+    result = CliRunner().invoke(main, ["services", "--lang", "en"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("│ ")}
+    assert "│ municipal " in lines["CIAM"] and "│ 3 " in lines["CIAM"]
+    assert "│ network " in lines["HRT"] and "│ 10 " in lines["HRT"]
+    assert "│ metropolitan " in lines["OREDIS"] and "│ 30 " in lines["OREDIS"]

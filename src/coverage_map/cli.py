@@ -217,16 +217,17 @@ def validate(lang: str, **options) -> None:
 @main.command()
 @common
 def services(lang: str) -> None:
-    """List the services of the catalogue (code, name, program, target population)."""
+    """List the services of the catalogue (code, name, program, target population, scale and catchment)."""
     from .inventory import load_catalogue
 
     text = texts(lang)
     table = Table()
-    for key in ("code", "service", "program", "target", "on_map"):
+    for key in ("code", "service", "program", "target", "on_map", "scale", "catchment"):
         table.add_column(text[key])
     for row in load_catalogue().services.itertuples():
         table.add_row(row.code, getattr(row, f"name_{lang}"), row.program, getattr(row, f"target_{lang}"),
-                      text["yes"] if row.place_based else text["no"])
+                      text["yes"] if row.place_based else text["no"],
+                      text[f"scale_{row.scale}"] if row.scale else "", row.catchment_km)
     stdout.print(table)
 
 
