@@ -51,10 +51,6 @@ class Scale:
     reason_en: str
     given_by: str = CATALOGUE  # or OPTION when --scale or --catchment changed it
 
-    def is_gap(self, has_site: bool) -> bool:
-        """Whether a district with (or without) a site of the service lacks it, at this scale."""
-        return not has_site and self.kind != METROPOLITAN
-
     def reason(self, lang: str) -> str:
         return self.reason_es if lang == "es" else self.reason_en
 
@@ -135,16 +131,6 @@ def _km(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) and value > 0 else None
-
-
-def scale_table(scales: Mapping[str, Scale], lang: str = "en") -> pd.DataFrame:
-    """One row per service: scale, catchment_km, given_by and the reason in lang."""
-    rows = [
-        {"service": code, "scale": s.kind, "catchment_km": s.catchment_km, "given_by": s.given_by,
-         "reason": s.reason(lang)}
-        for code, s in scales.items()
-    ]
-    return pd.DataFrame(rows, columns=["service", "scale", "catchment_km", "given_by", "reason"])
 
 
 def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
