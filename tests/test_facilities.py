@@ -20,10 +20,41 @@ def directory(shared_data):
 
 @pytest.fixture(scope="module")
 def with_directory(seeded_cache, directory):
+    """The directory placed by ubigeo, the default."""
     return analyse(cache=seeded_cache, facilities=directory, population=None)
 
 
-def test_cem_counts_per_district_agree_with_an_independent_point_in_polygon(with_directory, directory, shared_data):
+@pytest.fixture(scope="module")
+def by_point(seeded_cache, directory):
+    return analyse(cache=seeded_cache, facilities=directory, population=None, place_by="point")
+
+
+def test_cem_counts_follow_the_ubigeo_of_each_row(with_directory, directory):
+    """The oracle: the directory's rows counted by their ubigeo, nothing else."""
+    rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
+    expected = {}
+    for row in rows:
+        if row["tipo"] == "CEM" and row["ubigeo"].startswith("1501"):
+            expected[row["ubigeo"]] = expected.get(row["ubigeo"], 0) + 1
+    cem = with_directory.coverage.table.query("service == 'CEM'").set_index("ubigeo")["count"]
+    assert cem[cem > 0].to_dict() == expected
+    assert cem.sum() == 64
+
+
+def test_counting_by_ubigeo_or_by_point_changes_these_districts(with_directory, by_point):
+    """Recorded: the CEM of Magdalena del Mar has San Luis's ubigeo, that of Ancón Santa Rosa's;
+    Mi Perú's (a Callao ubigeo) falls in El Agustino, and two Jicamarca ones (Huarochirí)
+    in Lurigancho and San Juan de Lurigancho."""
+    ubigeo = with_directory.coverage.table.query("service == 'CEM'").set_index("district")["count"]
+    point = by_point.coverage.table.query("service == 'CEM'").set_index("district")["count"]
+    changed = {d: (int(ubigeo[d]), int(point[d])) for d in ubigeo.index if ubigeo[d] != point[d]}
+    assert changed == {
+        "Ancón": (1, 2), "El Agustino": (1, 2), "Lurigancho": (2, 3), "Magdalena del Mar": (0, 1),
+        "San Juan de Lurigancho": (6, 7), "San Luis": (2, 1), "Santa Rosa": (1, 0),
+    }
+
+
+def test_cem_counts_per_district_agree_with_an_independent_point_in_polygon(by_point, directory, shared_data):
     rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
     polygons = gpd.read_file(shared_data / "lima_callao_distritos.geojson")
     lima = polygons[polygons["provincia"] == "LIMA"].set_index("distrito").geometry
@@ -35,7 +66,7 @@ def test_cem_counts_per_district_agree_with_an_independent_point_in_polygon(with
         inside = [name for name, polygon in lima.items() if polygon.contains(point)]
         for name in inside:
             expected[name] = expected.get(name, 0) + 1
-    cem = with_directory.coverage.table.query("service == 'CEM'").set_index("district")["count"]
+    cem = by_point.coverage.table.query("service == 'CEM'").set_index("district")["count"]
     assert cem["San Juan de Lurigancho"] == expected["SAN JUAN DE LURIGANCHO"] == 7  # 6 by ubigeo + Jicamarca II
     assert cem["Lima"] == expected["LIMA"]
     assert cem["Ate"] == expected["ATE"]
@@ -44,19 +75,34 @@ def test_cem_counts_per_district_agree_with_an_independent_point_in_polygon(with
     assert cem["Miraflores"] == 0 and "MIRAFLORES" not in expected
 
 
-def test_cem_is_no_longer_unknown_and_its_gaps_are_listed(with_directory):
+def test_cem_is_no_longer_unknown_and_its_gaps_are_listed(with_directory, by_point):
     gaps = set(with_directory.coverage.gaps("CEM")["district"])
+    assert gaps == {"Jesús María", "Miraflores", "Pucusana", "Punta Hermosa", "Punta Negra", "San Bartolo",
+                    "Santa María del Mar", "Magdalena del Mar"}
+    gaps = set(by_point.coverage.gaps("CEM")["district"])
     assert gaps == {"Jesús María", "Miraflores", "Pucusana", "Punta Hermosa", "Punta Negra", "San Bartolo",
                     "Santa María del Mar", "Santa Rosa"}
 
 
-def test_points_in_another_district_than_their_ubigeo_are_reported_by_name(with_directory):
-    findings = with_directory.checks.query("check == 'facility_district'")
-    messages = " ".join(findings["message_en"])
-    assert "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar" in messages
-    assert "Cem Regular Ancon: its ubigeo is Santa Rosa, but its coordinates fall in Ancón" in messages
-    assert "Cem Regular Mi Perú" in messages  # a Callao ubigeo whose point falls in El Agustino
+def test_points_in_another_district_than_their_ubigeo_are_reported_by_name(with_directory, by_point):
+    findings = with_directory.checks.query("check == 'facility_district'")["message_en"].str.replace("\xa0", " ")
+    assert sorted(findings) == [
+        "Cem Regular Ancon: its ubigeo is Santa Rosa, but its coordinates fall in Ancón; it counts in Santa Rosa, "
+        "by its ubigeo. Probable coordinate error: it falls 5.3 km from Santa Rosa.",
+        "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar; it "
+        "counts in San Luis, by its ubigeo. Probable coordinate error: it falls 5.8 km from San Luis.",
+    ]
+    elsewhere = " ".join(with_directory.checks.query("check == 'facility_elsewhere'")["message_en"])
+    assert ("Cem Regular Mi Perú: its ubigeo (Mi Perú, 070107) is outside the area, though its coordinates fall in "
+            "El Agustino; it is not counted") in elsewhere
+    assert "Cem Comisaría Jicamarca Ii: its ubigeo (150716) is outside the area" in elsewhere
     declared = with_directory.checks.query("check == 'declared_vs_listed' and service == 'CEM'").iloc[0]
+    assert (declared["expected"], declared["found"]) == (65, 64)
+    messages = " ".join(by_point.checks.query("check == 'facility_district'")["message_en"])
+    assert "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar; it counts where they fall." in messages
+    assert "Cem Regular Mi Perú" in messages  # by point: a Callao ubigeo whose point falls in El Agustino
+    assert "coordinate error" not in messages
+    declared = by_point.checks.query("check == 'declared_vs_listed' and service == 'CEM'").iloc[0]
     assert (declared["expected"], declared["found"]) == (65, 67)
 
 
@@ -82,16 +128,24 @@ def test_no_output_shows_a_shelter_name_address_or_phone(seeded_cache, directory
             assert not leaked, f"{path.name} shows {leaked[:3]}"
 
 
-def test_the_map_marks_every_placed_cem_and_no_shelter(with_directory, directory, shared_data):
+def test_the_map_marks_every_placed_cem_and_no_shelter(with_directory, by_point, directory, shared_data):
     rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
     lima = gpd.read_file(shared_data / "lima_callao_distritos.geojson").query("provincia == 'LIMA'").union_all()
     inside = sorted(r["nombre"] for r in rows if r["tipo"] == "CEM" and r["lat"] is not None
                     and lima.contains(Point(r["lon"], r["lat"])))
-    layers = map_data(with_directory, lang="es")["layers"]
+    layers = map_data(by_point, lang="es")["layers"]
     sites = layers["CEM"]["sites"]
     assert sorted(s["name"] for s in sites) == inside and len(inside) == 67
     sjl = next(s for s in sites if s["name"] == "Cem Comisaría Jicamarca Ii")
-    assert with_directory.districts["name"][sjl["district"]] == "San Juan de Lurigancho"
+    assert by_point.districts["name"][sjl["district"]] == "San Juan de Lurigancho"
+    # by ubigeo: the dots of the CEM counted in the area, at their points
+    counted = sorted(r["nombre"] for r in rows if r["tipo"] == "CEM" and r["lat"] is not None
+                     and r["ubigeo"].startswith("1501") and lima.contains(Point(r["lon"], r["lat"])))
+    layers = map_data(with_directory, lang="es")["layers"]
+    sites = layers["CEM"]["sites"]
+    assert sorted(s["name"] for s in sites) == counted and len(counted) == 64
+    magdalena = next(s for s in sites if s["name"] == "Cem Regular Magdalena Del Mar")
+    assert with_directory.districts["name"][magdalena["district"]] == "San Luis"  # counts by its ubigeo
     assert all(s["address"] and s["phone"] for s in sites[:5])
     assert "sites" not in layers["HRT"] and layers["HRT"]["summary"]["hosts"] == 2
 
@@ -102,8 +156,9 @@ def write(tmp_path, text, name="centros.csv"):
     return path
 
 
-def place(path, with_directory):
-    return read_facilities(path, catalogue=with_directory.catalogue, districts=with_directory.districts, prefixes=("1501",))
+def place(path, with_directory, place_by="point"):
+    return read_facilities(path, catalogue=with_directory.catalogue, districts=with_directory.districts, prefixes=("1501",),
+                           place_by=place_by)
 
 
 def test_csv_with_coord_columns_and_rows_without_coordinates(tmp_path, with_directory):
@@ -158,6 +213,66 @@ def test_a_shelter_placed_by_its_point_is_never_named_in_the_findings(tmp_path, 
     )
 
 
-def test_a_ubigeo_outside_the_area_is_named(with_directory):
-    messages = " ".join(with_directory.checks["message_en"])
+def test_a_ubigeo_outside_the_area_is_named(by_point):
+    messages = " ".join(by_point.checks["message_en"])
     assert "Cem Regular Mi Perú: its ubigeo is Mi Perú, but its coordinates fall in El Agustino" in messages
+
+
+# Where a facility counts: by its ubigeo (the default), or by its point (--place-by point)
+
+
+def test_by_ubigeo_a_point_in_a_neighbouring_district_counts_in_its_ubigeos(tmp_path, with_directory):
+    # a point in San Isidro, 0.5 km from Miraflores, whose ubigeo it gives
+    path = write(tmp_path, "tipo,nombre,ubigeo,lat,lon\nCIAM,Centro A,150122,-12.0985,-77.0300\n")
+    facilities = place(path, with_directory, place_by="ubigeo")
+    assert facilities.points["ubigeo"].tolist() == ["150122"]  # Miraflores, by its ubigeo
+    assert facilities.points[["lat", "lon"]].values.tolist() == [[-12.0985, -77.0300]]  # its dot stays at its point
+    (finding,) = facilities.findings
+    assert (finding["check"], finding["expected"], finding["found"]) == ("facility_district", "150122", "150131")
+    assert finding["message_en"] == (
+        "Centro A: its ubigeo is Miraflores, but its coordinates fall in San Isidro; it counts in Miraflores, by its ubigeo.")
+    assert place(path, with_directory, place_by="point").points["ubigeo"].tolist() == ["150131"]
+
+
+def test_by_ubigeo_a_point_far_from_its_ubigeos_district_is_a_probable_coordinate_error(tmp_path, with_directory):
+    # a point in Comas for a Miraflores ubigeo: about 14 km away
+    path = write(tmp_path, "tipo,nombre,ubigeo,lat,lon\nCIAM,Centro A,150122,-11.9300,-77.0500\n")
+    facilities = place(path, with_directory, place_by="ubigeo")
+    assert facilities.points["ubigeo"].tolist() == ["150122"]
+    (finding,) = facilities.findings
+    assert finding["message_en"].startswith(
+        "Centro A: its ubigeo is Miraflores, but its coordinates fall in Comas; it counts in Miraflores, by its ubigeo. "
+        "Probable coordinate error: it falls ")
+    assert finding["message_es"].endswith("\xa0km de Miraflores.")  # km with a no-break space, as everywhere
+    km = float(finding["message_en"].split("falls ")[1].split("\xa0km")[0])
+    assert 10 < km < 20
+
+
+def test_by_ubigeo_a_ubigeo_outside_the_area_is_outside_wherever_its_point(tmp_path, with_directory):
+    text = "tipo,nombre,ubigeo,lat,lon\nCEM,Centro Callao,070101,-12.0464,-77.0428\nCEM,Centro Lima,150101,-12.05,-77.04\n"
+    path = write(tmp_path, text)
+    facilities = place(path, with_directory, place_by="ubigeo")
+    assert facilities.points["name"].tolist() == ["Centro Lima"] and facilities.left_out == 1
+    assert facilities.outside.to_dict("list") == {"service": ["CEM"], "lat": [-12.0464], "lon": [-77.0428]}
+    (finding,) = facilities.findings
+    assert finding["check"] == "facility_elsewhere" and finding["found"] == "150101"
+    assert finding["message_en"].startswith("Centro Callao: its ubigeo (Callao, 070101) is outside the area, though "
+                                            "its coordinates fall in Lima; it is not counted")
+    by_point = place(path, with_directory, place_by="point")
+    assert by_point.points["name"].tolist() == ["Centro Callao", "Centro Lima"] and by_point.outside.empty
+
+
+def test_by_ubigeo_a_shelter_is_never_named_either(tmp_path, with_directory):
+    path = write(tmp_path, "tipo,nombre,ubigeo,lat,lon\nHRT,Casa Secreta,150110,-12.0288,-77.0289\n")
+    facilities = place(path, with_directory, place_by="ubigeo")
+    assert facilities.points.at[0, "ubigeo"] == "150110"  # Comas, its ubigeo
+    assert facilities.points[["lat", "lon"]].isna().all().all()
+    (finding,) = facilities.findings
+    assert "Casa Secreta" not in str(finding)
+    assert finding["message_en"].startswith(
+        "A HRT (confidential location): its ubigeo is Comas, but its coordinates fall in Rímac; it counts in Comas, by its ubigeo.")
+
+
+def test_place_by_is_checked_like_every_option(seeded_cache):
+    with pytest.raises(InputError, match=r"Unknown --place-by 'where': use ubigeo or point"):
+        analyse(cache=seeded_cache, population=None, place_by="where")

@@ -25,10 +25,12 @@ from .formatting import listing
 from .inventory import Catalogue, Inventory, Origin
 from .tables import as_text, find_columns, parse_decimal, shorten
 from .tables import read_table as read_users_table
-from .texts import TEXTS, messages
+from .texts import LANGUAGES, TEXTS, messages
 
 log = logging.getLogger(__name__)
 
+#: Where a facility counts: the district its ubigeo names (MIMP's way), or where its point falls.
+PLACE_BY = ("ubigeo", "point")
 #: A point this far outside the district of its ubigeo is probably a coordinate error.
 COORDINATE_ERROR_KM = 3.0
 
@@ -51,6 +53,9 @@ class Facilities:
     columns: dict[str, str]  # our column -> the file's column it was read from
     findings: list[dict] = field(default_factory=list)
     left_out: int = 0  # facilities outside the study area
+    #: The rule that tied each facility to a district: "ubigeo" (the district its ubigeo
+    #: names, when valid and in the area; else where its point falls) or "point".
+    place_by: str = "ubigeo"
     #: Of those, the ones with a point (service, lat, lon): they serve the area's access
     #: within their catchment. Confidential ones are left out, as their points are.
     outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "lat", "lon"]))
@@ -154,9 +159,16 @@ def _in_peru(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 def read_facilities(
-    path: Path, *, catalogue: Catalogue, districts: gpd.GeoDataFrame, prefixes: tuple[str, ...]
+    path: Path, *, catalogue: Catalogue, districts: gpd.GeoDataFrame, prefixes: tuple[str, ...],
+    place_by: str = "ubigeo",
 ) -> Facilities:
-    """Read a facility list and place each facility of the study area in its district."""
+    """Read a facility list and place each facility of the study area in its district.
+
+    place_by="ubigeo" (MIMP assigns services to districts that way): a facility counts in
+    the district its ubigeo names when that ubigeo is a district of the area, else where its
+    point falls; one whose ubigeo is outside the area is outside it, wherever its point
+    falls. place_by="point": it counts where its point falls, else by its ubigeo.
+    """
     path = Path(path)
     table = read_table(path)
     if table.empty:
@@ -172,7 +184,15 @@ def read_facilities(
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=table.index, crs="EPSG:4326")
     inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points), districts[["ubigeo", "geometry"]], predicate="within")
     placed = inside.loc[~inside.index.duplicated(), "ubigeo"].reindex(table.index)
-    area = ubigeo.fillna("").str.startswith(prefixes).to_numpy() | placed.notna().to_numpy()
+    in_area = ubigeo.fillna("").str.startswith(prefixes)
+    if place_by == "ubigeo":
+        elsewhere = ubigeo.notna() & ~in_area  # a ubigeo outside the area: outside, wherever its point
+        area = (in_area | (ubigeo.isna() & placed.notna())).to_numpy()
+        district = ubigeo.where(ubigeo.isin(set(districts["ubigeo"])), placed)
+    else:
+        elsewhere = pd.Series(False, index=table.index)
+        area = in_area.to_numpy() | placed.notna().to_numpy()
+        district = placed.fillna(ubigeo)
     if not area.any():
         _refuse_none_in_area(table, columns, path, prefixes, with_point=int((~np.isnan(lat)).sum()))
 
@@ -181,30 +201,32 @@ def read_facilities(
     facilities = pd.DataFrame({
         "service": value("service").map(lambda s: catalogue.resolve(s) or s),
         "name": value("name"),
-        "ubigeo": placed[area].fillna(ubigeo[area]),
+        "ubigeo": district[area],
         "given_ubigeo": ubigeo[area],
+        "point_ubigeo": placed[area],
         "lat": lat[area], "lon": lon[area],
         "address": value("address"), "phone": value("phone"),
         "source": [_where(path, i) for i in rows.index],
     })
     _refuse_problems(facilities, catalogue, districts, path)
-    findings = _placement_findings(facilities, districts, catalogue)
+    findings = _placement_findings(facilities, districts, catalogue, place_by)
+    findings += _elsewhere_findings(table[elsewhere & placed.notna()], columns, path, ubigeo, placed, districts, catalogue)
     outside = facilities["lat"].notna() & placed[area].isna()
     findings += _outside_findings(facilities[outside], districts, catalogue)
     facilities.loc[outside, ["lat", "lon"]] = np.nan  # counted by its ubigeo; no dot in the sea
-    facilities = _hide_confidential(facilities.drop(columns="given_ubigeo"), catalogue)
+    facilities = _hide_confidential(facilities.drop(columns=["given_ubigeo", "point_ubigeo"]), catalogue)
     left_out = int((~area).sum())
     outside = outside_sites(table[~area], columns, lat[~area], lon[~area], catalogue)
     log.info("Facilities: %d in the area, %d outside it left out (%d of them serve its access)",
              len(facilities), left_out, len(outside))
-    return Facilities(facilities, columns, findings, left_out, outside)
+    return Facilities(facilities, columns, findings, left_out, outside=outside, place_by=place_by)
 
 
 def outside_sites(rows: pd.DataFrame, columns: dict[str, str], lat: np.ndarray, lon: np.ndarray,
                   catalogue: Catalogue) -> pd.DataFrame:
     """Facilities outside the area with a point, of a known place-based and not confidential
     service: service, lat, lon."""
-    service = rows[columns["service"]].astype(str).str.strip().map(lambda s: catalogue.resolve(s) or s)
+    service = as_text(rows[columns["service"]]).map(lambda s: catalogue.resolve(s) or s)
     sites = pd.DataFrame({"service": service.to_numpy(), "lat": lat, "lon": lon})
     secret = sites["service"].map(catalogue.services["confidential"])
     keep = sites["service"].isin(catalogue.place_based) & ~secret.fillna(True).astype(bool) & sites["lat"].notna()
@@ -255,24 +277,66 @@ def _refuse_problems(facilities: pd.DataFrame, catalogue: Catalogue, districts, 
         raise InputError(f"Facilities file {path}: " + "; ".join(problems) + ".")
 
 
-def _placement_findings(facilities: pd.DataFrame, districts: gpd.GeoDataFrame, catalogue: Catalogue) -> list[dict]:
-    """Facilities whose point falls in another district than the ubigeo they give.
+def _placement_findings(
+    facilities: pd.DataFrame, districts: gpd.GeoDataFrame, catalogue: Catalogue, place_by: str
+) -> list[dict]:
+    """Facilities whose point falls in another district of the area than the ubigeo they give
+    (expected: the ubigeo; found: the point's district). By ubigeo, one whose point lies
+    farther than COORDINATE_ERROR_KM from its ubigeo's district is a probable coordinate error.
 
     A confidential facility is named by its service only: its name would tell where it is.
     """
     names = {**_known_names(), **dict(zip(districts["ubigeo"], districts["name"]))}
     secret = catalogue.services["confidential"]
+    given, found = facilities["given_ubigeo"], facilities["point_ubigeo"]
+    moved = facilities[given.notna() & found.notna() & (given != found)]
+    off = _km_outside(moved, districts) if place_by == "ubigeo" else pd.Series(0.0, index=moved.index)
     findings = []
-    moved = facilities[facilities["given_ubigeo"].notna() & (facilities["given_ubigeo"] != facilities["ubigeo"])]
     for row in moved.itertuples():
-        given = names.get(row.given_ubigeo, f"ubigeo {row.given_ubigeo}")
         facility = row.name
         if secret.get(row.service, False):
             facility = {lang: text["check_confidential_facility"].format(service=row.service) for lang, text in TEXTS.items()}
+        given_name = names.get(row.given_ubigeo, f"ubigeo {row.given_ubigeo}")
+        key = "check_facility_district" if row.ubigeo == row.point_ubigeo else "check_facility_district_by_ubigeo"
+        finding = messages(key, facility=facility, given=given_name, found=names[row.point_ubigeo])
+        if off[row.Index] > COORDINATE_ERROR_KM:
+            error = messages("check_probable_coordinate_error", km={lang: km_text(off[row.Index], lang) for lang in LANGUAGES},
+                             district=given_name)
+            finding = {column: f"{text} {error[column]}" for column, text in finding.items()}
         findings.append({
             "check": "facility_district", "service": row.service, "where": row.source,
-            "expected": row.given_ubigeo, "found": row.ubigeo,
-            **messages("check_facility_district", facility=facility, given=given, found=names[row.ubigeo]),
+            "expected": row.given_ubigeo, "found": row.point_ubigeo, **finding,
+        })
+    return findings
+
+
+def _km_outside(facilities: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.Series:
+    """km from each facility's point to the district of its ubigeo (given_ubigeo, a district of
+    the area; NaN otherwise)."""
+    crs = metric_crs(districts)
+    polygons = districts.set_index("ubigeo").geometry.to_crs(crs)
+    points = gpd.GeoSeries(gpd.points_from_xy(facilities["lon"], facilities["lat"]), index=facilities.index, crs="EPSG:4326")
+    return points.to_crs(crs).distance(polygons.reindex(facilities["given_ubigeo"]).set_axis(facilities.index)) / 1000
+
+
+def _elsewhere_findings(rows: pd.DataFrame, columns: dict[str, str], path: Path, ubigeo: pd.Series, placed: pd.Series,
+                        districts: gpd.GeoDataFrame, catalogue: Catalogue) -> list[dict]:
+    """By ubigeo: facilities whose ubigeo is outside the area while their point falls in it.
+    They are not counted; their point serves the area's access within the catchment."""
+    names = {**_known_names(), **dict(zip(districts["ubigeo"], districts["name"]))}
+    secret = catalogue.services["confidential"]
+    findings = []
+    for index in rows.index:
+        service = catalogue.resolve(as_text(rows.loc[[index], columns["service"]]).iloc[0]) or ""
+        facility = as_text(rows.loc[[index], columns["name"]]).iloc[0] if "name" in columns else _where(path, index)
+        if secret.get(service, False):
+            facility = {lang: text["check_confidential_facility"].format(service=service) for lang, text in TEXTS.items()}
+        given = ubigeo[index]
+        findings.append({
+            "check": "facility_elsewhere", "service": service, "where": _where(path, index),
+            "expected": given, "found": placed[index],
+            **messages("check_facility_elsewhere", facility=facility,
+                       given=f"{names[given]}, {given}" if given in names else given, found=names[placed[index]]),
         })
     return findings
 

@@ -48,6 +48,8 @@ class RunInputs:
     #: pairs ("HRT", "municipal"), ("CEM", "5"); a mapping is taken too. Checked by check_options.
     scales: tuple[tuple[str, str], ...] = ()
     catchments: tuple[tuple[str, str], ...] = ()
+    #: Where a facility counts: "ubigeo" (the district its ubigeo names, when in the area) or "point".
+    place_by: str = "ubigeo"
 
     def __post_init__(self) -> None:
         for name in ("scales", "catchments"):

@@ -49,6 +49,7 @@ def check_message(analysis: Analysis, row: pd.Series, lang: str) -> str:
     if row["check"] != "facility_district" or not confidential:
         return row[f"message_{lang}"]
     names = dict(zip(analysis.districts["ubigeo"], analysis.districts["name"]))
-    return texts(lang)["placement_confidential"].format(
+    by_ubigeo = analysis.facilities is not None and analysis.facilities.place_by == "ubigeo" and row["expected"] in names
+    return texts(lang)["placement_confidential_by_ubigeo" if by_ubigeo else "placement_confidential"].format(
         acronym=services.at[service, "acronym"],
         found=names.get(row["found"], row["found"]), expected=names.get(row["expected"], row["expected"]))

@@ -27,7 +27,7 @@ from .coverage import add_population, measure_coverage
 from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
-from .facilities import Facilities, read_facilities
+from .facilities import PLACE_BY, Facilities, read_facilities
 from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
 from .maps import basemap_tiles, write_map
 from .model import Analysis, InputFile, RunInputs
@@ -131,7 +131,7 @@ def _read_and_measure(inputs: RunInputs, problems: Problems) -> tuple[Analysis |
             problems.skipped(getattr(inputs, role), role)
     if inputs.facilities is not None and area is not None:
         sites = problems.attempt(read_facilities, Path(inputs.facilities), catalogue=catalogue,
-                                 districts=area.districts, prefixes=scope)
+                                 districts=area.districts, prefixes=scope, place_by=inputs.place_by)
     if inputs.population is not None and area is not None:
         population = problems.attempt(read_targets, inputs.population, area, catalogue, cache)
     if problems.found:
@@ -147,6 +147,9 @@ def check_options(inputs: RunInputs) -> None:
     if inputs.basemap:
         basemap_tiles(inputs.basemap)
     service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
+    if inputs.place_by not in PLACE_BY:
+        msg = f"Unknown --place-by {inputs.place_by!r}: use {' or '.join(PLACE_BY)}."
+        raise InputError(msg)
 
 
 def _refuse(msg: str) -> None:

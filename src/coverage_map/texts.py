@@ -67,6 +67,8 @@ ES: dict[str, str] = {
     "check_facility_district": "{facility}: su ubigeo es {given}, pero sus coordenadas caen en {found}; se cuenta donde caen.",
     "check_facility_outside": "{facility}: sus coordenadas{at} no caen en ningún distrito del área; se cuenta en {district} por su ubigeo y no se dibuja su punto.{probable}",
     "check_probable_coordinate_error": "Probable error de coordenadas: cae a {km} de {district}.",
+    "check_facility_district_by_ubigeo": "{facility}: su ubigeo es {given}, pero sus coordenadas caen en {found}; se cuenta en {given}, por su ubigeo.",
+    "check_facility_elsewhere": "{facility}: su ubigeo ({given}) está fuera del área, aunque sus coordenadas caen en {found}; no se cuenta, y sirve al acceso del área dentro de su radio.",
     "check_confidential_facility": "Un {service} (ubicación confidencial)",
     # --- The command line (cli.py)
     "unit_km": "km",
@@ -258,6 +260,7 @@ ES: dict[str, str] = {
     "placement": "Ubicación distinta de su ubigeo ({n})",
     "no_placement": "Todos los establecimientos con coordenadas caen en el distrito de su ubigeo.",
     "placement_confidential": "Un establecimiento de {acronym} se cuenta en {found}, no en el distrito de su ubigeo ({expected}).",
+    "placement_confidential_by_ubigeo": "Un establecimiento de {acronym} se cuenta en el distrito de su ubigeo ({expected}), aunque sus coordenadas caen en {found}.",
     "method_facilities": "Distancia para {services}: kilómetros en línea recta desde el punto representativo de cada distrito hasta el establecimiento más cercano del archivo {file} (su punto, o el del distrito si no tiene coordenadas o es confidencial).",
     "data_date_area": "servicios según {files}",
     "not_lima": "Las cifras de uso y los totales declarados del MIMP son de Lima Metropolitana, no de {area}: no se muestran en este informe.",
@@ -324,6 +327,8 @@ EN: dict[str, str] = {
     "check_facility_district": "{facility}: its ubigeo is {given}, but its coordinates fall in {found}; it counts where they fall.",
     "check_facility_outside": "{facility}: its coordinates{at} fall in no district of the area; it counts in {district} by its ubigeo and its point is not drawn.{probable}",
     "check_probable_coordinate_error": "Probable coordinate error: it falls {km} from {district}.",
+    "check_facility_district_by_ubigeo": "{facility}: its ubigeo is {given}, but its coordinates fall in {found}; it counts in {given}, by its ubigeo.",
+    "check_facility_elsewhere": "{facility}: its ubigeo ({given}) is outside the area, though its coordinates fall in {found}; it is not counted, and serves the area's access within its catchment.",
     "check_confidential_facility": "A {service} (confidential location)",
     # --- The command line (cli.py)
     "unit_km": "km",
@@ -515,6 +520,7 @@ EN: dict[str, str] = {
     "placement": "Placed in another district than their ubigeo ({n})",
     "no_placement": "Every facility with coordinates falls in the district of its ubigeo.",
     "placement_confidential": "A {acronym} facility counts in {found}, not in the district of its ubigeo ({expected}).",
+    "placement_confidential_by_ubigeo": "A {acronym} facility counts in the district of its ubigeo ({expected}), though its coordinates fall in {found}.",
     "method_facilities": "Distance for {services}: straight-line kilometres from the representative point of each district to the nearest facility of the file {file} (its point, or its district's where it has no coordinates or is confidential).",
     "data_date_area": "services from {files}",
     "not_lima": "MIMP's usage figures and declared totals are for Lima Metropolitana, not for {area}: this report does not show them.",
