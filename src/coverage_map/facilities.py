@@ -228,8 +228,9 @@ def outside_sites(rows: pd.DataFrame, columns: dict[str, str], lat: np.ndarray, 
     service: service, lat, lon."""
     service = as_text(rows[columns["service"]]).map(lambda s: catalogue.resolve(s) or s)
     sites = pd.DataFrame({"service": service.to_numpy(), "lat": lat, "lon": lon})
-    secret = sites["service"].map(catalogue.services["confidential"])
-    keep = sites["service"].isin(catalogue.place_based) & ~secret.fillna(True).astype(bool) & sites["lat"].notna()
+    services = catalogue.services
+    secret = sites["service"].isin(services.index[services["confidential"]])
+    keep = sites["service"].isin(catalogue.place_based) & ~secret & sites["lat"].notna()
     return sites[keep.to_numpy()].reset_index(drop=True)
 
 
