@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .boundaries import metric_crs
-from .coverage import PRESENT, UNKNOWN, Coverage, distances_km, representative_points, site_points
+from .coverage import PRESENT, UNKNOWN, Coverage, distances_km, representative_points
 from .scales import Scale
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,10 @@ def measure_access(
             continue  # no known sites: access stays null
         counts = rows["count"].fillna(0).astype(float).to_numpy()
         if service in given:
-            supply_xy = site_points(sites[sites["service"] == service], districts, crs)
+            own = sites[sites["service"] == service]
+            # a facility without a point (a shelter, or no coordinates) at its district's point
+            fallback = pd.DataFrame(origins, index=ubigeos).reindex(own["ubigeo"]).to_numpy()
+            supply_xy = np.where(np.isnan(own[["lat"]].to_numpy()), fallback, _points(own, crs))
             if outside is not None and not outside.empty:
                 beyond = outside[(outside["service"] == service) & outside["lat"].notna()]
                 supply_xy = np.vstack([supply_xy, _points(beyond, crs)])
