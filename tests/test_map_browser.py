@@ -264,7 +264,7 @@ def test_facilities_of_the_active_service_show_as_clustered_markers(directory_ma
     analysis, path = directory_map
     placed = analysis.facilities.points.query("service == 'CEM' and lat == lat")
     page = open_map(watched_page, path, "#CEM")
-    assert markers_shown(page) == len(placed) == 67
+    assert markers_shown(page) == len(placed) == 64  # counted by ubigeo: 3 CEM of other provinces left out
     assert page.locator(".marker-cluster").count() > 0  # dense in the centre
     assert "Centro con coordenadas" in page.locator(".cm-legend").inner_text()
     page.screenshot(path=artifacts / "map-cem-facilities.png")
