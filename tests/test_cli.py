@@ -78,7 +78,9 @@ def test_sources_list_and_verify(run):
     listed = run("sources", "list")
     assert listed.exit_code == 0 and "lima_callao_distritos" in listed.stdout
     verified = run("sources", "verify")
-    assert verified.exit_code == 0 and "lima_callao_distritos: ok" in verified.stdout
+    assert verified.exit_code == 0 and "lima_callao_distritos: correcto (incluido)" in verified.stdout
+    english = run("sources", "verify", "--lang", "en")
+    assert "lima_callao_distritos: ok (embedded)" in english.stdout and "censo_2017_edades: ok (cached)" in english.stdout
 
 
 def test_a_user_error_is_one_line_and_exit_code_2(run, tmp_path):

@@ -175,7 +175,7 @@ def test_sources_list_is_never_cut_at_any_width_or_when_piped(cache_env, columns
     from coverage_map.cli import main
 
     env = {"COLUMNS": columns} if columns else {}
-    result = CliRunner().invoke(main, ["sources", "list"], env=env, catch_exceptions=False)
+    result = CliRunner().invoke(main, ["sources", "list", "--lang", "en"], env=env, catch_exceptions=False)
     assert result.exit_code == 0
     assert "…" not in result.stdout
     lines = result.stdout.splitlines()
@@ -191,3 +191,14 @@ def test_sources_list_is_never_cut_at_any_width_or_when_piped(cache_env, columns
         assert status == {"lima_callao_distritos": "embedded", "lima_callao_distritos_simple": "cached",
                           "peru_distrital_simple": "cached", "censo_2017_edades": "cached",
                           "censo_2017_lima_callao": "embedded"}
+
+
+def test_sources_list_speaks_spanish_by_default(cache_env):
+    from click.testing import CliRunner
+
+    from coverage_map.cli import main
+
+    result = CliRunner().invoke(main, ["sources", "list"], catch_exceptions=False)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Caché: ") and lines[1].split() == ["Nombre", "Tipo", "Estado", "Archivo", "Licencia"]
+    assert next(line for line in lines if line.startswith("lima_callao_distritos ")).split()[2] == "incluido"

@@ -244,11 +244,16 @@ def sources() -> None:
 @common
 def sources_list(cache: Path | None, lang: str) -> None:
     """Show each registered source, whether it is embedded or cached, and its license."""
-    folder = cache_dir(cache)
-    headers = ("Name", "Kind", "Status", "File", "License")
-    rows = [(s.name, s.kind, source_status(s, folder), s.file, s.license) for s in registry().values()]
-    click.echo(f"Cache: {folder}")
+    folder, text = cache_dir(cache), texts(lang)
+    headers = tuple(text["sources_headers"].split("|"))
+    rows = [(s.name, s.kind, state(source_status(s, folder), lang), s.file, s.license) for s in registry().values()]
+    click.echo(text["sources_cache"].format(folder=folder))
     click.echo(_table_text(headers, rows, _output_width()))
+
+
+def state(status: str, lang: str) -> str:
+    """A source's status ('not cached', sources.status) in lang."""
+    return texts(lang)["source_state_" + status.replace(" ", "_")]
 
 
 def _output_width() -> int | None:
@@ -281,13 +286,13 @@ def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | Non
     target = cache_dir(cache)
     if folder is not None:
         for name, status in seed_from(folder, cache=target).items():
-            stdout.print(f"{name}: {status}")
+            stdout.print(f"{name}: {state(status, lang)}", soft_wrap=True, markup=False)
         return
     from .sources import get_source
 
     for name in names or registry():
         path = fetch(get_source(name), cache=target)
-        stdout.print(f"{name}: {path}")
+        stdout.print(f"{name}: {path}", soft_wrap=True, markup=False)
 
 
 @sources.command("verify")
@@ -299,12 +304,10 @@ def sources_verify(cache: Path | None, lang: str) -> None:
     bad = []
     for source in registry().values():
         found = source_status(source, folder)
-        if found == "embedded":
-            stdout.print(f"{source.name}: ok (embedded)")
-        elif found == "cached":
-            stdout.print(f"{source.name}: ok")
+        if found in ("embedded", "cached"):
+            stdout.print(texts(lang)["source_verified"].format(name=source.name, state=state(found, lang)))
         else:
-            stdout.print(f"{source.name}: {found}")
+            stdout.print(f"{source.name}: {state(found, lang)}")
             if found != "not cached":
                 bad.append(str(packaged_path(source) if source.embedded else folder / source.file))
     if bad:
