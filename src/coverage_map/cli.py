@@ -246,7 +246,8 @@ def sources_list(cache: Path | None, lang: str) -> None:
     """Show each registered source, whether it is embedded or cached, and its license."""
     folder, text = cache_dir(cache), texts(lang)
     headers = tuple(text["sources_headers"].split("|"))
-    rows = [(s.name, s.kind, state(source_status(s, folder), lang), s.file, s.license) for s in registry().values()]
+    rows = [(s.name, text[f"source_kind_{s.kind}"], state(source_status(s, folder), lang), s.file, s.license)
+            for s in registry().values()]
     click.echo(text["sources_cache"].format(folder=folder))
     click.echo(_table_text(headers, rows, _output_width()))
 
