@@ -25,11 +25,14 @@ import geopandas as gpd
 import jinja2
 import pandas as pd
 import topojson
+from shapely.geometry import box as shapely_box
 
+from .boundaries import read_vector, to_lonlat
 from .classify import DEFAULT_CLASSES, SCHEMES, classify
 from .coverage import GAP, PRESENT, UNKNOWN
+from .districts import load_gazetteer, normalize_name, normalize_ubigeo
 from .errors import InputError
-from .formatting import area_title, cite_origin, credit, number_range, separators
+from .formatting import area_title, cite_origin, credit, number_range, plural, separators
 from .styles import css_variables, page_styles
 from .texts import texts
 
@@ -42,6 +45,21 @@ log = logging.getLogger(__name__)
 SIMPLIFY_DEGREES = 1e-4
 #: Quantisation grid: 1e5 steps over the study area's extent, finer than 5 decimals.
 QUANTIZATION = 1e5
+#: Context districts are drawn light and small: a coarser tolerance (about 55 m) is enough.
+CONTEXT_SIMPLIFY_DEGREES = 5e-4
+#: The basemap the page offers behind its switch when the run names none (off until asked).
+DEFAULT_BASEMAP = "OpenStreetMap.Mapnik"
+#: ColorBrewer 2.0 sequential YlOrRd, for "worse is darker" measures (people per centre,
+#: access), so that they cannot be read as the counts' YlGnBu (more is better).
+YLORRD = {
+    1: ("#f03b20",),
+    2: ("#feb24c", "#f03b20"),
+    3: ("#ffeda0", "#feb24c", "#f03b20"),
+    4: ("#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"),
+    5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
+    6: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"),
+    7: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
+}
 STATUS_CODES = {PRESENT: "p", GAP: "g", UNKNOWN: "u"}
 CLUSTER_CSS = ("MarkerCluster.css", "MarkerCluster.Default.css")
 SUMMARY_KEYS = ("hosts", "gaps", "unknown", "listed_total", "declared_total", "target_population", "unserved_population")
@@ -51,6 +69,14 @@ MAP_TEXTS = (
     "unit_district", "unit_districts", "measure_count", "measure_rate", "hosts", "gaps", "listed",
     "declared_by_source", "known", "in_lima", "no_breakdown", "unserved_people", "confidential", "source",
     "role_boundaries", "role_population", "no_geometry", "basemap", "show", "site", "sites", "no_match",
+    "legend_open", "legend_close", "outside_area", "district_aria_present", "district_aria_gap",
+    "district_aria_unknown", "printed_on", "layers", "summary_present", "summary_unknown", "legend", "no_data_services", "context_districts",
+)
+#: The tables the build writes beside the page, for its download menu (text key, file).
+DOWNLOADS = (
+    ("download_csv", "coverage.csv"),
+    ("download_xlsx", "coverage.xlsx"),
+    ("download_geojson", "coverage.geojson"),
 )
 
 def write_map(
@@ -101,6 +127,7 @@ def render_map(
         map_css=assets.joinpath("map.css").read_text(encoding="utf-8"),
         map_js=assets.joinpath("map.js").read_text(encoding="utf-8"),
         data_json=script_json(data),
+        downloads=[(texts(lang)[key], name) for key, name in DOWNLOADS],
     )
 
 
@@ -143,7 +170,9 @@ def map_data(
         "default_layer": default_layer(analysis),
         "boundaries": _boundary_credit(analysis, lang),
         "population": _population_credit(analysis, lang),
-        "basemap": basemap_tiles(basemap) if basemap else None,
+        "basemap": basemap_tiles(basemap or DEFAULT_BASEMAP) | {"on": basemap is not None},
+        "context": _context(analysis, drawn),
+        "names": _search_names(analysis),
     }
 
 
@@ -159,6 +188,58 @@ def default_layer(analysis: Analysis) -> str:
     return str(known[0] if len(known) else summary.index[0])
 
 
+def _context(analysis: Analysis, drawn: gpd.GeoDataFrame) -> dict | None:
+    """The districts of the boundary file outside the area that reach into its bounding box
+    (with the default boundaries and Lima, Callao's seven): light, unlabelled-by-data context
+    drawn under the area. None when the file has none or cannot be read again."""
+    if drawn.empty:
+        return None
+    try:
+        frame, _ = to_lonlat(read_vector(Path(analysis.boundary.path)), Path(analysis.boundary.path))
+    except (InputError, OSError) as error:  # a file that was read once and is gone now
+        log.debug("No context districts: %s", error)
+        return None
+    field = analysis.boundary.district_field
+    if field not in frame.columns:
+        return None
+    gazetteer = load_gazetteer()
+    by_code = analysis.boundary.matched_by == "ubigeo"
+    codes = frame[field].map(normalize_ubigeo if by_code else gazetteer.lookup)
+    minx, miny, maxx, maxy = drawn.total_bounds
+    outside = frame[~codes.isin(set(drawn["ubigeo"])) & ~frame.geometry.is_empty & frame.geometry.notna()]
+    outside = outside[outside.intersects(shapely_box(minx, miny, maxx, maxy))]
+    if outside.empty:
+        return None
+    codes = codes[outside.index]
+    names = [gazetteer.name(c) if isinstance(c, str) and c in gazetteer else None for c in codes]
+    context = gpd.GeoDataFrame({"ubigeo": [str(c or "") for c in codes]}, geometry=outside.geometry.make_valid().to_numpy(),
+                               crs=4326)
+    points = context.geometry.representative_point()
+    return {
+        "topology": topology(context, simplify=CONTEXT_SIMPLIFY_DEGREES),
+        "names": [{"name": n, "point": [round(p.y, 5), round(p.x, 5)]} for n, p in zip(names, points) if n],
+    }
+
+
+def _search_names(analysis: Analysis) -> dict:
+    """What the search knows besides official names: the gazetteer's variants of the area's
+    districts (old names, "Cercado de Lima", SJL), and the districts it knows outside the
+    area, so that "Callao" can say where it is instead of "no match"."""
+    gazetteer = load_gazetteer()
+    position = {u: i for i, u in enumerate(analysis.districts["ubigeo"])}
+    variants = gazetteer.variants
+    inside = [[v, position[u]] for u, v in zip(variants["ubigeo"], variants["variant"]) if u in position]
+    known = {normalize_name(n) for n in analysis.districts["name"]} | {normalize_name(v) for v, _ in inside}
+    outside: dict[str, list[str]] = {}
+    for ubigeo, name in zip(gazetteer.districts["ubigeo"], gazetteer.districts["name"]):
+        if ubigeo not in position and normalize_name(name) not in known:
+            outside.setdefault(name, [name])
+    for ubigeo, variant in zip(variants["ubigeo"], variants["variant"]):
+        if ubigeo not in position and ubigeo in gazetteer and normalize_name(variant) not in known:
+            outside.setdefault(gazetteer.name(ubigeo), [gazetteer.name(ubigeo)]).append(variant)
+    return {"variants": inside, "outside": [keys for keys in outside.values()]}
+
+
 def _district_list(districts: gpd.GeoDataFrame) -> list[dict]:
     """Ubigeo, name and a label point inside each district (none without geometry)."""
     points = districts.geometry.representative_point()
@@ -168,10 +249,10 @@ def _district_list(districts: gpd.GeoDataFrame) -> list[dict]:
     ]
 
 
-def topology(districts: gpd.GeoDataFrame) -> dict:
+def topology(districts: gpd.GeoDataFrame, *, simplify: float = SIMPLIFY_DEGREES) -> dict:
     """TopoJSON of the districts: shared borders simplified once, coordinates quantised."""
     frame = districts[["ubigeo", "geometry"]].reset_index(drop=True)
-    topo = topojson.Topology(frame, prequantize=QUANTIZATION, toposimplify=SIMPLIFY_DEGREES, topology=True)
+    topo = topojson.Topology(frame, prequantize=QUANTIZATION, toposimplify=simplify, topology=True)
     data = topo.to_dict()
     transform = data["transform"]
     data["transform"] = {key: [float(v) for v in transform[key]] for key in ("scale", "translate")}
@@ -198,14 +279,15 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "count": [_int_or_none(c) for c in rows["count"]],
         "nearest": [position.get(n) if isinstance(n, str) else None for n in rows["nearest_ubigeo"]],
         "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
-        **_classed(rows["count"].where(present), "", lang=lang, scheme=scheme, breaks=breaks),
+        **_classed(rows["count"].where(present), "", lang=lang, scheme=scheme, breaks=breaks, unit="centre"),
         "summary": {key: _int_or_none(summary[key]) for key in SUMMARY_KEYS if key in summary},
         "declared_detail": _declared_detail(analysis.declared, code, lang),
         "source": cite_origin(analysis.origin(code), lang),
     }
     if "people_per_centre" in rows:
         # Explicit breaks are for counts; rates keep the scheme.
-        layer |= _classed(rows["people_per_centre"].where(present), "rate_", lang=lang, scheme=scheme, breaks=None)
+        layer |= _classed(rows["people_per_centre"].where(present), "rate_", lang=lang, scheme=scheme, breaks=None,
+                          unit="per_centre", colors=YLORRD)
         layer["population"] = [_int_or_none(v) for v in rows["target_population"]]
         layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
         if pd.notna(summary.get("served_share")):
@@ -236,19 +318,30 @@ def _text(value) -> str:
     return "" if pd.isna(value) else str(value).strip()
 
 
-def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: tuple[float, ...] | None) -> dict:
+def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: tuple[float, ...] | None,
+             unit: str = "centre", colors: dict[int, tuple[str, ...]] | None = None) -> dict:
     """Class of each district (None where values is NA) and the legend's classes, their
-    bounds written as the report writes numbers."""
+    bounds written as the report writes numbers, with their unit ("2–3 centros"); colors
+    (by number of classes) replaces the counts' palette."""
     known = values.dropna()
     classes = classify(known.astype(int).to_list(), scheme=scheme, breaks=breaks)
     class_of = dict(zip(known.index, classes.index))
+    palette = colors[len(classes.colors)] if colors and classes.colors else classes.colors
     return {
         f"{prefix}class": [class_of.get(u) for u in values.index],
         f"{prefix}classes": [
-            {"label": number_range(lower, upper, lang), "color": color, "districts": n}
-            for lower, upper, color, n in zip(classes.lower, classes.upper, classes.colors, classes.counts())
+            {"label": _with_unit(lower, upper, unit, lang), "color": color, "districts": n}
+            for lower, upper, color, n in zip(classes.lower, classes.upper, palette, classes.counts())
         ],
     }
+
+
+def _with_unit(lower: float, upper: float, unit: str, lang: str) -> str:
+    """'1 centro', '2–3 centros', '65 389 personas por centro'."""
+    text = texts(lang)
+    if unit == "centre":
+        return f"{number_range(lower, upper, lang)} {plural(int(upper), text['unit_centre'], text['unit_centres'])}"
+    return f"{number_range(lower, upper, lang)} {text['unit_' + unit]}"
 
 
 def _int_or_none(value) -> int | None:

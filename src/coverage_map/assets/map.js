@@ -14,8 +14,9 @@
   var codes = Object.keys(data.layers);
   var S = data.styles;  // one look per status (styles.py), as in the report and its static maps
   var GAP_STYLE = { fillColor: "url(#cm-hatch)", fillOpacity: 1, color: S.gap.line, weight: 1.5, dashArray: S.gap.dash };
-  var FILL = data.basemap ? 0.7 : 0.9;  // let a basemap show through
-  var UNKNOWN_STYLE = { fillColor: S.unknown.fill, fillOpacity: FILL, color: S.unknown.line, weight: 1, dashArray: null };
+  var FILL = 0.9;  // 0.7 while a basemap shows through
+  function unknownStyle() { return { fillColor: S.unknown.fill, fillOpacity: FILL, color: S.unknown.line, weight: 1, dashArray: null }; }
+  var phone = window.matchMedia("(max-width: 700px)");
   var active = null;
   var measure = "count";  // or "rate": people of the target population per centre
   var hasRates = data.population !== null;
@@ -30,8 +31,12 @@
     return node;
   }
   function fold(text) {
-    // Accent- and case-insensitive key: "RÍMAC" and "rimac" both give "rimac".
-    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+    // The matcher's key (districts.normalize_name): "Distrito de  RÍMAC" and "rimac" both give "rimac".
+    return String(text).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, " ").trim().replace(/^distrito( de)? /, "");
+  }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
   }
   // Numbers as the report writes them (formatting.py): the separators come with the data.
   var F = data.format;
@@ -68,17 +73,38 @@
 
   /* ---- the map and the shared district shapes ---- */
   // maxZoom: without tiles the map has none, and clustering needs one
-  var map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 18 });
+  var map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 18, zoomControl: false });
+  L.control.zoom({ position: "topright" }).addTo(map);
   // First view: the whole study area. Set before the shapes, which Leaflet draws only once
-  // the map has a view.
+  // the map has a view; fitArea() sets it again once the panels are there to be kept clear of.
   var bbox = data.topology.bbox;
-  var legendRoom = map.getSize().x > 900 ? 300 : 10;  // keep the legend off the districts
-  map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { paddingTopLeft: [10, 10], paddingBottomRight: [legendRoom, 10] });
-  if (data.basemap) {
-    // Tiles are optional: when they fail to load the districts still show.
-    var credit = el("span", null, data.basemap.attribution).innerHTML;  // escaped text
-    L.control.attribution({ prefix: false }).addTo(map);
-    L.tileLayer(data.basemap.url, { maxZoom: data.basemap.max_zoom, attribution: credit }).addTo(map);
+  var areaBounds = L.latLngBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]]);
+  map.fitBounds(areaBounds);
+
+  /* ---- the basemap: nothing is requested until the user turns it on ---- */
+  var tiles = null, attribution = null;
+  function setBasemap(on) {
+    if (on && !tiles) {
+      // Tiles are optional: when they fail to load the districts still show.
+      var credit = el("span", null, data.basemap.attribution).innerHTML;  // escaped text
+      attribution = L.control.attribution({ prefix: false }).addTo(map);
+      tiles = L.tileLayer(data.basemap.url, { maxZoom: data.basemap.max_zoom, attribution: credit }).addTo(map);
+    } else if (!on && tiles) {
+      map.removeLayer(tiles);
+      map.removeControl(attribution);
+      tiles = attribution = null;
+    }
+    FILL = on ? 0.7 : 0.9;
+    document.body.classList.toggle("cm-with-basemap", on);
+  }
+
+  /* ---- context: the neighbouring districts outside the area, light, under the area ---- */
+  map.createPane("cm-context").style.zIndex = 350;
+  if (data.context) {
+    L.geoJSON(decodeTopology(data.context.topology), {
+      pane: "cm-context", interactive: false,
+      style: { fillColor: "#f4f1ea", fillOpacity: 1, color: "#a9a9a9", weight: 1 },
+    }).addTo(map);
   }
   var shapesLayer = L.geoJSON(decodeTopology(data.topology), {
     style: { color: S.present.line, weight: 1, fillOpacity: 0.9 },
@@ -87,7 +113,7 @@
       shape.districtIndex = i;
       shapes[i] = shape;
       shape.bindTooltip(function () { return describe(i, false); }, { sticky: true, direction: "top", offset: [0, -8] });
-      shape.bindPopup(function () { return describe(i, true); });
+      shape.bindPopup(function () { return describe(i, true); }, { autoPanPadding: [10, 10] });
     },
   }).addTo(map);
   addHatchPattern(shapesLayer);
@@ -96,6 +122,7 @@
     path.classList.add("cm-district");
     path.dataset.ubigeo = districts[i].ubigeo;
     path.dataset.name = districts[i].name;
+    path.setAttribute("role", "img");
   });
 
   function addHatchPattern(layer) {
@@ -185,10 +212,10 @@
   function styleOf(layer, i) {
     var status = layer.status.charAt(i);
     if (status === "g") { return GAP_STYLE; }
-    if (status === "u") { return UNKNOWN_STYLE; }
+    if (status === "u") { return unknownStyle(); }
     var rate = measure === "rate" && layer.rate_classes;
     var index = rate ? layer.rate_class[i] : layer["class"][i];
-    if (index === null) { return UNKNOWN_STYLE; }
+    if (index === null) { return unknownStyle(); }
     var colour = (rate ? layer.rate_classes : layer.classes)[index].color;
     return { fillColor: colour, fillOpacity: FILL, color: S.present.line, weight: 1, dashArray: null };
   }
@@ -204,21 +231,47 @@
       path.classList.toggle("cm-gap", status === "g");
       path.classList.toggle("cm-unknown", status === "u");
       path.classList.toggle("cm-present", status === "p");
+      var name = districts[i].name;
+      path.setAttribute("aria-label", status === "p"
+        ? fill(T.district_aria_present, { name: name, count: formatNumber(layer.count[i]), acronym: layer.acronym })
+        : fill(status === "g" ? T.district_aria_gap : T.district_aria_unknown, { name: name, acronym: layer.acronym }));
       if (status === "g") { shape.bringToFront(); }  // so the dashed outline is not hidden
     });
   }
 
   /* ---- the legend: the active layer only ---- */
+  // A one-line summary of the active layer is always shown; the rest opens and closes
+  // (open on a wide screen, closed on a phone, where it would cover the map).
   var legend = L.control({ position: "bottomright" });
-  var legendBox = el("div", "cm-legend");
-  legendBox.setAttribute("role", "region");
-  legendBox.setAttribute("aria-live", "polite");
+  var legendFrame = el("section", "cm-legend");
+  legendFrame.setAttribute("aria-label", T.legend);
+  var legendHead = el("div", "cm-legend-head");
+  var legendSummary = el("p", "cm-legend-summary");
+  legendSummary.id = "cm-legend-summary";
+  legendSummary.setAttribute("aria-live", "polite");
+  var legendToggle = el("button", "cm-legend-toggle", T.legend);
+  legendToggle.type = "button";
+  legendToggle.setAttribute("aria-controls", "cm-legend-body");
+  legendHead.appendChild(legendSummary);
+  legendHead.appendChild(legendToggle);
+  var legendBox = el("div", "cm-legend-body");
+  legendBox.id = "cm-legend-body";
+  legendFrame.appendChild(legendHead);
+  legendFrame.appendChild(legendBox);
   legend.onAdd = function () {
-    L.DomEvent.disableScrollPropagation(legendBox);
-    L.DomEvent.disableClickPropagation(legendBox);
-    return legendBox;
+    L.DomEvent.disableScrollPropagation(legendFrame);
+    L.DomEvent.disableClickPropagation(legendFrame);
+    return legendFrame;
   };
   legend.addTo(map);
+  function openLegend(open) {
+    legendFrame.classList.toggle("cm-open", open);
+    legendToggle.setAttribute("aria-expanded", String(open));
+    legendToggle.title = open ? T.legend_close : T.legend_open;
+    updatePopupPadding();
+  }
+  legendToggle.addEventListener("click", function () { openLegend(!legendFrame.classList.contains("cm-open")); });
+  openLegend(!phone.matches);
 
   function legendRow(table, swatch, label, n, units) {
     var row = el("tr");
@@ -234,7 +287,10 @@
     var layer = data.layers[active];
     var s = layer.summary;
     legendBox.replaceChildren();
-    legendBox.appendChild(el("h3", null, layer.name + " (" + layer.acronym + ")"));
+    legendSummary.textContent = s.hosts === 0 && s.gaps === 0
+      ? fill(T.summary_unknown, { acronym: layer.acronym })
+      : fill(T.summary_present, { acronym: layer.acronym, hosts: formatNumber(s.hosts), gaps: formatNumber(s.gaps) });
+    legendBox.appendChild(el("h2", null, layer.name + " (" + layer.acronym + ")"));
     var rate = measure === "rate" && layer.rate_classes;
     if (hasRates && (rate ? layer.rate_classes : layer.classes).length) {
       legendBox.appendChild(el("p", "cm-note", rate ? T.measure_rate : T.measure_count));
@@ -275,9 +331,44 @@
     if (data.without_geometry.length) {
       sources.appendChild(el("div", null, T.no_geometry + ": " + data.without_geometry.join(", ")));
     }
-    if (data.basemap) { sources.appendChild(el("div", null, T.basemap + ": " + data.basemap.attribution)); }
+    if (data.context) {
+      var context = el("div");
+      context.appendChild(el("span", "cm-swatch-context"));
+      context.appendChild(document.createTextNode(" " + T.context_districts));
+      sources.appendChild(context);
+    }
+    if (tiles) { sources.appendChild(el("div", null, T.basemap + ": " + data.basemap.attribution)); }
     sources.appendChild(el("div", null, "Leaflet " + L.version));
     legendBox.appendChild(sources);
+    updatePopupPadding();
+  }
+
+  /* ---- keep popups and the first view clear of the panels ---- */
+  var panel = document.getElementById("cm-panel");
+  function covered() {
+    // What the panels cover at the map's edges: the phone's top bar, the legend.
+    var mapBox = map.getContainer().getBoundingClientRect();
+    var top = Math.max(0, panel.getBoundingClientRect().bottom - mapBox.top);
+    if (!phone.matches) { top = 0; }
+    var box = legendFrame.getBoundingClientRect();
+    return { top: top, right: phone.matches ? 0 : box.width + 10, bottom: box.height + 10 };
+  }
+  function updatePopupPadding() {
+    if (!panel) { return; }
+    document.documentElement.style.setProperty("--cm-bar", (phone.matches ? panel.offsetHeight : 0) + "px");
+    var c = covered();
+    Object.keys(shapes).forEach(function (i) {
+      var options = shapes[i].getPopup().options;
+      options.autoPanPaddingTopLeft = L.point(10, c.top + 10);
+      options.autoPanPaddingBottomRight = L.point(c.right + 10, c.bottom + 10);
+    });
+  }
+  function fitArea(animate) {
+    var c = covered();
+    map.fitBounds(areaBounds, {
+      animate: animate, paddingTopLeft: [10, c.top + 10],
+      paddingBottomRight: [c.right + 10, (phone.matches ? c.bottom : 0) + 10],
+    });
   }
 
   /* ---- the layer control: real radio buttons, grouped by program ---- */
@@ -304,10 +395,22 @@
     });
     form.insertBefore(measures, form.firstChild);
   }
+  // Services with district data first; those without grouped apart, folded.
+  function hasData(code) { return /[pg]/.test(data.layers[code].status); }
+  var noData = el("details", "cm-nodata");
+  var noDataCount = codes.filter(function (code) { return !hasData(code); }).length;
+  noData.appendChild(el("summary", null, T.no_data_services + " (" + noDataCount + ")"));
   data.groups.forEach(function (group) {
+    [true, false].forEach(function (withData) {
+      var own = group.layers.filter(function (code) { return hasData(code) === withData; });
+      if (own.length) { (withData ? form : noData).appendChild(layerGroup(group, own)); }
+    });
+  });
+  if (noDataCount) { form.appendChild(noData); }
+  function layerGroup(group, layerCodes) {
     var fieldset = el("fieldset");
     fieldset.appendChild(el("legend", null, group.name));
-    group.layers.forEach(function (code) {
+    layerCodes.forEach(function (code) {
       var layer = data.layers[code];
       var label = el("label");
       var input = el("input");
@@ -322,13 +425,16 @@
       label.appendChild(name);
       fieldset.appendChild(label);
     });
-    form.appendChild(fieldset);
-  });
+    return fieldset;
+  }
 
   function setLayer(code) {
     if (!data.layers[code] || code === active) { return; }
     active = code;
-    document.getElementById("cm-layer-" + code).checked = true;
+    var radio = document.getElementById("cm-layer-" + code);
+    radio.checked = true;
+    if (!hasData(code)) { noData.open = true; }
+    document.getElementById("cm-layers-current").textContent = data.layers[code].acronym;
     map.closePopup();
     restyle();
     showSites(data.layers[code]);
@@ -350,58 +456,102 @@
   window.addEventListener("hashchange", function () { var code = layerFromHash(); if (code) { setLayer(code); } });
 
   /* ---- district labels, shown only where the name fits inside the district ---- */
-  districts.forEach(function (d, i) {
-    if (!shapes[i] || !d.point) { return; }
-    var text = el("span", "cm-label", d.name);
+  // A long name may take two lines; names of the context districts are placed last.
+  function addLabel(name, point, bounds, className) {
+    var text = el("span", className, name);
     var icon = L.divIcon({ className: "cm-label-icon", html: text, iconSize: [0, 0] });
-    L.marker(d.point, { icon: icon, interactive: false, keyboard: false }).addTo(map);
-    labels.push([i, text, shapes[i].getBounds()]);
+    L.marker(point, { icon: icon, interactive: false, keyboard: false, pane: "markerPane" }).addTo(map);
+    var words = name.split(" "), half = 0, best = null;
+    for (var k = 1; k < words.length; k++) {
+      var a = words.slice(0, k).join(" "), b = words.slice(k).join(" ");
+      var width = Math.max(a.length, b.length);
+      if (best === null || width < half) { half = width; best = a + "\n" + b; }
+    }
+    labels.push({ name: name, text: text, point: L.latLng(point), bounds: bounds, two: best, half: half });
+  }
+  districts.forEach(function (d, i) {
+    if (shapes[i] && d.point) { addLabel(d.name, d.point, shapes[i].getBounds(), "cm-label"); }
   });
-  labels.sort(function (a, b) { return area(b[2]) - area(a[2]); });
+  labels.sort(function (a, b) { return area(b.bounds) - area(a.bounds); });
+  if (data.context) {
+    data.context.names.forEach(function (c) {
+      addLabel(c.name, c.point, L.latLngBounds([c.point, c.point]).pad(0), "cm-label cm-label-context");
+    });
+  }
   function area(bounds) {
     return (bounds.getEast() - bounds.getWest()) * (bounds.getNorth() - bounds.getSouth());
   }
 
   function fitLabels() {
-    // A name shows when it fits inside its district's box and overlaps no name already
-    // placed; larger districts are placed first.
+    // A name shows when it fits inside its district's box (on one line or two) and overlaps
+    // no name already placed; larger districts are placed first, context names last.
     var placed = [];
+    var size = map.getSize();
     labels.forEach(function (entry) {
-      var bounds = entry[2];
-      var sw = map.latLngToContainerPoint(bounds.getSouthWest());
-      var ne = map.latLngToContainerPoint(bounds.getNorthEast());
+      var context = entry.text.classList.contains("cm-label-context");
+      var sw = map.latLngToContainerPoint(entry.bounds.getSouthWest());
+      var ne = map.latLngToContainerPoint(entry.bounds.getNorthEast());
       var width = Math.abs(ne.x - sw.x), height = Math.abs(sw.y - ne.y);
-      var textWidth = districts[entry[0]].name.length * 6.5;
-      var fits = width * 0.8 >= textWidth && height >= 20;
-      if (fits) {
-        var c = map.latLngToContainerPoint(districts[entry[0]].point);
-        var box = [c.x - textWidth / 2 - 2, c.y - 8, c.x + textWidth / 2 + 2, c.y + 8];
-        fits = !placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
-        if (fits) { placed.push(box); }
+      var lines = null, textWidth = entry.name.length * 6.6, textHeight = 16;
+      if (context || (width * 0.85 >= textWidth && height >= 18)) {
+        lines = 1;
+      } else if (entry.two && width * 0.85 >= entry.half * 6.6 && height >= 32) {
+        lines = 2;
+        textWidth = entry.half * 6.6;
+        textHeight = 30;
       }
-      entry[1].classList.toggle("cm-hidden", !fits);
+      var c = map.latLngToContainerPoint(entry.point);
+      var box = [c.x - textWidth / 2 - 2, c.y - textHeight / 2, c.x + textWidth / 2 + 2, c.y + textHeight / 2];
+      var fits = lines !== null && box[0] >= 0 && box[1] >= 0 && box[2] <= size.x && box[3] <= size.y &&
+        !placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
+      if (fits) {
+        placed.push(box);
+        entry.text.textContent = lines === 2 ? entry.two : entry.name;
+      }
+      entry.text.classList.toggle("cm-hidden", !fits);
     });
   }
-  map.on("zoomend", fitLabels);
+  map.on("zoomend moveend", fitLabels);
 
-  /* ---- district search ---- */
+  /* ---- district search: every name the matcher knows ---- */
   var input = document.getElementById("cm-search-input");
   var results = document.getElementById("cm-search-results");
   var status = document.getElementById("cm-search-status");
   var highlighted = null;
+  var keys = districts.map(function (d, i) { return [fold(d.name), i]; });
+  data.names.variants.forEach(function (v) { keys.push([fold(v[0]), v[1]]); });
 
   function matches(query) {
     var q = fold(query);
     if (!q) { return []; }
-    var found = [];
-    districts.forEach(function (d, i) {
-      var key = fold(d.name);
-      var at = key.indexOf(q);
-      if (at >= 0) { found.push([at === 0 ? 0 : 1, d.name, i]); }
+    var best = {};
+    keys.forEach(function (k) {
+      var at = k[0].indexOf(q);
+      if (at < 0) { return; }
+      var rank = k[0] === q ? 0 : at === 0 ? 1 : 2;
+      if (!(k[1] in best) || rank < best[k[1]]) { best[k[1]] = rank; }
     });
+    var found = Object.keys(best).map(function (i) { return [best[i], districts[i].name, Number(i)]; });
     found.sort(function (a, b) { return a[0] - b[0] || a[1].localeCompare(b[1]); });
     return found.slice(0, 8).map(function (f) { return f[2]; });
   }
+  function outside(query) {
+    // A district the gazetteer knows outside the area: "Callao: fuera del área".
+    var q = fold(query);
+    if (!q) { return null; }
+    var hit = null;
+    data.names.outside.forEach(function (names) {
+      names.forEach(function (n) {
+        var key = fold(n);
+        if (key === q || (!hit && key.indexOf(q) === 0)) { hit = names[0]; }
+      });
+    });
+    return hit;
+  }
+
+  var openPopupShape = null;
+  map.on("popupopen", function (event) { openPopupShape = event.popup; });
+  map.on("popupclose", function () { openPopupShape = null; });
 
   function select(i) {
     if (highlighted !== null && shapes[highlighted]) {
@@ -413,13 +563,25 @@
     status.textContent = districts[i].name + " (" + districts[i].ubigeo + ")";
     if (!shapes[i]) {
       status.textContent += " — " + T.no_geometry;
+      input.focus();
       return;
     }
     shapes[i].getElement().classList.add("cm-highlight");
     shapes[i].bringToFront();
-    // The popup opens once the zoom has ended, so that its panning starts from the new view.
-    map.once("moveend", function () { shapes[i].openPopup(shapes[i].getCenter()); });
-    map.fitBounds(shapes[i].getBounds(), { maxZoom: 13, paddingTopLeft: [40, 40], paddingBottomRight: [legendRoom + 40, 40] });
+    // The popup opens once the zoom has ended, so that its panning starts from the new view;
+    // focus moves into it, and Esc brings it back to the search.
+    map.once("moveend", function () {
+      shapes[i].openPopup(shapes[i].getCenter());
+      var content = shapes[i].getPopup().getElement().querySelector(".leaflet-popup-content");
+      content.setAttribute("tabindex", "-1");
+      content.setAttribute("role", "dialog");
+      content.setAttribute("aria-label", districts[i].name);
+      content.focus();
+    });
+    var c = covered();
+    map.fitBounds(shapes[i].getBounds(), {
+      maxZoom: 13, paddingTopLeft: [40, c.top + 40], paddingBottomRight: [c.right + 40, c.bottom + 40],
+    });
   }
 
   input.addEventListener("input", function () {
@@ -433,7 +595,8 @@
       item.appendChild(button);
       results.appendChild(item);
     });
-    status.textContent = input.value && !found.length ? T.no_match : "";
+    var away = found.length ? null : outside(input.value);
+    status.textContent = !input.value || found.length ? "" : away ? fill(T.outside_area, { name: away }) : T.no_match;
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter") {
@@ -442,9 +605,62 @@
       if (found.length) { select(found[0]); }
     }
   });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && openPopupShape) {
+      map.closePopup();
+      input.focus();
+    }
+  });
 
-  /* ---- first layer: the one named in the address, or the default ---- */
-  fitLabels();
+  /* ---- the phone's panels: the layer list opens and closes ---- */
+  var layersToggle = document.getElementById("cm-layers-toggle");
+  var layersBox = document.getElementById("cm-layers-box");
+  function openLayers(open) {
+    layersBox.classList.toggle("cm-open", open);
+    layersToggle.setAttribute("aria-expanded", String(open));
+  }
+  layersToggle.addEventListener("click", function () { openLayers(!layersBox.classList.contains("cm-open")); });
+  form.addEventListener("change", function (event) {
+    if (phone.matches && event.target.name === "service") { openLayers(false); }
+  });
+
+  /* ---- basemap switch ---- */
+  var basemapSwitch = document.getElementById("cm-basemap");
+  basemapSwitch.addEventListener("change", function () { setBasemap(basemapSwitch.checked); restyle(); renderLegend(); });
+
+  /* ---- print: the whole area, title, layer, legend and sources on one landscape page ---- */
+  var beforePrint = null;
+  function preparePrint() {
+    if (beforePrint) { return; }
+    beforePrint = { center: map.getCenter(), zoom: map.getZoom(), legend: legendFrame.classList.contains("cm-open") };
+    var layer = data.layers[active];
+    var today = new Date().toISOString().slice(0, 10);
+    document.getElementById("cm-print-meta").textContent =
+      layer.name + " (" + layer.acronym + ") · " + fill(T.printed_on, { date: today });
+    document.body.classList.add("cm-printing");
+    openLegend(true);
+    map.invalidateSize({ animate: false });
+    var c = covered();
+    map.fitBounds(areaBounds, { animate: false, paddingTopLeft: [10, 10], paddingBottomRight: [c.right + 10, 10] });
+  }
+  function restoreView() {
+    if (!beforePrint) { return; }
+    document.body.classList.remove("cm-printing");
+    map.invalidateSize({ animate: false });
+    openLegend(beforePrint.legend);
+    map.setView(beforePrint.center, beforePrint.zoom, { animate: false });
+    beforePrint = null;
+  }
+  window.addEventListener("beforeprint", preparePrint);
+  window.addEventListener("afterprint", restoreView);
+  document.getElementById("cm-print").addEventListener("click", function () { preparePrint(); window.print(); });
+
+  /* ---- first view: the layer named in the address, or the default ---- */
   setLayer(layerFromHash() || data.default_layer || codes[0]);
+  if (data.basemap.on) { basemapSwitch.checked = true; setBasemap(true); restyle(); renderLegend(); }
+  fitArea(false);
+  fitLabels();
+  phone.addEventListener("change", function () { openLegend(!phone.matches); fitArea(false); });
+  map.on("resize", updatePopupPadding);
   document.body.dataset.ready = "true";
 })();
