@@ -40,6 +40,11 @@ else
   .venv/bin/python -m pip install -q --no-deps --force-reinstall .
 fi
 
+# axe-core (accessibility checks of the browser tests) from npm, into the ignored .venv
+if [ ! -f .venv/axe/node_modules/axe-core/axe.min.js ]; then
+  npm install --prefix .venv/axe --no-save --no-audit --no-fund --silent axe-core
+fi
+
 export COVERAGE_MAP_CACHE=$PWD/.venv/cache
 export COVERAGE_MAP_SHARED_DATA=$shared_data
 .venv/bin/coverage-map sources fetch --from "$shared_data" --quiet

@@ -77,18 +77,19 @@ def test_unknown_service_legend_says_what_is_known(page):
 
 def test_page_requests_nothing_outside_itself(page):
     urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", page))
-    assert urls <= INERT_URLS
     assert "sourceMappingURL" not in page
     assert not re.search(r"url\((?!#)", page), "CSS must reference no file"
     assert not re.search(r"<(link|img|iframe)\b", page.split('id="cm-data"')[0])
-    assert embedded(page)["basemap"] is None
+    # The basemap's tile URL is in the data, for its switch, which is off until the user asks.
+    basemap = embedded(page)["basemap"]
+    assert basemap["on"] is False and urls - INERT_URLS <= {basemap["url"]}
 
 
 def test_basemap_is_the_only_outside_url(analysis):
-    html = render_map(analysis, basemap="OpenStreetMap.Mapnik")
+    html = render_map(analysis, basemap="OpenStreetMap.HOT")
     urls = set(re.findall(r"https?://[^\s\"'<>)\\]+", html)) - INERT_URLS
-    assert urls == {"https://tile.openstreetmap.org/{z}/{x}/{y}.png"}
-    assert "OpenStreetMap" in embedded(html)["basemap"]["attribution"]
+    assert urls == {"https://a.tile.openstreetmap.fr/hot/{z}/{x}/{y}.png"}
+    assert "Humanitarian" in embedded(html)["basemap"]["attribution"] and embedded(html)["basemap"]["on"] is True
 
 
 def test_unknown_basemap_says_how_to_find_names():
@@ -123,7 +124,7 @@ def test_spanish_by_default_english_on_request(analysis, page):
 def test_geometry_is_embedded_once_and_small(page):
     size = len(page.encode("utf-8"))
     assert size < 400_000, f"map.html is {size} bytes"
-    assert page.count('"type":"Topology"') == 1
+    assert page.count('"type":"Topology"') == 2  # the area's districts, and the context around them
     data = embedded(page)
     for layer in data["layers"].values():
         assert "geometry" not in layer and "coordinates" not in json.dumps(layer)
@@ -154,6 +155,28 @@ def test_simplified_districts_keep_their_shape_and_no_overlaps(page, analysis):
         assert shape.area == pytest.approx(original[ubigeo].area, rel=0.02), ubigeo
     union = MultiPolygon([p for s in shapes.values() for p in s.geoms]).buffer(0)
     assert union.area == pytest.approx(sum(s.area for s in shapes.values()), rel=1e-4)
+
+
+def test_context_is_callao_and_search_knows_every_name(page):
+    data = embedded(page)
+    context = data["context"]
+    assert sorted(n["name"] for n in context["names"]) == [
+        "Bellavista", "Callao", "Carmen de la Legua Reynoso", "La Perla", "La Punta", "Mi Perú", "Ventanilla"]
+    assert len(context["topology"]["objects"]["data"]["geometries"]) == 7
+    names = [d["name"] for d in data["districts"]]
+    variants = {v: names[i] for v, i in data["names"]["variants"]}
+    assert variants["Cercado de Lima"] == "Lima" and variants["SJL"] == "San Juan de Lurigancho"
+    assert {"SMP", "VES", "VMT", "Magdalena Vieja"} <= variants.keys()
+    outside = {keys[0]: keys for keys in data["names"]["outside"]}
+    assert "Callao" in outside and "Cercado del Callao" in outside["Callao"] and "Lima" not in outside
+
+
+def test_legend_classes_carry_their_unit_and_rates_their_own_palette(page):
+    ciam = embedded(page)["layers"]["CIAM"]
+    assert [c["label"] for c in ciam["classes"]] == ["1 centro"]
+    assert all(c["label"].endswith(" personas por centro") for c in ciam["rate_classes"])
+    assert not {c["color"] for c in ciam["rate_classes"]} & {c["color"] for c in embedded(page)["layers"]["DEMUNA"]["classes"]}
+    assert ciam["rate_classes"][-1]["color"] == "#bd0026"  # worse is darker and warmer
 
 
 def test_map_data_marks_districts_without_geometry(analysis):

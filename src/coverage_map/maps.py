@@ -341,7 +341,7 @@ def _with_unit(lower: float, upper: float, unit: str, lang: str) -> str:
     text = texts(lang)
     if unit == "centre":
         return f"{number_range(lower, upper, lang)} {plural(int(upper), text['unit_centre'], text['unit_centres'])}"
-    return f"{number_range(lower, upper, lang)} {text['unit_' + unit]}"
+    return f"{number_range(lower, upper, lang)} {text['unit_per_centre']}"
 
 
 def _int_or_none(value) -> int | None:

@@ -345,17 +345,18 @@
 
   /* ---- keep popups and the first view clear of the panels ---- */
   var panel = document.getElementById("cm-panel");
+  var bar = panel.querySelector(".cm-bar");
   function covered() {
     // What the panels cover at the map's edges: the phone's top bar, the legend.
     var mapBox = map.getContainer().getBoundingClientRect();
-    var top = Math.max(0, panel.getBoundingClientRect().bottom - mapBox.top);
+    var top = Math.max(0, bar.getBoundingClientRect().bottom + 6 - mapBox.top);
     if (!phone.matches) { top = 0; }
     var box = legendFrame.getBoundingClientRect();
     return { top: top, right: phone.matches ? 0 : box.width + 10, bottom: box.height + 10 };
   }
   function updatePopupPadding() {
     if (!panel) { return; }
-    document.documentElement.style.setProperty("--cm-bar", (phone.matches ? panel.offsetHeight : 0) + "px");
+    document.documentElement.style.setProperty("--cm-bar", (phone.matches ? bar.getBoundingClientRect().bottom : 0) + "px");
     var c = covered();
     Object.keys(shapes).forEach(function (i) {
       var options = shapes[i].getPopup().options;
@@ -375,7 +376,7 @@
   var form = document.getElementById("cm-layers");
   form.addEventListener("submit", function (event) { event.preventDefault(); });
   if (hasRates) {
-    // Counts or rates: the same layers, classed by people per centre instead of count.
+    // Counts or rates: the same layers, classed by target people per centre instead of count.
     var measures = el("fieldset", "cm-measures");
     measures.appendChild(el("legend", null, T.show));
     [["count", T.measure_count], ["rate", T.measure_rate]].forEach(function (option) {
@@ -395,7 +396,7 @@
     });
     form.insertBefore(measures, form.firstChild);
   }
-  // Services with district data first; those without grouped apart, folded.
+  // Services that have counts per district first; the others grouped apart, folded.
   function hasData(code) { return /[pg]/.test(data.layers[code].status); }
   var noData = el("details", "cm-nodata");
   var noDataCount = codes.filter(function (code) { return !hasData(code); }).length;
@@ -536,7 +537,7 @@
     return found.slice(0, 8).map(function (f) { return f[2]; });
   }
   function outside(query) {
-    // A district the gazetteer knows outside the area: "Callao: fuera del área".
+    // A district the gazetteer knows beyond the study area (Callao, for Lima).
     var q = fold(query);
     if (!q) { return null; }
     var hit = null;
