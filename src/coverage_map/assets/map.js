@@ -123,6 +123,35 @@
     path.dataset.ubigeo = districts[i].ubigeo;
     path.dataset.name = districts[i].name;
     path.setAttribute("role", "img");
+    path.setAttribute("tabindex", "-1");  // one Tab stop for all districts: see below
+  });
+
+  /* ---- keyboard: the districts are one Tab stop; the arrows move between them (in
+     alphabetical order, as the search lists them), Enter opens the focused one's popup ---- */
+  var order = Object.keys(shapes).map(Number).sort(function (a, b) {
+    return districts[a].name.localeCompare(districts[b].name);
+  });
+  var roving = order[0];
+  if (roving !== undefined) { shapes[roving].getElement().setAttribute("tabindex", "0"); }
+  order.forEach(function (i, k) {
+    var path = shapes[i].getElement();
+    path.addEventListener("keydown", function (event) {
+      var step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+      if (step) {
+        event.preventDefault();
+        event.stopPropagation();  // not a pan of the map
+        var next = order[(k + step + order.length) % order.length];
+        path.setAttribute("tabindex", "-1");
+        var target = shapes[next].getElement();
+        target.setAttribute("tabindex", "0");
+        roving = next;
+        target.focus();
+      } else if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        event.stopPropagation();
+        shapes[i].openPopup(shapes[i].getCenter());
+      }
+    });
   });
 
   function addHatchPattern(layer) {
@@ -606,12 +635,14 @@
       if (found.length) { select(found[0]); }
     }
   });
+  // Captured before Leaflet's own Esc handling, which would close the popup and leave the
+  // focus on a removed element.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && openPopupShape) {
       map.closePopup();
       input.focus();
     }
-  });
+  }, true);
 
   /* ---- the phone's panels: the layer list opens and closes ---- */
   var layersToggle = document.getElementById("cm-layers-toggle");

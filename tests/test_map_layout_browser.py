@@ -1,0 +1,370 @@
+"""The map page on a phone and a desktop, on paper, by keyboard: issue 11 in real Chromium."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, Watched
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+AXE = REPO / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(params=sorted(SIZES))
+def size(request) -> str:
+    return request.param
+
+
+def _watched(chromium, viewport: dict) -> Watched:
+    phone = viewport["width"] < 500
+    context = chromium.new_context(viewport=viewport, has_touch=phone, is_mobile=phone, device_scale_factor=1)
+    watched = Watched(context.new_page())
+
+    def on_request(route):
+        url = route.request.url
+        if url.startswith(("file://", "data:", "blob:", "about:")):
+            return route.continue_()
+        watched.outside_requests.append(url)
+        return route.abort()
+
+    context.route("**/*", on_request)
+    watched.page.on("console", lambda m: m.type == "error" and watched.console_errors.append(m.text))
+    watched.page.on("pageerror", lambda e: watched.console_errors.append(str(e)))
+    return watched
+
+
+@pytest.fixture
+def browse(chromium):
+    """Open a page at a viewport: browse(path, viewport, fragment) -> Watched."""
+    contexts = []
+
+    def open_page(path: Path, viewport: dict, fragment: str = "") -> Watched:
+        watched = _watched(chromium, viewport)
+        contexts.append(watched.page.context)
+        watched.page.goto(path.as_uri() + fragment)
+        watched.page.wait_for_selector("body[data-ready='true']")
+        return watched
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def assert_clean(watched) -> None:
+    assert watched.outside_requests == []
+    assert watched.console_errors == []
+
+
+def box(page, selector: str) -> dict | None:
+    return page.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect(); "
+                                           "return r.width && r.height ? {x: r.left, y: r.top, w: r.width, h: r.height} : null; }")
+
+
+def overlap(a: dict, b: dict) -> float:
+    w = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+    return max(w, 0) * max(h, 0)
+
+
+def point_in(page, name: str) -> list[float]:
+    """A point where the district itself is on top: not a label, not a panel."""
+    point = page.evaluate(
+        """name => {
+            const path = [...document.querySelectorAll('path.cm-district')].find(p => p.dataset.name === name);
+            const r = path.getBoundingClientRect();
+            for (let fy = 0.5; fy < 1; fy += 0.05) for (const sy of [1, -1]) for (let fx = 0.1; fx < 1; fx += 0.05) {
+                const x = r.left + r.width * fx, y = r.top + r.height * (0.5 + sy * (fy - 0.5));
+                if (document.elementFromPoint(x, y) === path) return [x, y];
+            }
+            return null;
+        }""",
+        name,
+    )
+    assert point is not None, f"no visible point of {name}"
+    return point
+
+
+# ---- 1. phone-first layout --------------------------------------------------------------
+
+
+def test_phone_panels_cover_at_most_a_quarter_and_chorrillos_opens(default_build, browse, artifacts):
+    _, out = default_build
+    watched = browse(out / "map.html", PHONE, "#CIAM")
+    page = watched.page
+    map_box = box(page, "#map")
+    assert map_box["w"] == PHONE["width"] and map_box["h"] == PHONE["height"]  # the map fills the screen
+    assert not page.is_visible(".cm-legend-body")  # folded on a phone...
+    assert page.inner_text(".cm-legend-summary") == "CIAM: 41 con el servicio, 2 sin"  # ...its summary shown
+    assert not page.is_visible("#cm-layers-box")
+    covering = [box(page, s) for s in (".cm-bar", ".cm-title", ".cm-legend", ".leaflet-control-zoom")]
+    covered = sum(overlap(b, map_box) for b in covering if b)
+    assert covered <= 0.25 * map_box["w"] * map_box["h"], covered / (map_box["w"] * map_box["h"])
+    page.screenshot(path=artifacts / "map-phone-ciam.png")
+
+    page.touchscreen.tap(*point_in(page, "Chorrillos"))
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_timeout(400)  # the popup's pan
+    assert "Chorrillos" in page.inner_text(".leaflet-popup-content")
+    assert not page.is_visible(".cm-legend-body")  # the tap went to the map, not the legend
+    popup = box(page, ".leaflet-popup-content-wrapper")
+    assert popup["y"] >= box(page, ".cm-bar")["y"] + box(page, ".cm-bar")["h"]
+    assert overlap(popup, box(page, ".cm-legend")) == 0
+    assert popup["x"] >= 0 and popup["x"] + popup["w"] <= PHONE["width"]
+    page.screenshot(path=artifacts / "map-phone-chorrillos-popup.png")
+
+    page.click(".cm-legend-toggle")
+    assert page.is_visible(".cm-legend-body") and page.get_attribute(".cm-legend-toggle", "aria-expanded") == "true"
+    page.screenshot(path=artifacts / "map-phone-legend-open.png")
+    assert_clean(watched)
+
+
+def test_desktop_legend_open_and_active_layer_in_view(default_build, browse, artifacts):
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP)
+    page = watched.page
+    assert page.is_checked("#cm-layer-CIAM")
+    assert page.is_visible(".cm-legend-body") and "1 centro" in page.inner_text(".cm-legend")
+    radio = box(page, "label:has(#cm-layer-CIAM)")
+    assert radio["y"] + radio["h"] <= DESKTOP["height"]  # no scrolling to find the opening layer
+    page.screenshot(path=artifacts / "map-desktop-ciam.png")
+    assert_clean(watched)
+
+
+# ---- 3. the layer list and the palettes -------------------------------------------------
+
+
+def test_services_without_district_data_are_grouped_and_folded(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size])
+    page = watched.page
+    if size == "phone":
+        assert page.inner_text("#cm-layers-toggle") == "Servicios: CIAM"
+        page.click("#cm-layers-toggle")
+        assert page.is_visible("#cm-layers-box")
+        radio = box(page, "label:has(#cm-layer-CIAM)")
+        assert radio["y"] + radio["h"] <= PHONE["height"]
+    summary = page.inner_text(".cm-nodata > summary")
+    assert summary == "Servicios sin datos por distrito (10)"
+    assert page.get_attribute(".cm-nodata", "open") is None  # folded
+    assert page.locator(".cm-nodata input[name=service]").count() == 10
+    assert not page.is_visible("#cm-layer-CEM")
+    assert page.locator("#cm-layers > fieldset:not(.cm-measures) input[name=service]").count() == 7
+    page.screenshot(path=artifacts / f"map-{size}-layer-list.png")
+    page.click(".cm-nodata > summary")
+    page.check("#cm-layer-CEM")
+    assert page.evaluate("document.body.dataset.layer") == "CEM"
+    assert page.inner_text(".cm-legend-summary") == "CEM: sin datos por distrito"
+    assert_clean(watched)
+
+
+def test_rates_use_a_warm_palette_with_units(default_build, browse, artifacts):
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    page = watched.page
+    count_fills = set(page.eval_on_selector_all("path.cm-present", "els => els.map(e => e.getAttribute('fill'))"))
+    page.check("#cm-measure-rate")
+    rate_fills = set(page.eval_on_selector_all("path.cm-present", "els => els.map(e => e.getAttribute('fill'))"))
+    assert not count_fills & rate_fills
+    assert "#bd0026" in rate_fills  # YlOrRd: the most people per centre is the darkest red
+    labels = page.locator(".cm-classes tr td:nth-child(2)").all_inner_texts()
+    assert all(label.endswith("personas por centro") for label in labels[:5]), labels
+    page.screenshot(path=artifacts / "map-desktop-ciam-rates.png")
+    assert_clean(watched)
+
+
+# ---- 2. context without the network -----------------------------------------------------
+
+
+def test_context_sea_labels_and_halo(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size], "#CIAM")
+    page = watched.page
+    context = page.locator(".leaflet-cm-context-pane path")
+    assert context.count() == 7  # Callao's districts
+    assert "leaflet-interactive" not in (context.first.get_attribute("class") or "")
+    sea = page.eval_on_selector("#map", "e => getComputedStyle(e).backgroundColor")
+    land = context.first.get_attribute("fill")
+    assert sea == "rgb(207, 225, 236)" and land == "#f4f1ea"
+    assert "Callao" in page.locator(".cm-label-context:not(.cm-hidden)").all_inner_texts()
+    halo = page.eval_on_selector(".cm-label", "e => getComputedStyle(e).textShadow")
+    assert halo.count("rgb(255, 255, 255)") >= 4
+    labelled = set(page.locator(".cm-label:not(.cm-label-context):not(.cm-hidden)").all_inner_texts())
+    page.screenshot(path=artifacts / f"map-{size}-context.png")
+    # Every district is labelled at some zoom where its name fits.
+    for name in page.eval_on_selector_all("path.cm-district", "els => els.map(e => e.dataset.name)"):
+        if name.replace(" ", "\n") in labelled or name in labelled:
+            continue
+        page.fill("#cm-search-input", name)
+        page.press("#cm-search-input", "Enter")
+        page.wait_for_selector(f"path.cm-highlight[data-name='{name}']")
+        page.wait_for_timeout(350)
+        page.keyboard.press("Escape")
+        shown = [t.replace("\n", " ") for t in page.locator(".cm-label:not(.cm-hidden)").all_inner_texts()]
+        assert name in shown, f"{name} has no label when zoomed to it"
+    assert_clean(watched)
+
+
+def test_basemap_is_requested_only_when_switched_on(default_build, browse, artifacts):
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    page = watched.page
+    assert page.get_attribute("label.cm-basemap", "class") == "cm-basemap"
+    assert page.inner_text("label.cm-basemap").strip() == "Mapa base (requiere internet)"
+    assert not page.is_checked("#cm-basemap")
+    page.wait_for_timeout(300)
+    assert watched.outside_requests == []
+    page.check("#cm-basemap")
+    page.wait_for_timeout(300)
+    assert watched.outside_requests and all("tile.openstreetmap.org" in u for u in watched.outside_requests)
+    assert "OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
+    page.uncheck("#cm-basemap")
+    assert page.locator(".leaflet-tile-pane img").count() == 0
+    assert page.locator(DISTRICTS).count() == 43
+
+
+DISTRICTS = ".leaflet-overlay-pane path.cm-district"
+
+
+# ---- 4. print and export ----------------------------------------------------------------
+
+
+def test_map_prints_on_one_landscape_page_with_title_and_legend(default_build, browse, artifacts):
+    pypdf = pytest.importorskip("pypdf")
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    page = watched.page
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    (artifacts / "map-print-ciam.pdf").write_bytes(pdf)
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
+    assert width > height  # landscape
+    text = reader.pages[0].extract_text()
+    for expected in ("Cobertura de servicios del MIMP en Lima Metropolitana", "Centro Integral del Adulto Mayor (CIAM)",
+                     "1 centro", "Sin servicio", "Fuente:", "Impreso el 20", "IGN"):
+        assert expected in text, expected
+    # The whole area was in view while printing, and the screen view comes back afterwards.
+    assert not page.evaluate("document.body.classList.contains('cm-printing')")
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert not page.is_visible(".leaflet-control-zoom")
+    paths = page.eval_on_selector_all("path.cm-district", "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })")
+    frame = box(page, "#map")
+    assert min(p[0] for p in paths) >= frame["x"] - 1 and max(p[2] for p in paths) <= frame["x"] + frame["w"] + 1
+    assert min(p[1] for p in paths) >= frame["y"] - 1 and max(p[3] for p in paths) <= frame["y"] + frame["h"] + 1
+    page.screenshot(path=artifacts / "map-print-preview.png")
+    assert_clean(watched)
+
+
+def test_download_menu_links_the_tables_and_the_report(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size])
+    page = watched.page
+    if size == "phone":
+        page.click("#cm-layers-toggle")
+    page.click(".cm-download > summary")
+    links = page.eval_on_selector_all(".cm-download a", "els => els.map(e => [e.getAttribute('href'), e.textContent])")
+    hrefs = [h for h, _ in links]
+    assert hrefs == ["coverage.csv", "coverage.xlsx", "coverage.geojson", "report.html"]
+    assert all((out / h).is_file() for h in hrefs)  # beside the page
+    page.screenshot(path=artifacts / f"map-{size}-download.png")
+    assert_clean(watched)
+
+
+# ---- 5. search and keyboard -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "district"), [("Cercado de Lima", "Lima"), ("SJL", "San Juan de Lurigancho"),
+                                                 ("smp", "San Martín de Porres"), ("VES", "Villa El Salvador"),
+                                                 ("VMT", "Villa María del Triunfo"), ("Magdalena Vieja", "Pueblo Libre")])
+def test_search_knows_every_name_of_the_matcher(default_build, browse, query, district):
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP)
+    page = watched.page
+    page.fill("#cm-search-input", query)
+    assert page.locator("#cm-search-results button").first.inner_text() == district
+    assert_clean(watched)
+
+
+def test_search_says_callao_is_outside_the_area(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size])
+    page = watched.page
+    page.fill("#cm-search-input", "Callao")
+    assert page.inner_text("#cm-search-status") == "Callao: fuera del área"
+    assert page.locator("#cm-search-results button").count() == 0
+    page.screenshot(path=artifacts / f"map-{size}-search-callao.png")
+    assert_clean(watched)
+
+
+def test_search_focus_moves_to_the_result_and_esc_returns(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size], "#CIAM")
+    page = watched.page
+    page.focus("#cm-search-input")
+    page.keyboard.type("Chorrillos")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    page.wait_for_function("document.activeElement.closest('.leaflet-popup') !== null")
+    assert "Chorrillos" in page.evaluate("document.activeElement.textContent")
+    page.wait_for_timeout(400)
+    popup = box(page, ".leaflet-popup-content-wrapper")
+    assert overlap(popup, box(page, ".cm-legend")) == 0 and popup["x"] >= 0 and popup["x"] + popup["w"] <= SIZES[size]["width"]
+    page.screenshot(path=artifacts / f"map-{size}-search-chorrillos.png")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate("document.activeElement.id") == "cm-search-input"
+    assert_clean(watched)
+
+
+def test_district_shapes_are_named_and_not_tab_stops(default_build, browse):
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    page = watched.page
+    labels = dict(page.eval_on_selector_all("path.cm-district", "els => els.map(e => [e.dataset.name, e.getAttribute('aria-label')])"))
+    assert labels["Chorrillos"] == "Chorrillos: sin CIAM" and labels["Lima"] == "Lima: 1 CIAM"
+    assert all(labels.values())
+    # One Tab stop for the 43 districts; the arrows move between them, Enter opens a popup.
+    focused = []
+    page.focus("#cm-search-input")
+    for _ in range(25):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.tagName + ' ' + (document.activeElement.dataset.name || '')"))
+    focused = focused[:focused.index("BODY ")]  # once round the page
+    assert sum(f.startswith("path") for f in focused) == 1, " | ".join(focused)
+    page.focus("path.cm-district[tabindex='0']")
+    first = page.evaluate("document.activeElement.dataset.name")
+    page.keyboard.press("ArrowRight")
+    second = page.evaluate("document.activeElement.dataset.name")
+    assert (first, second) == ("Ancón", "Ate")
+    assert page.locator("path.cm-district[tabindex='0']").count() == 1
+    page.keyboard.press("Enter")
+    assert "Ate" in page.inner_text(".leaflet-popup-content")
+    assert_clean(watched)
+
+
+# ---- 6. accessibility -------------------------------------------------------------------
+
+
+def test_axe_finds_no_violation(default_build, browse, artifacts, size):
+    if not AXE.is_file():
+        pytest.fail(f"axe-core not found at {AXE}: scripts/test.sh installs it (npm install --prefix .venv/axe axe-core)")
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size], "#CIAM")
+    page = watched.page
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")
+    assert violations == []
+    if size == "phone":  # the panels open too
+        page.click("#cm-layers-toggle")
+        page.click(".cm-legend-toggle")
+        violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")
+        assert violations == []
+    assert_clean(watched)
