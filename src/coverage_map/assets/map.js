@@ -299,7 +299,11 @@
     legendToggle.title = open ? T.legend_close : T.legend_open;
     updatePopupPadding();
   }
-  legendToggle.addEventListener("click", function () { openLegend(!legendFrame.classList.contains("cm-open")); });
+  legendToggle.addEventListener("click", function () {
+    var open = !legendFrame.classList.contains("cm-open");
+    if (open && phone.matches) { map.closePopup(); }  // the open legend would cover it
+    openLegend(open);
+  });
   openLegend(!phone.matches);
 
   function legendRow(table, swatch, label, n, units) {
