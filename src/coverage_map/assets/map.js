@@ -98,7 +98,7 @@
     document.body.classList.toggle("cm-with-basemap", on);
   }
 
-  /* ---- context: the neighbouring districts outside the area, light, under the area ---- */
+  /* ---- context: the neighbouring districts beyond the study area, light, under it ---- */
   map.createPane("cm-context").style.zIndex = 350;
   if (data.context) {
     L.geoJSON(decodeTopology(data.context.topology), {
@@ -409,7 +409,7 @@
   var form = document.getElementById("cm-layers");
   form.addEventListener("submit", function (event) { event.preventDefault(); });
   if (hasRates) {
-    // Counts or rates: the same layers, classed by target people per centre instead of count.
+    // Counts or rates: the same layers, classed by the ratio of target population to centres.
     var measures = el("fieldset", "cm-measures");
     measures.appendChild(el("legend", null, T.show));
     [["count", T.measure_count], ["rate", T.measure_rate]].forEach(function (option) {
