@@ -235,13 +235,13 @@ DISTRICTS = ".leaflet-overlay-pane path.cm-district"
 # ---- 4. print and export ----------------------------------------------------------------
 
 
-def test_map_prints_on_one_landscape_page_with_title_and_legend(default_build, browse, artifacts):
+def test_map_prints_on_one_landscape_page_with_title_and_legend(default_build, browse, artifacts, size):
     pypdf = pytest.importorskip("pypdf")
     _, out = default_build
-    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    watched = browse(out / "map.html", SIZES[size], "#CIAM")
     page = watched.page
     pdf = page.pdf(format="A4", landscape=True, print_background=True)
-    (artifacts / "map-print-ciam.pdf").write_bytes(pdf)
+    (artifacts / f"map-{size}-print-ciam.pdf").write_bytes(pdf)
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
@@ -252,6 +252,9 @@ def test_map_prints_on_one_landscape_page_with_title_and_legend(default_build, b
         assert expected in text, expected
     # The whole area was in view while printing, and the screen view comes back afterwards.
     assert not page.evaluate("document.body.classList.contains('cm-printing')")
+    if size == "phone":
+        assert_clean(watched)
+        return
     page.emulate_media(media="print")
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
     assert not page.is_visible(".leaflet-control-zoom")
