@@ -131,8 +131,7 @@
   var order = Object.keys(shapes).map(Number).sort(function (a, b) {
     return districts[a].name.localeCompare(districts[b].name);
   });
-  var roving = order[0];
-  if (roving !== undefined) { shapes[roving].getElement().setAttribute("tabindex", "0"); }
+  if (order.length) { shapes[order[0]].getElement().setAttribute("tabindex", "0"); }
   order.forEach(function (i, k) {
     var path = shapes[i].getElement();
     path.addEventListener("keydown", function (event) {
@@ -144,7 +143,6 @@
         path.setAttribute("tabindex", "-1");
         var target = shapes[next].getElement();
         target.setAttribute("tabindex", "0");
-        roving = next;
         target.focus();
       } else if (event.key === "Enter" || event.key === " ") {
         event.preventDefault();
