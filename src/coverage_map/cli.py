@@ -202,6 +202,49 @@ def gaps(service: str, lang: str, **options) -> None:
     stdout.print(table)
 
 
+@main.command("plan")
+@click.argument("service")
+@click.option("--add", type=int, required=True, metavar="N", help="How many new sites to propose.")
+@click.option("--objective", type=click.Choice(["coverage", "distance"]), default="coverage", show_default=True,
+              help="coverage: the most target people within the catchment (MCLP); distance: the least "
+                   "population-weighted distance to the nearest site (p-median).")
+@click.option("--candidates", type=click.Path(path_type=Path), metavar="FILE",
+              help="CSV of candidate sites: a ubigeo column, or lat/lon points (with an optional name). "
+                   "Default: every district of the area without the service.")
+@click.option("--catchment", type=float, metavar="KM",
+              help="Catchment in km (straight line). Default: the service's; 0 (its own district) for a "
+                   "municipal service, else 10.")
+@click.option("--force", is_flag=True, help="Plan a metropolitan service (one seat for the whole area) anyway.")
+@click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
+              help="Folder for plan.csv; the other files in it are left as they are.")
+@inputs
+@common
+def plan_command(service: str, add: int, objective: str, candidates: Path | None, catchment: float | None,
+                 force: bool, out: Path, lang: str, **options) -> None:
+    """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
+    from .export import staged_outputs
+    from .plan import TEXTS, plan, summary_lines, write_plan
+
+    analysis = analyse(run_inputs(lang=lang, **options))
+    proposal = plan(analysis, service, add=add, objective=objective, candidates=candidates,
+                    catchment_km=catchment, force=force)
+    text = TEXTS[lang]
+    title, *state = summary_lines(proposal, lang)
+    table = Table(title=title, title_justify="left")
+    for key, justify in (("rank", "right"), ("ubigeo", "left"), ("district", "left"),
+                         ("newly", "right"), ("covered", "right"), ("km", "right")):
+        table.add_column(text[key].format(km=proposal.catchment_km), justify=justify)
+    for row in proposal.proposals.itertuples():
+        table.add_row(str(row.rank), row.ubigeo, row.district, f"{row.newly_covered:,}".replace(",", " "),
+                      f"{row.covered_after:,}".replace(",", " "), f"{row.weighted_km_after:.2f}")
+    stdout.print(table)
+    for line in [*state, *proposal.notes]:
+        stdout.print(line, markup=False, soft_wrap=True)
+    with staged_outputs(out) as staging:
+        write_plan(proposal, staging, lang=lang)
+    stdout.print(text["wrote"].format(path=out / "plan.csv"), markup=False)
+
+
 @main.command()
 @inputs
 @map_options

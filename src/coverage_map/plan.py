@@ -1,0 +1,587 @@
+"""Where to open the next sites of a service: location-allocation with the existing sites kept.
+
+plan() chooses N new sites among candidate districts (or candidate points) with PySAL's
+spopt models solved by PuLP's bundled CBC: the maximal covering location problem (MCLP:
+the most target people within the service's catchment) or the p-median (the least
+population-weighted distance to the nearest site). Demand is the service's target
+population at the districts' representative points; the existing sites (facility points,
+or the host districts' points) enter the model as one facility fixed open
+(spopt's predefined_facilities_arr) whose distance to a district is the distance to its
+nearest existing site: exactly the same optimum as one fixed facility per site, with
+fewer columns.
+
+The N-set is the optimum for N (ties go to the set whose ubigeos come first, by the sum of
+their ranks). Its sites are then listed in order of marginal gain: each is the one of the
+set that adds most given those before it. When the best single addition over all
+candidates is not the first of the set, the plan says so.
+
+spopt and PuLP are imported only here, inside the functions that solve, so that `build`
+never pays for them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import types
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .boundaries import metric_crs
+from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points, site_points
+from .errors import InputError, listing
+from .model import Analysis
+from .tables import find_columns, read_csv
+
+log = logging.getLogger(__name__)
+
+OBJECTIVES = ("coverage", "distance")
+#: Catchment of a network service until each service carries its own (km, straight line).
+DEFAULT_CATCHMENT_KM = 10.0
+#: One seat or team for the whole metropolitan area by design (issue 10): a district
+#: without the seat is not a gap, so adding sites is refused unless forced. Read from the
+#: catalogue's `scale` column when it has one.
+METROPOLITAN = ("OREDIS", "UA", "CAI", "SAU", "MI60", "CAN", "EDUCALLE", "SOCBEN")
+#: Given to every municipality by law: each district should have its own.
+MUNICIPAL = ("DEMUNA", "CIAM")
+#: Beyond this many client-site pairs, the p-median's dense assignment model is too large.
+MAX_PMEDIAN_PAIRS = 1_000_000
+#: Below this many client-site cells, spopt's MCLP.from_cost_matrix builds the model as is;
+#: above, the same model is built from spopt's parts with its coverage rows kept sparse.
+DENSE_MCLP_CELLS = 200_000
+
+TEXTS = {
+    "es": {
+        "title": "{name} ({code}): {n} sitio(s) nuevo(s), {objective}",
+        "objective_coverage": "máxima cobertura a {km:g} km (MCLP)",
+        "objective_distance": "mínima distancia ponderada (p-mediana)",
+        "rank": "#", "ubigeo": "Ubigeo", "district": "Distrito", "site": "Sitio",
+        "newly": "Nuevas personas a ≤ {km:g} km", "covered": "Cubiertas (acum.)", "km": "km ponderado después",
+        "before": "Antes: {covered} de {total} personas objetivo ({share}) a {km:g} km o menos de un sitio; "
+                  "distancia ponderada {weighted} km; {sites} sitio(s) existente(s), {candidates} candidato(s).",
+        "after": "Después: {covered} ({share}); distancia ponderada {weighted} km.",
+        "limit_points": "Límites: distancias en línea recta entre los puntos representativos de los distritos "
+                        "(no rutas ni tiempos de viaje), en {crs}; un distrito con sede cuenta a 0 km.",
+        "limit_census": "Población objetivo ({group}) del {census}: personas por distrito, no su ubicación exacta.",
+        "limit_capacity": "No se modela la capacidad: un sitio cubre a toda la población a su alcance, sea cual sea la demanda.",
+        "order": "Orden: el mejor conjunto de {n} sitio(s) (spopt, resuelto con CBC), listado por ganancia marginal: "
+                 "cada sitio es el que más añade dados los anteriores.",
+        "best_single": "Con un solo sitio nuevo, el mejor sería {district} ({ubigeo}): +{newly} personas, "
+                       "{weighted} km; el mejor conjunto de {n} no empieza por él.",
+        "no_gain": "{districts}: no añade(n) personas dentro del radio; elegido(s) por distancia y ubigeo.",
+        "municipal": "Servicio municipal: cada distrito se cubre con su propia sede (radio 0 km).",
+        "confidential": "Servicio confidencial: la propuesta se da solo por distrito, nunca como punto.",
+        "forced": "Servicio metropolitano (una sede para toda el área): plan calculado con --force.",
+        "wrote": "Escrito: {path}",
+        "census": "censo 2017 (INEI)", "file": "archivo {name}",
+        "group_women": "mujeres", "group_men": "hombres", "group_age_60_plus": "personas de 60 años o más",
+        "group_age_0_17": "niñas, niños y adolescentes de 0 a 17 años", "group_total": "población total",
+    },
+    "en": {
+        "title": "{name} ({code}): {n} new site(s), {objective}",
+        "objective_coverage": "maximal coverage within {km:g} km (MCLP)",
+        "objective_distance": "least weighted distance (p-median)",
+        "rank": "#", "ubigeo": "Ubigeo", "district": "District", "site": "Site",
+        "newly": "New people within {km:g} km", "covered": "Covered (cum.)", "km": "Weighted km after",
+        "before": "Before: {covered} of {total} target people ({share}) within {km:g} km of a site; "
+                  "weighted distance {weighted} km; {sites} existing site(s), {candidates} candidate(s).",
+        "after": "After: {covered} ({share}); weighted distance {weighted} km.",
+        "limit_points": "Limits: straight-line distances between the districts' representative points "
+                        "(not roads or travel times), in {crs}; a district with a site counts at 0 km.",
+        "limit_census": "Target population ({group}) from the {census}: people per district, not where they live in it.",
+        "limit_capacity": "Capacity is not modelled: a site serves everyone within reach, whatever the demand.",
+        "order": "Order: the best set of {n} site(s) (spopt, solved with CBC), listed by marginal gain: "
+                 "each site is the one that adds most given those before it.",
+        "best_single": "With a single new site, the best would be {district} ({ubigeo}): +{newly} people, "
+                       "{weighted} km; the best set of {n} does not start with it.",
+        "no_gain": "{districts}: add(s) nobody within the catchment; chosen by distance and ubigeo.",
+        "municipal": "Municipal service: each district is covered by its own site (catchment 0 km).",
+        "confidential": "Confidential service: the proposal is given by district only, never as a point.",
+        "forced": "Metropolitan service (one seat for the whole area): plan computed with --force.",
+        "wrote": "Wrote: {path}",
+        "census": "2017 census (INEI)", "file": "file {name}",
+        "group_women": "women", "group_men": "men", "group_age_60_plus": "people aged 60 and over",
+        "group_age_0_17": "children and adolescents aged 0-17", "group_total": "total population",
+    },
+}
+
+_CANDIDATE_COLUMNS = {
+    "ubigeo": ("ubigeo", "iddist", "cod ubigeo", "codigo ubigeo"),
+    "district": ("district", "distrito", "nombre distrito"),
+    "name": ("nombre", "name", "sitio", "site", "local"),
+    "lat": ("lat", "latitud", "latitude", "coord y", "y"),
+    "lon": ("lon", "lng", "long", "longitud", "longitude", "coord x", "x"),
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """N new sites of a service, in order of marginal gain, and the state before them.
+
+    proposals: rank, ubigeo, district, newly_covered, covered_after, share_covered_after,
+    weighted_km_after and, unless the service is confidential, name, lon and lat of the site.
+    """
+
+    service: str
+    name: str
+    objective: str
+    catchment_km: float
+    proposals: pd.DataFrame
+    target_population: int
+    covered_before: int
+    weighted_km_before: float
+    existing_sites: int
+    candidates: int
+    confidential: bool
+    crs: str
+    population_group: str
+    census: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What the models are built from: one row per demand district, one column per candidate."""
+
+    ubigeos: np.ndarray  # demand districts
+    weights: np.ndarray  # target people (whole) per demand district
+    existing_km: np.ndarray  # km from each demand district to its nearest existing site (0 in a host)
+    candidate_km: np.ndarray  # demand districts x candidates, km (0 in the candidate's own district)
+    candidates: pd.DataFrame  # ubigeo, district, name, lon, lat; sorted: ubigeo first
+    catchment_km: float
+
+    def evaluate(self, chosen) -> tuple[int, float]:
+        """People within the catchment and population-weighted km with the chosen candidates open."""
+        km = self.existing_km
+        if len(chosen):
+            km = np.minimum(km, self.candidate_km[:, list(chosen)].min(axis=1))
+        covered = int(self.weights[km <= self.catchment_km].sum())
+        return covered, float((self.weights * km).sum() / self.weights.sum())
+
+    def singles(self) -> tuple[np.ndarray, np.ndarray]:
+        """People covered and weighted km with each candidate alone added (vectors over candidates)."""
+        km = np.minimum(self.existing_km[:, None], self.candidate_km)
+        covered = (self.weights[:, None] * (km <= self.catchment_km)).sum(axis=0)
+        return covered, (self.weights[:, None] * km).sum(axis=0) / self.weights.sum()
+
+
+def plan(
+    analysis: Analysis,
+    service: str,
+    *,
+    add: int,
+    objective: str = "coverage",
+    candidates: str | Path | pd.DataFrame | None = None,
+    catchment_km: float | None = None,
+    force: bool = False,
+) -> Plan:
+    """Choose `add` new sites of service among candidates, keeping its existing sites.
+
+    candidates: None (every district of the area without the service), a file or a frame
+    of ubigeos or points (lat/lon). catchment_km: the service's catchment (default: the
+    catalogue's, else 0 for a municipal service and 10 km otherwise). A metropolitan
+    service is refused unless force. Raises InputError with one line for a request that
+    cannot be answered.
+    """
+    if objective not in OBJECTIVES:
+        msg = f"Unknown objective {objective!r}: use {' or '.join(OBJECTIVES)}."
+        raise InputError(msg)
+    code = _service(analysis, service)
+    scale = service_scale(analysis, code)
+    if scale == "metropolitan" and not force:
+        msg = (f"{code} is a metropolitan service: one seat for the whole area by design, so a district "
+               "without it is not a gap; add --force to plan new sites anyway.")
+        raise InputError(msg)
+    table = analysis.coverage.table
+    rows = table[table["service"] == code].set_index("ubigeo")
+    if (rows["status"] == UNKNOWN).all():
+        msg = (f"{code} has no district data in this run (the source gives only a total): there are no sites "
+               "to keep. Give its facilities with --facilities or its counts with --inventory.")
+        raise InputError(msg)
+    existing = _existing_sites(analysis, code, rows)
+    if not len(existing):
+        msg = f"{code} has no site in the area: nothing to keep and no catchment to measure from. Check its counts."
+        raise InputError(msg)
+    if analysis.population is None or code not in analysis.population:
+        msg = (f"Planning {code} needs the target population per district: leave out --population none, "
+               "or give a population file with --population.")
+        raise InputError(msg)
+    if catchment_km is None:
+        catchment_km = service_catchment(analysis, code, scale)
+    if catchment_km < 0:
+        msg = f"The catchment must be 0 km or more, not {catchment_km:g}."
+        raise InputError(msg)
+    sites = _candidates(analysis, code, rows, candidates)
+    if add < 1 or add > len(sites):
+        msg = (f"--add {add}: choose between 1 and {len(sites)}, the number of candidate sites for {code} "
+               f"({'given' if candidates is not None else 'districts of the area without it'}).")
+        raise InputError(msg)
+    problem = _problem(analysis, code, rows, existing, sites, catchment_km)
+    log.info("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
+             add, code, len(sites), len(problem.ubigeos), objective, catchment_km)
+    chosen = solve(problem, add, objective)
+    return _plan(analysis, code, problem, chosen, objective, scale, force, len(existing))
+
+
+def service_scale(analysis: Analysis, code: str) -> str:
+    """municipal, network or metropolitan: the catalogue's when it says, else our reading (issue 10)."""
+    services = analysis.catalogue.services
+    if "scale" in services and str(services.at[code, "scale"]).strip():
+        return str(services.at[code, "scale"]).strip()
+    if code in METROPOLITAN:
+        return "metropolitan"
+    return "municipal" if code in MUNICIPAL else "network"
+
+
+def service_catchment(analysis: Analysis, code: str, scale: str) -> float:
+    """A municipal service serves its own district (0 km); others their catalogue catchment, else 10 km."""
+    if scale == "municipal":
+        return 0.0
+    services = analysis.catalogue.services
+    if "catchment_km" in services:
+        value = pd.to_numeric(pd.Series([services.at[code, "catchment_km"]]), errors="coerce").iloc[0]
+        if pd.notna(value):
+            return float(value)
+    return DEFAULT_CATCHMENT_KM
+
+
+def _service(analysis: Analysis, service: str) -> str:
+    catalogue = analysis.catalogue
+    code = catalogue.resolve(service)
+    if code is None or code not in catalogue.place_based:
+        closest = ", ".join(catalogue.closest(service))
+        msg = f"Unknown or non place-based service {service!r} (closest: {closest}). See `coverage-map services`."
+        raise InputError(msg)
+    if code not in set(analysis.coverage.table["service"]):
+        msg = f"{code} has no data in this run: give its counts with --inventory or its facilities with --facilities."
+        raise InputError(msg)
+    return code
+
+
+def _existing_sites(analysis: Analysis, code: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The service's sites: its facilities (ubigeo, lat, lon) when given, else one per host district."""
+    facilities = analysis.facilities
+    if facilities is not None and code in set(facilities.points["service"]):
+        return facilities.points.loc[facilities.points["service"] == code, ["ubigeo", "lat", "lon"]]
+    hosts = rows.index[rows["status"] == PRESENT]
+    return pd.DataFrame({"ubigeo": hosts, "lat": np.nan, "lon": np.nan})
+
+
+def _candidates(analysis: Analysis, code: str, rows: pd.DataFrame, given) -> pd.DataFrame:
+    """Candidate sites (ubigeo, district, name, lat, lon), sorted by ubigeo then name and point."""
+    districts = analysis.districts
+    names = dict(zip(districts["ubigeo"], districts["name"]))
+    if given is None:
+        gaps = rows.index[rows["status"] == GAP]
+        sites = pd.DataFrame({"ubigeo": gaps, "name": "", "lat": np.nan, "lon": np.nan})
+    else:
+        sites = read_candidates(given, districts, analysis.area)
+    sites = sites.assign(district=sites["ubigeo"].map(names))
+    sites = sites.sort_values(["ubigeo", "name", "lat", "lon"], kind="stable").reset_index(drop=True)
+    return sites[["ubigeo", "district", "name", "lat", "lon"]]
+
+
+def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFrame:
+    """Candidates from a file or frame: a ubigeo column, or lat/lon points (and an optional name).
+
+    A point counts in the district it falls in; a row outside the area is refused, named.
+    """
+    where = "candidates" if isinstance(given, pd.DataFrame) else f"Candidates file {given}"
+    table = given.astype(str) if isinstance(given, pd.DataFrame) else read_csv(Path(given), what="Candidates file", option="--candidates")
+    columns = find_columns(table.columns, _CANDIDATE_COLUMNS)
+    has_points = {"lat", "lon"} <= columns.keys()
+    if not (has_points or "ubigeo" in columns):
+        msg = (f"{where} needs a ubigeo column or lat/lon columns (latitud/longitud); "
+               f"found: {', '.join(map(str, table.columns)) or 'none'}.")
+        raise InputError(msg)
+    name = table[columns["name"]].astype(str).str.strip() if "name" in columns else pd.Series("", index=table.index)
+    lat = lon = np.full(len(table), np.nan)
+    ubigeo = pd.Series(None, index=table.index, dtype=object)
+    if "ubigeo" in columns:
+        from .districts import normalize_ubigeo
+
+        ubigeo = table[columns["ubigeo"]].map(normalize_ubigeo)
+    if has_points:
+        lat = pd.to_numeric(table[columns["lat"]].astype(str).str.replace(",", "."), errors="coerce").to_numpy(float)
+        lon = pd.to_numeric(table[columns["lon"]].astype(str).str.replace(",", "."), errors="coerce").to_numpy(float)
+        points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        inside = gpd.sjoin(points, districts[["ubigeo", "geometry"]].to_crs("EPSG:4326"), predicate="within")
+        placed = inside.loc[~inside.index.duplicated(), "ubigeo"].reindex(table.index)
+        ubigeo = placed.where(~np.isnan(lat), ubigeo)  # a row without a point: by its ubigeo
+    outside = [f"row {i + 2}" + (f" ({n})" if n else "") for i, (u, n) in enumerate(zip(ubigeo, name))
+               if u is None or pd.isna(u) or u not in set(districts["ubigeo"])]
+    if outside:
+        msg = f"{where}: {len(outside)} candidate(s) in no district of the area {area!r}: {listing(outside)}."
+        raise InputError(msg)
+    sites = pd.DataFrame({"ubigeo": ubigeo.to_numpy(), "name": name.to_numpy(), "lat": lat, "lon": lon})
+    if not has_points:
+        sites = sites.drop_duplicates("ubigeo")
+    return sites
+
+
+def _problem(analysis: Analysis, code: str, rows: pd.DataFrame, existing: pd.DataFrame,
+             sites: pd.DataFrame, catchment_km: float) -> Problem:
+    districts = analysis.districts
+    crs = metric_crs(districts)
+    origins = representative_points(districts, crs)
+    ubigeos = districts["ubigeo"].to_numpy()
+    weights = analysis.population[code].reindex(ubigeos).fillna(0).round().to_numpy()
+    known = ~np.isnan(origins).any(axis=1) & (weights > 0)  # no geometry or nobody: no demand
+    hosts = rows["status"].reindex(ubigeos).eq(PRESENT).to_numpy()
+    existing_km = distances_km(origins, site_points(existing.reset_index(drop=True), districts, crs))
+    existing_km = np.where(np.isnan(existing_km), np.inf, existing_km).min(axis=1)
+    existing_km = np.where(hosts, 0.0, existing_km)  # as in the coverage model: a host is at 0 km
+    points = site_points(sites, districts, crs)
+    candidate_km = distances_km(origins, points)
+    candidate_km[ubigeos[:, None] == sites["ubigeo"].to_numpy()[None, :]] = 0.0  # a site's own district
+    candidate_km = np.where(np.isnan(candidate_km), np.inf, candidate_km)
+    return Problem(ubigeos[known], weights[known], existing_km[known], candidate_km[known], sites, catchment_km)
+
+
+def solve(problem: Problem, add: int, objective: str = "coverage") -> list[int]:
+    """The best set of `add` candidates (indices), in order of marginal gain.
+
+    The set is spopt's optimum; among optimal sets, the one with the least sum of candidate
+    ranks (candidates are sorted by ubigeo). The order is greedy within the set.
+    """
+    chosen = _solve_mclp(problem, add) if objective == "coverage" else _solve_pmedian(problem, add)
+    return _order(problem, chosen, objective)
+
+
+def _key(problem: Problem, covered: int, weighted: float, objective: str) -> tuple:
+    """Larger is better: people covered then distance for coverage, the reverse for distance."""
+    return (covered, -round(weighted, 9)) if objective == "coverage" else (-round(weighted, 9), covered)
+
+
+def _order(problem: Problem, chosen: list[int], objective: str) -> list[int]:
+    ordered, left = [], sorted(chosen)
+    while left:
+        best = max(left, key=lambda j: (_key(problem, *problem.evaluate([*ordered, j]), objective), -j))
+        ordered.append(best)
+        left.remove(best)
+    return ordered
+
+
+def _import_spopt(module: str = "spopt.locate.coverage"):
+    """pulp, and a module of spopt's location models, without running spopt/__init__.py.
+
+    `import spopt` also imports spopt.region (scikit-learn, libpysal, networkx, matplotlib:
+    about 1.5 s of CPU) which the location models never use; spopt.locate.coverage needs
+    only numpy, scipy, geopandas and pulp. So spopt and spopt.locate are entered as bare
+    packages while the module loads, and removed again, so that a later `import spopt`
+    runs as usual and reuses the modules loaded here.
+    """
+    import pulp
+
+    if module not in sys.modules:
+        spec = importlib.util.find_spec("spopt")
+        roots = list(spec.submodule_search_locations)
+        stubs = []
+        for name, path in (("spopt", roots), ("spopt.locate", [str(Path(p) / "locate") for p in roots])):
+            if name not in sys.modules:
+                package = types.ModuleType(name)
+                package.__path__ = path
+                sys.modules[name] = package
+                stubs.append(name)
+        try:
+            importlib.import_module(module)
+        finally:
+            for name in stubs:
+                del sys.modules[name]
+    return pulp, sys.modules[module], sys.modules["spopt.locate.base"].FacilityModelBuilder
+
+
+def _solver():
+    import pulp
+
+    return pulp.PULP_CBC_CMD(msg=False, threads=1)
+
+
+def _solve_mclp(problem: Problem, add: int) -> list[int]:
+    """spopt's MCLP with the existing sites as one facility fixed open; then the least rank sum."""
+    pulp, spopt_coverage, Builder = _import_spopt()
+    MCLP = spopt_coverage.MCLP
+    n = problem.candidate_km.shape[1]
+    covers = problem.candidate_km <= problem.catchment_km
+    # a district the existing sites already reach, or no candidate can, is the same in every
+    # solution: left out of the model
+    open_ = (problem.existing_km > problem.catchment_km) & covers.any(axis=1)
+    if not open_.any():
+        return list(range(add))  # nobody to gain: the first candidates by ubigeo
+    weights = problem.weights[open_]
+    cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
+    fixed = np.zeros(n + 1, dtype=int)
+    fixed[0] = 1
+    if cost.size <= DENSE_MCLP_CELLS:
+        model = MCLP.from_cost_matrix(cost, weights, service_radius=problem.catchment_km,
+                                      p_facilities=add + 1, predefined_facilities_arr=fixed, name="mclp")
+    else:
+        model = _sparse_mclp(pulp, MCLP, Builder, cost, weights, problem.catchment_km, add + 1, fixed)
+    model.solve(_solver(), results=False)
+    covered = pulp.value(model.problem.objective)
+    # among the optimal sets, the one whose candidates come first by ubigeo (weights are whole people)
+    model.problem += pulp.lpSum(float(w) * y for w, y in zip(weights, model.cli_vars)) >= covered - 0.5
+    model.problem.sense = pulp.LpMinimize
+    model.problem.setObjective(pulp.lpSum((j + 1) * x for j, x in enumerate(model.fac_vars[1:])))
+    model.solve(_solver(), results=False)
+    return [j for j, x in enumerate(model.fac_vars[1:]) if x.value() > 0.5]
+
+
+def _sparse_mclp(pulp, MCLP, Builder, cost, weights, radius, p, fixed):
+    """spopt's MCLP.from_cost_matrix, with each coverage row summing only the sites that reach it.
+
+    The dense rows (every site, most with a zero coefficient) take minutes to write and read
+    for all of Peru; the model is the same.
+    """
+    n_cli, n_fac = cost.shape
+    model = MCLP("mclp", pulp.LpProblem("mclp", pulp.LpMaximize))
+    Builder.add_facility_integer_variable(model, range(n_fac), "x[{i}]")
+    Builder.add_client_integer_variable(model, range(n_cli), "y[{i}]")
+    model.aij = (cost <= radius).astype(float)
+    model.problem += pulp.lpSum(float(w) * y for w, y in zip(weights, model.cli_vars))
+    Builder.add_predefined_facility_constraint(model, fixed)
+    x = model.fac_vars
+    for i, y in enumerate(model.cli_vars):
+        model.problem += pulp.lpSum(x[j] for j in np.flatnonzero(model.aij[i])) >= y
+    Builder.add_facility_constraint(model, p)
+    return model
+
+
+def _solve_pmedian(problem: Problem, add: int) -> list[int]:
+    """spopt's p-median with the existing sites as one facility fixed open; then the least rank sum."""
+    pulp, p_median, _ = _import_spopt("spopt.locate.p_median")  # pointpats and libpysal: only here
+    PMedian = p_median.PMedian
+    n = problem.candidate_km.shape[1]
+    # a district no candidate is nearer to than its existing site keeps it whatever is chosen
+    open_ = (problem.candidate_km < problem.existing_km[:, None]).any(axis=1)
+    if not open_.any():
+        return list(range(add))
+    if open_.sum() * (n + 1) > MAX_PMEDIAN_PAIRS:
+        msg = (f"The p-median for {open_.sum()} districts and {n} candidates is too large to solve here "
+               f"(more than {MAX_PMEDIAN_PAIRS:,} pairs): use --objective coverage, a smaller area or --candidates.")
+        raise InputError(msg)
+    weights = problem.weights[open_]
+    cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
+    fixed = np.zeros(n + 1, dtype=int)
+    fixed[0] = 1
+    model = PMedian.from_cost_matrix(cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed)
+    model.solve(_solver(), results=False)
+    total = pulp.value(model.problem.objective)
+    model.problem += model.problem.objective <= total + 1e-7 * max(total, 1.0)
+    model.problem.setObjective(pulp.lpSum((j + 1) * x for j, x in enumerate(model.fac_vars[1:])))
+    model.solve(_solver(), results=False)
+    return [j for j, x in enumerate(model.fac_vars[1:]) if x.value() > 0.5]
+
+
+def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], objective: str,
+          scale: str, force: bool, existing: int) -> Plan:
+    lang = analysis.lang
+    text = TEXTS[lang]
+    confidential = bool(analysis.catalogue.services.at[code, "confidential"])
+    total = int(problem.weights.sum())
+    covered_before, weighted_before = problem.evaluate([])
+    rows, previous = [], covered_before
+    for rank in range(1, len(chosen) + 1):
+        covered, weighted = problem.evaluate(chosen[:rank])
+        site = problem.candidates.iloc[chosen[rank - 1]]
+        rows.append({"rank": rank, "ubigeo": site["ubigeo"], "district": site["district"],
+                     "newly_covered": covered - previous, "covered_after": covered,
+                     "share_covered_after": round(covered / total, 4), "weighted_km_after": round(weighted, 2),
+                     "name": site["name"], "lon": site["lon"], "lat": site["lat"]})
+        previous = covered
+    proposals = pd.DataFrame(rows)
+    if confidential:
+        proposals = proposals.drop(columns=["name", "lat", "lon"])
+    else:
+        proposals = _site_points(proposals, analysis.districts)
+    column = analysis.population_columns.get(code, "total")
+    census = _census(analysis, text)
+    plan = Plan(
+        service=code, name=analysis.catalogue.label(code, lang), objective=objective,
+        catchment_km=problem.catchment_km, proposals=proposals, target_population=total,
+        covered_before=covered_before, weighted_km_before=round(weighted_before, 2), existing_sites=existing,
+        candidates=len(problem.candidates), confidential=confidential, crs=metric_crs(analysis.districts),
+        population_group=text.get(f"group_{column}", column), census=census,
+    )
+    return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, text)))
+
+
+def _site_points(proposals: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """lon/lat of each proposed site: its own point, else its district's representative point."""
+    points = districts.set_index("ubigeo").geometry.representative_point().to_crs("EPSG:4326")
+    fallback_lon = proposals["ubigeo"].map(points.x)
+    fallback_lat = proposals["ubigeo"].map(points.y)
+    return proposals.assign(lon=proposals["lon"].fillna(fallback_lon).round(6),
+                            lat=proposals["lat"].fillna(fallback_lat).round(6))
+
+
+def _census(analysis: Analysis, text: dict) -> str:
+    source = analysis.population_source
+    if source is not None and "2017" in source.name:
+        return text["census"]
+    population = analysis.file("population")
+    return text["file"].format(name=population.path.name if population else "?")
+
+
+def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scale: str, force: bool,
+           text: dict) -> list[str]:
+    notes = [text["order"].format(n=len(chosen))]
+    covered, weighted = problem.singles()
+    keys = [(_key(problem, int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
+    best = max(range(len(keys)), key=keys.__getitem__)
+    if chosen and best != chosen[0]:
+        site = problem.candidates.iloc[best]
+        notes.append(text["best_single"].format(
+            district=site["district"], ubigeo=site["ubigeo"], newly=_people(int(covered[best]) - plan.covered_before),
+            weighted=f"{weighted[best]:.2f}", n=len(chosen)))
+    idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
+    if idle and objective == "coverage":
+        notes.append(text["no_gain"].format(districts=", ".join(idle)))
+    if scale == "municipal" and plan.catchment_km == 0:
+        notes.append(text["municipal"])
+    if scale == "metropolitan" and force:
+        notes.append(text["forced"])
+    if plan.confidential:
+        notes.append(text["confidential"])
+    notes += [text["limit_points"].format(crs=plan.crs),
+              text["limit_census"].format(group=plan.population_group, census=plan.census),
+              text["limit_capacity"]]
+    return notes
+
+
+def _people(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def summary_lines(plan: Plan, lang: str) -> list[str]:
+    """The plan's title, its state before and after, in the run's language."""
+    text = TEXTS[lang]
+    objective = text[f"objective_{plan.objective}"].format(km=plan.catchment_km)
+    share = lambda n: f"{n / plan.target_population:.1%}" if plan.target_population else "-"  # noqa: E731
+    lines = [
+        text["title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
+        text["before"].format(covered=_people(plan.covered_before), total=_people(plan.target_population),
+                              share=share(plan.covered_before), km=plan.catchment_km,
+                              weighted=f"{plan.weighted_km_before:.2f}", sites=plan.existing_sites,
+                              candidates=plan.candidates),
+    ]
+    if len(plan.proposals):
+        last = plan.proposals.iloc[-1]
+        lines.append(text["after"].format(covered=_people(int(last["covered_after"])),
+                                          share=share(int(last["covered_after"])),
+                                          weighted=f"{last['weighted_km_after']:.2f}"))
+    return lines
+
+
+def write_plan(plan: Plan, folder: Path, *, lang: str) -> Path:
+    """plan.csv in folder: the notes as `#` lines, then one row per proposed site, in order."""
+    path = Path(folder) / "plan.csv"
+    header = "".join(f"# {line}\n" for line in [*summary_lines(plan, lang), *plan.notes])
+    body = plan.proposals.to_csv(index=False, lineterminator="\n")
+    path.write_text(header + body, encoding="utf-8-sig", newline="\n")
+    return path
