@@ -242,7 +242,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
         stdout.print(line, markup=False, soft_wrap=True)
     with staged_outputs(out) as staging:
         write_plan(proposal, staging, lang=lang)
-    stdout.print(text["wrote"].format(path=out / "plan.csv"), markup=False)
+    stdout.print(text["wrote"].format(path=out / "plan.csv"), markup=False, soft_wrap=True)
 
 
 @main.command()

@@ -10,8 +10,9 @@ or the host districts' points) enter the model as one facility fixed open
 nearest existing site: exactly the same optimum as one fixed facility per site, with
 fewer columns.
 
-The N-set is the optimum for N (ties go to the set whose ubigeos come first, by the sum of
-their ranks). Its sites are then listed in order of marginal gain: each is the one of the
+The N-set is the optimum for N; ties between equally good sets go to the candidates that
+alone do most for the other measure (distance for coverage, people for distance), then to
+the first by ubigeo (see priority()). Its sites are then listed in order of marginal gain: each is the one of the
 set that adds most given those before it. When the best single addition over all
 candidates is not the first of the set, the plan says so.
 
@@ -25,6 +26,7 @@ import importlib.util
 import logging
 import sys
 import types
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -73,7 +75,7 @@ TEXTS = {
                  "cada sitio es el que más añade dados los anteriores.",
         "best_single": "Con un solo sitio nuevo, el mejor sería {district} ({ubigeo}): +{newly} personas, "
                        "{weighted} km; el mejor conjunto de {n} no empieza por él.",
-        "no_gain": "{districts}: no añade(n) personas dentro del radio; elegido(s) por distancia y ubigeo.",
+        "no_gain": "{districts}: no añade(n) personas dentro del radio; elegido(s) por lo que acerca(n) el servicio (distancia ponderada), luego por ubigeo.",
         "municipal": "Servicio municipal: cada distrito se cubre con su propia sede (radio 0 km).",
         "confidential": "Servicio confidencial: la propuesta se da solo por distrito, nunca como punto.",
         "forced": "Servicio metropolitano (una sede para toda el área): plan calculado con --force.",
@@ -99,7 +101,7 @@ TEXTS = {
                  "each site is the one that adds most given those before it.",
         "best_single": "With a single new site, the best would be {district} ({ubigeo}): +{newly} people, "
                        "{weighted} km; the best set of {n} does not start with it.",
-        "no_gain": "{districts}: add(s) nobody within the catchment; chosen by distance and ubigeo.",
+        "no_gain": "{districts}: add(s) nobody within the catchment; chosen for bringing the service closer (weighted distance), then by ubigeo.",
         "municipal": "Municipal service: each district is covered by its own site (catchment 0 km).",
         "confidential": "Confidential service: the proposal is given by district only, never as a point.",
         "forced": "Metropolitan service (one seat for the whole area): plan computed with --force.",
@@ -217,6 +219,10 @@ def plan(
         msg = f"The catchment must be 0 km or more, not {catchment_km:g}."
         raise InputError(msg)
     sites = _candidates(analysis, code, rows, candidates)
+    if sites.empty:
+        msg = (f"{code} is in every district of the area {analysis.area!r}: no district is left to propose; "
+               "give candidate sites with --candidates.")
+        raise InputError(msg)
     if add < 1 or add > len(sites):
         msg = (f"--add {add}: choose between 1 and {len(sites)}, the number of candidate sites for {code} "
                f"({'given' if candidates is not None else 'districts of the area without it'}).")
@@ -253,9 +259,12 @@ def service_catchment(analysis: Analysis, code: str, scale: str) -> float:
 def _service(analysis: Analysis, service: str) -> str:
     catalogue = analysis.catalogue
     code = catalogue.resolve(service)
-    if code is None or code not in catalogue.place_based:
+    if code is not None and code not in catalogue.place_based:
+        msg = f"{code} is not a place-based service ({catalogue.label(code, 'en')}): it has no sites to plan."
+        raise InputError(msg)
+    if code is None:
         closest = ", ".join(catalogue.closest(service))
-        msg = f"Unknown or non place-based service {service!r} (closest: {closest}). See `coverage-map services`."
+        msg = f"Unknown service {service!r} (closest: {closest}). See `coverage-map services`."
         raise InputError(msg)
     if code not in set(analysis.coverage.table["service"]):
         msg = f"{code} has no data in this run: give its counts with --inventory or its facilities with --facilities."
@@ -346,10 +355,13 @@ def _problem(analysis: Analysis, code: str, rows: pd.DataFrame, existing: pd.Dat
 def solve(problem: Problem, add: int, objective: str = "coverage") -> list[int]:
     """The best set of `add` candidates (indices), in order of marginal gain.
 
-    The set is spopt's optimum; among optimal sets, the one with the least sum of candidate
-    ranks (candidates are sorted by ubigeo). The order is greedy within the set.
+    The set is spopt's optimum; among optimal sets, the one with the least sum of priority
+    ranks. The order is greedy within the set (ties by ubigeo).
     """
-    chosen = _solve_mclp(problem, add) if objective == "coverage" else _solve_pmedian(problem, add)
+    with warnings.catch_warnings():
+        # spopt 0.7 builds its models with PuLP 3's API, which PuLP 3.3 marks deprecated for 4.0
+        warnings.filterwarnings("ignore", message=r"(?s).*PuLP 4\.0", category=DeprecationWarning)
+        chosen = _solve_mclp(problem, add) if objective == "coverage" else _solve_pmedian(problem, add)
     return _order(problem, chosen, objective)
 
 
@@ -411,8 +423,8 @@ def _solve_mclp(problem: Problem, add: int) -> list[int]:
     # a district the existing sites already reach, or no candidate can, is the same in every
     # solution: left out of the model
     open_ = (problem.existing_km > problem.catchment_km) & covers.any(axis=1)
-    if not open_.any():
-        return list(range(add))  # nobody to gain: the first candidates by ubigeo
+    if not open_.any():  # nobody to gain: the first candidates by priority
+        return sorted(np.argsort(priority(problem, "coverage"), kind="stable")[:add].tolist())
     weights = problem.weights[open_]
     cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
     fixed = np.zeros(n + 1, dtype=int)
@@ -427,9 +439,20 @@ def _solve_mclp(problem: Problem, add: int) -> list[int]:
     # among the optimal sets, the one whose candidates come first by ubigeo (weights are whole people)
     model.problem += pulp.lpSum(float(w) * y for w, y in zip(weights, model.cli_vars)) >= covered - 0.5
     model.problem.sense = pulp.LpMinimize
-    model.problem.setObjective(pulp.lpSum((j + 1) * x for j, x in enumerate(model.fac_vars[1:])))
+    model.problem.setObjective(pulp.lpSum(float(r) * x for r, x in zip(priority(problem, "coverage"), model.fac_vars[1:])))
     model.solve(_solver(), results=False)
     return [j for j, x in enumerate(model.fac_vars[1:]) if x.value() > 0.5]
+
+
+def priority(problem: Problem, objective: str) -> np.ndarray:
+    """Each candidate's rank (1 = first) for breaking ties between equally good sets: by what it
+    alone does for the other measure (distance for coverage, people covered for distance), then
+    by ubigeo. Among optimal sets, the one with the least sum of ranks is chosen."""
+    covered, weighted = problem.singles()
+    order = np.lexsort((np.arange(len(covered)), -covered if objective == "distance" else np.round(weighted, 9)))
+    ranks = np.empty(len(order), dtype=int)
+    ranks[order] = np.arange(1, len(order) + 1)
+    return ranks
 
 
 def _sparse_mclp(pulp, MCLP, Builder, cost, weights, radius, p, fixed):
@@ -460,7 +483,7 @@ def _solve_pmedian(problem: Problem, add: int) -> list[int]:
     # a district no candidate is nearer to than its existing site keeps it whatever is chosen
     open_ = (problem.candidate_km < problem.existing_km[:, None]).any(axis=1)
     if not open_.any():
-        return list(range(add))
+        return sorted(np.argsort(priority(problem, "distance"), kind="stable")[:add].tolist())
     if open_.sum() * (n + 1) > MAX_PMEDIAN_PAIRS:
         msg = (f"The p-median for {open_.sum()} districts and {n} candidates is too large to solve here "
                f"(more than {MAX_PMEDIAN_PAIRS:,} pairs): use --objective coverage, a smaller area or --candidates.")
@@ -473,7 +496,7 @@ def _solve_pmedian(problem: Problem, add: int) -> list[int]:
     model.solve(_solver(), results=False)
     total = pulp.value(model.problem.objective)
     model.problem += model.problem.objective <= total + 1e-7 * max(total, 1.0)
-    model.problem.setObjective(pulp.lpSum((j + 1) * x for j, x in enumerate(model.fac_vars[1:])))
+    model.problem.setObjective(pulp.lpSum(float(r) * x for r, x in zip(priority(problem, "distance"), model.fac_vars[1:])))
     model.solve(_solver(), results=False)
     return [j for j, x in enumerate(model.fac_vars[1:]) if x.value() > 0.5]
 
