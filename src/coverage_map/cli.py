@@ -223,8 +223,10 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
                  force: bool, out: Path, lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
     from .export import staged_outputs
-    from .plan import TEXTS, plan, summary_lines, write_plan
+    from .inventory import load_catalogue
+    from .plan import TEXTS, people, plan, resolve_service, summary_lines, write_plan
 
+    resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
     analysis = analyse(run_inputs(lang=lang, **options))
     proposal = plan(analysis, service, add=add, objective=objective, candidates=candidates,
                     catchment_km=catchment, force=force)
@@ -235,8 +237,8 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
                          ("newly", "right"), ("covered", "right"), ("km", "right")):
         table.add_column(text[key].format(km=proposal.catchment_km), justify=justify)
     for row in proposal.proposals.itertuples():
-        table.add_row(str(row.rank), row.ubigeo, row.district, f"{row.newly_covered:,}".replace(",", " "),
-                      f"{row.covered_after:,}".replace(",", " "), f"{row.weighted_km_after:.2f}")
+        table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
+                      people(row.covered_after, lang), f"{row.weighted_km_after:.2f}")
     stdout.print(table)
     for line in [*state, *proposal.notes]:
         stdout.print(line, markup=False, soft_wrap=True)

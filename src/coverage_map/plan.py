@@ -235,29 +235,31 @@ def plan(
 
 
 def service_scale(analysis: Analysis, code: str) -> str:
-    """municipal, network or metropolitan: the catalogue's when it says, else our reading (issue 10)."""
-    services = analysis.catalogue.services
-    if "scale" in services and str(services.at[code, "scale"]).strip():
-        return str(services.at[code, "scale"]).strip()
+    """municipal, network or metropolitan: the run's (analysis.scales, once the catalogue
+    carries scales), else our reading of the source (issue 10)."""
+    scales = getattr(analysis, "scales", None) or {}
+    if code in scales:
+        return scales[code].kind
     if code in METROPOLITAN:
         return "metropolitan"
     return "municipal" if code in MUNICIPAL else "network"
 
 
 def service_catchment(analysis: Analysis, code: str, scale: str) -> float:
-    """A municipal service serves its own district (0 km); others their catalogue catchment, else 10 km."""
-    if scale == "municipal":
+    """The catchment the plan covers within, in km.
+
+    A municipal service is planned district by district (each district should have its own,
+    so a site covers its own district: 0 km) unless the run changed its catchment; any other
+    takes the run's catchment for it, else 10 km.
+    """
+    given = (getattr(analysis, "scales", None) or {}).get(code)
+    if scale == "municipal" and (given is None or getattr(given, "given_by", "catalogue") != "option"):
         return 0.0
-    services = analysis.catalogue.services
-    if "catchment_km" in services:
-        value = pd.to_numeric(pd.Series([services.at[code, "catchment_km"]]), errors="coerce").iloc[0]
-        if pd.notna(value):
-            return float(value)
-    return DEFAULT_CATCHMENT_KM
+    return float(given.catchment_km) if given is not None else DEFAULT_CATCHMENT_KM
 
 
-def _service(analysis: Analysis, service: str) -> str:
-    catalogue = analysis.catalogue
+def resolve_service(catalogue, service: str) -> str:
+    """The code of a place-based service of the catalogue; one line naming the closest otherwise."""
     code = catalogue.resolve(service)
     if code is not None and code not in catalogue.place_based:
         msg = f"{code} is not a place-based service ({catalogue.label(code, 'en')}): it has no sites to plan."
@@ -266,6 +268,11 @@ def _service(analysis: Analysis, service: str) -> str:
         closest = ", ".join(catalogue.closest(service))
         msg = f"Unknown service {service!r} (closest: {closest}). See `coverage-map services`."
         raise InputError(msg)
+    return code
+
+
+def _service(analysis: Analysis, service: str) -> str:
+    code = resolve_service(analysis.catalogue, service)
     if code not in set(analysis.coverage.table["service"]):
         msg = f"{code} has no data in this run: give its counts with --inventory or its facilities with --facilities."
         raise InputError(msg)
@@ -531,7 +538,7 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
         candidates=len(problem.candidates), confidential=confidential, crs=metric_crs(analysis.districts),
         population_group=text.get(f"group_{column}", column), census=census,
     )
-    return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, text)))
+    return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, lang)))
 
 
 def _site_points(proposals: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -552,7 +559,8 @@ def _census(analysis: Analysis, text: dict) -> str:
 
 
 def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scale: str, force: bool,
-           text: dict) -> list[str]:
+           lang: str) -> list[str]:
+    text = TEXTS[lang]
     notes = [text["order"].format(n=len(chosen))]
     covered, weighted = problem.singles()
     keys = [(_key(problem, int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
@@ -560,7 +568,7 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
     if chosen and best != chosen[0]:
         site = problem.candidates.iloc[best]
         notes.append(text["best_single"].format(
-            district=site["district"], ubigeo=site["ubigeo"], newly=_people(int(covered[best]) - plan.covered_before),
+            district=site["district"], ubigeo=site["ubigeo"], newly=people(int(covered[best]) - plan.covered_before, lang),
             weighted=f"{weighted[best]:.2f}", n=len(chosen)))
     idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
     if idle and objective == "coverage":
@@ -577,8 +585,9 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
     return notes
 
 
-def _people(n: int) -> str:
-    return f"{n:,}".replace(",", " ")
+def people(n: int, lang: str) -> str:
+    """A whole number with the language's thousands separator (a thin space in Spanish)."""
+    return f"{n:,}".replace(",", "\u202f") if lang == "es" else f"{n:,}"
 
 
 def summary_lines(plan: Plan, lang: str) -> list[str]:
@@ -588,14 +597,14 @@ def summary_lines(plan: Plan, lang: str) -> list[str]:
     share = lambda n: f"{n / plan.target_population:.1%}" if plan.target_population else "-"  # noqa: E731
     lines = [
         text["title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
-        text["before"].format(covered=_people(plan.covered_before), total=_people(plan.target_population),
+        text["before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
                               share=share(plan.covered_before), km=plan.catchment_km,
                               weighted=f"{plan.weighted_km_before:.2f}", sites=plan.existing_sites,
                               candidates=plan.candidates),
     ]
     if len(plan.proposals):
         last = plan.proposals.iloc[-1]
-        lines.append(text["after"].format(covered=_people(int(last["covered_after"])),
+        lines.append(text["after"].format(covered=people(int(last["covered_after"]), lang),
                                           share=share(int(last["covered_after"])),
                                           weighted=f"{last['weighted_km_after']:.2f}"))
     return lines
