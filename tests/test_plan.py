@@ -287,3 +287,16 @@ def test_build_never_imports_spopt_or_pulp_and_plan_leaves_spopt_importable(cach
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == [[], True, True]
+
+
+def test_both_languages_have_the_same_texts_and_no_other_language_leaks(run, tmp_path):
+    texts = plan_module.TEXTS
+    assert texts["es"].keys() == texts["en"].keys()
+    for lang, other in (("es", "en"), ("en", "es")):
+        result = run("plan", "CIAM", "--add", "2", "--lang", lang, "--out", str(tmp_path / lang), "--quiet")
+        written = (tmp_path / lang / "plan.csv").read_text(encoding="utf-8-sig")
+        for key, text in texts[other].items():
+            for part in text.split("{"):
+                part = part.split("}")[-1].strip(" .,;:()")
+                if len(part) >= 12 and part not in texts[lang][key]:
+                    assert part not in result.stdout and part not in written, (lang, part)

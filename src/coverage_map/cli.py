@@ -223,6 +223,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
                  force: bool, out: Path, lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
     from .export import staged_outputs
+    from .formatting import number
     from .inventory import load_catalogue
     from .plan import TEXTS, people, plan, resolve_service, summary_lines, write_plan
 
@@ -235,10 +236,11 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     table = Table(title=title, title_justify="left")
     for key, justify in (("rank", "right"), ("ubigeo", "left"), ("district", "left"),
                          ("newly", "right"), ("covered", "right"), ("km", "right")):
-        table.add_column(text[key].format(km=proposal.catchment_km), justify=justify)
+        table.add_column(text[key].format(km=number(proposal.catchment_km, lang, 1 if proposal.catchment_km % 1 else 0)),
+                         justify=justify)
     for row in proposal.proposals.itertuples():
         table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
-                      people(row.covered_after, lang), f"{row.weighted_km_after:.2f}")
+                      people(row.covered_after, lang), number(row.weighted_km_after, lang, 2))
     stdout.print(table)
     for line in [*state, *proposal.notes]:
         stdout.print(line, markup=False, soft_wrap=True)

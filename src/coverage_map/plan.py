@@ -36,7 +36,8 @@ import pandas as pd
 
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points, site_points
-from .errors import InputError, listing
+from .errors import InputError
+from .formatting import listing, number, percent
 from .model import Analysis
 from .tables import find_columns, read_csv
 
@@ -60,11 +61,11 @@ DENSE_MCLP_CELLS = 200_000
 TEXTS = {
     "es": {
         "title": "{name} ({code}): {n} sitio(s) nuevo(s), {objective}",
-        "objective_coverage": "máxima cobertura a {km:g} km (MCLP)",
+        "objective_coverage": "máxima cobertura a {km} km (MCLP)",
         "objective_distance": "mínima distancia ponderada (p-mediana)",
         "rank": "#", "ubigeo": "Ubigeo", "district": "Distrito", "site": "Sitio",
-        "newly": "Nuevas personas a ≤ {km:g} km", "covered": "Cubiertas (acum.)", "km": "km ponderado después",
-        "before": "Antes: {covered} de {total} personas objetivo ({share}) a {km:g} km o menos de un sitio; "
+        "newly": "Nuevas personas a ≤ {km} km", "covered": "Cubiertas (acum.)", "km": "km ponderado después",
+        "before": "Antes: {covered} de {total} personas objetivo ({share}) a {km} km o menos de un sitio; "
                   "distancia ponderada {weighted} km; {sites} sitio(s) existente(s), {candidates} candidato(s).",
         "after": "Después: {covered} ({share}); distancia ponderada {weighted} km.",
         "limit_points": "Límites: distancias en línea recta entre los puntos representativos de los distritos "
@@ -86,11 +87,11 @@ TEXTS = {
     },
     "en": {
         "title": "{name} ({code}): {n} new site(s), {objective}",
-        "objective_coverage": "maximal coverage within {km:g} km (MCLP)",
+        "objective_coverage": "maximal coverage within {km} km (MCLP)",
         "objective_distance": "least weighted distance (p-median)",
         "rank": "#", "ubigeo": "Ubigeo", "district": "District", "site": "Site",
-        "newly": "New people within {km:g} km", "covered": "Covered (cum.)", "km": "Weighted km after",
-        "before": "Before: {covered} of {total} target people ({share}) within {km:g} km of a site; "
+        "newly": "New people within {km} km", "covered": "Covered (cum.)", "km": "Weighted km after",
+        "before": "Before: {covered} of {total} target people ({share}) within {km} km of a site; "
                   "weighted distance {weighted} km; {sites} existing site(s), {candidates} candidate(s).",
         "after": "After: {covered} ({share}); weighted distance {weighted} km.",
         "limit_points": "Limits: straight-line distances between the districts' representative points "
@@ -332,7 +333,7 @@ def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFra
     outside = [f"row {i + 2}" + (f" ({n})" if n else "") for i, (u, n) in enumerate(zip(ubigeo, name))
                if u is None or pd.isna(u) or u not in set(districts["ubigeo"])]
     if outside:
-        msg = f"{where}: {len(outside)} candidate(s) in no district of the area {area!r}: {listing(outside)}."
+        msg = f"{where}: {len(outside)} candidate(s) in no district of the area {area!r}: {listing(outside, limit=8)}."
         raise InputError(msg)
     sites = pd.DataFrame({"ubigeo": ubigeo.to_numpy(), "name": name.to_numpy(), "lat": lat, "lon": lon})
     if not has_points:
@@ -569,7 +570,7 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
         site = problem.candidates.iloc[best]
         notes.append(text["best_single"].format(
             district=site["district"], ubigeo=site["ubigeo"], newly=people(int(covered[best]) - plan.covered_before, lang),
-            weighted=f"{weighted[best]:.2f}", n=len(chosen)))
+            weighted=number(weighted[best], lang, 2), n=len(chosen)))
     idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
     if idle and objective == "coverage":
         notes.append(text["no_gain"].format(districts=", ".join(idle)))
@@ -586,27 +587,27 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
 
 
 def people(n: int, lang: str) -> str:
-    """A whole number with the language's thousands separator (a thin space in Spanish)."""
-    return f"{n:,}".replace(",", "\u202f") if lang == "es" else f"{n:,}"
+    """A whole number as the language writes it (65 389, 65,389)."""
+    return number(n, lang)
 
 
 def summary_lines(plan: Plan, lang: str) -> list[str]:
     """The plan's title, its state before and after, in the run's language."""
     text = TEXTS[lang]
-    objective = text[f"objective_{plan.objective}"].format(km=plan.catchment_km)
-    share = lambda n: f"{n / plan.target_population:.1%}" if plan.target_population else "-"  # noqa: E731
+    objective = text[f"objective_{plan.objective}"].format(km=number(plan.catchment_km, lang, 1 if plan.catchment_km % 1 else 0))
+    share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
     lines = [
         text["title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
         text["before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
-                              share=share(plan.covered_before), km=plan.catchment_km,
-                              weighted=f"{plan.weighted_km_before:.2f}", sites=plan.existing_sites,
+                              share=share(plan.covered_before), km=number(plan.catchment_km, lang, 1 if plan.catchment_km % 1 else 0),
+                              weighted=number(plan.weighted_km_before, lang, 2), sites=plan.existing_sites,
                               candidates=plan.candidates),
     ]
     if len(plan.proposals):
         last = plan.proposals.iloc[-1]
         lines.append(text["after"].format(covered=people(int(last["covered_after"]), lang),
                                           share=share(int(last["covered_after"])),
-                                          weighted=f"{last['weighted_km_after']:.2f}"))
+                                          weighted=number(last["weighted_km_after"], lang, 2)))
     return lines
 
 
