@@ -300,3 +300,10 @@ def test_both_languages_have_the_same_texts_and_no_other_language_leaks(run, tmp
                 part = part.split("}")[-1].strip(" .,;:()")
                 if len(part) >= 12 and part not in texts[lang][key]:
                     assert part not in result.stdout and part not in written, (lang, part)
+
+
+def test_the_sparse_pmedian_is_spopts_model(squares, monkeypatch):
+    dense = plan(squares["analysis"], "HRT", add=3, objective="distance", catchment_km=2.5)
+    monkeypatch.setattr(plan_module, "DENSE_PMEDIAN_CELLS", 0)
+    sparse = plan(squares["analysis"], "HRT", add=3, objective="distance", catchment_km=2.5)
+    pd.testing.assert_frame_equal(dense.proposals, sparse.proposals)

@@ -52,8 +52,11 @@ DEFAULT_CATCHMENT_KM = 10.0
 METROPOLITAN = ("OREDIS", "UA", "CAI", "SAU", "MI60", "CAN", "EDUCALLE", "SOCBEN")
 #: Given to every municipality by law: each district should have its own.
 MUNICIPAL = ("DEMUNA", "CIAM")
-#: Beyond this many client-site pairs, the p-median's dense assignment model is too large.
-MAX_PMEDIAN_PAIRS = 1_000_000
+#: Up to this many client-site cells, spopt's PMedian.from_cost_matrix builds the model as
+#: is; above, the same model is built with only the pairs that can matter (see _sparse_pmedian).
+DENSE_PMEDIAN_CELLS = 20_000
+#: Beyond this many pairs that can matter, the p-median is refused (minutes in PuLP and CBC).
+MAX_PMEDIAN_PAIRS = 200_000
 #: Below this many client-site cells, spopt's MCLP.from_cost_matrix builds the model as is;
 #: above, the same model is built from spopt's parts with its coverage rows kept sparse.
 DENSE_MCLP_CELLS = 200_000
@@ -299,6 +302,12 @@ def _candidates(analysis: Analysis, code: str, rows: pd.DataFrame, given) -> pd.
     else:
         sites = read_candidates(given, districts, analysis.area)
     sites = sites.assign(district=sites["ubigeo"].map(names))
+    # a district without geometry has no point to measure from: it cannot be a site
+    unplaced = sites["lat"].isna() & sites["ubigeo"].isin(districts.loc[districts.geometry.isna() | districts.geometry.is_empty, "ubigeo"])
+    if unplaced.any():
+        log.warning("Candidates left out, their districts have no geometry: %s",
+                    listing(sorted(sites.loc[unplaced, "district"]), limit=8))
+        sites = sites[~unplaced]
     sites = sites.sort_values(["ubigeo", "name", "lat", "lon"], kind="stable").reset_index(drop=True)
     return sites[["ubigeo", "district", "name", "lat", "lon"]]
 
@@ -485,28 +494,59 @@ def _sparse_mclp(pulp, MCLP, Builder, cost, weights, radius, p, fixed):
 
 def _solve_pmedian(problem: Problem, add: int) -> list[int]:
     """spopt's p-median with the existing sites as one facility fixed open; then the least rank sum."""
-    pulp, p_median, _ = _import_spopt("spopt.locate.p_median")  # pointpats and libpysal: only here
-    PMedian = p_median.PMedian
+    pulp, p_median, Builder = _import_spopt("spopt.locate.p_median")  # pointpats and libpysal: only here
     n = problem.candidate_km.shape[1]
     # a district no candidate is nearer to than its existing site keeps it whatever is chosen
     open_ = (problem.candidate_km < problem.existing_km[:, None]).any(axis=1)
     if not open_.any():
         return sorted(np.argsort(priority(problem, "distance"), kind="stable")[:add].tolist())
-    if open_.sum() * (n + 1) > MAX_PMEDIAN_PAIRS:
-        msg = (f"The p-median for {open_.sum()} districts and {n} candidates is too large to solve here "
-               f"(more than {MAX_PMEDIAN_PAIRS:,} pairs): use --objective coverage, a smaller area or --candidates.")
-        raise InputError(msg)
     weights = problem.weights[open_]
     cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
     fixed = np.zeros(n + 1, dtype=int)
     fixed[0] = 1
-    model = PMedian.from_cost_matrix(cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed)
+    if cost.size <= DENSE_PMEDIAN_CELLS:
+        model = p_median.PMedian.from_cost_matrix(cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed)
+    else:
+        model = _sparse_pmedian(pulp, p_median.PMedian, Builder, cost, weights, add + 1, fixed)
     model.solve(_solver(), results=False)
     total = pulp.value(model.problem.objective)
     model.problem += model.problem.objective <= total + 1e-7 * max(total, 1.0)
     model.problem.setObjective(pulp.lpSum(float(r) * x for r, x in zip(priority(problem, "distance"), model.fac_vars[1:])))
     model.solve(_solver(), results=False)
     return [j for j, x in enumerate(model.fac_vars[1:]) if x.value() > 0.5]
+
+
+def _sparse_pmedian(pulp, PMedian, Builder, cost, weights, p, fixed):
+    """spopt's PMedian.from_cost_matrix with a district assignable only to the existing sites
+    (column 0, always open) and to the candidates nearer than them.
+
+    The same optimum: a district is served by its nearest open site, and the existing one
+    is never farther than a candidate left out. The dense model has a variable and an
+    opening row per district and candidate: hours for all of Peru.
+    """
+    allowed = cost < cost[:, [0]]
+    allowed[:, 0] = True
+    pairs = int(allowed.sum())
+    if pairs > MAX_PMEDIAN_PAIRS:
+        msg = (f"The p-median has {pairs:,} district-candidate pairs, more than the {MAX_PMEDIAN_PAIRS:,} it "
+               "solves in reasonable time: use --objective coverage, a smaller area or --candidates.")
+        raise InputError(msg)
+    n_cli, n_fac = cost.shape
+    aij = weights[:, None] * cost
+    model = PMedian("p-median", pulp.LpProblem("p-median", pulp.LpMinimize), aij, weights.sum())
+    Builder.add_facility_integer_variable(model, range(n_fac), "y[{i}]")
+    y = model.fac_vars
+    rows = [np.flatnonzero(allowed[i]) for i in range(n_cli)]
+    z = [{j: pulp.LpVariable(f"z[{i}_{j}]", lowBound=0, upBound=1, cat=pulp.LpInteger) for j in row}
+         for i, row in enumerate(rows)]
+    model.problem += pulp.lpSum(float(aij[i, j]) * var for i, row in enumerate(z) for j, var in row.items())
+    Builder.add_predefined_facility_constraint(model, fixed)
+    Builder.add_facility_constraint(model, p)
+    for row in z:
+        model.problem += pulp.lpSum(row.values()) == 1  # assignment
+        for j, var in row.items():
+            model.problem += var <= y[j]  # opening
+    return model
 
 
 def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], objective: str,
