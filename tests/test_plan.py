@@ -307,3 +307,12 @@ def test_the_sparse_pmedian_is_spopts_model(squares, monkeypatch):
     monkeypatch.setattr(plan_module, "DENSE_PMEDIAN_CELLS", 0)
     sparse = plan(squares["analysis"], "HRT", add=3, objective="distance", catchment_km=2.5)
     pd.testing.assert_frame_equal(dense.proposals, sparse.proposals)
+
+
+def test_catchment_option_for_the_planned_service(run, tmp_path):
+    result = run("plan", "UPE", "--add", "1", "--catchment", "5", "--lang", "en", "--out", str(tmp_path), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "within 5 km of a site" in result.stdout
+    table = pd.read_csv(tmp_path / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
+    analysis_5 = plan(analyse(), "UPE", add=1, catchment_km=5)
+    assert table["ubigeo"].tolist() == analysis_5.proposals["ubigeo"].tolist()

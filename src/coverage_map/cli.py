@@ -202,6 +202,15 @@ def gaps(service: str, lang: str, **options) -> None:
     stdout.print(table)
 
 
+def plan_catchment_option(func):
+    """plan's --catchment KM, unless the input options already hold --catchment SERVICE=KM."""
+    if any("--catchment" in p.opts for p in getattr(func, "__click_params__", ())):
+        return func
+    return click.option("--catchment", type=float, metavar="KM",
+                        help="Catchment in km (straight line). Default: the service's; 0 (its own district) "
+                             "for a municipal service, else 10.")(func)
+
+
 @main.command("plan")
 @click.argument("service")
 @click.option("--add", type=int, required=True, metavar="N", help="How many new sites to propose.")
@@ -211,25 +220,26 @@ def gaps(service: str, lang: str, **options) -> None:
 @click.option("--candidates", type=click.Path(path_type=Path), metavar="FILE",
               help="CSV of candidate sites: a ubigeo column, or lat/lon points (with an optional name). "
                    "Default: every district of the area without the service.")
-@click.option("--catchment", type=float, metavar="KM",
-              help="Catchment in km (straight line). Default: the service's; 0 (its own district) for a "
-                   "municipal service, else 10.")
 @click.option("--force", is_flag=True, help="Plan a metropolitan service (one seat for the whole area) anyway.")
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
               help="Folder for plan.csv; the other files in it are left as they are.")
+@plan_catchment_option
 @inputs
 @common
-def plan_command(service: str, add: int, objective: str, candidates: Path | None, catchment: float | None,
-                 force: bool, out: Path, lang: str, **options) -> None:
+def plan_command(service: str, add: int, objective: str, candidates: Path | None, force: bool, out: Path,
+                 lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
     from .export import staged_outputs
     from .formatting import number
     from .inventory import load_catalogue
     from .plan import TEXTS, people, plan, resolve_service, summary_lines, write_plan
 
-    resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
+    code = resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
+    catchment = options.pop("catchment", None)
+    if "catchments" in options:  # the shared --catchment SERVICE=KM: a bare KM is the planned service's
+        options["catchments"] = tuple(c if "=" in c else f"{code}={c}" for c in options["catchments"])
     analysis = analyse(run_inputs(lang=lang, **options))
-    proposal = plan(analysis, service, add=add, objective=objective, candidates=candidates,
+    proposal = plan(analysis, code, add=add, objective=objective, candidates=candidates,
                     catchment_km=catchment, force=force)
     text = TEXTS[lang]
     title, *state = summary_lines(proposal, lang)

@@ -232,6 +232,9 @@ def plan(
                f"({'given' if candidates is not None else 'districts of the area without it'}).")
         raise InputError(msg)
     problem = _problem(analysis, code, rows, existing, sites, catchment_km)
+    if not problem.weights.sum():
+        msg = f"No one of {code}'s target population lives in the districts of the area: there is nothing to plan for."
+        raise InputError(msg)
     log.info("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
              add, code, len(sites), len(problem.ubigeos), objective, catchment_km)
     chosen = solve(problem, add, objective)
