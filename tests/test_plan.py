@@ -316,3 +316,25 @@ def test_catchment_option_for_the_planned_service(run, tmp_path):
     table = pd.read_csv(tmp_path / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
     analysis_5 = plan(analyse(), "UPE", add=1, catchment_km=5)
     assert table["ubigeo"].tolist() == analysis_5.proposals["ubigeo"].tolist()
+
+
+def test_when_the_best_pair_does_not_hold_the_best_single_site_the_plan_says_so(seeded_cache):
+    """UPE by distance: the best pair (brute force) is not the best single site plus another."""
+    lima = analyse(cache=seeded_cache, lang="en")
+    districts = lima.districts
+    points = districts.to_crs("EPSG:32718").representative_point()
+    xy = np.column_stack([points.x, points.y])
+    km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000
+    ubigeos = districts["ubigeo"].to_numpy()
+    children = lima.population["UPE"].reindex(ubigeos).round().to_numpy()
+    host = np.isin(ubigeos, ["150101", "150103", "150133"])  # Lima, Ate, San Juan de Miraflores
+    reach = np.where(host, 0.0, km[:, host].min(axis=1))
+    cost = lambda chosen: (children * np.minimum(reach, km[:, list(chosen)].min(axis=1))).sum()  # noqa: E731
+    candidates = np.flatnonzero(~host)
+    best_pair = min(combinations(candidates, 2), key=cost)
+    best_single = min(candidates, key=lambda j: cost([j]))
+    result = plan(lima, "UPE", add=2, objective="distance")
+    assert set(result.proposals["ubigeo"]) == set(ubigeos[list(best_pair)])
+    assert best_single not in best_pair
+    assert any(note.startswith(f"With a single new site, the best would be {districts['name'].iloc[best_single]} "
+                               f"({ubigeos[best_single]})") for note in result.notes)
