@@ -36,6 +36,7 @@ import pandas as pd
 
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points, site_points
+from .districts import normalize_ubigeo
 from .errors import InputError
 from .formatting import listing, number, percent
 from .model import Analysis
@@ -158,7 +159,7 @@ class Problem:
     weights: np.ndarray  # target people (whole) per demand district
     existing_km: np.ndarray  # km from each demand district to its nearest existing site (0 in a host)
     candidate_km: np.ndarray  # demand districts x candidates, km (0 in the candidate's own district)
-    candidates: pd.DataFrame  # ubigeo, district, name, lon, lat; sorted: ubigeo first
+    candidates: pd.DataFrame  # ubigeo, district, name, lat, lon; sorted by ubigeo, name, point
     catchment_km: float
 
     def evaluate(self, chosen) -> tuple[int, float]:
@@ -332,8 +333,6 @@ def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFra
     lat = lon = np.full(len(table), np.nan)
     ubigeo = pd.Series(None, index=table.index, dtype=object)
     if "ubigeo" in columns:
-        from .districts import normalize_ubigeo
-
         ubigeo = table[columns["ubigeo"]].map(normalize_ubigeo)
     if has_points:
         lat = pd.to_numeric(table[columns["lat"]].astype(str).str.replace(",", "."), errors="coerce").to_numpy(float)
@@ -385,7 +384,7 @@ def solve(problem: Problem, add: int, objective: str = "coverage") -> list[int]:
     return _order(problem, chosen, objective)
 
 
-def _key(problem: Problem, covered: int, weighted: float, objective: str) -> tuple:
+def _key(covered: int, weighted: float, objective: str) -> tuple:
     """Larger is better: people covered then distance for coverage, the reverse for distance."""
     return (covered, -round(weighted, 9)) if objective == "coverage" else (-round(weighted, 9), covered)
 
@@ -393,7 +392,7 @@ def _key(problem: Problem, covered: int, weighted: float, objective: str) -> tup
 def _order(problem: Problem, chosen: list[int], objective: str) -> list[int]:
     ordered, left = [], sorted(chosen)
     while left:
-        best = max(left, key=lambda j: (_key(problem, *problem.evaluate([*ordered, j]), objective), -j))
+        best = max(left, key=lambda j: (_key(*problem.evaluate([*ordered, j]), objective), -j))
         ordered.append(best)
         left.remove(best)
     return ordered
@@ -607,7 +606,7 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
     text = TEXTS[lang]
     notes = [text["order"].format(n=len(chosen))]
     covered, weighted = problem.singles()
-    keys = [(_key(problem, int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
+    keys = [(_key(int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
     best = max(range(len(keys)), key=keys.__getitem__)
     if chosen and best != chosen[0]:
         site = problem.candidates.iloc[best]
