@@ -230,9 +230,8 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
                  lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
     from .export import staged_outputs
-    from .formatting import number
     from .inventory import load_catalogue
-    from .plan import TEXTS, people, plan, resolve_service, summary_lines, write_plan
+    from .plan import TEXTS, plan, resolve_service, terminal_table, write_plan
 
     code = resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
     catchment = options.pop("catchment", None)
@@ -241,22 +240,13 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     analysis = analyse(run_inputs(lang=lang, **options))
     proposal = plan(analysis, code, add=add, objective=objective, candidates=candidates,
                     catchment_km=catchment, force=force)
-    text = TEXTS[lang]
-    title, *state = summary_lines(proposal, lang)
-    table = Table(title=title, title_justify="left")
-    for key, justify in (("rank", "right"), ("ubigeo", "left"), ("district", "left"),
-                         ("newly", "right"), ("covered", "right"), ("km", "right")):
-        table.add_column(text[key].format(km=number(proposal.catchment_km, lang, 1 if proposal.catchment_km % 1 else 0)),
-                         justify=justify)
-    for row in proposal.proposals.itertuples():
-        table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
-                      people(row.covered_after, lang), number(row.weighted_km_after, lang, 2))
+    table, lines = terminal_table(proposal, lang)
     stdout.print(table)
-    for line in [*state, *proposal.notes]:
+    for line in lines:
         stdout.print(line, markup=False, soft_wrap=True)
     with staged_outputs(out) as staging:
         write_plan(proposal, staging, lang=lang)
-    stdout.print(text["wrote"].format(path=out / "plan.csv"), markup=False, soft_wrap=True)
+    stdout.print(TEXTS[lang]["wrote"].format(path=out / "plan.csv"), markup=False, soft_wrap=True)
 
 
 @main.command()

@@ -636,12 +636,12 @@ def people(n: int, lang: str) -> str:
 def summary_lines(plan: Plan, lang: str) -> list[str]:
     """The plan's title, its state before and after, in the run's language."""
     text = TEXTS[lang]
-    objective = text[f"objective_{plan.objective}"].format(km=number(plan.catchment_km, lang, 1 if plan.catchment_km % 1 else 0))
+    objective = text[f"objective_{plan.objective}"].format(km=_km(plan.catchment_km, lang))
     share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
     lines = [
         text["title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
         text["before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
-                              share=share(plan.covered_before), km=number(plan.catchment_km, lang, 1 if plan.catchment_km % 1 else 0),
+                              share=share(plan.covered_before), km=_km(plan.catchment_km, lang),
                               weighted=number(plan.weighted_km_before, lang, 2), sites=plan.existing_sites,
                               candidates=plan.candidates),
     ]
@@ -651,6 +651,28 @@ def summary_lines(plan: Plan, lang: str) -> list[str]:
                                           share=share(int(last["covered_after"])),
                                           weighted=number(last["weighted_km_after"], lang, 2)))
     return lines
+
+
+def terminal_table(plan: Plan, lang: str):
+    """The curve of gains as a rich Table titled with the plan, and the lines to print under it
+    (the state before and after, then the notes)."""
+    from rich.table import Table
+
+    text = TEXTS[lang]
+    title, *state = summary_lines(plan, lang)
+    table = Table(title=title, title_justify="left")
+    for key, justify in (("rank", "right"), ("ubigeo", "left"), ("district", "left"),
+                         ("newly", "right"), ("covered", "right"), ("km", "right")):
+        table.add_column(text[key].format(km=_km(plan.catchment_km, lang)), justify=justify)
+    for row in plan.proposals.itertuples():
+        table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
+                      people(row.covered_after, lang), number(row.weighted_km_after, lang, 2))
+    return table, [*state, *plan.notes]
+
+
+def _km(value: float, lang: str) -> str:
+    """A catchment: '10', '7,5' (no decimals when whole)."""
+    return number(value, lang, 1 if value % 1 else 0)
 
 
 def write_plan(plan: Plan, folder: Path, *, lang: str) -> Path:
