@@ -338,3 +338,10 @@ def test_when_the_best_pair_does_not_hold_the_best_single_site_the_plan_says_so(
     assert best_single not in best_pair
     assert any(note.startswith(f"With a single new site, the best would be {districts['name'].iloc[best_single]} "
                                f"({ubigeos[best_single]})") for note in result.notes)
+
+
+def test_out_naming_a_file_is_refused_before_any_work(run, tmp_path):
+    (tmp_path / "plan.csv").write_text("x", encoding="utf-8")
+    result = run("plan", "HRT", "--add", "1", "--out", str(tmp_path / "plan.csv"), "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"Error: --out {tmp_path / 'plan.csv'} is a file, not a folder.")

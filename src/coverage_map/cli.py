@@ -229,11 +229,12 @@ def plan_catchment_option(func):
 def plan_command(service: str, add: int, objective: str, candidates: Path | None, force: bool, out: Path,
                  lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
-    from .export import staged_outputs
+    from .export import check_out_folder, staged_outputs
     from .inventory import load_catalogue
     from .plan import TEXTS, plan, resolve_service, terminal_table, write_plan
 
     code = resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
+    check_out_folder(out)
     catchment = options.pop("catchment", None)
     if "catchments" in options:  # the shared --catchment SERVICE=KM: a bare KM is the planned service's
         options["catchments"] = tuple(c if "=" in c else f"{code}={c}" for c in options["catchments"])
