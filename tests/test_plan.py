@@ -345,3 +345,13 @@ def test_out_naming_a_file_is_refused_before_any_work(run, tmp_path):
     result = run("plan", "HRT", "--add", "1", "--out", str(tmp_path / "plan.csv"), "--quiet")
     assert result.exit_code == 2
     assert result.stderr.strip().startswith(f"Error: --out {tmp_path / 'plan.csv'} is a file, not a folder.")
+
+
+def test_candidates_by_district_name(lima, tmp_path):
+    path = tmp_path / "candidatos.csv"
+    path.write_text("distrito\nchorrillos\nSAN BORJA\nAtlantida\n", encoding="utf-8")
+    with pytest.raises(plan_module.InputError, match=r"1 candidate\(s\) in no district of the area 'lima': row 4"):
+        plan(lima, "HRT", add=1, candidates=path)
+    path.write_text("distrito\nchorrillos\nSAN BORJA\n", encoding="utf-8")
+    result = plan(lima, "HRT", add=2, candidates=path)
+    assert set(result.proposals["ubigeo"]) == {"150108", "150130"}

@@ -218,7 +218,7 @@ def plan_catchment_option(func):
               help="coverage: the most target people within the catchment (MCLP); distance: the least "
                    "population-weighted distance to the nearest site (p-median).")
 @click.option("--candidates", type=click.Path(path_type=Path), metavar="FILE",
-              help="CSV of candidate sites: a ubigeo column, or lat/lon points (with an optional name). "
+              help="CSV of candidate sites: a ubigeo or district column, or lat/lon points (with an optional name). "
                    "Default: every district of the area without the service.")
 @click.option("--force", is_flag=True, help="Plan a metropolitan service (one seat for the whole area) anyway.")
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,

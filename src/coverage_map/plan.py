@@ -36,7 +36,7 @@ import pandas as pd
 
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points, site_points
-from .districts import normalize_ubigeo
+from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
 from .formatting import listing, number, percent
 from .model import Analysis
@@ -317,7 +317,8 @@ def _candidates(analysis: Analysis, code: str, rows: pd.DataFrame, given) -> pd.
 
 
 def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFrame:
-    """Candidates from a file or frame: a ubigeo column, or lat/lon points (and an optional name).
+    """Candidates from a file or frame: a ubigeo or district column, or lat/lon points (and an
+    optional name).
 
     A point counts in the district it falls in; a row outside the area is refused, named.
     """
@@ -325,8 +326,8 @@ def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFra
     table = given.astype(str) if isinstance(given, pd.DataFrame) else read_csv(Path(given), what="Candidates file", option="--candidates")
     columns = find_columns(table.columns, _CANDIDATE_COLUMNS)
     has_points = {"lat", "lon"} <= columns.keys()
-    if not (has_points or "ubigeo" in columns):
-        msg = (f"{where} needs a ubigeo column or lat/lon columns (latitud/longitud); "
+    if not (has_points or "ubigeo" in columns or "district" in columns):
+        msg = (f"{where} needs a ubigeo, district (distrito) or lat/lon (latitud/longitud) column; "
                f"found: {', '.join(map(str, table.columns)) or 'none'}.")
         raise InputError(msg)
     name = table[columns["name"]].astype(str).str.strip() if "name" in columns else pd.Series("", index=table.index)
@@ -334,6 +335,9 @@ def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFra
     ubigeo = pd.Series(None, index=table.index, dtype=object)
     if "ubigeo" in columns:
         ubigeo = table[columns["ubigeo"]].map(normalize_ubigeo)
+    elif "district" in columns:  # names as the boundaries spell them, accents and case aside
+        by_name = {normalize_name(n): u for n, u in zip(districts["name"], districts["ubigeo"])}
+        ubigeo = table[columns["district"]].map(lambda n: by_name.get(normalize_name(str(n))))
     if has_points:
         lat = pd.to_numeric(table[columns["lat"]].astype(str).str.replace(",", "."), errors="coerce").to_numpy(float)
         lon = pd.to_numeric(table[columns["lon"]].astype(str).str.replace(",", "."), errors="coerce").to_numpy(float)
