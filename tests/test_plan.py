@@ -281,12 +281,15 @@ def test_build_never_imports_spopt_or_pulp_and_plan_leaves_spopt_importable(cach
         "before = sorted(m for m in sys.modules if m.split('.')[0] in ('spopt', 'pulp'))\n"
         "from coverage_map.plan import plan\n"
         "plan(analysis, 'HRT', add=1)\n"
-        "light = 'sklearn' not in sys.modules and 'libpysal' not in sys.modules\n"
-        "import spopt, spopt.region\n"
-        "print(json.dumps([before, light, hasattr(spopt, 'locate')]))\n"
+        "light = not {'sklearn', 'libpysal', 'scipy.spatial'} & set(sys.modules)\n"
+        "import spopt, spopt.region, scipy.spatial.distance\n"
+        "from spopt.locate import MCLP\n"
+        "cdist = sys.modules['spopt.locate.coverage'].cdist([[0, 0]], [[3, 4]])[0, 0]\n"
+        "real = scipy.spatial.distance.cdist.__module__ == 'scipy.spatial.distance'\n"
+        "print(json.dumps([before, light, hasattr(spopt, 'locate'), float(cdist), real]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[], True, True]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[], True, True, 5.0, True]
 
 
 def test_both_languages_have_the_same_texts_and_no_other_language_leaks(run, tmp_path):

@@ -33,9 +33,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
 from .boundaries import metric_crs
-from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points, site_points
+from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points
 from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
 from .formatting import listing, number, percent
@@ -360,19 +361,29 @@ def _problem(analysis: Analysis, code: str, rows: pd.DataFrame, existing: pd.Dat
              sites: pd.DataFrame, catchment_km: float) -> Problem:
     districts = analysis.districts
     crs = metric_crs(districts)
-    origins = representative_points(districts, crs)
+    origins = representative_points(districts, crs)  # as the coverage model measures from
     ubigeos = districts["ubigeo"].to_numpy()
     weights = analysis.population[code].reindex(ubigeos).fillna(0).round().to_numpy()
     known = ~np.isnan(origins).any(axis=1) & (weights > 0)  # no geometry or nobody: no demand
     hosts = rows["status"].reindex(ubigeos).eq(PRESENT).to_numpy()
-    existing_km = distances_km(origins, site_points(existing.reset_index(drop=True), districts, crs))
+    existing_km = distances_km(origins, _site_xy(existing, origins, ubigeos, crs))
     existing_km = np.where(np.isnan(existing_km), np.inf, existing_km).min(axis=1)
     existing_km = np.where(hosts, 0.0, existing_km)  # as in the coverage model: a host is at 0 km
-    points = site_points(sites, districts, crs)
-    candidate_km = distances_km(origins, points)
+    site_xy = _site_xy(sites, origins, ubigeos, crs)
+    candidate_km = distances_km(origins, site_xy)
     candidate_km[ubigeos[:, None] == sites["ubigeo"].to_numpy()[None, :]] = 0.0  # a site's own district
     candidate_km = np.where(np.isnan(candidate_km), np.inf, candidate_km)
+    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(site_xy[:, 0], site_xy[:, 1])
+    sites = sites.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))  # where the model put each site
     return Problem(ubigeos[known], weights[known], existing_km[known], candidate_km[known], sites, catchment_km)
+
+
+def _site_xy(sites: pd.DataFrame, origins: np.ndarray, ubigeos: np.ndarray, crs: str) -> np.ndarray:
+    """x, y in metres of sites: their own point, else their district's representative point."""
+    own = np.column_stack(Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+        sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)))
+    fallback = pd.DataFrame(origins, index=ubigeos).reindex(sites["ubigeo"]).to_numpy()
+    return np.where(np.isnan(own), fallback, own)
 
 
 def solve(problem: Problem, add: int, objective: str = "coverage") -> list[int]:
@@ -406,29 +417,48 @@ def _import_spopt(module: str = "spopt.locate.coverage"):
     """pulp, and a module of spopt's location models, without running spopt/__init__.py.
 
     `import spopt` also imports spopt.region (scikit-learn, libpysal, networkx, matplotlib:
-    about 1.5 s of CPU) which the location models never use; spopt.locate.coverage needs
-    only numpy, scipy, geopandas and pulp. So spopt and spopt.locate are entered as bare
-    packages while the module loads, and removed again, so that a later `import spopt`
-    runs as usual and reuses the modules loaded here.
+    about 1.5 s of CPU) which the location models never use. So spopt and spopt.locate are
+    entered as bare packages while the module loads, and removed again, so that a later
+    `import spopt` runs as usual and reuses the modules loaded here. spopt.locate.coverage
+    also imports scipy.spatial (0.3 s of CPU, a third of a Lima plan) for the cdist of
+    from_geodataframe, which the plan never calls: it gets a cdist that imports the real
+    one when first called.
     """
     import pulp
 
     if module not in sys.modules:
         spec = importlib.util.find_spec("spopt")
         roots = list(spec.submodule_search_locations)
-        stubs = []
-        for name, path in (("spopt", roots), ("spopt.locate", [str(Path(p) / "locate") for p in roots])):
-            if name not in sys.modules:
-                package = types.ModuleType(name)
-                package.__path__ = path
-                sys.modules[name] = package
-                stubs.append(name)
+        stand_ins = {"spopt": _package("spopt", roots),
+                     "spopt.locate": _package("spopt.locate", [str(Path(p) / "locate") for p in roots])}
+        if module == "spopt.locate.coverage":
+            distance = types.ModuleType("scipy.spatial.distance")
+            distance.cdist = _cdist
+            stand_ins |= {"scipy.spatial": _package("scipy.spatial", []), "scipy.spatial.distance": distance}
+        stand_ins = {name: m for name, m in stand_ins.items() if name not in sys.modules}
+        sys.modules.update(stand_ins)
         try:
             importlib.import_module(module)
         finally:
-            for name in stubs:
+            for name, stand_in in stand_ins.items():
                 del sys.modules[name]
+                parent, _, child = name.rpartition(".")
+                if parent in sys.modules and getattr(sys.modules[parent], child, None) is stand_in:
+                    delattr(sys.modules[parent], child)
     return pulp, sys.modules[module], sys.modules["spopt.locate.base"].FacilityModelBuilder
+
+
+def _package(name: str, path: list[str]) -> types.ModuleType:
+    package = types.ModuleType(name)
+    package.__path__ = path
+    return package
+
+
+def _cdist(*args, **kwargs):
+    """scipy's cdist, imported when first called (see _import_spopt)."""
+    from scipy.spatial.distance import cdist
+
+    return cdist(*args, **kwargs)
 
 
 def _solver():
@@ -574,8 +604,6 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
     proposals = pd.DataFrame(rows)
     if confidential:
         proposals = proposals.drop(columns=["name", "lat", "lon"])
-    else:
-        proposals = _site_points(proposals, analysis.districts)
     column = analysis.population_columns.get(code, "total")
     census = _census(analysis, text)
     plan = Plan(
@@ -586,15 +614,6 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
         population_group=text.get(f"group_{column}", column), census=census,
     )
     return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, lang)))
-
-
-def _site_points(proposals: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.DataFrame:
-    """lon/lat of each proposed site: its own point, else its district's representative point."""
-    points = districts.set_index("ubigeo").geometry.representative_point().to_crs("EPSG:4326")
-    fallback_lon = proposals["ubigeo"].map(points.x)
-    fallback_lat = proposals["ubigeo"].map(points.y)
-    return proposals.assign(lon=proposals["lon"].fillna(fallback_lon).round(6),
-                            lat=proposals["lat"].fillna(fallback_lat).round(6))
 
 
 def _census(analysis: Analysis, text: dict) -> str:
