@@ -9,10 +9,10 @@ Scenarios (each a whole child process, so imports count):
   population (the 2017 census has no row for two districts of those limits) and every
   district of the file as a candidate (`--candidates`, 1,834).
 
-Printed per scenario: the median wall and CPU seconds of --runs runs, with the targets
-(Lima under 2 s, Peru under 30 s), and for one run in this process the split between
-imports, analyse() and plan() (the solver). The machine's load shows in wall times: read
-CPU beside them.
+Printed per scenario: the median wall and CPU seconds (the child's and CBC's) of --runs
+runs, with the targets on wall time (Lima under 2 s, Peru under 30 s), and for one run the
+split between imports, analyse() and plan() (model, solver and order). The machine's load
+average is printed first: it stretches wall times, so read CPU beside them.
 
 Usage: python bench/bench_plan.py [--scenario lima-hrt|lima-cem|lima-upe|peru|all] [--runs 5]
        [--shared-data ../shared/data]   (the sources must be in the cache)
@@ -122,6 +122,8 @@ def main() -> None:
         chosen = scenarios(work, args.shared_data, cache)
         if args.scenario != "all":
             chosen = {args.scenario: chosen[args.scenario]}
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"{os.cpu_count()} CPUs, load average {load} (a loaded machine stretches wall times, not CPU)")
         print(f"{'scenario':<10} {'wall s':>8} {'cpu s':>8} {'target':>8}  split of one run")
         for name, argv in chosen.items():
             child_run(argv, work / "out")  # warm the file cache and the parsed census
