@@ -12,9 +12,9 @@ fewer columns.
 
 The N-set is the optimum for N; ties between equally good sets go to the candidates that
 alone do most for the other measure (distance for coverage, people for distance), then to
-the first by ubigeo (see priority()). Its sites are then listed in order of marginal gain: each is the one of the
-set that adds most given those before it. When the best single addition over all
-candidates is not the first of the set, the plan says so.
+the first by ubigeo (see priority()). Its sites are then listed in order of marginal gain:
+each is the one of the set that adds most given those before it. When the best single
+addition over all candidates is not the first of the set, the plan says so.
 
 spopt and PuLP are imported only here, inside the functions that solve, so that `build`
 never pays for them.
@@ -489,7 +489,7 @@ def _solve_mclp(problem: Problem, add: int) -> list[int]:
         model = _sparse_mclp(pulp, MCLP, Builder, cost, weights, problem.catchment_km, add + 1, fixed)
     model.solve(_solver(), results=False)
     covered = pulp.value(model.problem.objective)
-    # among the optimal sets, the one whose candidates come first by ubigeo (weights are whole people)
+    # among the optimal sets (weights are whole people), the least sum of priority ranks
     model.problem += pulp.lpSum(float(w) * y for w, y in zip(weights, model.cli_vars)) >= covered - 0.5
     model.problem.sense = pulp.LpMinimize
     model.problem.setObjective(pulp.lpSum(float(r) * x for r, x in zip(priority(problem, "coverage"), model.fac_vars[1:])))
@@ -546,6 +546,7 @@ def _solve_pmedian(problem: Problem, add: int) -> list[int]:
         model = _sparse_pmedian(pulp, p_median.PMedian, Builder, cost, weights, add + 1, fixed)
     model.solve(_solver(), results=False)
     total = pulp.value(model.problem.objective)
+    # among the optimal sets (within CBC's precision), the least sum of priority ranks
     model.problem += model.problem.objective <= total + 1e-7 * max(total, 1.0)
     model.problem.setObjective(pulp.lpSum(float(r) * x for r, x in zip(priority(problem, "distance"), model.fac_vars[1:])))
     model.solve(_solver(), results=False)
