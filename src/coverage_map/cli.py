@@ -231,7 +231,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
     from .export import check_out_folder, staged_outputs
     from .inventory import load_catalogue
-    from .plan import TEXTS, plan, resolve_service, terminal_table, write_plan
+    from .plan import plan, resolve_service, terminal_table, write_plan
 
     code = resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
     check_out_folder(out)
@@ -247,7 +247,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
         stdout.print(line, markup=False, soft_wrap=True)
     with staged_outputs(out) as staging:
         write_plan(proposal, staging, lang=lang)
-    stdout.print(TEXTS[lang]["wrote"].format(path=out / "plan.csv"), markup=False, soft_wrap=True)
+    list_written(out, [out / "plan.csv"], lang)
 
 
 @main.command()
