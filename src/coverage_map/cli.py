@@ -228,7 +228,11 @@ def plan_catchment_option(func):
 @common
 def plan_command(service: str, add: int, objective: str, candidates: Path | None, force: bool, out: Path,
                  lang: str, **options) -> None:
-    """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv)."""
+    """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv).
+
+    Within the service's catchment (a bare --catchment KM is SERVICE's); a municipal service
+    is planned district by district unless its catchment is given.
+    """
     from .export import check_out_folder, staged_outputs
     from .inventory import load_catalogue
     from .plan import plan, resolve_service, terminal_table, write_plan

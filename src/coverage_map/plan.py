@@ -49,8 +49,8 @@ OBJECTIVES = ("coverage", "distance")
 #: Catchment of a network service until each service carries its own (km, straight line).
 DEFAULT_CATCHMENT_KM = 10.0
 #: One seat or team for the whole metropolitan area by design (issue 10): a district
-#: without the seat is not a gap, so adding sites is refused unless forced. Read from the
-#: catalogue's `scale` column when it has one.
+#: without the seat is not a gap, so adding sites is refused unless forced. The run's
+#: scales (analysis.scales) decide; these two lists only serve an analysis without them.
 METROPOLITAN = ("OREDIS", "UA", "CAI", "SAU", "MI60", "CAN", "EDUCALLE", "SOCBEN")
 #: Given to every municipality by law: each district should have its own.
 MUNICIPAL = ("DEMUNA", "CIAM")
