@@ -22,10 +22,7 @@ never pays for them.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
-import types
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +39,7 @@ from .errors import InputError
 from .formatting import listing, number, percent
 from .model import Analysis
 from .tables import find_columns, read_csv
+from .texts import texts
 
 log = logging.getLogger(__name__)
 
@@ -62,59 +60,6 @@ MAX_PMEDIAN_PAIRS = 200_000
 #: Below this many client-site cells, spopt's MCLP.from_cost_matrix builds the model as is;
 #: above, the same model is built from spopt's parts with its coverage rows kept sparse.
 DENSE_MCLP_CELLS = 200_000
-
-TEXTS = {
-    "es": {
-        "title": "{name} ({code}): {n} sitio(s) nuevo(s), {objective}",
-        "objective_coverage": "máxima cobertura a {km} km (MCLP)",
-        "objective_distance": "mínima distancia ponderada (p-mediana)",
-        "rank": "#", "ubigeo": "Ubigeo", "district": "Distrito", "site": "Sitio",
-        "newly": "Nuevas personas a ≤ {km} km", "covered": "Cubiertas (acum.)", "km": "km ponderado después",
-        "before": "Antes: {covered} de {total} personas objetivo ({share}) a {km} km o menos de un sitio; "
-                  "distancia ponderada {weighted} km; {sites} sitio(s) existente(s), {candidates} candidato(s).",
-        "after": "Después: {covered} ({share}); distancia ponderada {weighted} km.",
-        "limit_points": "Límites: distancias en línea recta entre los puntos representativos de los distritos "
-                        "(no rutas ni tiempos de viaje), en {crs}; un distrito con sede cuenta a 0 km.",
-        "limit_census": "Población objetivo ({group}) del {census}: personas por distrito, no su ubicación exacta.",
-        "limit_capacity": "No se modela la capacidad: un sitio cubre a toda la población a su alcance, sea cual sea la demanda.",
-        "order": "Orden: el mejor conjunto de {n} sitio(s) (spopt, resuelto con CBC), listado por ganancia marginal: "
-                 "cada sitio es el que más añade dados los anteriores.",
-        "best_single": "Con un solo sitio nuevo, el mejor sería {district} ({ubigeo}): +{newly} personas, "
-                       "{weighted} km; el mejor conjunto de {n} no empieza por él.",
-        "no_gain": "{districts}: no añade(n) personas dentro del radio; elegido(s) por lo que acerca(n) el servicio (distancia ponderada), luego por ubigeo.",
-        "municipal": "Servicio municipal: cada distrito se cubre con su propia sede (radio 0 km).",
-        "confidential": "Servicio confidencial: la propuesta se da solo por distrito, nunca como punto.",
-        "forced": "Servicio metropolitano (una sede para toda el área): plan calculado con --force.",
-        "census": "censo 2017 (INEI)", "file": "archivo {name}",
-        "group_women": "mujeres", "group_men": "hombres", "group_age_60_plus": "personas de 60 años o más",
-        "group_age_0_17": "niñas, niños y adolescentes de 0 a 17 años", "group_total": "población total",
-    },
-    "en": {
-        "title": "{name} ({code}): {n} new site(s), {objective}",
-        "objective_coverage": "maximal coverage within {km} km (MCLP)",
-        "objective_distance": "least weighted distance (p-median)",
-        "rank": "#", "ubigeo": "Ubigeo", "district": "District", "site": "Site",
-        "newly": "New people within {km} km", "covered": "Covered (cum.)", "km": "Weighted km after",
-        "before": "Before: {covered} of {total} target people ({share}) within {km} km of a site; "
-                  "weighted distance {weighted} km; {sites} existing site(s), {candidates} candidate(s).",
-        "after": "After: {covered} ({share}); weighted distance {weighted} km.",
-        "limit_points": "Limits: straight-line distances between the districts' representative points "
-                        "(not roads or travel times), in {crs}; a district with a site counts at 0 km.",
-        "limit_census": "Target population ({group}) from the {census}: people per district, not where they live in it.",
-        "limit_capacity": "Capacity is not modelled: a site serves everyone within reach, whatever the demand.",
-        "order": "Order: the best set of {n} site(s) (spopt, solved with CBC), listed by marginal gain: "
-                 "each site is the one that adds most given those before it.",
-        "best_single": "With a single new site, the best would be {district} ({ubigeo}): +{newly} people, "
-                       "{weighted} km; the best set of {n} does not start with it.",
-        "no_gain": "{districts}: add(s) nobody within the catchment; chosen for bringing the service closer (weighted distance), then by ubigeo.",
-        "municipal": "Municipal service: each district is covered by its own site (catchment 0 km).",
-        "confidential": "Confidential service: the proposal is given by district only, never as a point.",
-        "forced": "Metropolitan service (one seat for the whole area): plan computed with --force.",
-        "census": "2017 census (INEI)", "file": "file {name}",
-        "group_women": "women", "group_men": "men", "group_age_60_plus": "people aged 60 and over",
-        "group_age_0_17": "children and adolescents aged 0-17", "group_total": "total population",
-    },
-}
 
 _CANDIDATE_COLUMNS = {
     "ubigeo": ("ubigeo", "iddist", "cod ubigeo", "codigo ubigeo"),
@@ -412,51 +357,13 @@ def _order(problem: Problem, chosen: list[int], objective: str) -> list[int]:
 
 
 def _import_spopt(module: str = "spopt.locate.coverage"):
-    """pulp, and a module of spopt's location models, without running spopt/__init__.py.
+    """pulp, a module of spopt's location models and spopt's model builder, imported here
+    only: `build` never pays for them."""
+    import importlib
 
-    `import spopt` also imports spopt.region (scikit-learn, libpysal, networkx, matplotlib:
-    about 1.5 s of CPU) which the location models never use. So spopt and spopt.locate are
-    entered as bare packages while the module loads, and removed again, so that a later
-    `import spopt` runs as usual and reuses the modules loaded here. spopt.locate.coverage
-    also imports scipy.spatial (0.3 s of CPU, a third of a Lima plan) for the cdist of
-    from_geodataframe, which the plan never calls: it gets a cdist that imports the real
-    one when first called.
-    """
     import pulp
 
-    if module not in sys.modules:
-        spec = importlib.util.find_spec("spopt")
-        roots = list(spec.submodule_search_locations)
-        stand_ins = {"spopt": _package("spopt", roots),
-                     "spopt.locate": _package("spopt.locate", [str(Path(p) / "locate") for p in roots])}
-        if module == "spopt.locate.coverage":
-            distance = types.ModuleType("scipy.spatial.distance")
-            distance.cdist = _cdist
-            stand_ins |= {"scipy.spatial": _package("scipy.spatial", []), "scipy.spatial.distance": distance}
-        stand_ins = {name: m for name, m in stand_ins.items() if name not in sys.modules}
-        sys.modules.update(stand_ins)
-        try:
-            importlib.import_module(module)
-        finally:
-            for name, stand_in in stand_ins.items():
-                del sys.modules[name]
-                parent, _, child = name.rpartition(".")
-                if parent in sys.modules and getattr(sys.modules[parent], child, None) is stand_in:
-                    delattr(sys.modules[parent], child)
-    return pulp, sys.modules[module], sys.modules["spopt.locate.base"].FacilityModelBuilder
-
-
-def _package(name: str, path: list[str]) -> types.ModuleType:
-    package = types.ModuleType(name)
-    package.__path__ = path
-    return package
-
-
-def _cdist(*args, **kwargs):
-    """scipy's cdist, imported when first called (see _import_spopt)."""
-    from scipy.spatial.distance import cdist
-
-    return cdist(*args, **kwargs)
+    return pulp, importlib.import_module(module), importlib.import_module("spopt.locate.base").FacilityModelBuilder
 
 
 def _solver():
@@ -587,7 +494,7 @@ def _sparse_pmedian(pulp, PMedian, Builder, cost, weights, p, fixed):
 def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], objective: str,
           scale: str, force: bool, existing: int) -> Plan:
     lang = analysis.lang
-    text = TEXTS[lang]
+    text = texts(lang)
     confidential = bool(analysis.catalogue.services.at[code, "confidential"])
     total = int(problem.weights.sum())
     covered_before, weighted_before = problem.evaluate([])
@@ -610,7 +517,7 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
         catchment_km=problem.catchment_km, proposals=proposals, target_population=total,
         covered_before=covered_before, weighted_km_before=round(weighted_before, 2), existing_sites=existing,
         candidates=len(problem.candidates), confidential=confidential, crs=metric_crs(analysis.districts),
-        population_group=text.get(f"group_{column}", column), census=census,
+        population_group=text[f"noun_{column}"], census=census,
     )
     return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, lang)))
 
@@ -618,35 +525,35 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
 def _census(analysis: Analysis, text: dict) -> str:
     source = analysis.population_source
     if source is not None and "2017" in source.name:
-        return text["census"]
+        return text["plan_census"]
     population = analysis.file("population")
-    return text["file"].format(name=population.path.name if population else "?")
+    return text["plan_file"].format(name=population.path.name if population else "?")
 
 
 def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scale: str, force: bool,
            lang: str) -> list[str]:
-    text = TEXTS[lang]
-    notes = [text["order"].format(n=len(chosen))]
+    text = texts(lang)
+    notes = [text["plan_order"].format(n=len(chosen))]
     covered, weighted = problem.singles()
     keys = [(_key(int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
     best = max(range(len(keys)), key=keys.__getitem__)
     if chosen and best != chosen[0]:
         site = problem.candidates.iloc[best]
-        notes.append(text["best_single"].format(
+        notes.append(text["plan_best_single"].format(
             district=site["district"], ubigeo=site["ubigeo"], newly=people(int(covered[best]) - plan.covered_before, lang),
             weighted=number(weighted[best], lang, 2), n=len(chosen)))
     idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
     if idle and objective == "coverage":
-        notes.append(text["no_gain"].format(districts=", ".join(idle)))
+        notes.append(text["plan_no_gain"].format(districts=", ".join(idle)))
     if scale == "municipal" and plan.catchment_km == 0:
-        notes.append(text["municipal"])
+        notes.append(text["plan_municipal"])
     if scale == "metropolitan" and force:
-        notes.append(text["forced"])
+        notes.append(text["plan_forced"])
     if plan.confidential:
-        notes.append(text["confidential"])
-    notes += [text["limit_points"].format(crs=plan.crs),
-              text["limit_census"].format(group=plan.population_group, census=plan.census),
-              text["limit_capacity"]]
+        notes.append(text["plan_confidential"])
+    notes += [text["plan_limit_points"].format(crs=plan.crs),
+              text["plan_limit_census"].format(group=plan.population_group, census=plan.census),
+              text["plan_limit_capacity"]]
     return notes
 
 
@@ -657,19 +564,19 @@ def people(n: int, lang: str) -> str:
 
 def summary_lines(plan: Plan, lang: str) -> list[str]:
     """The plan's title, its state before and after, in the run's language."""
-    text = TEXTS[lang]
-    objective = text[f"objective_{plan.objective}"].format(km=_km(plan.catchment_km, lang))
+    text = texts(lang)
+    objective = text[f"plan_objective_{plan.objective}"].format(km=_km(plan.catchment_km, lang))
     share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
     lines = [
-        text["title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
-        text["before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
+        text["plan_title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
+        text["plan_before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
                               share=share(plan.covered_before), km=_km(plan.catchment_km, lang),
                               weighted=number(plan.weighted_km_before, lang, 2), sites=plan.existing_sites,
                               candidates=plan.candidates),
     ]
     if len(plan.proposals):
         last = plan.proposals.iloc[-1]
-        lines.append(text["after"].format(covered=people(int(last["covered_after"]), lang),
+        lines.append(text["plan_after"].format(covered=people(int(last["covered_after"]), lang),
                                           share=share(int(last["covered_after"])),
                                           weighted=number(last["weighted_km_after"], lang, 2)))
     return lines
@@ -680,11 +587,11 @@ def terminal_table(plan: Plan, lang: str):
     (the state before and after, then the notes)."""
     from rich.table import Table
 
-    text = TEXTS[lang]
+    text = texts(lang)
     title, *state = summary_lines(plan, lang)
     table = Table(title=title, title_justify="left")
-    for key, justify in (("rank", "right"), ("ubigeo", "left"), ("district", "left"),
-                         ("newly", "right"), ("covered", "right"), ("km", "right")):
+    for key, justify in (("plan_rank", "right"), ("plan_ubigeo", "left"), ("plan_district", "left"),
+                         ("plan_newly", "right"), ("plan_covered", "right"), ("plan_km", "right")):
         table.add_column(text[key].format(km=_km(plan.catchment_km, lang)), justify=justify)
     for row in plan.proposals.itertuples():
         table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
