@@ -63,7 +63,7 @@ def test_gaps_in_english_and_for_a_service_without_district_data(run):
 
 def test_gaps_of_hrt_lists_40(run):
     result = run("gaps", "HRT", "--lang", "en", "--quiet")
-    assert "40 of 43 districts without Temporary Shelter Home (HRT)" in " ".join(result.stdout.split())
+    assert "40 of 43 districts without a Temporary Shelter Home (HRT) site in the district, with their access" in " ".join(result.stdout.split())
     assert result.stdout.count("\n│ 1501") == 40
 
 

@@ -109,7 +109,10 @@ def test_per_centre_and_counts_are_integers_or_null_in_every_feature(written):
     table = analysis.coverage.table
     expected = table[table["service"] == "CAI"].set_index("ubigeo")["people_per_centre"]
     assert cai == {u: None if pd.isna(v) else int(v) for u, v in expected.items()}
-    assert cai["150101"] == 129630  # men in Lima (Cercado), 2017 census, one CAI
+    # CAI is metropolitan: one centre for the whole area is not divided by its host district's men
+    assert set(cai.values()) == {None}
+    hrt = {f["properties"]["ubigeo"]: f["properties"]["HRT_per_centre"] for f in features}
+    assert hrt["150101"] is not None and hrt["150103"] is None  # a shelter in Lima, none in Ate
 
 
 def test_csv_has_a_bom_for_excel_and_lf_line_ends(tmp_path):

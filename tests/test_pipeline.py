@@ -11,6 +11,7 @@ from geojson_pydantic import FeatureCollection
 
 from coverage_map.errors import InputError
 from coverage_map.pipeline import analyse, build
+from coverage_map.sources import get_source, packaged_path
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +189,13 @@ def test_people_living_where_a_service_is_missing(lima):
     assert summary.at["CIAM", "unserved_population"] == 38_927 + 26_462
     assert summary.at["CIAM", "target_population"] == 1_088_981
     assert summary.at["CIAM", "served_share"] == round(1 - 65_389 / 1_088_981, 4)
-    # HRT serves women: all women of Lima but those of Carabayllo, Lima and SJL
-    assert summary.at["HRT", "unserved_population"] == 4_406_411 - 169_259 - 138_722 - 519_958
+    # HRT serves adult women: the women 18 and over of Lima but those of Carabayllo, Lima and SJL,
+    # from the census's groups by sex (2/5 of 15-19 and every group from 20)
+    groups = pd.read_csv(packaged_path(get_source("censo_2017_lima_callao")), comment="#", dtype={"ubigeo": str})
+    groups = groups[groups["ubigeo"].str.startswith("1501") & ~groups["ubigeo"].isin(["150106", "150101", "150132"])]
+    adult = groups.loc[groups["age_from"] >= 20, "women"].sum() + 0.4 * groups.loc[groups["age_from"] == 15, "women"].sum()
+    assert summary.at["HRT", "unserved_population"] == round(adult)
+    assert lima.population_columns["HRT"] == "women_18_plus" and lima.population_columns["CAI"] == "men_18_plus"
     assert summary.at["DEMUNA", "unserved_population"] == 0 and summary.at["DEMUNA", "weighted_km"] == 0
     assert pd.isna(summary.at["CEM", "unserved_population"])  # unknown is not unserved
 

@@ -79,8 +79,9 @@ def test_hrt_section_lists_40_districts_with_nearest_host_and_km(report):
     for district, _, distance, _ in rows:
         assert distance == f"{expected[district]:.1f} km".replace(".", ",")
     assert "confidencial" in text_of(hrt)
-    # with the census, the districts where most women lack a shelter come first
-    assert rows[0][0] == "San Martín de Porres" and rows[0][3] == "336 297"
+    # with the census, the districts where most adult women lack a shelter come first
+    table = analysis.coverage.table.query("service == 'HRT'").set_index("district")["target_population"]
+    assert rows[0][0] == "San Martín de Porres" and rows[0][3] == f"{table['San Martín de Porres']:,}".replace(",", " ")
     assert [int(r[3].replace(" ", "")) for r in rows] == sorted((int(r[3].replace(" ", "")) for r in rows), reverse=True)
 
 
@@ -101,12 +102,23 @@ def test_unknown_services_are_not_shown_as_zero_percent(report):
 def test_summary_sentences_are_computed_from_the_gaps(report):
     analysis, _, document = report
     sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
-    assert 3 <= len(sentences) <= 5
+    # the municipal gap first, with the source's own caveat (43 declared, 41 listed) in the same sentence
+    first = sentences[0]
+    assert first.startswith("Chorrillos y San Borja no tienen Centro Integral del Adulto Mayor (CIAM)")
+    assert "declara 43 CIAM y su tabla lista 41" in first
+    assert "allí viven 65 389 personas de 60 años y más" in first
+    gaps = analysis.coverage.gaps("CIAM").set_index("district")
+    for district in ("Chorrillos", "San Borja"):
+        nearest, distance = gaps.at[district, "nearest_district"], gaps.at[district, "nearest_km"]
+        assert f"{nearest} (a {distance:.1f} km de {district})".replace(".", ",") in first
+    # then the networks, as access: HRT's people beyond its catchment, from the summary
     hrt = next(s for s in sentences if "Hogar de Refugio Temporal" in s)
-    assert hrt.startswith("40 de los 43 distritos")
-    mean = analysis.coverage.gaps("HRT")["nearest_km"].mean()
-    assert f"{mean:.1f} km".replace(".", ",") in hrt
-    assert any("(Chorrillos y San Borja)" in s and "CIAM" in s for s in sentences)
+    beyond = int(analysis.coverage.summary.at["HRT", "people_beyond"])
+    assert f"{beyond:,}".replace(",", " ") + " mujeres de 18 años y más viven a más de 10,0 km" in hrt
+    assert sentences.index(hrt) < next(i for i, s in enumerate(sentences) if "OREDIS" in s)
+    # metropolitan services as access only: no sentence counts districts without them
+    assert not any(re.search(r"distritos[^.]* no tienen[^.]*\b(OREDIS|UA|CAI|Unidad de Adopción)", s) for s in sentences)
+    assert any("CAI, UA y OREDIS tienen una sede para toda el área" in s for s in sentences)
 
 
 def test_unmapped_services_show_declared_totals_usage_and_what_is_needed(report):
@@ -294,8 +306,10 @@ def test_sentences_count_only_districts_with_data_when_part_of_the_area_has_none
     analysis = analyse(area="lima-callao", cache=seeded_cache)  # Callao: no district data
     sentences = summary_sentences(analysis, "en")
     # HRT and UPE (networks); CAI, UA and OREDIS are metropolitan: never district gaps
-    assert sentences[0].startswith("40 of the 43 districts with data have no")
-    assert not any("50 districts" in s for s in sentences)
+    assert sentences[0].startswith("Chorrillos and San Borja have no Comprehensive Centre for Older Persons (CIAM)")
+    hrt = next(s for s in sentences if s.startswith("Temporary Shelter Home"))
+    assert "of the 50 districts have no site within 10.0" in hrt  # access is measured in Callao too
+    assert not any(re.search(r"districts[^.]* have no (OREDIS|UA|CAI|Adoption)", s) for s in sentences)
 
 
 def test_methodology_says_how_districts_were_matched_and_what_was_repaired(report):
@@ -355,7 +369,7 @@ def test_summary_says_how_many_people_live_without_the_service(report):
     _, _, document = report
     sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
     ciam = next(s for s in sentences if "CIAM" in s)
-    assert ciam.endswith("En esos distritos viven 65 389 personas de 60 años y más.")
+    assert "(allí viven 65 389 personas de 60 años y más)" in ciam
 
 
 def test_methodology_says_which_census_and_how_0_17_is_estimated(report):
@@ -364,7 +378,7 @@ def test_methodology_says_which_census_and_how_0_17_is_estimated(report):
     assert "0 a 14 más 3/5 de la de 15 a 19" in text
     assert "censadas en 2017 (no proyecciones" in text
     assert "CAR PAM, CAN, Mi60+, CIAM: personas de 60 años y más" in text
-    assert "DEMUNA: niñas, niños y adolescentes de 0 a 17 años" in text and "CEM, SAU, HRT: mujeres" in text
+    assert "DEMUNA: niñas, niños y adolescentes de 0 a 17 años" in text and "CEM, SAU: mujeres" in text and "HRT: mujeres de 18 años y más" in text
 
 
 def test_english_population_figures(english):
@@ -372,7 +386,7 @@ def test_english_population_figures(english):
     rows = {r[0]: r for r in table_rows(section(document, "population").find(".//table[@class='population']"))}
     assert rows["Comprehensive Centre for Older Persons (CIAM)"][1:4] == ["People aged 60 and over", "1,088,981", "65,389"]
     sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
-    assert any("65,389 people aged 60 and over live in those districts." in s for s in sentences)
+    assert "(65,389 people aged 60 and over live there)" in sentences[0] and "declares 43 CIAM while its table lists 41" in sentences[0]
     assert "0-14 plus 3/5 of those aged 15-19" in text_of(section(document, "method"))
 
 

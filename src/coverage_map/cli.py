@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -21,9 +22,10 @@ from rich.table import Table
 from . import __version__
 from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError
-from .formatting import number
+from .formatting import km, number, percent
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
+from .scales import METROPOLITAN, NETWORK
 from .sources import DEFAULT_POPULATION, cache_dir, fetch, packaged_path, registry, seed_from
 from .sources import status as source_status
 from .texts import texts
@@ -184,6 +186,13 @@ def gaps(service: str, lang: str, **options) -> None:
         raise CoverageMapError(msg)
     name = catalogue.label(code, lang)
     summary = analysis.coverage.summary.loc[code]
+    scale = analysis.scales[code]
+    if scale.kind == METROPOLITAN:
+        reach = ""
+        if "share_within" in summary and pd.notna(summary["share_within"]):
+            reach = text["cli_reach"].format(share=percent(100 * summary["share_within"], lang, 1), km=km(scale.catchment_km, lang))
+        stdout.print(text["cli_metropolitan"].format(name=name, code=code, reach=reach))
+        return
     if summary["unknown"] == summary["districts"]:
         stdout.print(text["cli_unknown"].format(name=name, code=code))
         return
@@ -191,14 +200,21 @@ def gaps(service: str, lang: str, **options) -> None:
     if rows.empty:
         stdout.print(text["cli_no_gaps"].format(name=name, code=code))
         return
-    table = Table(title=text["cli_gaps"].format(n=len(rows), total=summary["districts"], name=name, code=code))
+    network = scale.kind == NETWORK and "access" in rows
+    title = text["cli_gaps_network" if network else "cli_gaps"]
+    table = Table(title=title.format(n=len(rows), total=summary["districts"], name=name, code=code))
     table.add_column("Ubigeo")
     table.add_column(text["district"])
     table.add_column(text["nearest"])
     table.add_column(text["unit_km"], justify="right")
+    if network:
+        table.add_column(text["cli_access"], justify="right")
     for row in rows.itertuples():
-        km = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
-        table.add_row(row.ubigeo, row.district, row.nearest_district or "", km)
+        distance = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
+        cells = [row.ubigeo, row.district, row.nearest_district or "", distance]
+        if network:
+            cells.append("" if pd.isna(row.access) else number(row.access, lang, 1))
+        table.add_row(*cells)
     stdout.print(table)
 
 

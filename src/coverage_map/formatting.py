@@ -73,7 +73,7 @@ def change_pp(value: float, lang: str) -> str:
 
 
 def listing(items: list[str], lang: str = "en", *, word: str | None = "and", limit: int | None = None) -> str:
-    """'A, B y C' / 'A, B and C' (word: and, or, nor; None joins with commas only).
+    """'A, B y C' / 'A, B and C' (word: and, or; None joins with commas only).
 
     With limit, at most that many items and then how many more: 'a, b, ... and 12 more'.
     """

@@ -33,7 +33,7 @@ from .maps import basemap_tiles, write_map
 from .model import Analysis, InputFile, RunInputs
 from .population import read_population, read_population_cached, targets_for
 from .report import write_report
-from .scales import apply_scales, service_scales
+from .scales import apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
     if population is not None:
         coverage = add_population(coverage, population.table)
+        coverage = without_metropolitan_rates(coverage, scales)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
                               sites=sites and sites.points, outside=sites and sites.outside)
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}

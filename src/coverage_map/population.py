@@ -23,7 +23,8 @@ from .tables import find_columns, read_csv, shorten
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age_0_17", "age_18_plus"]
+COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age_0_17", "age_18_plus",
+           "women_18_plus", "men_18_plus"]
 #: A census age group of a district: 5-year groups, the last one open (age_to empty).
 GROUP_COLUMNS = ["ubigeo", "district", "age_from", "age_to", "men", "women", "total"]
 #: Share of the 15-19 group taken as under 18 (ages 15, 16 and 17: 3 of its 5 years).
@@ -32,12 +33,16 @@ SHARE_15_19_UNDER_18 = 0.6
 #: The population each target group of the catalogue is measured against.
 TARGET_POPULATION = {
     "women": "women",
+    "adult_women": "women_18_plus",
     "older_adults": "age_60_plus",
     "children": "age_0_17",
-    "aggressors": "men",
+    "aggressors": "men_18_plus",
     "disability": "total",  # the census table has no disability count
     "all": "total",
 }
+
+#: Where a population table lacks a group's own column, the nearest it has (else the total).
+NEAREST_COLUMN = {"women_18_plus": "women", "men_18_plus": "men"}
 
 _AREA = re.compile(r"^AREA\s*#\s*(\d{5,6})\s*$")
 _AGES = re.compile(r"^de\s+(\d+)\s+a\s+(?:(\d+)\s+años|m[aá]s)$", re.IGNORECASE)
@@ -121,7 +126,8 @@ def population_from_groups(groups: pd.DataFrame) -> pd.DataFrame:
     """The target-group populations per ubigeo (COLUMNS) from men, women and total by age group.
 
     The census has 5-year groups only: 0-17 is 0-14 plus 3/5 of 15-19 and 18 and over is
-    2/5 of 15-19 plus every group from 20 (ages spread evenly within the group).
+    2/5 of 15-19 plus every group from 20 (ages spread evenly within the group); women and
+    men 18 and over likewise, from the groups by sex.
     """
     by = groups.groupby("ubigeo", sort=False)
     low = groups["age_from"]
@@ -131,6 +137,9 @@ def population_from_groups(groups: pd.DataFrame) -> pd.DataFrame:
         "age_20_plus": groups["total"].where(low >= 20, 0.0),
         "age_60_plus": groups["total"].where(low >= 60, 0.0),
     }
+    for sex in ("women", "men"):
+        part[f"{sex}_15_19"] = groups[sex].where(low == 15, 0.0)
+        part[f"{sex}_20_plus"] = groups[sex].where(low >= 20, 0.0)
     frame = pd.DataFrame(
         {
             "total": by["total"].sum(),
@@ -140,7 +149,8 @@ def population_from_groups(groups: pd.DataFrame) -> pd.DataFrame:
         }
     ).astype(float)
     frame["age_0_17"] = frame["age_0_14"] + SHARE_15_19_UNDER_18 * frame["age_15_19"]
-    frame["age_18_plus"] = frame["age_20_plus"] + (1 - SHARE_15_19_UNDER_18) * frame["age_15_19"]
+    for prefix in ("age", "women", "men"):
+        frame[f"{prefix}_18_plus"] = frame[f"{prefix}_20_plus"] + (1 - SHARE_15_19_UNDER_18) * frame[f"{prefix}_15_19"]
     return frame.rename_axis("ubigeo")[COLUMNS]
 
 
@@ -252,12 +262,13 @@ def read_population(path: Path) -> pd.DataFrame:
 
 
 def target_column(population: pd.DataFrame, target_group: str) -> str:
-    """The column a target group is measured against: its own, or the total where the
-    population table lacks it."""
+    """The column a target group is measured against: its own, else the nearest the
+    population table has (women for women 18 and over), else the total."""
     column = TARGET_POPULATION.get(target_group, "total")
-    if column not in population or population[column].isna().all():
-        return "total"
-    return column
+    for candidate in (column, NEAREST_COLUMN.get(column)):
+        if candidate in population and not population[candidate].isna().all():
+            return candidate
+    return "total"
 
 
 def target_population(population: pd.DataFrame, target_group: str) -> pd.Series:

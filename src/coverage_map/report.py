@@ -23,6 +23,7 @@ import pandas as pd
 from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
+from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_maps
 from .formatting import area_title, change_pp, cite, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
@@ -105,6 +106,8 @@ def _data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
 
 # --- population and need ------------------------------------------------------------------
 
+#: A summary sentence names the districts when they are this few.
+NAMED_GAPS = 3
 #: Rows of the "districts by need" tables: the gap districts with the most people, the most loaded hosts.
 NEED_ROWS = 5
 
@@ -143,8 +146,11 @@ def _need(analysis: Analysis, code: str, lang: str) -> dict:
     """A service's gap districts by the people living there, and its most loaded hosts."""
     labels, table = texts(lang), analysis.coverage.table
     rows = table[table["service"] == code]
+    metropolitan = code in analysis.scales and analysis.scales[code].kind == METROPOLITAN
     gaps = rows[rows["status"] == GAP].sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
     hosts = rows[rows["status"] == PRESENT].sort_values(["people_per_centre", "district"], ascending=[False, True], kind="stable")
+    if metropolitan:  # one seat for the whole area: no gap, and no load measured by its host district
+        gaps, hosts = gaps.iloc[0:0], hosts.iloc[0:0]
     rest = gaps.iloc[NEED_ROWS:]
     return {
         "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang),
@@ -155,7 +161,7 @@ def _need(analysis: Analysis, code: str, lang: str) -> dict:
         "loaded": [{"district": r.district, "count": number(r.count, lang), "people": number(r.target_population, lang),
                     "per_centre": number(r.people_per_centre, lang)} for r in hosts.head(NEED_ROWS).itertuples()],
         "spread": _spread(analysis, code, hosts, lang),
-        "all_covered": labels["need_all_covered"] if gaps.empty else "",
+        "all_covered": labels["need_whole_area" if metropolitan else "need_all_covered"] if gaps.empty else "",
     }
 
 
@@ -304,16 +310,24 @@ def _summary_rows(analysis: Analysis, lang: str) -> list[dict]:
     return rows
 
 
-def summary_sentences(analysis: Analysis, lang: str, limit: int = 5) -> list[str]:
-    """Three to five sentences on the largest gaps, computed from the coverage."""
+def summary_sentences(analysis: Analysis, lang: str) -> list[str]:
+    """The summary, in the order a planner reads it: each municipal service's gaps (with the
+    source's own caveat in the same sentence), then each network service's access, then the
+    metropolitan services as access only; then full coverage and the services without
+    district data. Computed from the coverage, never written by hand."""
     labels, summary = texts(lang), analysis.coverage.summary
+    kind = {code: analysis.scales[code].kind if code in analysis.scales else NETWORK for code in summary.index}
+    mapped = set(analysis.coverage.mapped())
+    municipal = summary[(summary["gaps"] > 0) & summary.index.map(lambda c: kind[c] == MUNICIPAL)]
+    sentences = [_municipal_sentence(analysis, code, lang)
+                 for code in municipal.sort_values("gaps", ascending=False, kind="stable").index]
+    network = [c for c in summary.index if kind[c] == NETWORK and c in mapped and _has_access(summary, c)]
+    network.sort(key=lambda c: -int(summary.at[c, "people_beyond"]))
+    sentences += [_network_sentence(analysis, code, lang) for code in network]
+    metropolitan = [c for c in summary.index if kind[c] == METROPOLITAN and c in mapped]
+    if metropolitan:
+        sentences.append(_metropolitan_sentence(analysis, metropolitan, lang))
     total = int(summary["districts"].max())
-    sentences = []
-    # Out of the districts with data: with --area lima-callao the source covers Lima only.
-    with_gaps = summary[summary["gaps"] > 0].assign(known=summary["districts"] - summary["unknown"])
-    with_gaps = with_gaps.sort_values("gaps", ascending=False, kind="stable")
-    for (gaps, known), group in list(with_gaps.groupby(["gaps", "known"], sort=False))[: limit - 2]:
-        sentences.append(_gap_sentence(analysis, list(group.index), int(gaps), int(known), lang))
     full = summary[(summary["hosts"] == summary["districts"])].index
     if len(full):
         names = [service_name(analysis.catalogue, c, lang) for c in full]
@@ -323,35 +337,83 @@ def summary_sentences(analysis: Analysis, lang: str, limit: int = 5) -> list[str
     if len(unknown):
         codes = [analysis.catalogue.services.at[c, "acronym"] for c in unknown]
         sentences.append(labels["sentence_unknown"].format(n=len(codes), codes=", ".join(codes)))
-    return sentences[:limit]
+    return sentences
 
 
-def _gap_sentence(analysis: Analysis, codes: list[str], gaps: int, total: int, lang: str) -> str:
-    labels = texts(lang)
-    tables = [analysis.coverage.gaps(code) for code in codes]
-    scope = f" {labels['with_data']}" if total < len(analysis.districts) else ""
-    if len(codes) == 1:
-        table = tables[0]
-        far = table.loc[table["nearest_km"].idxmax()]
-        named = f" ({listing(list(table['district']), lang)})" if gaps <= 3 else ""
-        return labels["sentence_one"].format(
-            gaps=gaps, total=total, scope=scope, name=service_name(analysis.catalogue, codes[0], lang), named=named,
-            km=km(table["nearest_km"].mean(), lang), far=far["district"], far_km=km(far["nearest_km"], lang),
-        ) + _people_clause(analysis, codes, lang)
-    names = [service_name(analysis.catalogue, code, lang) for code in codes]
-    return labels["sentence_many"].format(
-        gaps=gaps, total=total, scope=scope, names=listing(names, lang, word="nor"),
-        kms=listing([km(t["nearest_km"].mean(), lang) for t in tables], lang),
-    ) + _people_clause(analysis, codes, lang)
+def _has_access(summary: pd.DataFrame, code: str) -> bool:
+    return "people_beyond" in summary and not _is_na(summary.at[code, "people_beyond"])
 
 
-def _people_clause(analysis: Analysis, codes: list[str], lang: str) -> str:
-    """' En esos distritos viven 65 389 personas de 60 años y más.' ('' without population)."""
-    if analysis.population is None:
-        return ""
-    unserved = analysis.coverage.summary["unserved_population"]
-    items = listing([people(analysis, code, unserved[code], lang) for code in codes], lang)
-    return texts(lang)["sentence_people" if len(codes) == 1 else "sentence_people_many"].format(people=items)
+def _municipal_sentence(analysis: Analysis, code: str, lang: str) -> str:
+    """'Chorrillos y San Borja no tienen CIAM en la tabla ... (allí viven ...); el CIAM más
+    cercano: ..., aunque la misma fuente declara 43 CIAM y su tabla lista 41 ...'."""
+    labels, row = texts(lang), analysis.coverage.summary.loc[code]
+    acronym = analysis.catalogue.services.at[code, "acronym"]
+    gaps = analysis.coverage.gaps(code)
+    known = int(row["districts"] - row["unknown"])
+    named = len(gaps) <= NAMED_GAPS
+    if named:
+        places = listing(list(gaps["district"]), lang)
+    else:
+        scope = f" {labels['with_data']}" if known < len(analysis.districts) else ""
+        places = labels["municipal_places"].format(gaps=len(gaps), total=known, scope=scope)
+    lived = ""
+    if analysis.population is not None and "target_population" in gaps:
+        lived = labels["municipal_people"].format(people=people(analysis, code, gaps["target_population"].sum(), lang))
+    reached = gaps[gaps["nearest_km"].notna()]
+    nearest = ""
+    if named and len(reached):
+        items = [labels["nearest_item"].format(nearest=r.nearest_district, km=km(r.nearest_km, lang), district=r.district)
+                 for r in reached.itertuples()]
+        nearest = labels["municipal_nearest"].format(acronym=acronym, items=listing(items, lang))
+    elif len(reached):
+        nearest = labels["municipal_nearest_mean"].format(acronym=acronym, km=km(reached["nearest_km"].mean(), lang))
+    caveat = ""
+    declared, listed = row.get("declared_total"), row.get("listed_total")
+    if not _is_na(declared) and not _is_na(listed) and int(declared) != int(listed):
+        origin = analysis.origin(code)
+        key = "municipal_caveat" if origin.embedded else "municipal_caveat_file"
+        caveat = labels[key].format(declared=number(declared, lang), listed=number(listed, lang), acronym=acronym,
+                                    doc=labels["doc_000"], file=cite_origin(origin, lang))
+    return labels["sentence_municipal"].format(
+        places=places, verb=labels["have_one" if named and len(gaps) == 1 else "have_many"],
+        name=service_name(analysis.catalogue, code, lang), people=lived, nearest=nearest, caveat=caveat)
+
+
+def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
+    """A network service's access: the districts with none within its catchment (or the
+    least), and the target people living beyond it."""
+    labels, row = texts(lang), analysis.coverage.summary.loc[code]
+    table = analysis.coverage.table
+    rows = table[(table["service"] == code) & table["access"].notna()]
+    radius = km(analysis.scales[code].catchment_km, lang)
+    by_people = ["target_population", "district"] if "target_population" in rows else ["district"]
+    none = rows[rows["access"] <= 0]
+    if len(none):
+        first = none.sort_values(by_people, ascending=[False] + [True] * (len(by_people) - 1), kind="stable")
+        least = labels["network_none"].format(n=len(none), total=len(rows), km=radius,
+                                               names=listing(list(first["district"].head(NEED_ROWS)), lang))
+    else:
+        first = rows.sort_values(["access", "district"], kind="stable")
+        least = labels["network_least"].format(names=listing(list(first["district"].head(NEED_ROWS)), lang))
+    return labels["sentence_network"].format(
+        name=service_name(analysis.catalogue, code, lang), least=least, km=radius,
+        beyond=people(analysis, code, row["people_beyond"], lang),
+        share=percent(100 * row["share_within"], lang, 1), source=cite_origin(analysis.origin(code), lang))
+
+
+def _metropolitan_sentence(analysis: Analysis, codes: list[str], lang: str) -> str:
+    """One seat for the whole area: no district gaps, access only."""
+    labels, summary = texts(lang), analysis.coverage.summary
+    acronyms = [analysis.catalogue.services.at[c, "acronym"] for c in codes]
+    measured = [c for c in codes if _has_access(summary, c)]
+    if not measured:
+        return labels["sentence_metropolitan_counts"].format(codes=listing(acronyms, lang))
+    items = [labels["metropolitan_item"].format(acronym=analysis.catalogue.services.at[c, "acronym"],
+                                                share=percent(100 * summary.at[c, "share_within"], lang, 1),
+                                                km=km(analysis.scales[c].catchment_km, lang))
+             for c in measured]
+    return labels["sentence_metropolitan"].format(codes=listing(acronyms, lang), items="; ".join(items))
 
 
 def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -> list[dict]:

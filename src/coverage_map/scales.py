@@ -154,3 +154,14 @@ def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
     summary.insert(summary.columns.get_loc("gaps") + 1, "without_site", summary["gaps"])
     summary["gaps"] = table.groupby("service")["gap"].sum().reindex(summary.index).fillna(0).astype(int)
     return Coverage(table=table, summary=summary)
+
+
+def without_metropolitan_rates(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
+    """Coverage without people per centre for metropolitan services: one seat serves the
+    whole area, so its host district's people are no measure of its load."""
+    if "people_per_centre" not in coverage.table:
+        return coverage
+    table = coverage.table.copy()
+    metropolitan = table["service"].map(lambda code: code in scales and scales[code].kind == METROPOLITAN)
+    table["people_per_centre"] = table["people_per_centre"].mask(metropolitan.astype(bool))
+    return Coverage(table=table, summary=coverage.summary)
