@@ -61,6 +61,14 @@ def test_gaps_in_english_and_for_a_service_without_district_data(run):
     assert "Women's Emergency Centre (CEM): the source gives no district data" in " ".join(result.stdout.split())
 
 
+def test_gaps_of_a_metropolitan_service_says_access_only(run):
+    result = run("gaps", "OREDIS", "--quiet")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    assert "una sede para toda el área: sin brechas por distrito; solo acceso" in text
+    assert "1501" not in text  # no district listed
+
+
 def test_gaps_of_hrt_lists_40(run):
     result = run("gaps", "HRT", "--lang", "en", "--quiet")
     assert "40 of 43 districts without a Temporary Shelter Home (HRT) site in the district, with their access" in " ".join(result.stdout.split())

@@ -1,6 +1,7 @@
 """Facility lists, tested on MIMP's national directory (shared/data/mimp_directorio)."""
 
 import json
+import re
 import zipfile
 
 import geopandas as gpd
@@ -96,13 +97,13 @@ def test_points_in_another_district_than_their_ubigeo_are_reported_by_name(with_
     assert ("Cem Regular Mi Perú: its ubigeo (Mi Perú, 070107) is outside the area, though its coordinates fall in "
             "El Agustino; it is not counted") in elsewhere
     assert "Cem Comisaría Jicamarca Ii: its ubigeo (150716) is outside the area" in elsewhere
-    declared = with_directory.checks.query("check == 'declared_vs_listed' and service == 'CEM'").iloc[0]
+    declared = with_directory.checks.query("check == 'sources_differ' and service == 'CEM'").iloc[0]
     assert (declared["expected"], declared["found"]) == (65, 64)
     messages = " ".join(by_point.checks.query("check == 'facility_district'")["message_en"])
     assert "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar; it counts where they fall." in messages
     assert "Cem Regular Mi Perú" in messages  # by point: a Callao ubigeo whose point falls in El Agustino
     assert "coordinate error" not in messages
-    declared = by_point.checks.query("check == 'declared_vs_listed' and service == 'CEM'").iloc[0]
+    declared = by_point.checks.query("check == 'sources_differ' and service == 'CEM'").iloc[0]
     assert (declared["expected"], declared["found"]) == (65, 67)
 
 
@@ -276,3 +277,33 @@ def test_by_ubigeo_a_shelter_is_never_named_either(tmp_path, with_directory):
 def test_place_by_is_checked_like_every_option(seeded_cache):
     with pytest.raises(InputError, match=r"Unknown --place-by 'where': use ubigeo or point"):
         analyse(cache=seeded_cache, population=None, place_by="where")
+
+
+def test_every_finding_names_the_document_that_holds_its_figures(with_directory):
+    summary = "MIMP, Resumen ejecutivo de servicios en Lima Metropolitana (2023)"
+    directory = "Directorio Nacional de servicios del MIMP (2026)"
+    checks = with_directory.checks
+    assert len(checks) and checks["source"].map(bool).all()
+    for row in checks.itertuples():
+        if row.check == "sources_differ":  # a figure of each document, each named
+            assert summary in row.source and directory in row.source, row
+            assert summary in row.message_es and directory in row.message_es
+        elif row.check.startswith("facility_"):
+            assert row.source.startswith(directory), row
+        else:  # the summary's own tables and listings: never the directory
+            assert summary in row.source and directory not in row.source, row
+        assert not re.search(r"(^|; )\d{3} ", row.source), row  # a citation, not a raw section key
+    # the directory's 64 CEM are not attributed to the summary's table by district
+    assert not checks["message_es"].str.contains("la tabla por distrito suma 64").any()
+    assert set(checks.query("check == 'sources_differ'")["service"]) == {"CEM", "CAI", "HRT"}
+
+
+def test_hrt_legend_and_map_agree_with_the_directory(with_directory):
+    from coverage_map.maps import _layer
+
+    layer = _layer(with_directory, "HRT", lang="es", scheme="quantiles", breaks=None)
+    assert layer["status"].count("p") == layer["summary"]["hosts"] == 2
+    assert layer["side_by_side"] == ("Resumen ejecutivo 2023: 3 (Carabayllo, Lima y San Juan de Lurigancho) · "
+                                     "Directorio Nacional 2026: 2 (Carabayllo y Lima)")
+    assert layer["declared_detail"] is None  # the summary's words alone would contradict the map
+    assert layer["source"].startswith("Directorio Nacional de servicios del MIMP (2026)")

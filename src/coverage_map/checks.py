@@ -8,34 +8,64 @@ errors: a run goes on.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
 from .boundaries import BoundaryReport
 from .coverage import Coverage
 from .districts import Gazetteer, normalize_ubigeo
-from .inventory import Inventory, read_data_csv
+from .formatting import cite, cite_origin
+from .inventory import Inventory, Origin, read_data_csv
 from .texts import TEXTS, messages
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["check", "service", "where", "expected", "found", "message_es", "message_en"]
+COLUMNS = ["check", "service", "where", "source", "expected", "found", "message_es", "message_en"]
 #: A declared total that differs from the listing names the unlisted districts when they are this few.
 UNLISTED_NAMED = 5
 
 
 def finding(check: str, service: str, where: str, expected, found, /, **values) -> dict:
-    """A finding of kind check, its message in each language from the text check_<check>."""
-    return {"check": check, "service": service, "where": where, "expected": expected, "found": found,
-            **messages(f"check_{check}", **values)}
+    """A finding of kind check, its message in each language from the text check_<check>;
+    its source (the documents or files that hold its figures) is cited from where."""
+    return {"check": check, "service": service, "where": where, "source": cite(where, "es"),
+            "expected": expected, "found": found, **messages(f"check_{check}", **values)}
 
 
-def declared_vs_listed(coverage: Coverage, declared: pd.DataFrame) -> list[dict]:
-    """A service whose declared total differs from the sum of what is listed by district."""
+def cite_sources(checks: pd.DataFrame, origins: dict[str, Origin]) -> pd.DataFrame:
+    """checks with the source of findings made elsewhere (facility placement) named: a
+    facility list by its title when it is a known document, else by its file name."""
+    checks = checks.copy()
+    titles = {Path(o.path).name: cite_origin(o, "es") for o in origins.values() if o.document}
+    def source(row: pd.Series) -> str:
+        if isinstance(row["source"], str) and row["source"]:
+            return row["source"]
+        text = cite(str(row["where"]), "es")
+        return next((text.replace(name, title, 1) for name, title in titles.items() if text.startswith(name)), text)
+    checks["source"] = checks.apply(source, axis=1) if len(checks) else pd.Series(dtype=object)
+    return checks
+
+
+def declared_vs_listed(coverage: Coverage, declared: pd.DataFrame, origins: dict[str, Origin] | None = None) -> list[dict]:
+    """A service whose declared total differs from the sum of what is listed by district:
+    within the embedded summary, or between it and the user's file that replaced its
+    listing (a finding of its own kind, naming both)."""
     findings = []
+    origins = origins or {}
     for service, row in coverage.summary.iterrows():
         listed, total = row["listed_total"], row["declared_total"]
         if pd.isna(listed) or pd.isna(total) or listed == total:
+            continue
+        origin = origins.get(service)
+        if origin is not None and not origin.embedded:
+            where = f"{declared.at[service, 'source']}; {origin.path}"
+            first = {lang: cite(declared.at[service, "source"], lang) for lang in TEXTS}
+            second = {lang: cite_origin(origin, lang) for lang in TEXTS}
+            findings.append(
+                finding("sources_differ", service, where, int(total), int(listed),
+                        service=service, total=total, listed=listed, first=first, second=second)
+                | {"source": f"{first['es']}; {second['es']}"})
             continue
         gaps = coverage.gaps(service)["district"].tolist()
         unlisted = {lang: "" for lang in TEXTS}
@@ -124,7 +154,7 @@ def run_checks(
     embedded: bool,
 ) -> pd.DataFrame:
     """Every finding about the sources, in a stable order."""
-    findings = declared_vs_listed(coverage, declared)
+    findings = declared_vs_listed(coverage, declared, inventory.origin)
     if embedded:
         findings += table_totals() + consolidated_vs_declared(declared)
     findings += spellings(inventory, gazetteer) + boundary_findings(boundary, gazetteer)

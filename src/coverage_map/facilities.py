@@ -9,7 +9,9 @@ Confidential services (shelters) are counted per district and nothing else is ke
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +61,9 @@ class Facilities:
     #: Of those, the ones with a point (service, lat, lon): they serve the area's access
     #: within their catchment. Confidential ones are left out, as their points are.
     outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "lat", "lon"]))
+    #: The list's title when it is a known document: ("directory", "2026") for MIMP's
+    #: Directorio Nacional; ("", "") for any other file.
+    document: tuple[str, str] = ("", "")
 
     def inventory(self, scope: tuple[str, ...], path: str) -> Inventory:
         """District counts of the services the list (the file at path) covers, complete for the area."""
@@ -66,7 +71,8 @@ class Facilities:
         counts["written"] = ""  # placed by ubigeo or by point: no name to check
         counts["source"] = path
         services = counts["service"].unique()
-        return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, Origin("facilities", path)))
+        origin = Origin("facilities", path, document=self.document[0], edition=self.document[1])
+        return Inventory(counts, dict.fromkeys(services, scope), dict.fromkeys(services, origin))
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -219,7 +225,23 @@ def read_facilities(
     outside = outside_sites(table[~area], columns, lat[~area], lon[~area], catalogue)
     log.info("Facilities: %d in the area, %d outside it left out (%d of them serve its access)",
              len(facilities), left_out, len(outside))
-    return Facilities(facilities, columns, findings, left_out, outside=outside, place_by=place_by)
+    return Facilities(facilities, columns, findings, left_out, outside=outside, place_by=place_by,
+                      document=known_document(path))
+
+
+def known_document(path: Path) -> tuple[str, str]:
+    """("directory", year) when path is MIMP's Consolidado Directorio Nacional as processed
+    to JSON (its meta names it and its workbook's URL carries the edition); else ("", "")."""
+    if path.suffix.lower() != ".json":
+        return "", ""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("meta", {})
+    except (ValueError, AttributeError, OSError):
+        return "", ""
+    if not isinstance(meta, dict) or "Directorio Nacional" not in str(meta.get("fuente", "")):
+        return "", ""
+    year = re.search(r"(20\d\d)", str(meta.get("url", "")))
+    return "directory", year[1] if year else ""
 
 
 def outside_sites(rows: pd.DataFrame, columns: dict[str, str], lat: np.ndarray, lon: np.ndarray,

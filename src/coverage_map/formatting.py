@@ -103,11 +103,15 @@ def period(value: str, lang: str) -> str:
 def cite(source: str, lang: str) -> str:
     """A data row's source ("000 I. AURORA 1.5") as a reader's citation: the document's title
     and its section; paths (a user's files) as file names."""
-    match = re.fullmatch(r"(\d{3}) (.+)", source)
+    return "; ".join(_cite_part(part, lang) for part in str(source).split("; "))
+
+
+def _cite_part(part: str, lang: str) -> str:
+    match = re.fullmatch(r"(\d{3}) (.+)", part)
     if match and match[1] in DOCUMENTS:
         text = TEXTS[lang]
         return f"{text[DOCUMENTS[match[1]]]}, {text['section']} {match[2]}"
-    return "; ".join(Path(part).name if "/" in part else part for part in source.split("; "))
+    return Path(part).name if "/" in part else part
 
 
 def cite_origin(origin: Origin, lang: str) -> str:
@@ -115,6 +119,18 @@ def cite_origin(origin: Origin, lang: str) -> str:
     or the name of the user's file."""
     if origin.embedded:
         return cite(origin.section, lang)
+    if origin.document:
+        return f"{TEXTS[lang]['doc_' + origin.document].format(year=origin.edition)} ({Path(origin.path).name})"
+    return Path(origin.path).name
+
+
+def short_origin(origin: Origin, lang: str) -> str:
+    """A source named in a few words, to set two side by side: 'Resumen ejecutivo 2023',
+    'Directorio Nacional 2026', or the user's file name."""
+    if origin.embedded:
+        return TEXTS[lang]["short_000"]
+    if origin.document:
+        return TEXTS[lang]["short_" + origin.document].format(year=origin.edition)
     return Path(origin.path).name
 
 

@@ -103,6 +103,10 @@ class Origin:
     kind: str
     path: str
     section: str = ""
+    #: A facility list known by its title: "directory" (MIMP's Directorio Nacional), with
+    #: its edition (the year); empty for any other file, named by its file name.
+    document: str = ""
+    edition: str = ""
 
     @property
     def embedded(self) -> bool:

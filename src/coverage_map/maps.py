@@ -32,7 +32,10 @@ from .classify import DEFAULT_CLASSES, SCHEMES, classify
 from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import load_gazetteer, normalize_name, normalize_ubigeo
 from .errors import InputError
-from .formatting import area_title, cite_origin, credit, number_range, plural, separators
+from .formatting import area_title, cite_origin, credit, number_range, percent, plural, separators
+from .formatting import km as km_text
+from .phrases import side_by_side
+from .scales import METROPOLITAN, MUNICIPAL
 from .styles import css_variables, page_styles
 from .texts import texts
 
@@ -281,7 +284,10 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
         **_classed(rows["count"].where(present), "", lang=lang, scheme=scheme, breaks=breaks, unit="centre"),
         "summary": {key: _int_or_none(summary[key]) for key in SUMMARY_KEYS if key in summary},
-        "declared_detail": _declared_detail(analysis.declared, code, lang),
+        # where a user's file replaced the summary's listing, both sources, each named
+        "side_by_side": side_by_side(analysis, code, lang),
+        "declared_detail": None if side_by_side(analysis, code, lang) else _declared_detail(analysis.declared, code, lang),
+        "scale_note": _scale_note(analysis, code, lang),
         "source": cite_origin(analysis.origin(code), lang),
     }
     if "people_per_centre" in rows:
@@ -346,6 +352,21 @@ def _with_unit(lower: float, upper: float, unit: str, lang: str) -> str:
 
 def _int_or_none(value) -> int | None:
     return None if pd.isna(value) else int(value)
+
+
+def _scale_note(analysis: Analysis, code: str, lang: str) -> str:
+    """The legend's line on what the layer measures by its scale: a network's access, or a
+    metropolitan service's one seat for the whole area ('' for a municipal one)."""
+    scale = analysis.scales.get(code)
+    if scale is None or scale.kind == MUNICIPAL:
+        return ""
+    text, summary = texts(lang), analysis.coverage.summary.loc[code]
+    measured = "share_within" in summary and pd.notna(summary["share_within"])
+    share = percent(100 * summary["share_within"], lang, 1) if measured else ""
+    radius = km_text(scale.catchment_km, lang)
+    if scale.kind == METROPOLITAN:
+        return text["legend_metropolitan"] + (" " + text["legend_reach"].format(share=share, km=radius) if measured else "")
+    return text["legend_network"].format(km=radius) + (" " + text["legend_reach"].format(share=share, km=radius) if measured else "")
 
 
 def _declared_detail(declared: pd.DataFrame, code: str, lang: str) -> str | None:

@@ -123,6 +123,9 @@ class Analysis:
     population_columns: dict[str, str] = field(default_factory=dict)
     #: Per place-based service, its scale and catchment (the catalogue's or the run's override).
     scales: dict[str, Scale] = field(default_factory=dict)
+    #: The embedded summary's district counts (service, ubigeo, count) of the services a
+    #: user's file replaced, in Lima Metropolitana: shown beside the file's.
+    replaced: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "ubigeo", "count"]))
 
     @property
     def area(self) -> str:

@@ -7,11 +7,12 @@ measured against, which services are confidential), shared by the report and the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .formatting import number
+from .formatting import cite, cite_origin, listing, number, short_origin
 from .inventory import Catalogue
 from .population import TARGET_POPULATION
 from .texts import texts
@@ -53,3 +54,38 @@ def check_message(analysis: Analysis, row: pd.Series, lang: str) -> str:
     return texts(lang)["placement_confidential_by_ubigeo" if by_ubigeo else "placement_confidential"].format(
         acronym=services.at[service, "acronym"],
         found=names.get(row["found"], row["found"]), expected=names.get(row["expected"], row["expected"]))
+
+
+def side_by_side(analysis: Analysis, code: str, lang: str) -> str:
+    """Where a user's file replaced the summary's figures of a service in Lima Metropolitana,
+    both: 'Resumen ejecutivo 2023: 3 (Carabayllo, Lima y San Juan de Lurigancho) ·
+    Directorio Nacional 2026: 2 (Carabayllo y Lima)'; '' otherwise."""
+    origin = analysis.origin(code)
+    if origin.embedded or not analysis.lima_figures:
+        return ""
+    text, names = texts(lang), dict(zip(analysis.districts["ubigeo"], analysis.districts["name"]))
+    earlier = analysis.replaced[analysis.replaced["service"] == code]
+    first = text["short_000"]
+    if len(earlier):
+        left = text["side_by_side_item"].format(source=first, n=number(earlier["count"].sum(), lang),
+                                                districts=listing(sorted(names[u] for u in earlier["ubigeo"]), lang, limit=5))
+    elif code in analysis.declared.index and not pd.isna(analysis.declared.at[code, "declared_total"]):
+        left = text["side_by_side_total"].format(source=first, n=number(analysis.declared.at[code, "declared_total"], lang))
+    else:
+        return ""
+    table = analysis.coverage.table
+    hosts = table[(table["service"] == code) & (table["count"].fillna(0) > 0)]
+    right = text["side_by_side_item"].format(source=short_origin(origin, lang), n=number(hosts["count"].sum(), lang),
+                                             districts=listing(sorted(hosts["district"]), lang, limit=5))
+    return f"{left} · {right}"
+
+
+def finding_source(analysis: Analysis, row: pd.Series, lang: str) -> str:
+    """Where a finding's figures are, as a reader's citation: the document and section, a
+    facility list by its title when it is a known document (MIMP's directory), else the file."""
+    text = cite(str(row["where"]), lang)
+    for origin in dict.fromkeys(analysis.inventory.origin.values()):
+        name = Path(origin.path).name
+        if origin.document and name in text and cite_origin(origin, lang) not in text:
+            text = text.replace(name, cite_origin(origin, lang))
+    return text

@@ -21,7 +21,7 @@ import pandas as pd
 from . import __version__
 from .accessibility import measure_access
 from .boundaries import BoundaryReport, read_boundaries
-from .checks import run_checks
+from .checks import cite_sources, run_checks
 from .classify import SCHEMES
 from .coverage import add_population, measure_coverage
 from .districts import AREAS, Gazetteer, load_gazetteer
@@ -203,6 +203,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     """Coverage, gaps and checks of inputs already read; every decision recorded in the Analysis."""
     catalogue = load_catalogue()
     stock = load_embedded_inventory(catalogue, load_gazetteer())
+    embedded = stock
     if own is not None:
         stock = stock.merge(own)
     if sites is not None:
@@ -219,6 +220,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)
     if sites is not None and sites.findings:
         checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
+    checks = cite_sources(checks, stock.origin)
     if population is not None:
         coverage = add_population(coverage, population.table)
         coverage = without_metropolitan_rates(coverage, scales)
@@ -226,12 +228,17 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
                               sites=sites and sites.points, outside=sites and sites.outside)
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
     stock = replace(stock, origin=origins)
+    # the summary's own listing of a service a user's file replaced, to show both side by side
+    replaced_codes = [code for code, origin in origins.items() if not origin.embedded]
+    replaced = embedded.within(area.ubigeos).counts
+    replaced = replaced[replaced["service"].isin(replaced_codes)][["service", "ubigeo", "count"]].reset_index(drop=True)
     return Analysis(
         inputs=inputs, districts=area.districts, boundary=area.report, boundary_source=area.source,
         catalogue=catalogue, inventory=stock, declared=declared, coverage=coverage, checks=checks,
         lima_figures=lima_figures, files=_files(inputs, area, population), facilities=sites,
         population=population and population.table, population_source=population and population.source,
         population_columns=population.columns if population else {}, scales=scales,
+        replaced=replaced if lima_figures else replaced.iloc[0:0],
     )
 
 

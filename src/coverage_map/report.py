@@ -27,7 +27,7 @@ from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_maps
 from .formatting import area_title, change_pp, cite, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
-from .phrases import check_message, group_label, people, service_name
+from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
 from .sources import sha256_of
 from .styles import css_variables
 from .texts import texts
@@ -79,7 +79,7 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "mapped": [_service_section(analysis, code, lang, usage, indicators, periods) for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
-        "checks": [{"message": check_message(analysis, row, lang), "where": cite(row["where"], lang)}
+        "checks": [{"message": check_message(analysis, row, lang), "where": finding_source(analysis, row, lang)}
                    for _, row in analysis.checks.iterrows()],
         "indicators": _indicator_rows(analysis, indicators, lang, {*mapped, *unmapped, *_not_place_based(analysis)}),
         "related_header": labels["lima_service" if lima else "related_service"],
@@ -456,7 +456,8 @@ def _service_section(
         "image_alt": labels["map_alt"].format(name=service_name(analysis.catalogue, code, lang), area=area_title(analysis.area, lang)),
         "hosts_title": labels["host_list"].format(n=len(hosts)),
         "hosts": [d if c == 1 else f"{d} ({c})" for d, c in zip(hosts["district"], hosts["count"])],
-        "declared": None if declared is None else declared[f"detail_{lang}"],
+        # a user's file replaced the summary's listing: both sources, each named, not the summary's words alone
+        "declared": side_by_side(analysis, code, lang) or (None if declared is None else declared[f"detail_{lang}"]),
         "gaps_title": labels["gap_list"].format(n=len(gaps)),
         "gaps": [{"district": r.district, "nearest": r.nearest_district or "—",
                   "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang),
@@ -479,7 +480,8 @@ def _unmapped_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame,
     return {
         "code": code, "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang),
         "declared": "—" if _is_na(total) else number(total, lang),
-        "detail": analysis.declared.at[code, f"detail_{lang}"] if code in analysis.declared.index else "",
+        "detail": side_by_side(analysis, code, lang)
+        or (analysis.declared.at[code, f"detail_{lang}"] if code in analysis.declared.index else ""),
         "usage": _usage_rows(usage, code, lang, periods), "needed": needed,
         "source": cite_origin(analysis.origin(code), lang),
     }

@@ -36,7 +36,7 @@ from openpyxl.writer.excel import ExcelWriter
 from .coverage import UNKNOWN
 from .formatting import cite
 from .inventory import load_indicators, load_usage
-from .phrases import check_message, group_label
+from .phrases import check_message, finding_source, group_label
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         labels["col_check"]: checks["check"], labels["code"]: checks["service"],
         labels["finding"]: [check_message(analysis, row, lang) for _, row in checks.iterrows()],
-        labels["where"]: checks["where"].map(lambda w: cite(w, lang)),
+        labels["where"]: [finding_source(analysis, row, lang) for _, row in checks.iterrows()],
         labels["col_expected"]: checks["expected"].map(_maybe_int), labels["col_found"]: checks["found"].map(_maybe_int),
     })
 

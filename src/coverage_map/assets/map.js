@@ -346,7 +346,8 @@
       var totals = [];
       if (s.listed_total !== null) { totals.push(T.listed + ": " + formatNumber(s.listed_total)); }
       if (s.declared_total !== null) { totals.push(T.declared_by_source + ": " + formatNumber(s.declared_total)); }
-      if (totals.length) { legendBox.appendChild(el("p", null, totals.join(" · "))); }
+      if (layer.side_by_side) { legendBox.appendChild(el("p", "cm-sources-side", layer.side_by_side)); }
+      else if (totals.length) { legendBox.appendChild(el("p", null, totals.join(" · "))); }
       if (s.gaps && s.unserved_population !== undefined && s.unserved_population !== null) {
         legendBox.appendChild(el("p", null, T.unserved_people + ": " + formatNumber(s.unserved_population)));
       }
@@ -354,6 +355,7 @@
         legendBox.appendChild(el("p", "cm-note", layer.declared_detail));
       }
     }
+    if (layer.scale_note) { legendBox.appendChild(el("p", "cm-note", layer.scale_note)); }
     if (layer.confidential) { legendBox.appendChild(el("p", "cm-note", T.confidential)); }
     var sources = el("div", "cm-sources");
     sources.appendChild(el("div", null, T.source + ": " + layer.source));
