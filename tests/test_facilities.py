@@ -307,3 +307,17 @@ def test_hrt_legend_and_map_agree_with_the_directory(with_directory):
                                      "Directorio Nacional 2026: 2 (Carabayllo y Lima)")
     assert layer["declared_detail"] is None  # the summary's words alone would contradict the map
     assert layer["source"].startswith("Directorio Nacional de servicios del MIMP (2026)")
+
+
+def test_cem_split_by_kind_of_site_in_both_sources(with_directory):
+    from coverage_map.inventory import declared_parts
+    from coverage_map.phrases import listed_parts, side_by_side
+
+    assert declared_parts(with_directory.declared.at["CEM", "parts"]) == {"regular": 25, "police": 40}
+    # the directory's 64 CEM of Lima by name: "Cem Regular ..." and "Cem Comisaría ..."
+    names = with_directory.facilities.points.query("service == 'CEM'")["name"]
+    regular, police = names.str.contains("Regular").sum(), names.str.contains("Comisaría").sum()
+    assert regular + police == 64 and listed_parts(with_directory, "CEM") == {"regular": regular, "police": police}
+    text = side_by_side(with_directory, "CEM", "es")
+    assert text.startswith("Resumen ejecutivo 2023: 65 (25 regulares y 40 en comisaría; sin desglose por distrito) · ")
+    assert "Directorio Nacional 2026: 64 (" in text and text.endswith(f"; {regular} regulares y {police} en comisaría)")

@@ -153,10 +153,18 @@ def load_embedded_inventory(catalogue: Catalogue, gazetteer: Gazetteer) -> Inven
 
 
 def load_declared_totals() -> pd.DataFrame:
-    """Totals the source declares per service, whether or not it lists districts."""
+    """Totals the source declares per service, whether or not it lists districts; parts
+    holds a declared split by kind of site ("regular=25|police=40" for CEM), as parsed by
+    declared_parts."""
     totals = read_data_csv("declared_totals.csv")
     totals["declared_total"] = pd.to_numeric(totals["declared_total"]).astype("Int64")
+    totals["parts"] = totals["parts"].fillna("")
     return totals.set_index("service", drop=False)
+
+
+def declared_parts(text: str) -> dict[str, int]:
+    """'regular=25|police=40' as {'regular': 25, 'police': 40} ({} for '')."""
+    return {kind: int(n) for kind, _, n in (part.partition("=") for part in text.split("|") if part)}
 
 
 def read_inventory(

@@ -7,13 +7,14 @@ measured against, which services are confidential), shared by the report and the
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .formatting import cite, cite_origin, listing, number, short_origin
-from .inventory import Catalogue
+from .inventory import Catalogue, declared_parts
 from .population import TARGET_POPULATION
 from .texts import texts
 
@@ -70,13 +71,18 @@ def side_by_side(analysis: Analysis, code: str, lang: str) -> str:
         left = text["side_by_side_item"].format(source=first, n=number(earlier["count"].sum(), lang),
                                                 districts=listing(sorted(names[u] for u in earlier["ubigeo"]), lang, limit=5))
     elif code in analysis.declared.index and not pd.isna(analysis.declared.at[code, "declared_total"]):
-        left = text["side_by_side_total"].format(source=first, n=number(analysis.declared.at[code, "declared_total"], lang))
+        split = kinds_of_site(declared_parts(analysis.declared.at[code, "parts"]), lang)
+        left = text["side_by_side_total"].format(source=first, n=number(analysis.declared.at[code, "declared_total"], lang),
+                                                 parts=f"{split}; " if split else "")
     else:
         return ""
     table = analysis.coverage.table
     hosts = table[(table["service"] == code) & (table["count"].fillna(0) > 0)]
     right = text["side_by_side_item"].format(source=short_origin(origin, lang), n=number(hosts["count"].sum(), lang),
                                              districts=listing(sorted(hosts["district"]), lang, limit=5))
+    split = kinds_of_site(listed_parts(analysis, code), lang)
+    if split:
+        right = f"{right[:-1]}; {split})"
     return f"{left} · {right}"
 
 
@@ -89,3 +95,26 @@ def finding_source(analysis: Analysis, row: pd.Series, lang: str) -> str:
         if origin.document and name in text and cite_origin(origin, lang) not in text:
             text = text.replace(name, cite_origin(origin, lang))
     return text
+
+
+#: A facility's kind of site by its name, for services whose source splits its total by kind
+#: (CEM: "Cem Regular Lima", "Cem Comisaría Breña").
+SITE_KINDS = {"regular": re.compile(r"\bregular\b", re.IGNORECASE), "police": re.compile(r"\bcomisar[ií]a\b", re.IGNORECASE)}
+
+
+def listed_parts(analysis: Analysis, code: str) -> dict[str, int]:
+    """A facility list's sites of a service in the area by kind, when every name tells its
+    kind and the source declares a split for it; {} otherwise."""
+    if analysis.facilities is None or code not in analysis.declared.index or not analysis.declared.at[code, "parts"]:
+        return {}
+    names = analysis.facilities.points.loc[analysis.facilities.points["service"] == code, "name"].astype(str)
+    kinds = [next((kind for kind, pattern in SITE_KINDS.items() if pattern.search(n)), None) for n in names]
+    if not kinds or None in kinds:
+        return {}
+    return {kind: kinds.count(kind) for kind in SITE_KINDS if kind in kinds}
+
+
+def kinds_of_site(parts: dict[str, int], lang: str) -> str:
+    """{'regular': 25, 'police': 40} as '25 regulares y 40 en comisaría' ('' for {})."""
+    text = texts(lang)
+    return listing([text[f"site_kind_{kind}"].format(n=number(n, lang)) for kind, n in parts.items()], lang)

@@ -30,7 +30,9 @@ ES: dict[str, str] = {
     "short_000": "Resumen ejecutivo 2023",
     "short_directory": "Directorio Nacional {year}",
     "side_by_side_item": "{source}: {n} ({districts})",
-    "side_by_side_total": "{source}: {n} (sin desglose por distrito)",
+    "side_by_side_total": "{source}: {n} ({parts}sin desglose por distrito)",
+    "site_kind_regular": "{n} regulares",
+    "site_kind_police": "{n} en comisaría",
     "check_sources_differ": "{service} en Lima Metropolitana: {total} según {first}; {listed} según {second}.",
     "section": "sección",
     # --- Service statuses and shared column names
@@ -377,7 +379,9 @@ EN: dict[str, str] = {
     "short_000": "Executive summary 2023",
     "short_directory": "National Directory {year}",
     "side_by_side_item": "{source}: {n} ({districts})",
-    "side_by_side_total": "{source}: {n} (no district breakdown)",
+    "side_by_side_total": "{source}: {n} ({parts}no district breakdown)",
+    "site_kind_regular": "{n} regular",
+    "site_kind_police": "{n} in police stations",
     "check_sources_differ": "{service} in Lima Metropolitana: {total} according to {first}; {listed} according to {second}.",
     "section": "section",
     # --- Service statuses and shared column names
