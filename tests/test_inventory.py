@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from coverage_map.districts import load_gazetteer
@@ -152,3 +153,19 @@ def test_the_same_district_twice_for_a_service(tmp_path, catalogue, gazetteer):
 def test_a_missing_file(tmp_path, catalogue, gazetteer):
     with pytest.raises(InputError, match=r"Inventory file not found: .*nada.csv. Check the path given to --inventory."):
         read(tmp_path / "nada.csv", catalogue, gazetteer)
+
+
+def test_what_the_source_says_and_what_is_our_reading():
+    usage = load_usage()
+    january = usage[usage["service"].isin(["CAR_NNA", "CAR_PCD", "CAR_PAM", "CAN"]) & (usage["period"] == "2023-01")]
+    assert len(january) == 4 and january["unit_es"].str.endswith("no ingresos del mes)").all()
+    assert january["unit_en"].str.endswith("not the month's intake)").all()
+    # 03.07.04 is Juguemos on the river platforms (PIAS): no Lima service to pair it with
+    indicators = load_indicators().set_index("code")
+    assert pd.isna(indicators.at["03.07.04", "related_service"]) or indicators.at["03.07.04", "related_service"] == ""
+    services = load_catalogue().services
+    assert "centro de día para personas de 60 años y más" in services.at["CEDIF", "description_es"]
+    assert "Directorio Nacional de servicios del MIMP (2026)" in services.at["SAR", "description_es"]
+    assert (services.at["HRT", "target_group"], services.at["CAI", "target_group"]) == ("adult_women", "aggressors")
+    declared = load_declared_totals()
+    assert "lectura nuestra" in declared.at["MI60", "detail_es"] and "confidencial" not in declared.at["HRT", "detail_es"]
