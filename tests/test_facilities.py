@@ -321,3 +321,14 @@ def test_cem_split_by_kind_of_site_in_both_sources(with_directory):
     text = side_by_side(with_directory, "CEM", "es")
     assert text.startswith("Resumen ejecutivo 2023: 65 (25 regulares y 40 en comisaría; sin desglose por distrito) · ")
     assert "Directorio Nacional 2026: 64 (" in text and text.endswith(f"; {regular} regulares y {police} en comisaría)")
+
+
+def test_workbook_summary_names_each_service_source(with_directory):
+    from coverage_map.workbook import workbook_sheets
+
+    sheets = workbook_sheets(with_directory, lang="es")
+    summary = next(sheet for sheet in sheets.values() if "Fuente" in getattr(sheet, "columns", []) and "Código" in sheet.columns)
+    sources = dict(zip(summary["Código"], summary["Fuente"]))
+    assert sources["HRT"].startswith("Directorio Nacional de servicios del MIMP (2026)")
+    assert "Resumen ejecutivo 2023: 3 (Carabayllo, Lima y San Juan de Lurigancho)" in sources["HRT"]
+    assert sources["CIAM"].startswith("MIMP, Resumen ejecutivo de servicios en Lima Metropolitana (2023)")

@@ -34,9 +34,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from .coverage import UNKNOWN
-from .formatting import cite
+from .formatting import cite, cite_origin
 from .inventory import load_indicators, load_usage
-from .phrases import check_message, finding_source, group_label
+from .phrases import check_message, finding_source, group_label, side_by_side
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -259,6 +259,9 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
         sheet[labels["unserved"]] = summary["unserved_population"]
         sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)
         sheet[labels["col_weighted_km"]] = summary["weighted_km"]
+    # where each service's counts come from; both sources where a user's file replaced the summary's
+    sheet[labels["source"]] = [" · ".join(filter(None, [cite_origin(analysis.origin(c), lang), side_by_side(analysis, c, lang)]))
+                               for c in summary.index]
     return sheet
 
 
