@@ -25,7 +25,7 @@ from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_maps
-from .formatting import area_title, change_pp, cite, cite_origin, credit, km, listing, number, percent, period, plural
+from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
 from .sources import sha256_of
