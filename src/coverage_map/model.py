@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,6 +24,15 @@ from .scales import Scale, pairs
 from .sources import DEFAULT_POPULATION, Source
 
 LANGUAGES = ("es", "en")
+
+
+def run_time() -> datetime:
+    """Now in UTC (whole seconds), or the time SOURCE_DATE_EPOCH gives, when set, so that a
+    reproducible build can pin the date the outputs carry."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +136,8 @@ class Analysis:
     #: The embedded summary's district counts (service, ubigeo, count) of the services a
     #: user's file replaced, in Lima Metropolitana: shown beside the file's.
     replaced: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "ubigeo", "count"]))
+    #: When the run was made (UTC): the manifest's time; the workbook and the GeoPackage carry its date.
+    created: datetime = field(default_factory=run_time)
 
     @property
     def area(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
 from importlib.resources import files
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -281,7 +280,7 @@ def manifest(analysis: Analysis, folder: Path) -> dict:
     return {
         "tool": "coverage-map",
         "version": __version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": analysis.created.isoformat(timespec="seconds"),
         "options": analysis.inputs.options(),
         "inputs": [f.manifest() for f in analysis.files],
         "outputs": {p.relative_to(folder).as_posix(): sha256_of(p) for p in written},

@@ -12,7 +12,6 @@ import base64
 import logging
 import re
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,7 @@ from .figures import draw_maps
 from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
-from .sources import sha256_of
+from .provenance import data_date, option_rows, source_rows
 from .styles import css_variables
 from .texts import texts
 from .workbook import data_time, workbook_sheets, write_workbook
@@ -40,8 +39,6 @@ log = logging.getLogger(__name__)
 
 REPORT_FILES = ("report.html", "report.md", "coverage.xlsx")
 IMAGE_FOLDER = "img"
-#: Data files the report reads beyond those the analysis lists as its inputs.
-REPORT_DATA = ("usage.csv", "indicators.csv")
 
 def _is_na(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
@@ -66,11 +63,11 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "labels": labels,
         "status_css": css_variables(),
         "title": labels["title"].format(area=area),
-        "data_date": _data_date(analysis, periods, lang),
+        "data_date": data_date(analysis, periods, lang),
         "lima": lima,
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
-        "sources": _sources(analysis, lang),
-        "options": _options(analysis, lang),
+        "sources": source_rows(analysis, lang),
+        "options": option_rows(analysis, lang),
         "summary": _summary_rows(analysis, lang),
         "sentences": summary_sentences(analysis, lang),
         "population": _population_section(analysis, mapped, lang),
@@ -93,15 +90,6 @@ def area_usage(analysis: Analysis) -> pd.DataFrame:
     """MIMP's usage figures, which are Lima Metropolitana's: none for another area."""
     usage = load_usage()
     return usage if analysis.lima_figures else usage.iloc[0:0]
-
-
-def _data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
-    labels = texts(lang)
-    if analysis.lima_figures:
-        return labels["data_date_text"].format(
-            periods=listing([period(p, lang) for p in periods], lang), doc=labels["doc_000"])
-    files = [f.path.name for f in analysis.files if f.role in ("inventory", "facilities")]
-    return labels["data_date_area"].format(files=listing(files, lang))
 
 
 # --- population and need ------------------------------------------------------------------
@@ -248,50 +236,6 @@ def _facilities_section(analysis: Analysis, lang: str) -> dict | None:
 def _not_place_based(analysis: Analysis) -> list[str]:
     services = analysis.catalogue.services
     return list(services.index[~services["place_based"]])
-
-
-def _sources(analysis: Analysis, lang: str) -> list[dict]:
-    """Every file read, with its version (the pinned commit of a remote file) and short sha256."""
-    labels = texts(lang)
-    rows = []
-    for entry in analysis.files:
-        role = labels.get(f"role_{entry.role}", entry.role)
-        row = {"role": role, "file": entry.path.name, "sha": entry.sha256[:12],
-               "version": "", "license": "", "title": ""}
-        if entry.source is not None:
-            source = entry.source
-            commit = re.search(r"/([0-9a-f]{40})/", source.url)
-            row |= {"title": credit(source, lang, role=entry.role), "license": source.license,
-                    "version": f"@{commit[1][:7]}" if commit else source.name}
-        elif entry.role == "embedded":
-            row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}
-        rows.append(row)
-    data = files("coverage_map.data")
-    for name in REPORT_DATA if analysis.lima_figures else [n for n in REPORT_DATA if n != "usage.csv"]:
-        path = Path(str(data.joinpath(name)))
-        doc = labels["doc_004"] if name == "indicators.csv" else labels["doc_000"]
-        rows.append({"role": labels["role_report"], "file": name, "sha": sha256_of(path)[:12],
-                     "version": f"coverage-map {__version__}", "license": "", "title": doc})
-    return rows
-
-
-def _options(analysis: Analysis, lang: str) -> list[dict]:
-    labels, boundary = texts(lang), analysis.boundary
-    inventory = [f.path.name for f in analysis.files if f.role == "inventory"]
-    boundaries = analysis.boundary_source.name if analysis.boundary_source else Path(boundary.path).name
-    options = [
-        (labels["opt_area"], f"{analysis.area} ({area_title(analysis.area, lang)})"),
-        (labels["opt_boundaries"], boundaries),
-        (labels["opt_field"], f"{boundary.district_field} ({labels[f'matched_by_{boundary.matched_by}']})"),
-        (labels["opt_inventory"], ", ".join(inventory) or labels["embedded" if analysis.lima_figures else "no_inventory"]),
-    ]
-    # Inputs added by other options (population, facilities...) as the role and what was read.
-    for entry in analysis.files:
-        if entry.role not in ("boundaries", "embedded", "inventory"):
-            role = labels.get(f"role_{entry.role}", entry.role)
-            options.append((role, entry.source.name if entry.source else entry.path.name))
-    options.append((labels["opt_lang"], lang))
-    return [{"option": k, "value": v} for k, v in options]
 
 
 def _summary_rows(analysis: Analysis, lang: str) -> list[dict]:

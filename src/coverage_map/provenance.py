@@ -1,0 +1,77 @@
+"""Where a run's figures come from, in words: the files it read (titles, versions, licences,
+sha256), the options it was given and the date of its data; the report's provenance annex and
+the workbook's first sheet show the same rows.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import __version__
+from .formatting import area_title, credit, listing, period
+from .sources import sha256_of
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .model import Analysis
+
+#: Data files the report reads beyond those the analysis lists as its inputs.
+REPORT_DATA = ("usage.csv", "indicators.csv")
+
+
+def data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
+    """The date of the data in words: MIMP's usage periods and document, or the user's files."""
+    labels = texts(lang)
+    if analysis.lima_figures:
+        return labels["data_date_text"].format(
+            periods=listing([period(p, lang) for p in periods], lang), doc=labels["doc_000"])
+    names = [f.path.name for f in analysis.files if f.role in ("inventory", "facilities")]
+    return labels["data_date_area"].format(files=listing(names, lang))
+
+
+def source_rows(analysis: Analysis, lang: str) -> list[dict]:
+    """Every file read, with its version (the pinned commit of a remote file) and short sha256."""
+    labels = texts(lang)
+    rows = []
+    for entry in analysis.files:
+        role = labels.get(f"role_{entry.role}", entry.role)
+        row = {"role": role, "file": entry.path.name, "sha": entry.sha256[:12],
+               "version": "", "license": "", "title": ""}
+        if entry.source is not None:
+            source = entry.source
+            commit = re.search(r"/([0-9a-f]{40})/", source.url)
+            row |= {"title": credit(source, lang, role=entry.role), "license": source.license,
+                    "version": f"@{commit[1][:7]}" if commit else source.name}
+        elif entry.role == "embedded":
+            row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}
+        rows.append(row)
+    data = files("coverage_map.data")
+    for name in REPORT_DATA if analysis.lima_figures else [n for n in REPORT_DATA if n != "usage.csv"]:
+        path = Path(str(data.joinpath(name)))
+        doc = labels["doc_004"] if name == "indicators.csv" else labels["doc_000"]
+        rows.append({"role": labels["role_report"], "file": name, "sha": sha256_of(path)[:12],
+                     "version": f"coverage-map {__version__}", "license": "", "title": doc})
+    return rows
+
+
+def option_rows(analysis: Analysis, lang: str) -> list[dict]:
+    """The options of the run as a reader names them, each with its value."""
+    labels, boundary = texts(lang), analysis.boundary
+    inventory = [f.path.name for f in analysis.files if f.role == "inventory"]
+    boundaries = analysis.boundary_source.name if analysis.boundary_source else Path(boundary.path).name
+    options = [
+        (labels["opt_area"], f"{analysis.area} ({area_title(analysis.area, lang)})"),
+        (labels["opt_boundaries"], boundaries),
+        (labels["opt_field"], f"{boundary.district_field} ({labels[f'matched_by_{boundary.matched_by}']})"),
+        (labels["opt_inventory"], ", ".join(inventory) or labels["embedded" if analysis.lima_figures else "no_inventory"]),
+    ]
+    # Inputs added by other options (population, facilities...) as the role and what was read.
+    for entry in analysis.files:
+        if entry.role not in ("boundaries", "embedded", "inventory"):
+            role = labels.get(f"role_{entry.role}", entry.role)
+            options.append((role, entry.source.name if entry.source else entry.path.name))
+    options.append((labels["opt_lang"], lang))
+    return [{"option": k, "value": v} for k, v in options]
