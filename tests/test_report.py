@@ -234,7 +234,7 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
     analysis, out = default_build
     workbook = openpyxl.load_workbook(out / "coverage.xlsx")
     assert workbook.sheetnames == [
-        "Resumen", "Matriz de cobertura", "Brechas", "Necesidad por distrito", "Verificación de fuentes", "Cifras de uso",
+        "Fuentes y fechas", "Resumen", "Matriz de cobertura", "Brechas", "Necesidad por distrito", "Verificación de fuentes", "Cifras de uso",
         "Indicadores nacionales",
     ]
     for sheet in workbook.worksheets:
@@ -250,6 +250,7 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
     matrix = workbook["Matriz de cobertura"]
     header = [c.value for c in matrix[1]]
     cem, demuna = header.index("CEM") + 1, header.index("DEMUNA") + 1
+    assert {"CAR NNA", "Mi60+"} <= set(header) and not {"CAR_NNA", "EDUCALLE", "MI60", "SOCBEN"} & set(header)
     assert matrix.cell(2, cem).value is None and matrix.cell(2, demuna).value == 1
     indicators = {row[0]: row for row in workbook["Indicadores nacionales"].iter_rows(min_row=2, values_only=True)}
     assert len(indicators) == 18
@@ -271,7 +272,7 @@ def test_english_report_has_english_headings_and_numbers(english):
     cem = next(tr for tr in section(document, "unmapped").findall(".//tbody/tr") if tr.get("id") == "svc-CEM")
     assert "34,639" in text_of(cem)
     workbook = openpyxl.load_workbook(english / "coverage.xlsx")
-    assert workbook.sheetnames[:3] == ["Summary", "Coverage matrix", "Gaps"]
+    assert workbook.sheetnames[:4] == ["Sources and dates", "Summary", "Coverage matrix", "Gaps"]
     assert (english / "report.md").read_text(encoding="utf-8").startswith("# Gap analysis of MIMP services")
 
 

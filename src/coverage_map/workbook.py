@@ -3,9 +3,11 @@
 workbook_sheets gives the report's tables with raw values and headers in the run's language;
 write_workbook writes any such tables.
 
-Numbers are stored as numbers and NA as empty cells; the header row is bold and frozen,
-columns are as wide as their content (within limits). The file's bytes depend only on
-its content: the document dates are given, and the zip entries carry a fixed time.
+Numbers are stored as numbers and NA as empty cells; the header row is bold, frozen and
+filtered (an autofilter over the table), columns are as wide as their content (within
+limits). The file's bytes depend only on its content: the document dates are given, and
+the zip entries carry a fixed time. The run's workbook shows the date of the run (the day,
+not the time), so two runs of the same inputs on the same day give the same bytes.
 
 The workbook is written in openpyxl's write-only mode: openpyxl writes the package, the
 styles and each sheet's layout and header row; the data rows, which are most of the time
@@ -33,10 +35,12 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from . import __version__
 from .coverage import UNKNOWN
 from .formatting import cite, cite_origin
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, finding_source, group_label, side_by_side
+from .provenance import data_date, option_rows, source_rows
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -84,7 +88,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, *, created: date
 
 def fill_sheet(sheet, frame: pd.DataFrame) -> bytes:
     """Write frame into an empty write-only sheet: a bold, wrapped header row that stays
-    frozen, then the rows; widths fit the longest text of each column (header included)
+    frozen and carries an autofilter, then the rows; widths fit the longest text of each column (header included)
     within [MIN_WIDTH, MAX_WIDTH], and columns with longer text wrap.
 
     Returns the data rows as XML for write_workbook to put in the sheet, or b"" when
@@ -96,6 +100,8 @@ def fill_sheet(sheet, frame: pd.DataFrame) -> bytes:
     longest = [max(len(header), _longest_text(column_values)) for header, column_values in zip(headers, values)]
     # A write-only sheet streams its rows, so the layout goes in before the first row.
     sheet.freeze_panes = "A2"
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
     for index, length in enumerate(longest, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = max(MIN_WIDTH, min(MAX_WIDTH, length + 2))
     sheet.append([_styled_cell(sheet, header, font=HEADER_FONT, alignment=WRAP_TOP) for header in headers])
@@ -227,11 +233,15 @@ def _stable_zip(data: bytes, rows: dict[str, bytes] | None = None) -> bytes:
 
 
 def workbook_sheets(analysis: Analysis, *, lang: str) -> dict[str, pd.DataFrame]:
-    """The report's tables with raw values and headers in lang, one per sheet. Outside Lima
-    Metropolitana there is no usage sheet (its figures are Lima's)."""
+    """The report's tables with raw values and headers in lang, one per sheet, after a first
+    sheet of sources, options and dates. Outside Lima Metropolitana there is no usage sheet
+    (its figures are Lima's)."""
     labels = texts(lang)
-    matrix = analysis.coverage.matrix().rename(columns={"ubigeo": labels["ubigeo"], "district": labels["district"]})
+    acronyms = analysis.catalogue.services["acronym"].to_dict()  # CAR NNA, not CAR_NNA
+    matrix = analysis.coverage.matrix().rename(
+        columns={"ubigeo": labels["ubigeo"], "district": labels["district"], **acronyms})
     sheets = {
+        labels["sheet_about"]: _about_sheet(analysis, lang),
         labels["sheet_summary"]: _summary_sheet(analysis, lang),
         labels["sheet_matrix"]: matrix,
         labels["sheet_gaps"]: _gaps_sheet(analysis, lang),
@@ -241,6 +251,24 @@ def workbook_sheets(analysis: Analysis, *, lang: str) -> dict[str, pd.DataFrame]
         labels["sheet_indicators"]: _indicators_sheet(analysis, lang),
     }
     return {name: sheet for name, sheet in sheets.items() if sheet is not None}
+
+
+def _about_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
+    """What the figures are and where they come from: the date of the run and of the data,
+    every source (title, version, licence, short sha256) and the options."""
+    labels = texts(lang)
+    periods = sorted(load_usage()["period"].unique())  # data_date reads them only for Lima
+    rows = [
+        (labels["kind_date"], labels["run_date"], analysis.created.date().isoformat(), None, None, None, None),
+        (labels["kind_date"], labels["data_date"], data_date(analysis, periods, lang), None, None, None, None),
+        (labels["kind_source"], labels["tool_version"], f"coverage-map {__version__}", None, None, None, None),
+    ]
+    rows += [(labels["kind_source"], row["role"], row["title"] or None, row["file"], row["version"] or None,
+              row["license"] or None, row["sha"]) for row in source_rows(analysis, lang)]
+    rows += [(labels["kind_option"], row["option"], row["value"], None, None, None, None)
+             for row in option_rows(analysis, lang)]
+    columns = ["col_kind", "col_item", "value", "file", "version", "license", "col_sha256"]
+    return pd.DataFrame(rows, columns=[labels[c] for c in columns])
 
 
 def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
@@ -296,7 +324,8 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
 def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     labels, checks = texts(lang), analysis.checks
     return pd.DataFrame({
-        labels["col_check"]: checks["check"], labels["code"]: checks["service"],
+        labels["col_check"]: checks["check"].map(lambda kind: labels.get(f"kind_{kind}", kind)),
+        labels["code"]: checks["service"],
         labels["finding"]: [check_message(analysis, row, lang) for _, row in checks.iterrows()],
         labels["where"]: [finding_source(analysis, row, lang) for _, row in checks.iterrows()],
         labels["col_expected"]: checks["expected"].map(_maybe_int), labels["col_found"]: checks["found"].map(_maybe_int),
