@@ -33,14 +33,17 @@ GEOJSON_DECIMALS = 6
 
 
 def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDataFrame:
-    """One feature per district with, per service, its count, gap flag, nearest host and km,
-    and where population is known its target population and people per centre.
+    """One feature per district with, per service with district data, its count, gap flag,
+    nearest host and km, and where population is known its target population and people per
+    centre.
 
-    Where a service has no district data, count, gap, nearest and km are null.
+    A service without any district data (only a total for the area) has no fields: they
+    would be null in every feature, which a GIS reads as text. Where a service has data in
+    part of the area only, its count, gap, nearest and km are null elsewhere.
     """
     table = coverage.table.set_index(["ubigeo", "service"])
     layer = districts[["ubigeo", "name", "province", "department"]].copy()
-    for service in coverage.summary.index:
+    for service in coverage.mapped():
         rows = table.xs(service, level="service").reindex(layer["ubigeo"])
         unknown = (rows["status"] == UNKNOWN).to_numpy()
         # .array keeps the nullable integer dtype: to_numpy() would turn a column with one
@@ -64,16 +67,28 @@ def write_geojson(layer: gpd.GeoDataFrame, path: Path) -> None:
 
     The coordinates are formatted as text ("%.6f", trailing zeros dropped): GEOS's writer
     prints 17 significant digits, so rounded floats still came out as -11.572546000000001.
+    A property that is null in every feature is left out (see known_columns).
     """
     geometry = layer.geometry.to_crs("EPSG:4326").to_numpy()
     geometry = shapely.orient_polygons(geometry, exterior_cw=False)
-    properties = _json_properties(layer.drop(columns=layer.geometry.name))
+    properties = _json_properties(known_columns(layer.drop(columns=layer.geometry.name)))
     features = [
         '{"type": "Feature", "properties": %s, "geometry": %s}' % (json.dumps(props, ensure_ascii=False), geom)
         for props, geom in zip(properties, geojson_geometries(geometry))
     ]
     text = '{"type": "FeatureCollection", "features": [\n' + ",\n".join(features) + "\n]}\n"
     path.write_text(text, encoding="utf-8")
+
+
+def known_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """frame without the columns that are null in every row: GeoJSON carries no types, so a
+    GIS reads such a column as text (say the nearest host of a service no district has)."""
+    if frame.empty:
+        return frame
+    empty = [name for name, column in frame.items() if column.isna().all()]
+    if empty:
+        log.debug("GeoJSON: left out %d properties null in every feature: %s", len(empty), ", ".join(empty))
+    return frame.drop(columns=empty)
 
 
 def _json_properties(frame: pd.DataFrame) -> list[dict]:

@@ -28,7 +28,8 @@ from .errors import CoverageMapError, InputError
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import PLACE_BY, Facilities, read_facilities
 from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
-from .maps import basemap_tiles, write_map
+from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
+from .maps import basemap_tiles, default_layer, write_map
 from .model import Analysis, InputFile, RunInputs
 from .population import read_population, read_population_cached, targets_for
 from .report import write_report
@@ -301,9 +302,11 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 
 
 def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
-    """coverage.geojson, coverage.csv, gaps.csv, summary.csv and checks.csv."""
+    """coverage.geojson, coverage.csv, gaps.csv, summary.csv, checks.csv and coverage.gpkg (the
+    same tables, typed, with QGIS styles)."""
     coverage, catalogue = analysis.coverage, analysis.catalogue
-    write_geojson(coverage_layer(analysis.districts, coverage), folder / "coverage.geojson")
+    layer = coverage_layer(analysis.districts, coverage)
+    write_geojson(layer, folder / "coverage.geojson")
     write_csv(coverage.matrix(), folder / "coverage.csv")
     gaps = coverage.gaps().drop(columns=["count", "status"])
     columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population",
@@ -319,3 +322,6 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     checks = analysis.checks.drop(columns=["message_es", "message_en"])
     checks["message"] = analysis.checks[f"message_{lang}"]
     write_csv(checks, folder / "checks.csv")
+    write_geopackage({DISTRICT_LAYER: layer, "gaps": gaps, "summary": summary, "checks": checks},
+                     folder / "coverage.gpkg", styles=district_styles(analysis, first=default_layer(analysis), lang=lang),
+                     changed=analysis.created)

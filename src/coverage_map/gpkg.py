@@ -1,0 +1,155 @@
+"""coverage.gpkg: the run's tables in one GeoPackage for a GIS, opening in QGIS coloured like the map.
+
+Layers: ``districts`` (the districts' polygons in EPSG:4326 with the fields of coverage.geojson),
+and the attribute tables ``gaps``, ``summary`` and ``checks`` (the columns of the CSV files), each
+with its types kept: counts as integers, kilometres and shares as reals, gap flags as booleans
+(GDAL's Integer with the Boolean subtype). pyogrio (GDAL) writes the layers; sqlite3 then adds
+QGIS's ``layer_styles`` table, registered in gpkg_contents as QGIS itself registers it, with one
+style of the district layer per service with district data: a categorized renderer (present,
+gap, no district data) in the colours of styles.py, named by the service's acronym, the map's
+opening service marked as the default that QGIS applies when the layer is added.
+
+GDAL stamps gpkg_contents.last_change with the current time: the OGR_CURRENT_DATE option pins it,
+and the styles' update_time, to the day of the run, so equal inputs on the same day give equal
+bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import jinja2
+import pandas as pd
+import pyogrio
+
+from .coverage import GAP, PRESENT, UNKNOWN
+from .styles import STYLES
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .model import Analysis
+
+#: The layer QGIS styles: the districts with their coverage fields.
+DISTRICT_LAYER = "districts"
+
+#: QGIS's table of stored styles, as QGIS (through OGR) creates it in a GeoPackage.
+LAYER_STYLES = """
+CREATE TABLE layer_styles (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    f_table_catalog TEXT(256),
+    f_table_schema TEXT(256),
+    f_table_name TEXT(256),
+    f_geometry_column TEXT(256),
+    styleName TEXT(30),
+    styleQML TEXT,
+    styleSLD TEXT,
+    useAsDefault BOOLEAN,
+    description TEXT,
+    owner TEXT(30),
+    ui TEXT(30),
+    update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+)
+"""
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """One row of layer_styles: a QML style of a layer, by name."""
+
+    layer: str
+    name: str
+    qml: str
+    description: str
+    default: bool = False
+
+
+def district_styles(analysis: Analysis, *, first: str, lang: str) -> list[LayerStyle]:
+    """One style of the district layer per service with district data, first (the map's
+    opening layer) first and the default; each named by the service's acronym."""
+    services = analysis.catalogue.services
+    mapped = analysis.coverage.mapped()
+    order = [first, *[code for code in mapped if code != first]] if first in mapped else mapped
+    return [
+        LayerStyle(DISTRICT_LAYER, services.at[code, "acronym"], style_qml(code, lang=lang),
+                   analysis.catalogue.label(code, lang), default=index == 0)
+        for index, code in enumerate(order)
+    ]
+
+
+def style_qml(service: str, *, lang: str) -> str:
+    """A QGIS style (QML) colouring districts by the service's status, labelled by name.
+
+    The category is computed from the <S>_gap field by an expression, so the style reads the
+    same whether a GIS gives the field as a boolean or as 0/1: NULL is no district data.
+    """
+    labels = texts(lang)
+    field = f'"{service}_gap"'
+    expression = f"CASE WHEN {field} IS NULL THEN '{UNKNOWN}' WHEN {field} THEN '{GAP}' ELSE '{PRESENT}' END"
+    categories = [
+        {"value": status, "label": labels[f"legend_{status}"], "fill": qgis_colour(STYLES[status].fill),
+         "line": qgis_colour(STYLES[status].line), "outline_style": "dash" if STYLES[status].dash else "solid"}
+        for status in (PRESENT, GAP, UNKNOWN)
+    ]
+    return _template().render(expression=expression, categories=categories, label_field="name")
+
+
+def qgis_colour(hex_colour: str) -> str:
+    """'#2c7fb8' as QGIS writes a colour: '44,127,184,255'."""
+    value = hex_colour.lstrip("#")
+    return ",".join(str(int(value[i:i + 2], 16)) for i in (0, 2, 4)) + ",255"
+
+
+@cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("coverage_map", "templates"),
+        autoescape=True,  # XML: quotes in the expression become &#34;
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("layer_style.qml.j2")
+
+
+def write_geopackage(layers: dict[str, pd.DataFrame], path: Path, *, styles: list[LayerStyle],
+                     changed: datetime) -> None:
+    """Write each frame as a layer of the GeoPackage at path (a GeoDataFrame with its geometry,
+    in EPSG:4326; a DataFrame as a table without geometry), then the styles.
+
+    changed is the time the GeoPackage's contents carry (the day is kept, not the hour).
+    """
+    stamp = changed.strftime("%Y-%m-%dT00:00:00.000Z")
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                frame = frame.to_crs("EPSG:4326")
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=True)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+    if styles:
+        write_layer_styles(path, styles, stamp=stamp)
+
+
+def write_layer_styles(path: Path, styles: list[LayerStyle], *, stamp: str) -> None:
+    """Add QGIS's layer_styles table to the GeoPackage, with one row per style."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        geometry_columns = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        db.execute(LAYER_STYLES)
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', '', ?)", (stamp,))
+        db.executemany(
+            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+            "styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+            "VALUES ('', '', ?, ?, ?, ?, '', ?, ?, 'coverage-map', NULL, ?)",
+            [(style.layer, geometry_columns.get(style.layer, ""), style.name, style.qml, int(style.default),
+              style.description, stamp) for style in styles])
