@@ -119,3 +119,30 @@ def test_csv_has_a_bom_for_excel_and_lf_line_ends(tmp_path):
     path = tmp_path / "gaps.csv"
     write_csv(pd.DataFrame({"district": ["Rímac"], "km": [5.4]}), path)
     assert path.read_bytes() == "\ufeffdistrict,km\nRímac,5.4\n".encode()
+
+
+def test_no_property_of_the_build_is_null_in_every_feature(written):
+    analysis, text = written
+    features = json.loads(text)["features"]
+    names = {name for feature in features for name in feature["properties"]}
+    assert [name for name in sorted(names) if all(f["properties"].get(name) is None for f in features)] == []
+    assert all(set(f["properties"]) == names for f in features)  # one schema for every feature
+    # services without district data (CEM, CAR NNA, ...) have no properties at all
+    assert {name.rsplit("_", 1)[0] for name in names if name.endswith("_count")} == set(analysis.coverage.mapped())
+    assert "CEM_count" not in names and "CIAM_gap" in names
+
+
+def test_a_property_null_in_every_feature_is_left_out(tmp_path):
+    """A service no district has (every district a gap): no nearest host, no km to it; a
+    GIS would read such a property as text."""
+    layer = gpd.GeoDataFrame(
+        {"ubigeo": ["150101", "150102"], "S_count": pd.array([0, 0], dtype="Int64"),
+         "S_gap": pd.array([True, True], dtype="boolean"), "S_nearest": [None, None], "S_km": [np.nan, np.nan],
+         "T_km": [np.nan, 1.5]},
+        geometry=[Polygon([(0, 0), (1, 0), (1, 1)]), Polygon([(1, 0), (2, 0), (2, 1)])], crs="EPSG:4326")
+    write_geojson(layer, tmp_path / "layer.geojson")
+    features = json.loads((tmp_path / "layer.geojson").read_text(encoding="utf-8"))["features"]
+    assert [f["properties"] for f in features] == [
+        {"ubigeo": "150101", "S_count": 0, "S_gap": True, "T_km": None},
+        {"ubigeo": "150102", "S_count": 0, "S_gap": True, "T_km": 1.5},
+    ]

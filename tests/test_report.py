@@ -240,6 +240,18 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert all(sheet.column_dimensions[c.column_letter].width >= 8 for c in sheet[1])
+        assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}", sheet.title
+    about = list(workbook["Fuentes y fechas"].iter_rows(values_only=True))
+    assert about[0] == ("Clase", "Elemento", "Valor", "Archivo", "Versión", "Licencia", "sha256 (inicio)")
+    assert about[1][:3] == ("Fecha", "Fecha de la ejecución (UTC)", analysis.created.date().isoformat())
+    assert about[2][:2] == ("Fecha", "Fecha de los datos") and "enero de 2023" in about[2][2]
+    sources = {row[3]: row for row in about if row[0] == "Fuente" and row[3]}
+    boundaries = analysis.file("boundaries")
+    assert sources[boundaries.path.name][4:] == ("@2c2a8ae", "MIT", boundaries.sha256[:12])
+    assert sources["indicators.csv"][2] == "MIMP, Avance de la implementación de la PNMNNA al 2030 (2023)"
+    assert ("Opción", "Idioma", "es") in [row[:3] for row in about]
+    kinds = [row[0] for row in workbook["Verificación de fuentes"].iter_rows(min_row=2, values_only=True)]
+    assert kinds == ["Total declarado y total listado", "Total de un consolidado", "Nombre de distrito escrito de otro modo"]
     gaps = workbook["Brechas"]
     assert [c.value for c in gaps[1]] == [
         "Código", "Servicio", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio", "Distancia (km)",
@@ -273,6 +285,8 @@ def test_english_report_has_english_headings_and_numbers(english):
     assert "34,639" in text_of(cem)
     workbook = openpyxl.load_workbook(english / "coverage.xlsx")
     assert workbook.sheetnames[:4] == ["Sources and dates", "Summary", "Coverage matrix", "Gaps"]
+    kinds = {row[0] for row in workbook["Source checks"].iter_rows(min_row=2, values_only=True)}
+    assert kinds == {"Declared and listed totals", "Total of a consolidated table", "District name spelled differently"}
     assert (english / "report.md").read_text(encoding="utf-8").startswith("# Gap analysis of MIMP services")
 
 

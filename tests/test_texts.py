@@ -35,3 +35,12 @@ def test_every_text_is_used():
     unused = [key for key in TEXTS["es"]
               if not key.startswith(BUILT) and not re.search(rf"""["'.]{key}\b""", code)]
     assert unused == []
+
+
+def test_every_kind_of_check_has_a_name_in_both_languages():
+    package = files("coverage_map")
+    code = "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("checks.py", "facilities.py"))
+    kinds = set(re.findall(r'finding\(\s*"(\w+)"', code)) | set(re.findall(r'"check": "(\w+)"', code))
+    assert {"declared_vs_listed", "spelling", "boundary_repaired", "facility_outside"} <= kinds
+    for lang in ("es", "en"):
+        assert [kind for kind in sorted(kinds) if f"kind_{kind}" not in TEXTS[lang]] == [], lang

@@ -112,3 +112,7 @@ def test_rows_formatted_here_are_the_bytes_openpyxl_writes(sheets, tmp_path, mon
     read = openpyxl.load_workbook(tmp_path / "fast.xlsx")
     assert [read["Awkward"][f"A{row}"].value for row in (3, 5, 7)] == [" lead", "ñandú 😀", "cr\rx"]
     assert read["Formula-like"]["A2"].value == "=1+1"  # openpyxl's own rule: a formula
+
+
+def test_every_sheet_has_an_autofilter_over_its_table(workbook):
+    assert [sheet.auto_filter.ref for sheet in workbook.worksheets] == ["A1:G4", "A1:G1"]
