@@ -140,6 +140,7 @@ def write_small(path, changed=CHANGED):
 
 def test_equal_input_on_the_same_day_gives_equal_bytes(tmp_path):
     write_small(tmp_path / "a.gpkg")
+    (tmp_path / "b.gpkg").write_bytes(b"a stale file is replaced")
     write_small(tmp_path / "b.gpkg", CHANGED.replace(hour=23))
     assert (tmp_path / "a.gpkg").read_bytes() == (tmp_path / "b.gpkg").read_bytes()
     with contextlib.closing(sqlite3.connect(tmp_path / "a.gpkg")) as db:

@@ -123,8 +123,10 @@ def write_geopackage(layers: dict[str, pd.DataFrame], path: Path, *, styles: lis
     """Write each frame as a layer of the GeoPackage at path (a GeoDataFrame with its geometry,
     in EPSG:4326; a DataFrame as a table without geometry), then the styles.
 
-    changed is the time the GeoPackage's contents carry (the day is kept, not the hour).
+    changed is the time the GeoPackage's contents carry (the day is kept, not the hour). A
+    file already at path is replaced.
     """
+    Path(path).unlink(missing_ok=True)  # GDAL would add the layers to it, and refuse layer_styles
     stamp = changed.strftime("%Y-%m-%dT00:00:00.000Z")
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
