@@ -148,6 +148,7 @@ def test_equal_input_on_the_same_day_gives_equal_bytes(tmp_path):
         stamps |= {row[0] for row in db.execute("SELECT update_time FROM layer_styles")}
     assert stamps == {"2026-03-14T00:00:00.000Z"}
     assert pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") is None  # restored
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") is None
     assert pyogrio.read_info(tmp_path / "a.gpkg", layer="districts")["crs"] == "EPSG:4326"
 
 
