@@ -119,10 +119,12 @@ def test_no_output_shows_a_shelter_name_address_or_phone(seeded_cache, directory
     secrets = {r[k] for r in rows if r["tipo"] == "HRT" for k in ("nombre", "telefono") if r[k]}
     build(out=tmp_path, cache=seeded_cache, facilities=directory)
     for path in tmp_path.rglob("*"):
-        if path.is_file() and path.suffix in (".html", ".md", ".csv", ".geojson", ".json", ".xlsx"):
+        if path.is_file() and path.suffix in (".html", ".md", ".csv", ".geojson", ".json", ".xlsx", ".gpkg"):
             if path.suffix == ".xlsx":  # its cells are XML inside a zip
                 with zipfile.ZipFile(path) as archive:
                     text = "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+            elif path.suffix == ".gpkg":  # SQLite keeps text as UTF-8 bytes in its pages
+                text = path.read_bytes().decode("utf-8", errors="replace")
             else:
                 text = path.read_text(encoding="utf-8-sig")
             leaked = [s for s in secrets if s in text]
