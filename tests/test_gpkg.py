@@ -116,7 +116,7 @@ def test_the_default_style_has_the_colours_and_words_of_the_map(gpkg):
         assert options["color"] == qgis_colour(STYLES[status].fill), status
         assert options["outline_color"] == qgis_colour(STYLES[status].line), status
     assert qgis_colour(STYLES["gap"].fill) == "240,59,32,255"  # #f03b20
-    assert root.find("labeling/settings/text-style").get("fieldName") == "name"
+    assert root.get("labelsEnabled") == "1" and root.find("labeling/settings/text-style").get("fieldName") == "name"
 
 
 def test_the_style_expression_is_escaped_xml_and_reads_null_as_no_data():
