@@ -88,8 +88,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: Path, *, created: date
 
 def fill_sheet(sheet, frame: pd.DataFrame) -> bytes:
     """Write frame into an empty write-only sheet: a bold, wrapped header row that stays
-    frozen and carries an autofilter, then the rows; widths fit the longest text of each column (header included)
-    within [MIN_WIDTH, MAX_WIDTH], and columns with longer text wrap.
+    frozen and carries an autofilter, then the rows; widths fit the longest text of each
+    column (header included) within [MIN_WIDTH, MAX_WIDTH], and columns with longer text wrap.
 
     Returns the data rows as XML for write_workbook to put in the sheet, or b"" when
     openpyxl wrote them (a value of another type than text, number or boolean).
