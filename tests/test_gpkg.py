@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
@@ -168,3 +171,52 @@ def test_the_build_dates_follow_source_date_epoch(seeded_cache, tmp_path, monkey
     assert styles_of(tmp_path / "coverage.gpkg")[0]["update_time"] == "2026-03-14T00:00:00.000Z"
     districts = fields(tmp_path / "coverage.gpkg", "districts")
     assert "CIAM_gap" in districts and not [name for name in districts if name.endswith("_people")]
+
+
+#: QGIS itself (PyQGIS of the system's Python, e.g. Debian's python3-qgis) opening the layer:
+#: the style it applies on its own, and the colour it gives each district.
+QGIS_SCRIPT = """
+import json, os, sys
+from qgis.core import QgsApplication, QgsExpressionContextUtils, QgsRenderContext, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+layer = QgsVectorLayer(sys.argv[1] + "|layername=districts", "districts", "ogr")
+renderer = layer.renderer()
+context = QgsRenderContext()
+context.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+renderer.startRender(context, layer.fields())
+colours = {}
+for feature in layer.getFeatures():
+    context.expressionContext().setFeature(feature)
+    colours[feature["ubigeo"]] = [s.color().name() for s in renderer.symbolsForFeature(feature, context)]
+renderer.stopRender(context)
+print(json.dumps({"valid": layer.isValid(), "renderer": renderer.type(), "attr": renderer.classAttribute(),
+                  "labels": layer.labelsEnabled(), "styles": layer.listStylesInDatabase()[2], "colours": colours}))
+sys.stdout.flush()
+os._exit(0)  # PyQGIS may crash while tearing down
+"""
+
+
+def system_qgis() -> str | None:
+    python = shutil.which("python3", path="/usr/bin")
+    if python is None:
+        return None
+    found = subprocess.run([python, "-c", "import qgis.core"], capture_output=True, check=False)
+    return python if found.returncode == 0 else None
+
+
+def test_qgis_opens_the_districts_coloured_like_the_map(gpkg):
+    analysis, path = gpkg
+    python = system_qgis()
+    if python is None:
+        pytest.skip("PyQGIS is not installed for the system's Python (apt-get install python3-qgis)")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(path.parent)}
+    result = subprocess.run([python, "-c", QGIS_SCRIPT, str(path)], capture_output=True, text=True, env=env,
+                            timeout=120, check=True)
+    opened = json.loads(result.stdout.strip().splitlines()[-1])
+    assert opened["valid"] and opened["renderer"] == "categorizedSymbol" and '"CIAM_gap"' in opened["attr"]
+    assert opened["labels"] and opened["styles"][0] == "CIAM"
+    colours = {ubigeo: found[0] for ubigeo, found in opened["colours"].items()}
+    gaps = set(analysis.coverage.gaps("CIAM")["ubigeo"])
+    assert {u for u, colour in colours.items() if colour == STYLES["gap"].fill} == gaps
+    assert {u for u, colour in colours.items() if colour == STYLES["present"].fill} == set(colours) - gaps
