@@ -63,12 +63,17 @@ def test_fields_keep_their_types(gpkg):
         assert districts[f"{service}_gap"] == ("OFTInteger", "OFSTBoolean"), service
         assert districts[f"{service}_km"] == ("OFTReal", "OFSTNone"), service
         assert districts[f"{service}_nearest"] == ("OFTString", "OFSTNone"), service
+        assert districts[f"{service}_access"] == ("OFTReal", "OFSTNone"), service  # E2SFCA
     # services without district data have no fields (they would be null in every feature)
     assert not [name for name in districts if name.startswith(("CEM_", "CAR_NNA_", "EDUCALLE_", "SOCBEN_"))]
     summary = fields(path, "summary")
     assert {summary[name][0] for name in ("districts", "hosts", "gaps", "unknown", "listed_total")} <= {
         "OFTInteger", "OFTInteger64"}
     assert summary["served_share"][0] == summary["weighted_km"][0] == "OFTReal"
+    # the scales and access (E2SFCA) columns
+    assert summary["scale"][0] == "OFTString" and summary["people_beyond"][0] in ("OFTInteger", "OFTInteger64")
+    assert summary["catchment_km"][0] == summary["share_within"][0] == "OFTReal"
+    assert fields(path, "gaps")["access"][0] == "OFTReal"
     gaps = fields(path, "gaps")
     assert gaps["nearest_km"][0] == "OFTReal" and gaps["ubigeo"][0] == "OFTString"
 
@@ -102,7 +107,7 @@ def test_styles_one_per_mapped_service_the_map_opening_one_the_default(gpkg):
         root = ET.fromstring(row["styleQML"].split("\n", 1)[1])  # after the DOCTYPE line
         renderer = root.find("renderer-v2")
         code = next(code for code in analysis.coverage.mapped() if acronyms[code] == row["styleName"])
-        assert renderer.get("type") == "categorizedSymbol" and f'"{code}_gap"' in renderer.get("attr")
+        assert renderer.get("type") == "categorizedSymbol" and f'"{code}_count"' in renderer.get("attr")
         assert row["description"] == analysis.catalogue.label(code, "es")
 
 
@@ -122,11 +127,11 @@ def test_the_default_style_has_the_colours_and_words_of_the_map(gpkg):
     assert root.get("labelsEnabled") == "1" and root.find("labeling/settings/text-style").get("fieldName") == "name"
 
 
-def test_the_style_expression_is_escaped_xml_and_reads_null_as_no_data():
+def test_the_style_expression_is_escaped_xml_and_reads_the_status_from_the_count():
     qml = style_qml("CAR_NNA", lang="en")
     renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
     assert renderer.get("attr") == (
-        "CASE WHEN \"CAR_NNA_gap\" IS NULL THEN 'unknown' WHEN \"CAR_NNA_gap\" THEN 'gap' ELSE 'present' END")
+        "CASE WHEN \"CAR_NNA_count\" IS NULL THEN 'unknown' WHEN \"CAR_NNA_count\" > 0 THEN 'present' ELSE 'gap' END")
     assert [c.get("label") for c in renderer.iter("category")] == ["Has the service", "Lacks the service (gap)",
                                                                    "No district data"]
 
@@ -214,7 +219,7 @@ def test_qgis_opens_the_districts_coloured_like_the_map(gpkg):
     result = subprocess.run([python, "-c", QGIS_SCRIPT, str(path)], capture_output=True, text=True, env=env,
                             timeout=120, check=True)
     opened = json.loads(result.stdout.strip().splitlines()[-1])
-    assert opened["valid"] and opened["renderer"] == "categorizedSymbol" and '"CIAM_gap"' in opened["attr"]
+    assert opened["valid"] and opened["renderer"] == "categorizedSymbol" and '"CIAM_count"' in opened["attr"]
     assert opened["labels"] and opened["styles"][0] == "CIAM"
     colours = {ubigeo: found[0] for ubigeo, found in opened["colours"].items()}
     gaps = set(analysis.coverage.gaps("CIAM")["ubigeo"])

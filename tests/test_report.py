@@ -250,15 +250,21 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
     assert sources[boundaries.path.name][4:] == ("@2c2a8ae", "MIT", boundaries.sha256[:12])
     assert sources["indicators.csv"][2] == "MIMP, Avance de la implementación de la PNMNNA al 2030 (2023)"
     assert ("Opción", "Idioma", "es") in [row[:3] for row in about]
+    summary = {row[0]: row for row in workbook["Resumen"].iter_rows(values_only=True)}
+    header = summary["Código"]
+    ciam = dict(zip(header, summary["CIAM"]))
+    assert (ciam["Escala"], ciam["Radio (km)"], ciam["Distritos sin el servicio"]) == ("municipal", 3, 2)
+    assert ciam["Dentro del radio (%)"] == round(100 * analysis.coverage.summary.at["CIAM", "share_within"], 1)
+    assert ciam["Población objetivo fuera del radio"] == analysis.coverage.summary.at["CIAM", "people_beyond"]
     kinds = [row[0] for row in workbook["Verificación de fuentes"].iter_rows(min_row=2, values_only=True)]
     assert kinds == ["Total declarado y total listado", "Total de un consolidado", "Nombre de distrito escrito de otro modo"]
     gaps = workbook["Brechas"]
     assert [c.value for c in gaps[1]] == [
-        "Código", "Servicio", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio", "Distancia (km)",
-        "Población objetivo",
+        "Código", "Servicio", "Escala", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio",
+        "Distancia (km)", "Población objetivo", "Acceso (centros por cada cien mil personas objetivo)",
     ]
     assert gaps.max_row - 1 == len(analysis.coverage.gaps())
-    assert isinstance(gaps["G2"].value, (int, float))  # a number (19.0 km reads back as 19), not text
+    assert isinstance(gaps["H2"].value, (int, float))  # a number (19.0 km reads back as 19), not text
     matrix = workbook["Matriz de cobertura"]
     header = [c.value for c in matrix[1]]
     cem, demuna = header.index("CEM") + 1, header.index("DEMUNA") + 1
@@ -414,7 +420,7 @@ def test_workbook_has_the_population_columns_as_numbers(default_build):
     row = dict(zip(header, ciam))
     assert row["Población objetivo"] == LIMA_60_PLUS and row["Viven en distritos sin el servicio"] == 65389
     assert row["Viven donde está (%)"] == 94.0 and isinstance(row["Distancia media ponderada (km)"], float)
-    gaps = {(r[0], r[3]): r[7] for r in workbook["Brechas"].iter_rows(min_row=2, values_only=True)}
+    gaps = {(r[0], r[4]): r[8] for r in workbook["Brechas"].iter_rows(min_row=2, values_only=True)}
     assert gaps[("CIAM", "Chorrillos")] == 38927 and gaps[("CIAM", "San Borja")] == 26462
     need = workbook["Necesidad por distrito"]
     header = [c.value for c in need[1]]

@@ -6,7 +6,7 @@ with its types kept: counts as integers, kilometres and shares as reals, gap fla
 (GDAL's Integer with the Boolean subtype). pyogrio (GDAL) writes the layers; sqlite3 then adds
 QGIS's ``layer_styles`` table, registered in gpkg_contents as QGIS itself registers it, with one
 style of the district layer per service with district data: a categorized renderer (present,
-gap, no district data) in the colours of styles.py, named by the service's acronym, the map's
+gap, no district data, as the map shows them) in the colours of styles.py, named by the service's acronym, the map's
 opening service marked as the default that QGIS applies when the layer is added.
 
 GDAL stamps gpkg_contents.last_change with the current time: the OGR_CURRENT_DATE option pins it,
@@ -85,14 +85,17 @@ def district_styles(analysis: Analysis, *, first: str, lang: str) -> list[LayerS
 
 
 def style_qml(service: str, *, lang: str) -> str:
-    """A QGIS style (QML) colouring districts by the service's status, labelled by name.
+    """A QGIS style (QML) colouring districts by the service's status as the map does,
+    labelled by name.
 
-    The category is computed from the <S>_gap field by an expression, so the style reads the
-    same whether a GIS gives the field as a boolean or as 0/1: NULL is no district data.
+    The status is computed from <S>_count by an expression: present where it is 1 or more,
+    a gap where it is 0, no district data where it is NULL. Not from <S>_gap, which is the
+    scale's gap: a district without a metropolitan service's seat is no gap there, but the
+    map (and so this style) still shows that it has none.
     """
     labels = texts(lang)
-    field = f'"{service}_gap"'
-    expression = f"CASE WHEN {field} IS NULL THEN '{UNKNOWN}' WHEN {field} THEN '{GAP}' ELSE '{PRESENT}' END"
+    field = f'"{service}_count"'
+    expression = f"CASE WHEN {field} IS NULL THEN '{UNKNOWN}' WHEN {field} > 0 THEN '{PRESENT}' ELSE '{GAP}' END"
     categories = [
         {"value": status, "label": labels[f"legend_{status}"], "fill": qgis_colour(STYLES[status].fill),
          "line": qgis_colour(STYLES[status].line), "outline_style": "dash" if STYLES[status].dash else "solid"}

@@ -275,10 +275,17 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     labels, summary = texts(lang), analysis.coverage.summary
     sheet = pd.DataFrame({
         labels["code"]: summary.index, labels["service"]: summary.index.map(lambda c: analysis.catalogue.label(c, lang)),
-        labels["col_districts"]: summary["districts"], labels["hosts"]: summary["hosts"],
-        labels["gaps"]: summary["gaps"], labels["col_unknown"]: summary["unknown"],
-        labels["col_listed"]: summary["listed_total"],
-    })
+    }, index=summary.index)  # the columns below align on the service
+    if "scale" in summary:  # each service's scale decides what counts as its gap
+        sheet[labels["scale"]] = summary["scale"].map(lambda scale: labels[f"scale_{scale}"])
+        sheet[labels["catchment"]] = summary["catchment_km"]
+    sheet[labels["col_districts"]] = summary["districts"]
+    sheet[labels["hosts"]] = summary["hosts"]
+    sheet[labels["gaps"]] = summary["gaps"]
+    if "without_site" in summary:
+        sheet[labels["col_without_site"]] = summary["without_site"]
+    sheet[labels["col_unknown"]] = summary["unknown"]
+    sheet[labels["col_listed"]] = summary["listed_total"]
     if analysis.lima_figures:
         sheet[labels["declared"]] = summary["declared_total"]
     if analysis.population is not None:
@@ -287,6 +294,9 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
         sheet[labels["unserved"]] = summary["unserved_population"]
         sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)
         sheet[labels["col_weighted_km"]] = summary["weighted_km"]
+        if "people_beyond" in summary:  # access (E2SFCA) and the catchment
+            sheet[labels["col_people_beyond"]] = summary["people_beyond"]
+            sheet[labels["col_share_within"]] = (100 * summary["share_within"]).round(1)
     # where each service's counts come from; both sources where a user's file replaced the summary's
     sheet[labels["source"]] = [" · ".join(filter(None, [cite_origin(analysis.origin(c), lang), side_by_side(analysis, c, lang)]))
                                for c in summary.index]
@@ -294,15 +304,21 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
 
 
 def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
-    labels, gaps = texts(lang), analysis.coverage.gaps()
+    labels, gaps, summary = texts(lang), analysis.coverage.gaps(), analysis.coverage.summary
     sheet = pd.DataFrame({
         labels["code"]: gaps["service"], labels["service"]: gaps["service"].map(lambda c: analysis.catalogue.label(c, lang)),
-        labels["ubigeo"]: gaps["ubigeo"], labels["district"]: gaps["district"],
-        labels["col_nearest_ubigeo"]: gaps["nearest_ubigeo"], labels["nearest"]: gaps["nearest_district"],
-        labels["col_km"]: gaps["nearest_km"],
     })
+    if "scale" in summary:
+        sheet[labels["scale"]] = gaps["service"].map(summary["scale"]).map(lambda scale: labels[f"scale_{scale}"])
+    sheet[labels["ubigeo"]] = gaps["ubigeo"]
+    sheet[labels["district"]] = gaps["district"]
+    sheet[labels["col_nearest_ubigeo"]] = gaps["nearest_ubigeo"]
+    sheet[labels["nearest"]] = gaps["nearest_district"]
+    sheet[labels["col_km"]] = gaps["nearest_km"]
     if analysis.population is not None:
         sheet[labels["target_people"]] = gaps["target_population"]
+        if "access" in gaps:
+            sheet[labels["col_access"]] = gaps["access"]
     return sheet
 
 
@@ -312,13 +328,16 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
         return None
     labels, table = texts(lang), analysis.coverage.table
     rows = table[table["status"] != UNKNOWN]
-    return pd.DataFrame({
+    sheet = pd.DataFrame({
         labels["code"]: rows["service"], labels["service"]: rows["service"].map(lambda c: analysis.catalogue.label(c, lang)),
         labels["ubigeo"]: rows["ubigeo"], labels["district"]: rows["district"],
         labels["col_status"]: rows["status"].map(lambda s: labels[f"status_{s}"]), labels["centres"]: rows["count"],
         labels["target_people"]: rows["target_population"], labels["per_centre"]: rows["people_per_centre"],
         labels["nearest"]: rows["nearest_district"], labels["col_km"]: rows["nearest_km"],
     })
+    if "access" in rows:
+        sheet[labels["col_access"]] = rows["access"]
+    return sheet
 
 
 def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
