@@ -275,7 +275,7 @@ def test_download_menu_links_the_tables_and_the_report(default_build, browse, ar
     page.click(".cm-download > summary")
     links = page.eval_on_selector_all(".cm-download a", "els => els.map(e => [e.getAttribute('href'), e.textContent])")
     hrefs = [h for h, _ in links]
-    assert hrefs == ["coverage.csv", "coverage.xlsx", "coverage.geojson", "report.html"]
+    assert hrefs == ["coverage.csv", "coverage.xlsx", "coverage.geojson", "coverage.gpkg", "report.html"]
     assert all((out / h).is_file() for h in hrefs)  # beside the page
     page.screenshot(path=artifacts / f"map-{size}-download.png")
     assert_clean(watched)

@@ -80,6 +80,7 @@ DOWNLOADS = (
     ("download_csv", "coverage.csv"),
     ("download_xlsx", "coverage.xlsx"),
     ("download_geojson", "coverage.geojson"),
+    ("download_gpkg", "coverage.gpkg"),
 )
 
 def write_map(
