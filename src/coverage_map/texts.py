@@ -224,6 +224,7 @@ ES: dict[str, str] = {
     "kind_facility_district": "Centro en otro distrito",
     "kind_facility_outside": "Centro fuera del área",
     "kind_facility_elsewhere": "Centro con ubigeo fuera del área",
+    "kind_sources_differ": "Dos fuentes difieren",
     # --- The report (report.py, report.*.j2)
     "title": "Análisis de brechas de los servicios del MIMP en {area}",
     "data_date": "Fecha de los datos",
@@ -599,6 +600,7 @@ EN: dict[str, str] = {
     "kind_facility_district": "Facility in another district",
     "kind_facility_outside": "Facility outside the area",
     "kind_facility_elsewhere": "Facility whose ubigeo is outside the area",
+    "kind_sources_differ": "Two sources differ",
     # --- The report (report.py, report.*.j2)
     "title": "Gap analysis of MIMP services in {area}",
     "data_date": "Date of the data",
