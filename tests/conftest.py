@@ -141,11 +141,10 @@ class Watched:
     console_errors: list = field(default_factory=list)
 
 
-@pytest.fixture
-def watched_page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    watched = Watched(page)
+def watch(context, **page_options) -> Watched:
+    """A new page of context whose requests outside file:// are aborted and recorded, with
+    its console errors."""
+    watched = Watched(context.new_page(**page_options))
 
     def on_request(route):
         url = route.request.url
@@ -155,7 +154,32 @@ def watched_page(chromium):
         return route.abort()
 
     context.route("**/*", on_request)
-    page.on("console", lambda m: m.type == "error" and watched.console_errors.append(m.text))
-    page.on("pageerror", lambda e: watched.console_errors.append(str(e)))
-    yield watched
+    watched.page.on("console", lambda m: m.type == "error" and watched.console_errors.append(m.text))
+    watched.page.on("pageerror", lambda e: watched.console_errors.append(str(e)))
+    return watched
+
+
+def visible_point(page, name: str) -> list[float]:
+    """A point of the district name where the district itself is on top (not a label, a
+    panel or its box's centre)."""
+    point = page.evaluate(
+        """name => {
+            const path = [...document.querySelectorAll('path.cm-district')].find(p => p.dataset.name === name);
+            const r = path.getBoundingClientRect();
+            for (let fy = 0.5; fy < 1; fy += 0.05) for (const sy of [1, -1]) for (let fx = 0.1; fx < 1; fx += 0.05) {
+                const x = r.left + r.width * fx, y = r.top + r.height * (0.5 + sy * (fy - 0.5));
+                if (document.elementFromPoint(x, y) === path) return [x, y];
+            }
+            return null;
+        }""",
+        name,
+    )
+    assert point is not None, f"no visible point of {name}"
+    return point
+
+
+@pytest.fixture
+def watched_page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    yield watch(context)
     context.close()

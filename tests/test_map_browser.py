@@ -6,6 +6,8 @@ import dataclasses
 
 import pytest
 
+from conftest import visible_point
+
 from coverage_map.maps import render_map
 from coverage_map.pipeline import analyse
 
@@ -28,20 +30,7 @@ def names_with(page, selector: str) -> list[str]:
 
 def hover_district(page, name: str) -> None:
     """Move the mouse to a point where the district itself is on top (not its box centre)."""
-    point = page.evaluate(
-        """name => {
-            const path = [...document.querySelectorAll('path.cm-district')].find(p => p.dataset.name === name);
-            const r = path.getBoundingClientRect();
-            for (let fy = 0.5; fy < 1; fy += 0.05) for (const sy of [1, -1]) for (let fx = 0.1; fx < 1; fx += 0.05) {
-                const x = r.left + r.width * fx, y = r.top + r.height * (0.5 + sy * (fy - 0.5));
-                if (document.elementFromPoint(x, y) === path) return [x, y];
-            }
-            return null;
-        }""",
-        name,
-    )
-    assert point is not None, f"no visible point of {name}"
-    page.mouse.move(*point)
+    page.mouse.move(*visible_point(page, name))
     page.wait_for_selector(".leaflet-tooltip")
 
 
@@ -71,8 +60,13 @@ def test_opens_offline_and_draws_every_district(default_build, watched_page, art
     page.screenshot(path=artifacts / "map-default.png")
     page.click(".leaflet-control-zoom-in")
     page.click(".leaflet-control-zoom-in")
-    page.wait_for_timeout(600)  # two zoom animations
-    # Names that did not fit show once zoomed in (those now outside the view are hidden).
+    # Names that did not fit show once zoomed in (those now outside the view are hidden);
+    # waited for, not timed: the two zoom animations take longer on a loaded machine.
+    page.wait_for_function(
+        """shown => [...document.querySelectorAll('.cm-label:not(.cm-hidden)')]
+                      .filter(e => !shown.includes(e.innerText)).length >= 5""",
+        arg=sorted(shown),
+    )
     after = set(page.locator(".cm-label:not(.cm-hidden)").all_inner_texts())
     assert len(after - shown) >= 5, after - shown
     assert_clean(watched_page)

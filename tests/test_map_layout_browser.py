@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Watched
+from conftest import REPO, Watched, visible_point, watch
 
 pytestmark = pytest.mark.browser
 
@@ -24,20 +24,7 @@ def size(request) -> str:
 
 def _watched(chromium, viewport: dict) -> Watched:
     phone = viewport["width"] < 500
-    context = chromium.new_context(viewport=viewport, has_touch=phone, is_mobile=phone, device_scale_factor=1)
-    watched = Watched(context.new_page())
-
-    def on_request(route):
-        url = route.request.url
-        if url.startswith(("file://", "data:", "blob:", "about:")):
-            return route.continue_()
-        watched.outside_requests.append(url)
-        return route.abort()
-
-    context.route("**/*", on_request)
-    watched.page.on("console", lambda m: m.type == "error" and watched.console_errors.append(m.text))
-    watched.page.on("pageerror", lambda e: watched.console_errors.append(str(e)))
-    return watched
+    return watch(chromium.new_context(viewport=viewport, has_touch=phone, is_mobile=phone, device_scale_factor=1))
 
 
 @pytest.fixture
@@ -75,20 +62,7 @@ def overlap(a: dict, b: dict) -> float:
 
 def point_in(page, name: str) -> list[float]:
     """A point where the district itself is on top: not a label, not a panel."""
-    point = page.evaluate(
-        """name => {
-            const path = [...document.querySelectorAll('path.cm-district')].find(p => p.dataset.name === name);
-            const r = path.getBoundingClientRect();
-            for (let fy = 0.5; fy < 1; fy += 0.05) for (const sy of [1, -1]) for (let fx = 0.1; fx < 1; fx += 0.05) {
-                const x = r.left + r.width * fx, y = r.top + r.height * (0.5 + sy * (fy - 0.5));
-                if (document.elementFromPoint(x, y) === path) return [x, y];
-            }
-            return null;
-        }""",
-        name,
-    )
-    assert point is not None, f"no visible point of {name}"
-    return point
+    return visible_point(page, name)
 
 
 # ---- 1. phone-first layout --------------------------------------------------------------
