@@ -24,6 +24,7 @@ weighs twice).
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -69,9 +70,13 @@ def e2sfca(
         supply_df=supply.rename("sites").rename_axis("id").to_frame(), supply_index=True, supply_value="sites",
         cost_df=cost, cost_origin="origin", cost_dest="dest", cost_name="km",
     )
-    scores = model.enhanced_two_stage_fca(
-        name="e2sfca", max_cost=catchment_km, weight_fn=weights.gaussian(catchment_km / 2)
-    )["e2sfca_sites"]
+    with warnings.catch_warnings():
+        # the access releases that Python 3.10 gets fill NaN with a chained inplace fillna,
+        # which pandas 2.x (the last on 3.10) still applies but warns about: not a planner's concern
+        warnings.filterwarnings("ignore", category=FutureWarning, module="access")
+        scores = model.enhanced_two_stage_fca(
+            name="e2sfca", max_cost=catchment_km, weight_fn=weights.gaussian(catchment_km / 2)
+        )["e2sfca_sites"]
     scores = scores.replace([np.inf, -np.inf], np.nan)  # a site whose catchment holds nobody
     reached = scores.dropna()
     result[reached.index] = reached * PER_PEOPLE
