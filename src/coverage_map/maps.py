@@ -303,7 +303,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
     if sites:
         layer["sites"] = sites
     if 0 < len(layer["classes"]) < DEFAULT_CLASSES and breaks is None:
-        log.info("%s: %d class(es), as its counts take only as many values", code, len(layer["classes"]))
+        log.debug("%s: %d class(es), as its counts take only as many values", code, len(layer["classes"]))
     return layer
 
 
