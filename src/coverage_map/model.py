@@ -23,8 +23,6 @@ from .inventory import Catalogue, Inventory, Origin
 from .scales import Scale, pairs
 from .sources import DEFAULT_POPULATION, Source
 
-LANGUAGES = ("es", "en")
-
 
 def run_time() -> datetime:
     """Now in UTC (whole seconds), or the time SOURCE_DATE_EPOCH gives, when set, so that a
