@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_map import CHROMIUM, CHROMIUM_FLAGS, build_peer, check_peer_urls, install_peer_libraries, page_ready  # noqa: E402
+from bench_peer import measure  # noqa: E402  (one way of timing a child process, for both benchmarks)
 
 #: Mean synthetic count per district, cycled over the services: rare to common.
 RATES = (0.05, 0.2, 0.6, 1.5)
@@ -67,23 +67,6 @@ def scenario_options(name: str, work: Path, shared: Path, cache: str | None) -> 
     return {"facilities": str(shared / "mimp_directorio" / "directorio.json")}
 
 
-def measure(argv: list[str]) -> dict:
-    """Wall seconds and peak resident memory (MB) of one child process."""
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:  # pipes could fill and block
-        start = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - start
-        stdout.seek(0), stderr.seek(0)
-        out, err = stdout.read().decode(), stderr.read().decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(argv)} failed:\n{err}")
-    figures = {"seconds": elapsed, "peak_mb": usage.ru_maxrss / 1024}
-    if out.strip().startswith("{"):  # the peer child times its own map, after the analysis
-        figures |= json.loads(out)
-    return figures
-
-
 def map_child(which: str, options: dict, out: Path) -> None:
     """Analyse, then time only the map page: ours (write_map) or the peer's (explore())."""
     from coverage_map.maps import write_map
@@ -105,7 +88,7 @@ def run_scenario(name: str, args, work: Path) -> dict:
         out = work / name / which
         out.mkdir(parents=True)
         argv = [sys.executable, __file__, "--child", which, "--options", json.dumps(options), "--out", str(out), *cache]
-        runs = [measure(argv) for _ in range(args.runs)]
+        runs = [measure(argv, dict(os.environ)) for _ in range(args.runs)]
         figures[which] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
         figures[which]["path"] = out / "map.html"
         figures[which]["bytes"] = figures[which]["path"].stat().st_size
