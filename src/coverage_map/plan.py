@@ -376,17 +376,13 @@ def _solve_mclp(problem: Problem, add: int) -> list[int]:
     """spopt's MCLP with the existing sites as one facility fixed open; then the least rank sum."""
     pulp, spopt_coverage, Builder = _import_spopt()
     MCLP = spopt_coverage.MCLP
-    n = problem.candidate_km.shape[1]
     covers = problem.candidate_km <= problem.catchment_km
     # a district the existing sites already reach, or no candidate can, is the same in every
     # solution: left out of the model
     open_ = (problem.existing_km > problem.catchment_km) & covers.any(axis=1)
     if not open_.any():  # nobody to gain: the first candidates by priority
         return sorted(np.argsort(priority(problem, "coverage"), kind="stable")[:add].tolist())
-    weights = problem.weights[open_]
-    cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
-    fixed = np.zeros(n + 1, dtype=int)
-    fixed[0] = 1
+    weights, cost, fixed = _model_arrays(problem, open_)
     if cost.size <= DENSE_MCLP_CELLS:
         model = MCLP.from_cost_matrix(cost, weights, service_radius=problem.catchment_km,
                                       p_facilities=add + 1, predefined_facilities_arr=fixed, name="mclp")
@@ -433,18 +429,23 @@ def _sparse_mclp(pulp, MCLP, Builder, cost, weights, radius, p, fixed):
     return model
 
 
+def _model_arrays(problem: Problem, open_: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The demand weights and costs of the districts in open_, the existing sites as facility 0
+    (fixed open, spopt's predefined_facilities_arr), then the candidates."""
+    cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
+    fixed = np.zeros(cost.shape[1], dtype=int)
+    fixed[0] = 1
+    return problem.weights[open_], cost, fixed
+
+
 def _solve_pmedian(problem: Problem, add: int) -> list[int]:
     """spopt's p-median with the existing sites as one facility fixed open; then the least rank sum."""
     pulp, p_median, Builder = _import_spopt("spopt.locate.p_median")  # pointpats and libpysal: only here
-    n = problem.candidate_km.shape[1]
     # a district no candidate is nearer to than its existing site keeps it whatever is chosen
     open_ = (problem.candidate_km < problem.existing_km[:, None]).any(axis=1)
     if not open_.any():
         return sorted(np.argsort(priority(problem, "distance"), kind="stable")[:add].tolist())
-    weights = problem.weights[open_]
-    cost = np.column_stack([problem.existing_km[open_], problem.candidate_km[open_]])
-    fixed = np.zeros(n + 1, dtype=int)
-    fixed[0] = 1
+    weights, cost, fixed = _model_arrays(problem, open_)
     if cost.size <= DENSE_PMEDIAN_CELLS:
         model = p_median.PMedian.from_cost_matrix(cost, weights, p_facilities=add + 1, predefined_facilities_arr=fixed)
     else:
