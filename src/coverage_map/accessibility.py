@@ -121,20 +121,8 @@ def measure_access(
         status = rows["status"].to_numpy()
         if (status == UNKNOWN).all():
             continue  # no known sites: access stays null
-        counts = rows["count"].fillna(0).astype(float).to_numpy()
-        if service in given:
-            own = sites[sites["service"] == service]
-            # a facility without a point (a shelter, or no coordinates) at its district's point
-            fallback = pd.DataFrame(origins, index=ubigeos).reindex(own["ubigeo"]).to_numpy()
-            supply_xy = np.where(np.isnan(own[["lat"]].to_numpy()), fallback, _points(own, crs))
-            if outside is not None and not outside.empty:
-                beyond = outside[(outside["service"] == service) & outside["lat"].notna()]
-                supply_xy = np.vstack([supply_xy, _points(beyond, crs)])
-            supply = pd.Series(1.0, index=[f"site {i}" for i in range(len(supply_xy))])
-        else:
-            hosts = status == PRESENT
-            supply_xy = origins[hosts]
-            supply = pd.Series(counts[hosts], index=[f"district {u}" for u in ubigeos[hosts]])
+        supply, supply_xy = service_supply(service, rows, origins, crs, sites=sites if service in given else None,
+                                           outside=outside)
         people = targets[service].reindex(ubigeos).astype(float)
         demand = pd.Series(people.fillna(0).to_numpy(), index=ubigeos)
         access = e2sfca(demand, origins, supply, supply_xy, catchment_km=scale.catchment_km)
@@ -150,6 +138,37 @@ def measure_access(
     log.info("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
              len(measured), ", ".join(measured))
     return _typed(table, summary)
+
+
+def service_supply(
+    service: str,
+    rows: pd.DataFrame,
+    origins: np.ndarray,
+    crs: str,
+    *,
+    sites: pd.DataFrame | None = None,
+    outside: pd.DataFrame | None = None,
+) -> tuple[pd.Series, np.ndarray]:
+    """A service's sites for the E2SFCA: how many at each supply point, and the points (metres).
+
+    rows: the service's coverage rows indexed by ubigeo, in the order of origins (the
+    districts' points). With sites (facilities: service, ubigeo, lat, lon), one site per
+    facility at its point (one without a point at its district's), and those of outside with a
+    point; else each host district's count at its point.
+    """
+    ubigeos = rows.index.to_numpy()
+    if sites is not None:
+        own = sites[sites["service"] == service]
+        # a facility without a point (a shelter, or no coordinates) at its district's point
+        fallback = pd.DataFrame(origins, index=ubigeos).reindex(own["ubigeo"]).to_numpy()
+        supply_xy = np.where(np.isnan(own[["lat"]].to_numpy()), fallback, _points(own, crs))
+        if outside is not None and not outside.empty:
+            beyond = outside[(outside["service"] == service) & outside["lat"].notna()]
+            supply_xy = np.vstack([supply_xy, _points(beyond, crs)])
+        return pd.Series(1.0, index=[f"site {i}" for i in range(len(supply_xy))]), supply_xy
+    hosts = (rows["status"] == PRESENT).to_numpy()
+    counts = rows["count"].fillna(0).astype(float).to_numpy()
+    return pd.Series(counts[hosts], index=[f"district {u}" for u in ubigeos[hosts]]), origins[hosts]
 
 
 def _points(frame: pd.DataFrame, crs: str) -> np.ndarray:

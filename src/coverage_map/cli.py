@@ -131,6 +131,13 @@ def map_options(func):
     return func
 
 
+plan_option = click.option(
+    "--plan", "plans", multiple=True, metavar="SERVICE:N",
+    help="Also propose N new sites of SERVICE, keeping the existing ones (as `coverage-map plan SERVICE --add N`): "
+         "plan.csv, a Propuesta section in the report and the proposed sites on the map. Repeatable.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="coverage-map")
 def main() -> None:
@@ -140,6 +147,7 @@ def main() -> None:
 @main.command()
 @inputs
 @map_options
+@plan_option
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
               help="Folder for the outputs; replaced file by file only when every output succeeded.")
 @common
@@ -162,6 +170,7 @@ def list_written(out: Path, written: list[Path], lang: str) -> None:
 
 @main.command()
 @inputs
+@plan_option
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
               help="Folder for the report; its files are replaced only when all of them succeeded.")
 @common
@@ -273,6 +282,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
 @main.command()
 @inputs
 @map_options
+@plan_option
 @common
 def validate(lang: str, **options) -> None:
     """Check the inputs as build does, without writing anything, and list every problem found."""

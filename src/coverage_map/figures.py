@@ -35,10 +35,10 @@ import shapely
 from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
-from .formatting import cite_origin, credit
+from .formatting import cite_origin, credit, number
 from .phrases import service_name
 from .sources import cache_dir
-from .styles import STYLES
+from .styles import PROPOSAL, STYLES
 from .texts import texts
 
 if TYPE_CHECKING:  # matplotlib is imported only when a map is drawn (0.5 s)
@@ -446,3 +446,87 @@ def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]
         folder,
         cache=analysis.inputs.cache,
     )
+
+
+# --- the curve of gains of a proposal (build --plan) ----------------------------------------
+
+#: Size of a gains chart (inches): two panels side by side, half the height of a map.
+GAINS_FIGSIZE = (7.0, 3.1)
+
+
+def draw_gains_charts(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]:
+    """One PNG per plan of the run in folder (plan-CODE.png): its curve of gains from today
+    to its N new sites, in the order of the proposal. Cached by content as the maps are."""
+    from .proposals import CHART_NAME
+
+    store = cache_dir(analysis.inputs.cache) / FIGURE_CACHE
+    written = {}
+    for plan in analysis.plans:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / CHART_NAME.format(code=plan.service)
+        content = _gains_content(plan, lang)
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        for part in (__version__, *(version(p) for p in DRAWING_PACKAGES), repr(content)):
+            digest.update(part.encode("utf-8") + b"\x1e")
+        cached = store / f"{digest.hexdigest()}.png"
+        try:
+            path.write_bytes(cached.read_bytes())
+        except OSError:  # not drawn before
+            _draw_gains(content, path)
+            _keep(path, cached)
+        written[plan.service] = path
+    return written
+
+
+def _gains_content(plan, lang: str) -> dict:
+    """What a gains chart shows, as plain values and texts (also the key of its cache)."""
+    from .plan import km_text
+
+    text = texts(lang)
+    rows = plan.proposals
+    km = km_text(plan.catchment_km, lang)
+    return {
+        "title": text["plan_gains"] + f": {plan.name}",
+        "ticks": [text["plan_chart_before"], *(f"{r.rank}. {_wrap(r.district, 14)}" for r in rows.itertuples())],
+        "covered": [plan.covered_before, *rows["covered_after"].astype(int)],
+        "km": [plan.weighted_km_before, *rows["weighted_km_after"].astype(float)],
+        "x_label": text["plan_chart_sites"],
+        "covered_label": text["plan_chart_covered"].format(km=km),
+        "km_label": text["plan_chart_km"],
+        "lang": lang,
+    }
+
+
+def _draw_gains(content: dict, path: Path) -> None:
+    """Two panels: target people within the catchment, and the weighted km, at 0..N sites."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    figure = Figure(figsize=GAINS_FIGSIZE, dpi=DPI)
+    FigureCanvasAgg(figure)
+    x = list(range(len(content["ticks"])))
+    thousands = FuncFormatter(lambda v, _: number(v, content["lang"]))
+    panels = figure.subplots(1, 2)
+    for ax, key, label, colour in ((panels[0], "covered", content["covered_label"], STYLES[PRESENT].fill),
+                                   (panels[1], "km", content["km_label"], "#444444")):
+        ax.plot(x, content[key], color=colour, linewidth=1.6, zorder=1)
+        ax.scatter(x[1:], content[key][1:], color=PROPOSAL, s=28, zorder=2)
+        ax.scatter(x[:1], content[key][:1], color="#ffffff", edgecolor=colour, s=28, zorder=2)
+        ax.set_title(label, fontsize=8.5, loc="left")
+        ax.set_xticks(x, content["ticks"], fontsize=7, rotation=30 if len(x) > 4 else 0, ha="right" if len(x) > 4 else "center")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_xlabel(content["x_label"], fontsize=7.5)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.margins(x=0.08, y=0.15)
+    panels[0].yaxis.set_major_formatter(thousands)
+    panels[1].yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, content["lang"], 2)))
+    figure.suptitle(content["title"], fontsize=9.5, fontweight="bold", x=0.02, ha="left")
+    figure.tight_layout(rect=(0, 0, 1, 0.97))
+    from PIL import Image  # a dependency of matplotlib
+
+    figure.canvas.draw()
+    image = Image.fromarray(np.asarray(figure.canvas.buffer_rgba()).copy(), mode="RGBA").convert("RGB")
+    image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE).save(path, format="PNG")

@@ -35,6 +35,7 @@ from .errors import InputError
 from .formatting import area_title, cite_origin, credit, number_range, percent, plural, separators
 from .formatting import km as km_text
 from .phrases import side_by_side
+from .proposals import map_layer as proposal_layer
 from .scales import METROPOLITAN, MUNICIPAL
 from .styles import css_variables, page_styles
 from .texts import texts
@@ -177,6 +178,7 @@ def map_data(
         "basemap": basemap_tiles(basemap or DEFAULT_BASEMAP) | {"on": basemap is not None},
         "context": _context(analysis, drawn),
         "names": _search_names(analysis),
+        "proposals": proposal_layer(analysis, lang),  # build --plan: proposals.py, map.js showProposals
     }
 
 

@@ -58,10 +58,14 @@ class RunInputs:
     catchments: tuple[tuple[str, str], ...] = ()
     #: Where a facility counts: "ubigeo" (the district its ubigeo names, when in the area) or "point".
     place_by: str = "ubigeo"
+    #: New sites to propose per service (build --plan SERVICE:N), as (service, N) pairs of text
+    #: ("HRT", "2"); "HRT:2" texts and a mapping are taken too. Checked by check_options.
+    plans: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("scales", "catchments"):
             object.__setattr__(self, name, pairs(getattr(self, name)))
+        object.__setattr__(self, "plans", pairs(self.plans, separator=":"))
 
     @classmethod
     def of(cls, inputs: RunInputs | None = None, **options) -> RunInputs:
@@ -82,6 +86,8 @@ class RunInputs:
                 value = ",".join(f"{b:g}" for b in value)
             if f.name in ("scales", "catchments"):
                 value = ",".join(f"{service}={given}" for service, given in value)
+            if f.name == "plans":
+                value = ",".join(f"{service}:{given}" for service, given in value)
             if value not in (None, "", ()):
                 given[f.name] = str(value)
         return given
@@ -102,6 +108,39 @@ class InputFile:
         if self.source is not None:
             entry |= {"source": self.source.name, "url": self.source.url, "license": self.source.license}
         return entry
+
+
+@dataclass(frozen=True)
+class Plan:
+    """N new sites of a service, in order of marginal gain, and the state before them (plan.py).
+
+    proposals, one row per site: service, rank, ubigeo, district, newly_covered (target people
+    newly within the catchment), covered_after, share_covered_after, weighted_km_after (the
+    population-weighted km to the nearest site), access_districts (districts whose E2SFCA
+    access the site raises), access_before and access_after (their population-weighted mean
+    access, sites per 100,000 target people, without and with it) and, unless the service is
+    confidential, name, lon and lat of the site.
+    """
+
+    service: str
+    name: str
+    objective: str
+    catchment_km: float
+    proposals: pd.DataFrame
+    target_population: int
+    covered_before: int
+    weighted_km_before: float
+    existing_sites: int
+    candidates: int
+    confidential: bool
+    crs: str
+    population_group: str
+    census: str
+    #: The catchment E2SFCA access is measured within (the service's, as the run measures it).
+    access_catchment_km: float = 0.0
+    #: The service's scale (municipal, network, metropolitan).
+    scale: str = "network"
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -136,6 +175,8 @@ class Analysis:
     replaced: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "ubigeo", "count"]))
     #: When the run was made (UTC): the manifest's time; the workbook and the GeoPackage carry its date.
     created: datetime = field(default_factory=run_time)
+    #: The proposals asked for with RunInputs.plans (plan.py), in the order asked.
+    plans: tuple[Plan, ...] = ()
 
     @property
     def area(self) -> str:

@@ -31,6 +31,7 @@ from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, lo
 from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
 from .maps import basemap_tiles, default_layer, write_map
 from .model import Analysis, InputFile, RunInputs
+from .plan import plans_for, requested, write_plan
 from .population import read_population, read_population_cached, targets_for
 from .report import write_report
 from .scales import apply_scales, service_scales, without_metropolitan_rates
@@ -136,11 +137,17 @@ def _read_and_measure(inputs: RunInputs, problems: Problems) -> tuple[Analysis |
         population = problems.attempt(read_targets, inputs.population, area, catalogue, cache)
     if problems.found:
         return None, problems.found
-    return measure(inputs, area, own, sites, population), []
+    analysis = measure(inputs, area, own, sites, population)
+    if inputs.plans:
+        plans = problems.attempt(plans_for, analysis)
+        if problems.found:
+            return None, problems.found
+        analysis = replace(analysis, plans=plans)
+    return analysis, []
 
 
 def check_options(inputs: RunInputs) -> None:
-    """Options that need no file: the map's classification and basemap."""
+    """Options that need no file: the map's classification and basemap, scales, --place-by, --plan."""
     if inputs.breaks is None and inputs.scheme not in SCHEMES:
         msg = f"Unknown classification scheme {inputs.scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
         raise InputError(msg)
@@ -150,6 +157,7 @@ def check_options(inputs: RunInputs) -> None:
     if inputs.place_by not in PLACE_BY:
         msg = f"Unknown --place-by {inputs.place_by!r}: use {' or '.join(PLACE_BY)}."
         raise InputError(msg)
+    requested(load_catalogue(), inputs.plans)
 
 
 def _refuse(msg: str) -> None:
@@ -270,6 +278,8 @@ def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs"
         write_report(analysis, staging, lang=lang)
         write_map(analysis, staging, lang=lang, scheme=analysis.inputs.scheme, breaks=analysis.inputs.breaks,
                   basemap=analysis.inputs.basemap)
+        if analysis.plans:
+            write_plan(analysis.plans, staging, lang=lang)
         written = sorted(p.name for p in staging.iterdir())
         write_json(manifest(analysis, staging), staging / "manifest.json")
     return analysis, [out / name for name in [*written, "manifest.json"]]

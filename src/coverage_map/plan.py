@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,12 +33,13 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from .accessibility import e2sfca, service_supply
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points
 from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
 from .formatting import listing, number, percent
-from .model import Analysis
+from .model import Analysis, Plan
 from .tables import find_columns, read_csv
 from .texts import texts
 
@@ -68,31 +70,6 @@ _CANDIDATE_COLUMNS = {
     "lat": ("lat", "latitud", "latitude", "coord y", "y"),
     "lon": ("lon", "lng", "long", "longitud", "longitude", "coord x", "x"),
 }
-
-
-@dataclass(frozen=True)
-class Plan:
-    """N new sites of a service, in order of marginal gain, and the state before them.
-
-    proposals: rank, ubigeo, district, newly_covered, covered_after, share_covered_after,
-    weighted_km_after and, unless the service is confidential, name, lon and lat of the site.
-    """
-
-    service: str
-    name: str
-    objective: str
-    catchment_km: float
-    proposals: pd.DataFrame
-    target_population: int
-    covered_before: int
-    weighted_km_before: float
-    existing_sites: int
-    candidates: int
-    confidential: bool
-    crs: str
-    population_group: str
-    census: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -146,7 +123,7 @@ def plan(
     scale = service_scale(analysis, code)
     if scale == "metropolitan" and not force:
         msg = (f"{code} is a metropolitan service: one seat for the whole area by design, so a district "
-               "without it is not a gap; add --force to plan new sites anyway.")
+               f"without it is not a gap; `coverage-map plan {code} --add N --force` plans new sites anyway.")
         raise InputError(msg)
     table = analysis.coverage.table
     rows = table[table["service"] == code].set_index("ubigeo")
@@ -173,7 +150,7 @@ def plan(
                "give candidate sites with --candidates.")
         raise InputError(msg)
     if add < 1 or add > len(sites):
-        msg = (f"--add {add}: choose between 1 and {len(sites)}, the number of candidate sites for {code} "
+        msg = (f"{add} new sites of {code}: choose between 1 and {len(sites)}, the number of candidate sites "
                f"({'given' if candidates is not None else 'districts of the area without it'}).")
         raise InputError(msg)
     problem = _problem(analysis, code, rows, existing, sites, catchment_km)
@@ -183,7 +160,8 @@ def plan(
     log.info("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
              add, code, len(sites), len(problem.ubigeos), objective, catchment_km)
     chosen = solve(problem, add, objective)
-    return _plan(analysis, code, problem, chosen, objective, scale, force, len(existing))
+    access = access_steps(analysis, code, rows, problem, chosen)
+    return _plan(analysis, code, problem, chosen, access, objective, scale, force, len(existing))
 
 
 def service_scale(analysis: Analysis, code: str) -> str:
@@ -221,6 +199,29 @@ def resolve_service(catalogue, service: str) -> str:
         msg = f"Unknown service {service!r} (closest: {closest}). See `coverage-map services`."
         raise InputError(msg)
     return code
+
+
+def requested(catalogue, plans: Sequence[tuple[str, str]]) -> list[tuple[str, int]]:
+    """(code, N) of each plan asked with --plan SERVICE:N (RunInputs.plans); one line naming
+    the first bad request otherwise. Checked before anything is read."""
+    found: list[tuple[str, int]] = []
+    for service, given in plans:
+        code = resolve_service(catalogue, service)
+        if not given.isdigit() or int(given) < 1:
+            msg = (f"--plan {service}:{given}: give the service and how many new sites, a whole number "
+                   f"of 1 or more, e.g. --plan {code}:2.")
+            raise InputError(msg)
+        if code in dict(found):
+            msg = f"--plan {code} is given twice: give each service once."
+            raise InputError(msg)
+        found.append((code, int(given)))
+    return found
+
+
+def plans_for(analysis: Analysis) -> tuple[Plan, ...]:
+    """The plans the run asked for (RunInputs.plans), each with the command's defaults: the
+    districts without the service as candidates, maximal coverage within its catchment."""
+    return tuple(plan(analysis, code, add=n) for code, n in requested(analysis.catalogue, analysis.inputs.plans))
 
 
 def _service(analysis: Analysis, service: str) -> str:
@@ -356,6 +357,12 @@ def _order(problem: Problem, chosen: list[int], objective: str) -> list[int]:
     return ordered
 
 
+#: spopt's packages whose __init__ imports every model and the regionalisation tools with
+#: them (libpysal, pointpats, scikit-learn, networkx, matplotlib's pyplot): 1.5 to 2 s, more
+#: than the rest of `plan`, of which the MCLP module needs nothing.
+SPOPT_PACKAGES = ("spopt", "spopt.locate")
+
+
 def _import_spopt(module: str = "spopt.locate.coverage"):
     """pulp, a module of spopt's location models and spopt's model builder, imported here
     only: `build` never pays for them."""
@@ -363,7 +370,43 @@ def _import_spopt(module: str = "spopt.locate.coverage"):
 
     import pulp
 
+    defer_package_init(SPOPT_PACKAGES)
     return pulp, importlib.import_module(module), importlib.import_module("spopt.locate.base").FacilityModelBuilder
+
+
+def defer_package_init(names: Sequence[str]) -> None:
+    """Register packages not imported yet without running their __init__ (in order: parent
+    first), so that a submodule imports alone.
+
+    Nothing is patched: each package is the module its own spec makes, and its submodules
+    load from its __path__ as usual. The first time anything else is asked of it (spopt's
+    __version__, `from spopt.locate import PMedian`), its __init__ runs in full, once, in the
+    same module object: later imports of spopt see the complete package and the same
+    submodules.
+    """
+    import importlib.util
+    import sys
+
+    for name in names:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        package = importlib.util.module_from_spec(spec)  # __path__ and __spec__, no code run
+        package.__getattr__ = _run_init_on_first_use(package, spec)
+        sys.modules[name] = package
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, package)
+
+
+def _run_init_on_first_use(package, spec):
+    def __getattr__(attribute: str):
+        # PEP 562: called only for a name the module lacks (never __path__, which it has)
+        del package.__getattr__
+        spec.loader.exec_module(package)
+        return getattr(package, attribute)
+
+    return __getattr__
 
 
 def _solver():
@@ -492,8 +535,60 @@ def _sparse_pmedian(pulp, PMedian, Builder, cost, weights, p, fixed):
     return model
 
 
-def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], objective: str,
-          scale: str, force: bool, existing: int) -> Plan:
+def access_catchment(analysis: Analysis, code: str) -> float:
+    """The km within which the plan measures E2SFCA access: the service's catchment as the
+    run measures access (a municipal service's 3 km, not the plan's 0 km)."""
+    scales = getattr(analysis, "scales", None) or {}
+    return float(scales[code].catchment_km) if code in scales else DEFAULT_CATCHMENT_KM
+
+
+def access_steps(analysis: Analysis, code: str, rows: pd.DataFrame, problem: Problem,
+                 chosen: list[int]) -> pd.DataFrame:
+    """What each chosen site, added to those before it, does to E2SFCA access (accessibility.py).
+
+    One row per site in order: access_districts (districts whose access rises), access_before
+    and access_after (their population-weighted mean access, sites per 100,000 target people).
+    The supply is the run's (facilities, else host districts' counts) plus one site per
+    proposal at its point; adding a site never lowers access elsewhere (E2SFCA's site ratios
+    depend on the demand around each site only).
+    """
+    districts = analysis.districts
+    crs = metric_crs(districts)
+    ubigeos = districts["ubigeo"].to_numpy()
+    origins = representative_points(districts, crs)
+    facilities = analysis.facilities
+    given = facilities is not None and code in set(facilities.points["service"])
+    supply, supply_xy = service_supply(code, rows.reindex(ubigeos), origins, crs,
+                                       sites=facilities.points if given else None,
+                                       outside=facilities.outside if given else None)
+    people = analysis.population[code].reindex(ubigeos).fillna(0).to_numpy(float)
+    demand = pd.Series(people, index=ubigeos)
+    new_xy = _site_xy(problem.candidates.iloc[chosen], origins, ubigeos, crs)
+    catchment = access_catchment(analysis, code)
+    steps = []
+    before = e2sfca(demand, origins, supply, supply_xy, catchment_km=catchment).to_numpy()
+    for rank in range(1, len(chosen) + 1):
+        added = pd.Series(1.0, index=[f"proposal {k}" for k in range(rank)])
+        after = e2sfca(demand, origins, pd.concat([supply, added]), np.vstack([supply_xy, new_xy[:rank]]),
+                       catchment_km=catchment).to_numpy()
+        gaining = after > before + 1e-12  # NaN (no point) never gains
+        steps.append({"access_districts": int(gaining.sum()),
+                      "access_before": _weighted_mean(before[gaining], people[gaining]),
+                      "access_after": _weighted_mean(after[gaining], people[gaining])})
+        before = after
+    return pd.DataFrame(steps, columns=["access_districts", "access_before", "access_after"])
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """Mean of values weighted by people (plain where nobody lives there); NaN for none."""
+    if not len(values):
+        return np.nan
+    mean = np.average(values, weights=weights) if weights.sum() else values.mean()
+    return round(float(mean), 4)
+
+
+def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], access: pd.DataFrame,
+          objective: str, scale: str, force: bool, existing: int) -> Plan:
     lang = analysis.lang
     text = texts(lang)
     confidential = bool(analysis.catalogue.services.at[code, "confidential"])
@@ -503,12 +598,13 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
     for rank in range(1, len(chosen) + 1):
         covered, weighted = problem.evaluate(chosen[:rank])
         site = problem.candidates.iloc[chosen[rank - 1]]
-        rows.append({"rank": rank, "ubigeo": site["ubigeo"], "district": site["district"],
+        rows.append({"service": code, "rank": rank, "ubigeo": site["ubigeo"], "district": site["district"],
                      "newly_covered": covered - previous, "covered_after": covered,
                      "share_covered_after": round(covered / total, 4), "weighted_km_after": round(weighted, 2),
+                     **access.iloc[rank - 1].to_dict(),
                      "name": site["name"], "lon": site["lon"], "lat": site["lat"]})
         previous = covered
-    proposals = pd.DataFrame(rows)
+    proposals = pd.DataFrame(rows).astype({"access_districts": int})
     if confidential:
         proposals = proposals.drop(columns=["name", "lat", "lon"])
     column = analysis.population_columns.get(code, "total")
@@ -518,7 +614,8 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ob
         catchment_km=problem.catchment_km, proposals=proposals, target_population=total,
         covered_before=covered_before, weighted_km_before=round(weighted_before, 2), existing_sites=existing,
         candidates=len(problem.candidates), confidential=confidential, crs=metric_crs(analysis.districts),
-        population_group=text[f"noun_{column}"], census=census,
+        population_group=text[f"noun_{column}"], census=census, access_catchment_km=access_catchment(analysis, code),
+        scale=scale,
     )
     return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, lang)))
 
@@ -547,7 +644,8 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
     if idle and objective == "coverage":
         notes.append(text["plan_no_gain"].format(districts=", ".join(idle)))
     if scale == "municipal" and plan.catchment_km == 0:
-        notes.append(text["plan_municipal"])
+        notes.append(text["plan_municipal"].format(group=plan.population_group))
+    notes.append(text["plan_access_note"].format(km=km_text(plan.access_catchment_km, lang)))
     if scale == "metropolitan" and force:
         notes.append(text["plan_forced"])
     if plan.confidential:
@@ -566,12 +664,12 @@ def people(n: int, lang: str) -> str:
 def summary_lines(plan: Plan, lang: str) -> list[str]:
     """The plan's title, its state before and after, in the run's language."""
     text = texts(lang)
-    objective = text[f"plan_objective_{plan.objective}"].format(km=_km(plan.catchment_km, lang))
+    objective = text[f"plan_objective_{plan.objective}"].format(km=km_text(plan.catchment_km, lang))
     share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
     lines = [
         text["plan_title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
         text["plan_before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
-                              share=share(plan.covered_before), km=_km(plan.catchment_km, lang),
+                              share=share(plan.covered_before), km=km_text(plan.catchment_km, lang),
                               weighted=number(plan.weighted_km_before, lang, 2), sites=plan.existing_sites,
                               candidates=plan.candidates),
     ]
@@ -592,23 +690,39 @@ def terminal_table(plan: Plan, lang: str):
     title, *state = summary_lines(plan, lang)
     table = Table(title=title, title_justify="left")
     for key, justify in (("plan_rank", "right"), ("plan_ubigeo", "left"), ("plan_district", "left"),
-                         ("plan_newly", "right"), ("plan_covered", "right"), ("plan_km", "right")):
-        table.add_column(text[key].format(km=_km(plan.catchment_km, lang)), justify=justify)
+                         ("plan_newly", "right"), ("plan_covered", "right"), ("plan_km", "right"),
+                         ("plan_access_short", "right")):
+        table.add_column(text[key].format(km=km_text(plan.catchment_km, lang)), justify=justify)
     for row in plan.proposals.itertuples():
         table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
-                      people(row.covered_after, lang), number(row.weighted_km_after, lang, 2))
+                      people(row.covered_after, lang), number(row.weighted_km_after, lang, 2),
+                      f"{row.access_districts}: {access_change(row.access_before, row.access_after, lang)}")
     return table, [*state, *plan.notes]
 
 
-def _km(value: float, lang: str) -> str:
+def access_change(before: float, after: float, lang: str) -> str:
+    """'0,45 → 1,92' (sites per 100,000 target people; three decimals below 1); '—' when no
+    district gains."""
+    if pd.isna(before) or pd.isna(after):
+        return "—"
+    decimals = 2 if after >= 1 else 3
+    return f"{number(before, lang, decimals)} → {number(after, lang, decimals)}"
+
+
+def km_text(value: float, lang: str) -> str:
     """A catchment: '10', '7,5' (no decimals when whole)."""
     return number(value, lang, 1 if value % 1 else 0)
 
 
-def write_plan(plan: Plan, folder: Path, *, lang: str) -> Path:
-    """plan.csv in folder: the notes as `#` lines, then one row per proposed site, in order."""
+def write_plan(plans: Plan | Sequence[Plan], folder: Path, *, lang: str) -> Path:
+    """plan.csv in folder: each plan's title, state and notes as `#` lines, then one row per
+    proposed site, plan after plan, in order (a confidential service's without name and point)."""
+    plans = [plans] if isinstance(plans, Plan) else list(plans)
     path = Path(folder) / "plan.csv"
-    header = "".join(f"# {line}\n" for line in [*summary_lines(plan, lang), *plan.notes])
-    body = plan.proposals.to_csv(index=False, lineterminator="\n")
+    header = "".join(f"# {line}\n" for plan in plans for line in [*summary_lines(plan, lang), *plan.notes])
+    table = pd.concat([plan.proposals for plan in plans], ignore_index=True)
+    # a confidential service's rows stay without a point even beside a public one's
+    public = [c for c in ("name", "lon", "lat") if c in table]
+    body = table[[c for c in table if c not in public] + public].to_csv(index=False, lineterminator="\n")
     path.write_text(header + body, encoding="utf-8-sig", newline="\n")
     return path

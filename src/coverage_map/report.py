@@ -23,10 +23,11 @@ from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .scales import METROPOLITAN, MUNICIPAL, NETWORK
-from .figures import draw_maps
+from .figures import draw_gains_charts, draw_maps
 from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
 from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
+from .proposals import method_paragraphs, report_sections
 from .provenance import data_date, option_rows, source_rows
 from .styles import css_variables
 from .texts import texts
@@ -76,6 +77,7 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "mapped": [_service_section(analysis, code, lang, usage, indicators, periods) for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
+        "plans": report_sections(analysis, lang),
         "checks": [{"message": check_message(analysis, row, lang), "where": finding_source(analysis, row, lang)}
                    for _, row in analysis.checks.iterrows()],
         "indicators": _indicator_rows(analysis, indicators, lang, {*mapped, *unmapped, *_not_place_based(analysis)}),
@@ -464,6 +466,7 @@ def _method(analysis: Analysis, lang: str) -> dict:
         "paragraphs": [labels["method_gap"], labels["method_unknown"],
                        labels["method_distance"].format(crs=metric_crs(analysis.districts)),
                        *_facilities_method(analysis, lang), *_population_method(analysis, lang),
+                       *method_paragraphs(analysis, lang),
                        *([] if analysis.lima_figures else [labels["not_lima"].format(area=area_title(analysis.area, lang))])],
         "matching": [
             labels["method_match"].format(
@@ -530,13 +533,16 @@ def write_report(analysis: Analysis, folder: Path, *, lang: str = "es") -> list[
     """Write report.html, report.md, img/CODE.png and coverage.xlsx into folder."""
     folder = Path(folder)
     images = draw_maps(analysis, folder / IMAGE_FOLDER, lang=lang)
+    charts = draw_gains_charts(analysis, folder / IMAGE_FOLDER, lang=lang)
     context = report_context(analysis, lang=lang)
     (folder / "report.md").write_text(render_report(context, "md"), encoding="utf-8")
     for section in context["mapped"]:
         section["image"] = data_uri(images[section["code"]])
+    for section in context["plans"]:
+        section["image"] = data_uri(charts[section["code"]])
     (folder / "report.html").write_text(render_report(context, "html"), encoding="utf-8")
     write_workbook(workbook_sheets(analysis, lang=lang), folder / "coverage.xlsx", created=data_time())
     log.info("Wrote the report (%d maps)", len(images))
-    return [folder / name for name in REPORT_FILES] + list(images.values())
+    return [folder / name for name in REPORT_FILES] + list(images.values()) + list(charts.values())
 
 

@@ -55,16 +55,17 @@ class Scale:
         return self.reason_es if lang == "es" else self.reason_en
 
 
-def pairs(value: Mapping | Iterable | None) -> tuple[tuple[str, str], ...]:
+def pairs(value: Mapping | Iterable | None, *, separator: str = "=") -> tuple[tuple[str, str], ...]:
     """Overrides as (service, value) pairs of text, from a mapping, from pairs, or from
-    "SERVICE=VALUE" texts as the command line gives them (no "=": an empty value)."""
+    "SERVICE=VALUE" texts as the command line gives them (no "=": an empty value); another
+    separator for other options ("HRT:2")."""
     if not value:
         return ()
     items = value.items() if isinstance(value, Mapping) else value
     found = []
     for item in items:
         if isinstance(item, str):
-            service, _, given = item.partition("=")
+            service, _, given = item.partition(separator)
         else:
             service, given = item
         found.append((str(service).strip(), str(given).strip()))

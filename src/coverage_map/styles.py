@@ -32,15 +32,21 @@ STYLES = {
 }
 
 
+#: A proposed new site (build --plan): its marker on the map, its curve of gains in the report.
+#: ColorBrewer's dark purple, which no status, class palette or facility dot uses.
+PROPOSAL = "#6a3d9a"
+
+
 def css_variables() -> str:
-    """The table as CSS custom properties: --gap-fill, --gap-line, --unknown-ink, ..."""
+    """The table as CSS custom properties: --gap-fill, --gap-line, --unknown-ink, ...; and
+    --proposal."""
     declarations = [
         f"--{status}-{name}: {value};"
         for status, style in STYLES.items()
         for name, value in asdict(style).items()
         if name in ("fill", "line", "stripes", "tint", "ink") and value
     ]
-    return ":root { " + " ".join(declarations) + " }"
+    return ":root { " + " ".join([*declarations, f"--proposal: {PROPOSAL};"]) + " }"
 
 
 def page_styles() -> dict[str, dict[str, str]]:

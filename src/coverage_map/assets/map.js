@@ -235,6 +235,84 @@
     }));
   }
 
+  /* ---- proposed sites (build --plan): numbered diamonds over the facilities; for a
+     confidential service its proposed districts outlined and hatched, never a point ---- */
+  var proposals = data.proposals;
+  map.createPane("cm-proposals").style.zIndex = 450;  // above the districts, under the markers
+  var proposalLayer = L.layerGroup().addTo(map);
+
+  function describeProposal(site, withDistrict) {
+    var box = el("div", "cm-tip cm-proposal-tip");
+    box.appendChild(el("strong", null, site.title));
+    site.lines.forEach(function (line) { box.appendChild(el("span", null, line)); });
+    box.appendChild(el("span", "cm-note", site.note));
+    if (withDistrict) { box.appendChild(describe(site.district, false)); }  // the outline covers the district
+    return box;
+  }
+
+  function proposalMarker(site) {
+    var icon = L.divIcon({ className: "cm-proposal", html: el("span", null, site.rank), iconSize: [26, 26] });
+    var marker = L.marker([site.lat, site.lon], { icon: icon, alt: site.title, zIndexOffset: 1000 });
+    marker.on("add", function () { marker.getElement().dataset.rank = site.rank; });
+    return marker;
+  }
+
+  function proposalDistrict(site) {
+    // the district's own outline (drawn from its polygon): the data hold no point of it
+    var outline = L.polygon(shapes[site.district].getLatLngs(), {
+      pane: "cm-proposals", color: proposals.colour, weight: 4, fillColor: "url(#cm-proposal-hatch)", fillOpacity: 1,
+    });
+    outline.on("add", function () {
+      addProposalHatch(outline);
+      var path = outline.getElement();
+      path.classList.add("cm-proposal-district");
+      path.dataset.rank = site.rank;
+      path.dataset.name = districts[site.district].name;
+    });
+    return outline;
+  }
+
+  function addProposalHatch(outline) {
+    var svg = outline.getElement().ownerSVGElement;
+    if (svg.querySelector("#cm-proposal-hatch")) { return; }
+    var ns = "http://www.w3.org/2000/svg";
+    var pattern = document.createElementNS(ns, "pattern");
+    pattern.setAttribute("id", "cm-proposal-hatch");
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "10");
+    pattern.setAttribute("height", "10");
+    pattern.setAttribute("patternTransform", "rotate(-45)");
+    var line = document.createElementNS(ns, "rect");
+    line.setAttribute("width", "3");
+    line.setAttribute("height", "10");
+    line.setAttribute("fill", proposals.colour);
+    pattern.appendChild(line);
+    var defs = document.createElementNS(ns, "defs");
+    defs.appendChild(pattern);
+    svg.insertBefore(defs, svg.firstChild);
+  }
+
+  function showProposals(code) {
+    proposalLayer.clearLayers();
+    var own = proposals && proposals.layers[code];
+    if (!own) { return; }
+    own.sites.forEach(function (site) {
+      if (own.confidential && shapes[site.district] === undefined) { return; }  // a district without geometry
+      var shape = own.confidential ? proposalDistrict(site) : proposalMarker(site);
+      shape.bindTooltip(function () { return describeProposal(site, false); }, { direction: "top", offset: [0, -8] });
+      shape.bindPopup(function () { return describeProposal(site, own.confidential); });
+      proposalLayer.addLayer(shape);
+    });
+  }
+
+  function legendProposals(table) {
+    var own = proposals && proposals.layers[active];
+    if (!own) { return; }
+    var swatch = el("span", own.confidential ? "cm-swatch-proposal-district" : "cm-swatch-proposal");
+    legendRow(table, swatch, own.confidential ? proposals.labels.district : proposals.labels.site, own.sites.length,
+      own.confidential ? undefined : proposals.labels.sites);
+  }
+
   /* ---- styling the shapes for the active service ---- */
   function styleOf(layer, i) {
     var status = layer.status.charAt(i);
@@ -335,6 +413,7 @@
     if (s.gaps) { legendRow(table, el("span", "cm-swatch cm-swatch-gap"), T.gap, s.gaps); }
     if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.legend_unknown, s.unknown); }
     if (layer.sites) { legendRow(table, el("span", "cm-swatch-site"), T.site, layer.sites.length, T.sites); }
+    legendProposals(table);
     legendBox.appendChild(table);
     if (s.hosts === 0 && s.gaps === 0) {
       var known = T.known + ": ";
@@ -472,6 +551,7 @@
     map.closePopup();
     restyle();
     showSites(data.layers[code]);
+    showProposals(code);
     renderLegend();
     document.body.dataset.layer = code;
     if (decodeURIComponent(location.hash.slice(1)) !== code) {

@@ -1,0 +1,102 @@
+"""The proposals of a run (build --plan SERVICE:N) in its outputs: the report's "Propuesta"
+section and the map's layer of proposed sites.
+
+Both read the plans the analysis holds (Analysis.plans, made by plan.py) and only put them
+into words and values for the page: nothing is measured here. A confidential service's
+proposals are districts only: no point of one reaches the map's data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .formatting import number, percent
+from .plan import access_change, km_text, people, summary_lines
+from .styles import PROPOSAL
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .model import Analysis, Plan
+
+#: The gains chart of a plan, in the report's image folder: img/plan-CODE.png.
+CHART_NAME = "plan-{code}.png"
+
+
+def report_sections(analysis: Analysis, lang: str) -> list[dict]:
+    """One "Propuesta" block per plan, formatted for lang: its title, the state before and
+    after, the sites in order with their gains (the curve of gains as a table), the chart's
+    path and the notes (order, access, limits)."""
+    sections = []
+    for plan in analysis.plans:
+        title, *state = summary_lines(plan, lang)
+        sections.append({
+            "code": plan.service, "anchor": f"plan-{plan.service}", "title": title, "state": state,
+            "rows": [_row(plan, row, lang) for row in plan.proposals.itertuples()],
+            "image": f"img/{CHART_NAME.format(code=plan.service)}",
+            "image_alt": texts(lang)["plan_chart_alt"].format(name=plan.name, km=km_text(plan.catchment_km, lang),
+                                                             n=len(plan.proposals)),
+            "newly_header": texts(lang)["plan_newly"].format(km=km_text(plan.catchment_km, lang)),
+            "notes": list(plan.notes),
+        })
+    return sections
+
+
+def method_paragraphs(analysis: Analysis, lang: str) -> list[str]:
+    """The methodology's words on the proposals, when the run has any."""
+    if not analysis.plans:
+        return []
+    return [texts(lang)["plan_method_paragraph"].format(census=analysis.plans[0].census)]
+
+
+def _row(plan: Plan, row, lang: str) -> dict:
+    return {
+        "rank": str(row.rank), "ubigeo": row.ubigeo, "district": row.district,
+        "newly": people(row.newly_covered, lang), "covered": people(row.covered_after, lang),
+        "share": percent(100 * row.share_covered_after, lang, 1), "km": number(row.weighted_km_after, lang, 2),
+        "access_districts": str(row.access_districts),
+        "access": access_change(row.access_before, row.access_after, lang),
+    }
+
+
+def map_layer(analysis: Analysis, lang: str) -> dict | None:
+    """The map's proposals (its data's "proposals" field), by service: each site's rank, its
+    district (index in the page's districts), the lines of its popup, and its point, except
+    for a confidential service, whose proposed districts are outlined instead. None without
+    plans."""
+    if not analysis.plans:
+        return None
+    text = texts(lang)
+    position = {u: i for i, u in enumerate(analysis.districts["ubigeo"])}
+    layers = {plan.service: {"confidential": plan.confidential,
+                             "sites": [_site(plan, row, position, lang) for row in plan.proposals.itertuples()]}
+              for plan in analysis.plans}
+    return {
+        "colour": PROPOSAL,
+        "labels": {"site": text["plan_proposed_site"], "district": text["plan_proposed_district"],
+                   "sites": text["plan_sites"]},
+        "layers": layers,
+    }
+
+
+def _site(plan: Plan, row, position: dict[str, int], lang: str) -> dict:
+    text = texts(lang)
+    km = km_text(plan.catchment_km, lang)
+    lines = [
+        f"{text['plan_newly'].format(km=km)}: +{people(row.newly_covered, lang)}",
+        f"{text['plan_covered']}: {people(row.covered_after, lang)} ({percent(100 * row.share_covered_after, lang, 1)})",
+        f"{text['plan_km']}: {number(row.weighted_km_after, lang, 2)}",
+        text["plan_popup_access"].format(n=row.access_districts,
+                                         change=access_change(row.access_before, row.access_after, lang)),
+    ]
+    site = {"rank": int(row.rank), "district": position.get(row.ubigeo), "lines": lines,
+            "title": text["plan_popup_title"].format(rank=row.rank, n=len(plan.proposals), district=row.district),
+            "note": summary_lines(plan, lang)[0]}
+    if plan.confidential:  # the district only: no point of a shelter, proposed or not
+        site["note"] += ". " + text["plan_confidential"]
+        return site
+    name = "" if pd.isna(row.name) else str(row.name)
+    if name:
+        lines.insert(0, name)
+    return site | {"lat": round(float(row.lat), 6), "lon": round(float(row.lon), 6)}
