@@ -8,6 +8,7 @@ district with a site at 0 km; every set of N candidates is tried.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from itertools import combinations
@@ -184,12 +185,41 @@ def test_hrt_first_site_is_the_brute_force_best_single_addition(lima):
 
 
 def test_ciam_proposes_its_gap_districts_by_people_aged_60_and_over(lima):
+    """A municipal service is planned with a 0 km catchment: its gap districts come first."""
     gaps = ["150108", "150130"]  # Chorrillos and San Borja, not listed by the source
     older = lima.population["CIAM"]
     result = plan(lima, "CIAM", add=2)
+    assert result.catchment_km == 0 and result.access_catchment_km == 3  # access as the run measures it
     assert result.proposals["ubigeo"].tolist() == sorted(gaps, key=lambda u: -older[u])
     assert result.proposals["newly_covered"].tolist() == [round(older[u]) for u in sorted(gaps, key=lambda u: -older[u])]
-    assert result.proposals["district"].tolist()[0] == "Chorrillos"
+    assert result.proposals["district"].tolist() == ["Chorrillos", "San Borja"]
+    assert any(note.startswith("Servicio municipal: cada distrito se cubre solo con su propia sede (radio 0 km)")
+               and "personas de 60 años y más" in note for note in result.notes)
+
+
+def test_the_access_of_each_site_is_the_e2sfca_with_it_added(squares):
+    """The oracle: E2SFCA written out with numpy (Luo and Qi 2009, Gaussian weight of half the
+    catchment), supply the three hosts' sites plus the proposals so far."""
+    analysis = squares["analysis"]
+    result = plan(analysis, "HRT", add=3, catchment_km=2.5)
+    catchment = analysis.scales["HRT"].catchment_km  # access within the service's 10 km, not the plan's 2.5
+    km, women, ubigeos = squares["km"], squares["women"].astype(float), list(squares["ubigeos"])
+    weight = np.where(km <= catchment, np.exp(-km**2 / (2 * (catchment / 2) ** 2)), 0.0)
+
+    def access(sites):
+        reach = weight[:, [ubigeos.index(u) for u in sites]]
+        return 1e5 * reach @ (1 / (women @ reach))
+
+    sites = sorted(squares["hosts"])
+    before = access(sites)
+    for row in result.proposals.itertuples():
+        sites.append(row.ubigeo)
+        after = access(sites)
+        gaining = after > before + 1e-9
+        assert row.access_districts == gaining.sum() > 0
+        assert row.access_before == pytest.approx(np.average(before[gaining], weights=women[gaining]), abs=1e-4)
+        assert row.access_after == pytest.approx(np.average(after[gaining], weights=women[gaining]), abs=1e-4)
+        before = after
 
 
 def test_runs_are_deterministic(lima, tmp_path):
@@ -226,12 +256,16 @@ def test_plan_hrt_writes_plan_csv_and_leaves_other_outputs(run, tmp_path):
     text = (out / "plan.csv").read_text(encoding="utf-8-sig")
     assert "línea recta" in text and "censo 2017" in text and "capacidad" in text
     table = pd.read_csv(out / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
-    assert table.columns.tolist() == ["rank", "ubigeo", "district", "newly_covered", "covered_after",
-                                      "share_covered_after", "weighted_km_after"]
-    assert table["rank"].tolist() == [1, 2]
+    assert table.columns.tolist() == ["service", "rank", "ubigeo", "district", "newly_covered", "covered_after",
+                                      "share_covered_after", "weighted_km_after", "access_districts",
+                                      "access_before", "access_after"]
+    assert table["service"].tolist() == ["HRT", "HRT"] and table["rank"].tolist() == [1, 2]
     assert table["covered_after"].is_monotonic_increasing
+    # every site raises the E2SFCA access of some districts, and only raises it
+    assert (table["access_districts"] > 0).all()
+    assert (table["access_after"] > table["access_before"]).all() and table["access_before"].notna().all()
     assert table["ubigeo"].iloc[0] in result.stdout
-    assert "Servicio confidencial" in result.stdout
+    assert "Servicio confidencial" in result.stdout and "Acceso: E2SFCA en sitios por 100 000" in result.stdout
 
 
 def test_plan_in_english_with_points_for_a_public_service(run, tmp_path):
@@ -247,7 +281,7 @@ def test_plan_in_english_with_points_for_a_public_service(run, tmp_path):
     (["LINEA100", "--add", "1"], "Error: LINEA100 is not a place-based service"),
     (["OREDIS", "--add", "1"], "Error: OREDIS is a metropolitan service"),
     (["CEM", "--add", "1"], "Error: CEM has no district data in this run"),
-    (["HRT", "--add", "41"], "Error: --add 41: choose between 1 and 40"),
+    (["HRT", "--add", "41"], "Error: 41 new sites of HRT: choose between 1 and 40"),
     (["HRT", "--add", "1", "--population", "none"], "Error: Planning HRT needs the target population"),
     (["DEMUNA", "--add", "1"], "Error: DEMUNA is in every district of the area"),
 ])
@@ -274,19 +308,48 @@ def test_a_metropolitan_service_with_force(run, tmp_path):
     assert "Servicio metropolitano" in result.stdout
 
 
-def test_build_never_imports_spopt_or_pulp(cache_env):
+MODULES = """
+import json, sys
+from coverage_map.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as end:
+    assert not end.code, end.code
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'spopt', 'pulp', 'pointpats', 'libpysal', 'sklearn'})))
+"""
+
+
+def loaded_by(*args: str) -> list[str]:
+    """Which of spopt, PuLP and spopt's heavy dependencies a `coverage-map` run in a fresh
+    process imported."""
+    done = subprocess.run([sys.executable, "-c", MODULES, *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_build_never_imports_spopt_or_pulp_unless_asked_to_plan(cache_env, tmp_path):
+    assert loaded_by("build", "--out", str(tmp_path / "a"), "--quiet") == []
+    # with --plan: spopt's MCLP and PuLP only, not spopt's regionalisation nor its p-median's pointpats
+    assert loaded_by("build", "--plan", "HRT:1", "--out", str(tmp_path / "b"), "--quiet") == ["pulp", "spopt"]
+    assert loaded_by("plan", "UPE", "--add", "1", "--out", str(tmp_path / "c"), "--quiet") == ["pulp", "spopt"]
+
+
+def test_spopt_is_whole_for_whoever_imports_it_after_a_plan(cache_env):
+    """spopt's package __init__ is deferred, not skipped: it runs once something else is asked."""
     code = (
-        "import sys, json\n"
+        "import sys\n"
         "from coverage_map.pipeline import analyse\n"
-        "analysis = analyse()\n"
-        "before = sorted(m for m in sys.modules if m.split('.')[0] in ('spopt', 'pulp'))\n"
         "from coverage_map.plan import plan\n"
-        "plan(analysis, 'HRT', add=1)\n"
-        "after = {m.split('.')[0] for m in sys.modules} & {'spopt', 'pulp'}\n"
-        "print(json.dumps([before, sorted(after)]))\n"
+        "plan(analyse(), 'HRT', add=1)\n"
+        "assert 'pointpats' not in sys.modules\n"
+        "import spopt\n"
+        "from spopt.locate import MCLP, PMedian\n"
+        "from spopt.region import Skater\n"
+        "import spopt.locate.coverage\n"
+        "assert MCLP is spopt.locate.coverage.MCLP and spopt.__version__ and 'pointpats' in sys.modules\n"
+        "print('whole')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [[], ["pulp", "spopt"]]
+    assert done.stdout.strip().endswith("whole")
 
 
 def test_no_text_of_the_other_language_leaks(run, tmp_path):
@@ -354,3 +417,125 @@ def test_candidates_by_district_name(lima, tmp_path):
     path.write_text("distrito\nchorrillos\nSAN BORJA\n", encoding="utf-8")
     result = plan(lima, "HRT", add=2, candidates=path)
     assert set(result.proposals["ubigeo"]) == {"150108", "150130"}
+
+
+# --- build --plan ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def planned_build(tmp_path_factory, seeded_cache):
+    """`coverage-map build --plan HRT:2`, once: (the plan command's own proposal, out)."""
+    out = tmp_path_factory.mktemp("planned")
+    env = {**os.environ, "COVERAGE_MAP_CACHE": str(seeded_cache)}
+    subprocess.run([sys.executable, "-m", "coverage_map", "build", "--plan", "HRT:2", "--out", str(out), "--quiet"],
+                   check=True, env=env)
+    return plan(analyse(cache=seeded_cache), "HRT", add=2), out
+
+
+def map_payload(path) -> dict:
+    page = path.read_text(encoding="utf-8")
+    start = page.index('<script id="cm-data" type="application/json">') + len('<script id="cm-data" type="application/json">')
+    return json.loads(page[start:page.index("</script>", start)])
+
+
+def test_build_with_a_plan_writes_plan_csv_as_the_plan_command_does(planned_build, run, tmp_path):
+    proposal, out = planned_build
+    result = run("plan", "HRT", "--add", "2", "--out", str(tmp_path), "--quiet")
+    assert result.exit_code == 0
+    assert (out / "plan.csv").read_bytes() == (tmp_path / "plan.csv").read_bytes()
+    table = pd.read_csv(out / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert table["ubigeo"].tolist() == proposal.proposals["ubigeo"].tolist()
+    assert {"lat", "lon", "name"}.isdisjoint(table.columns)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert "plan.csv" in manifest["outputs"] and manifest["options"]["plans"] == "HRT:2"
+
+
+def test_the_report_has_the_proposal_section_with_the_districts_and_the_chart(planned_build):
+    proposal, out = planned_build
+    first, second = proposal.proposals["district"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="plan"'):]
+    section = section[:section.index("</section>")]
+    assert "<h2>Propuesta</h2>" in section and '<a href="#plan">Propuesta</a>' in html
+    assert section.index(first) < section.index(second)
+    assert "data:image/png;base64," in section  # the curve of gains, embedded
+    assert "línea recta" in section and "capacidad" in section and "censo 2017" in section
+    assert html.index('id="plan"') < html.index('id="annex"')
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Propuesta" in markdown and "(img/plan-HRT.png)" in markdown and first in markdown
+    assert (out / "img" / "plan-HRT.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Propuesta (--plan)" in html[html.index('id="method"'):]  # its method and limits
+
+
+def test_the_map_has_the_proposal_layer_and_no_point_of_a_shelter(planned_build):
+    proposal, out = planned_build
+    data = map_payload(out / "map.html")
+    layer = data["proposals"]["layers"]["HRT"]
+    assert layer["confidential"] is True
+    names = [data["districts"][site["district"]]["name"] for site in layer["sites"]]
+    assert names == proposal.proposals["district"].tolist()
+    for site in layer["sites"]:
+        assert set(site) == {"rank", "district", "title", "lines", "note"}  # no lat, no lon
+    assert [site["rank"] for site in layer["sites"]] == [1, 2]
+    assert "Nuevas personas a ≤ 10 km: +" in layer["sites"][0]["lines"][0]
+    geojson = json.loads((out / "coverage.geojson").read_text(encoding="utf-8"))
+    assert not any(key.startswith(("plan", "proposal")) for f in geojson["features"] for key in f["properties"])
+
+
+def test_a_public_service_has_its_proposed_points_on_the_map(seeded_cache, shared_data):
+    from coverage_map.maps import map_data
+
+    analysis = analyse(cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json",
+                       plans=["CEM:3"], lang="en")
+    layer = map_data(analysis, lang="en")["proposals"]["layers"]["CEM"]
+    rows = analysis.plans[0].proposals
+    assert [(s["lat"], s["lon"]) for s in layer["sites"]] == list(zip(rows["lat"], rows["lon"]))
+    assert layer["sites"][0]["title"].startswith("Proposal no. 1 of 3: ")
+
+
+def test_the_english_proposal_has_no_spanish(seeded_cache):
+    from coverage_map.proposals import method_paragraphs
+    from coverage_map.report import render_report, report_context
+
+    analysis = analyse(cache=seeded_cache, plans={"HRT": "2", "CIAM": "2"}, lang="en")
+    context = report_context(analysis, lang="en")
+    html = render_report(context, "html")
+    section = html[html.index('<section id="plan"'):]
+    section = section[:section.index("</section>")] + " ".join(method_paragraphs(analysis, "en"))
+    assert method_paragraphs(analysis, "en")[0] in context["method"]["paragraphs"]
+    assert "Proposal" in section and "Chorrillos" in section
+    for key, text in TEXTS["es"].items():
+        if key.startswith("plan_"):
+            for part in text.split("{"):
+                part = part.split("}")[-1].strip(" .,;:()")
+                if len(part) >= 10 and part not in TEXTS["en"][key]:
+                    assert part not in section, part
+    for word in ("personas", "distrito", "Propuesta", "Límites", "sitio", "después"):
+        assert word not in section, word
+
+
+@pytest.mark.parametrize("given, message", [
+    ("XYZ:2", "Error: Unknown service 'XYZ'"),
+    ("HRT:0", "Error: --plan HRT:0: give the service and how many new sites, a whole number of 1 or more"),
+    ("HRT:dos", "Error: --plan HRT:dos: give the service and how many new sites"),
+    ("HRT", "Error: --plan HRT:: give the service and how many new sites"),
+    ("LINEA100:1", "Error: LINEA100 is not a place-based service"),
+])
+def test_a_bad_plan_is_one_line_and_exit_2_before_any_work(run, tmp_path, monkeypatch, given, message):
+    from coverage_map import pipeline
+
+    monkeypatch.setattr(pipeline, "read_area", lambda *a, **k: pytest.fail("read the boundaries"))
+    result = run("build", "--plan", given, "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_plan_asked_twice_or_too_large_is_refused_and_nothing_is_written(run, tmp_path):
+    twice = run("build", "--plan", "HRT:1", "--plan", "hrt:2", "--out", str(tmp_path / "a"), "--quiet")
+    assert twice.exit_code == 2 and twice.stderr.strip() == "Error: --plan HRT is given twice: give each service once."
+    large = run("build", "--plan", "HRT:41", "--out", str(tmp_path / "b"), "--quiet")
+    assert large.exit_code == 2 and large.stderr.strip().startswith("Error: 41 new sites of HRT: choose between 1 and 40")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    validated = run("validate", "--plan", "HRT:41")
+    assert validated.exit_code == 2 and "41 new sites of HRT" in validated.stderr
