@@ -251,7 +251,9 @@
   }
 
   function proposalMarker(site) {
-    var icon = L.divIcon({ className: "cm-proposal", html: el("span", null, site.rank), iconSize: [26, 26] });
+    var diamond = el("div", "cm-proposal-diamond");
+    diamond.appendChild(el("span", null, site.rank));
+    var icon = L.divIcon({ className: "cm-proposal", html: diamond, iconSize: [26, 26] });
     var marker = L.marker([site.lat, site.lon], { icon: icon, alt: site.title, zIndexOffset: 1000 });
     marker.on("add", function () { marker.getElement().dataset.rank = site.rank; });
     return marker;

@@ -1,0 +1,105 @@
+"""The proposals of `build --plan` on the map, in real Chromium at a desktop's and a phone's
+size: numbered diamonds for a public service (CEM, with MIMP's 2026 directory as its
+facilities), the proposed districts outlined for a confidential one (HRT), never a point."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import watch
+
+from coverage_map.maps import render_map
+from coverage_map.pipeline import analyse
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def proposal_map(seeded_cache, shared_data, tmp_path_factory):
+    """The page of `build --facilities directorio.json --plan CEM:3 --plan HRT:2`."""
+    analysis = analyse(cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json",
+                       plans=["CEM:3", "HRT:2"])
+    path = tmp_path_factory.mktemp("proposals") / "map.html"
+    path.write_text(render_map(analysis), encoding="utf-8")
+    return analysis, path
+
+
+@pytest.fixture(params=sorted(SIZES))
+def page_at(request, chromium):
+    """A page at the desktop's or the phone's size, and the size's name."""
+    phone = request.param == "phone"
+    watched = watch(chromium.new_context(viewport=SIZES[request.param], has_touch=phone, is_mobile=phone,
+                                         device_scale_factor=1))
+    yield watched, request.param
+    watched.page.context.close()
+
+
+def open_map(watched, path, fragment: str):
+    watched.page.goto(path.as_uri() + fragment)
+    watched.page.wait_for_selector("body[data-ready='true']")
+    return watched.page
+
+
+def test_proposed_sites_are_numbered_diamonds_with_their_gains(proposal_map, page_at, artifacts):
+    analysis, path = proposal_map
+    watched, size = page_at
+    cem = next(p for p in analysis.plans if p.service == "CEM").proposals
+    page = open_map(watched, path, "#CEM")
+    markers = page.locator(".leaflet-marker-icon.cm-proposal")
+    assert markers.count() == 3
+    assert sorted(markers.evaluate_all("els => els.map(e => e.dataset.rank)")) == ["1", "2", "3"]
+    assert page.locator(".cm-site, .marker-cluster").count() > 0  # the directory's centres stay, as dots
+    # a diamond, not a dot: another shape and colour than the facilities'
+    look = markers.first.evaluate("e => { const d = getComputedStyle(e.firstChild); return [d.rotate, d.backgroundColor]; }")
+    assert look == ["45deg", "rgb(106, 61, 154)"]
+    if size == "desktop":
+        assert "Sitio propuesto (número = orden)" in page.locator(".cm-legend").inner_text()
+    page.screenshot(path=artifacts / f"map-plan-cem-{size}.png")
+    first = cem.iloc[0]
+    page.locator(".leaflet-marker-icon.cm-proposal[data-rank='1']").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert f"Propuesta n.º 1 de 3: {first['district']}" in text
+    assert "Nuevas personas a ≤ 10 km: +" in text and "km ponderado después: " in text
+    assert f"Acceso E2SFCA en {first['access_districts']} distrito(s): " in text
+    page.wait_for_timeout(300)  # the popup fades in
+    page.screenshot(path=artifacts / f"map-plan-cem-popup-{size}.png")
+    assert watched.outside_requests == [] and watched.console_errors == []
+
+
+def test_a_confidential_service_has_its_proposed_districts_outlined_never_a_point(proposal_map, page_at, artifacts):
+    analysis, path = proposal_map
+    watched, size = page_at
+    hrt = next(p for p in analysis.plans if p.service == "HRT").proposals
+    page = open_map(watched, path, "#HRT")
+    assert page.locator(".cm-proposal, .cm-site, .marker-cluster").count() == 0
+    outlines = page.locator("path.cm-proposal-district")
+    assert outlines.evaluate_all("els => els.map(e => e.dataset.name)") == hrt["district"].tolist()
+    assert outlines.first.get_attribute("fill") == "url(#cm-proposal-hatch)"
+    page.screenshot(path=artifacts / f"map-plan-hrt-{size}.png")
+    outlines.first.dispatch_event("click")  # its centre may lie under a label: the outline itself
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert f"Propuesta n.º 1 de 2: {hrt['district'].iloc[0]}" in text
+    assert "solo por distrito, nunca como punto" in text and "HRT: " in text  # the district's own lines too
+    page.check("#cm-layer-CEM") if size == "desktop" else page.evaluate("location.hash = 'CEM'")
+    page.wait_for_function("document.body.dataset.layer === 'CEM'")
+    assert page.locator("path.cm-proposal-district").count() == 0 and page.locator(".cm-proposal").count() == 3
+    assert watched.outside_requests == [] and watched.console_errors == []
+
+
+def test_the_english_page_says_it_in_english(proposal_map, chromium, tmp_path):
+    analysis, _ = proposal_map
+    path = tmp_path / "map.html"
+    path.write_text(render_map(analysis, lang="en"), encoding="utf-8")
+    watched = watch(chromium.new_context(viewport=SIZES["desktop"]))
+    page = open_map(watched, path, "#CEM")
+    assert "Proposed site (number = rank)" in page.locator(".cm-legend").inner_text()
+    page.locator(".leaflet-marker-icon.cm-proposal[data-rank='2']").click()
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert text.startswith("Proposal no. 2 of 3: ") and "New people within 10 km: +" in text
+    for spanish in ("Propuesta", "personas", "distrito", "ponderado", "Acceso"):
+        assert spanish not in text, spanish
+    watched.page.context.close()
