@@ -28,12 +28,9 @@ from .errors import CoverageMapError, InputError
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import PLACE_BY, Facilities, read_facilities
 from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
-from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
-from .maps import basemap_tiles, default_layer, write_map
 from .model import Analysis, InputFile, RunInputs
 from .plan import plans_for, requested, write_plan
 from .population import read_population, read_population_cached, targets_for
-from .report import write_report
 from .scales import apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
 
@@ -152,6 +149,8 @@ def check_options(inputs: RunInputs) -> None:
         msg = f"Unknown classification scheme {inputs.scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
         raise InputError(msg)
     if inputs.basemap:
+        from .maps import basemap_tiles
+
         basemap_tiles(inputs.basemap)
     service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
     if inputs.place_by not in PLACE_BY:
@@ -269,6 +268,9 @@ def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[I
 
 def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", **options) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
+    from .maps import write_map
+    from .report import write_report  # the renderers: only when writing (`plan` and `gaps` need none)
+
     check_out_folder(out)
     analysis = analyse(inputs, **options)
     lang = analysis.lang
@@ -303,6 +305,8 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 
     The manifest is left as the last build wrote it.
     """
+    from .report import write_report
+
     check_out_folder(out)
     analysis = analyse(inputs, **options)
     out = Path(out)
@@ -314,6 +318,9 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     """coverage.geojson, coverage.csv, gaps.csv, summary.csv, checks.csv and coverage.gpkg (the
     same tables, typed, with QGIS styles)."""
+    from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
+    from .maps import default_layer
+
     coverage, catalogue = analysis.coverage, analysis.catalogue
     layer = coverage_layer(analysis.districts, coverage)
     write_geojson(layer, folder / "coverage.geojson")
