@@ -13,6 +13,7 @@ import subprocess
 import sys
 from itertools import combinations
 
+import html5lib
 import numpy as np
 import pandas as pd
 import pytest
@@ -467,6 +468,7 @@ def test_the_report_has_the_proposal_section_with_the_districts_and_the_chart(pl
     assert "## Propuesta" in markdown and "(img/plan-HRT.png)" in markdown and first in markdown
     assert (out / "img" / "plan-HRT.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Propuesta (--plan)" in html[html.index('id="method"'):]  # its method and limits
+    html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)  # still valid HTML
 
 
 def test_the_map_has_the_proposal_layer_and_no_point_of_a_shelter(planned_build):

@@ -17,7 +17,10 @@ each is the one of the set that adds most given those before it. When the best s
 addition over all candidates is not the first of the set, the plan says so.
 
 spopt and PuLP are imported only here, inside the functions that solve, so that `build`
-never pays for them.
+never pays for them (unless asked to plan); spopt's package __init__, which imports its
+regionalisation tools and every model, is deferred until something else asks for it (see
+defer_package_init). Each site's E2SFCA access before and after is measured with
+accessibility.py's supply and function (access_steps).
 """
 
 from __future__ import annotations
