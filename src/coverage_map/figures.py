@@ -480,18 +480,17 @@ def draw_gains_charts(analysis: Analysis, folder: Path, *, lang: str) -> dict[st
 
 def _gains_content(plan, lang: str) -> dict:
     """What a gains chart shows, as plain values and texts (also the key of its cache)."""
-    from .plan import km_text
+    from .plan import reach_text
 
     text = texts(lang)
     rows = plan.proposals
-    km = km_text(plan.catchment_km, lang)
     return {
         "title": text["plan_gains"] + f": {plan.name}",
         "ticks": [text["plan_chart_before"], *(f"{r.rank}. {_wrap(r.district, 14)}" for r in rows.itertuples())],
         "covered": [plan.covered_before, *rows["covered_after"].astype(int)],
         "km": [plan.weighted_km_before, *rows["weighted_km_after"].astype(float)],
         "x_label": text["plan_chart_sites"],
-        "covered_label": text["plan_chart_covered"].format(km=km),
+        "covered_label": reach_text(plan, "plan_chart_covered", lang),
         "km_label": text["plan_chart_km"],
         "lang": lang,
     }

@@ -664,15 +664,33 @@ def people(n: int, lang: str) -> str:
     return number(n, lang)
 
 
+#: Texts that name the catchment, and their form for a plan district by district (0 km).
+OWN_DISTRICT = {
+    "plan_objective_coverage": "plan_objective_coverage_own",
+    "plan_newly": "plan_newly_own",
+    "plan_within": "plan_within_own",
+    "plan_chart_covered": "plan_chart_covered_own",
+}
+
+
+def reach_text(plan: Plan, key: str, lang: str) -> str:
+    """A text naming the plan's catchment ('Nuevas personas a ≤ 10 km'), or its own-district
+    form for a plan district by district (0 km): 'Nuevas personas con sede en su distrito'."""
+    text = texts(lang)
+    if plan.catchment_km == 0 and key in OWN_DISTRICT:
+        return text[OWN_DISTRICT[key]]
+    return text[key].format(km=km_text(plan.catchment_km, lang))
+
+
 def summary_lines(plan: Plan, lang: str) -> list[str]:
     """The plan's title, its state before and after, in the run's language."""
     text = texts(lang)
-    objective = text[f"plan_objective_{plan.objective}"].format(km=km_text(plan.catchment_km, lang))
+    objective = reach_text(plan, f"plan_objective_{plan.objective}", lang)
     share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
     lines = [
         text["plan_title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
         text["plan_before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
-                              share=share(plan.covered_before), km=km_text(plan.catchment_km, lang),
+                              share=share(plan.covered_before), within=reach_text(plan, "plan_within", lang),
                               weighted=number(plan.weighted_km_before, lang, 2), sites=plan.existing_sites,
                               candidates=plan.candidates),
     ]
@@ -695,7 +713,7 @@ def terminal_table(plan: Plan, lang: str):
     for key, justify in (("plan_rank", "right"), ("plan_ubigeo", "left"), ("plan_district", "left"),
                          ("plan_newly", "right"), ("plan_covered", "right"), ("plan_km", "right"),
                          ("plan_access_short", "right")):
-        table.add_column(text[key].format(km=km_text(plan.catchment_km, lang)), justify=justify)
+        table.add_column(reach_text(plan, key, lang), justify=justify)
     for row in plan.proposals.itertuples():
         table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
                       people(row.covered_after, lang), number(row.weighted_km_after, lang, 2),

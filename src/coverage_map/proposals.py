@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .formatting import number, percent
-from .plan import access_change, km_text, people, summary_lines
+from .plan import access_change, people, reach_text, summary_lines
 from .styles import PROPOSAL
 from .texts import texts
 
@@ -35,9 +35,9 @@ def report_sections(analysis: Analysis, lang: str) -> list[dict]:
             "code": plan.service, "anchor": f"plan-{plan.service}", "title": title, "state": state,
             "rows": [_row(plan, row, lang) for row in plan.proposals.itertuples()],
             "image": f"img/{CHART_NAME.format(code=plan.service)}",
-            "image_alt": texts(lang)["plan_chart_alt"].format(name=plan.name, km=km_text(plan.catchment_km, lang),
-                                                             n=len(plan.proposals)),
-            "newly_header": texts(lang)["plan_newly"].format(km=km_text(plan.catchment_km, lang)),
+            "image_alt": texts(lang)["plan_chart_alt"].format(
+                name=plan.name, covered=reach_text(plan, "plan_chart_covered", lang).lower(), n=len(plan.proposals)),
+            "newly_header": reach_text(plan, "plan_newly", lang),
             "notes": list(plan.notes),
         })
     return sections
@@ -82,9 +82,8 @@ def map_layer(analysis: Analysis, lang: str) -> dict | None:
 
 def _site(plan: Plan, row, position: dict[str, int], lang: str) -> dict:
     text = texts(lang)
-    km = km_text(plan.catchment_km, lang)
     lines = [
-        f"{text['plan_newly'].format(km=km)}: +{people(row.newly_covered, lang)}",
+        f"{reach_text(plan, 'plan_newly', lang)}: +{people(row.newly_covered, lang)}",
         f"{text['plan_covered']}: {people(row.covered_after, lang)} ({percent(100 * row.share_covered_after, lang, 1)})",
         f"{text['plan_km']}: {number(row.weighted_km_after, lang, 2)}",
         text["plan_popup_access"].format(n=row.access_districts,
