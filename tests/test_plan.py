@@ -522,7 +522,7 @@ def test_the_english_proposal_has_no_spanish(seeded_cache):
     ("XYZ:2", "Error: Unknown service 'XYZ'"),
     ("HRT:0", "Error: --plan HRT:0: give the service and how many new sites, a whole number of 1 or more"),
     ("HRT:dos", "Error: --plan HRT:dos: give the service and how many new sites"),
-    ("HRT", "Error: --plan HRT:: give the service and how many new sites"),
+    ("HRT", "Error: --plan HRT: give the service and how many new sites"),
     ("LINEA100:1", "Error: LINEA100 is not a place-based service"),
 ])
 def test_a_bad_plan_is_one_line_and_exit_2_before_any_work(run, tmp_path, monkeypatch, given, message):

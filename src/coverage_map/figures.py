@@ -513,7 +513,8 @@ def _draw_gains(content: dict, path: Path) -> None:
         ax.scatter(x[1:], content[key][1:], color=PROPOSAL, s=28, zorder=2)
         ax.scatter(x[:1], content[key][:1], color="#ffffff", edgecolor=colour, s=28, zorder=2)
         ax.set_title(label, fontsize=8.5, loc="left")
-        ax.set_xticks(x, content["ticks"], fontsize=7, rotation=30 if len(x) > 4 else 0, ha="right" if len(x) > 4 else "center")
+        crowded = len(x) > 4  # long district names: slanted
+        ax.set_xticks(x, content["ticks"], fontsize=7, rotation=30 if crowded else 0, ha="right" if crowded else "center")
         ax.tick_params(axis="y", labelsize=7)
         ax.set_xlabel(content["x_label"], fontsize=7.5)
         ax.spines[["top", "right"]].set_visible(False)

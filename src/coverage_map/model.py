@@ -138,8 +138,6 @@ class Plan:
     census: str
     #: The catchment E2SFCA access is measured within (the service's, as the run measures it).
     access_catchment_km: float = 0.0
-    #: The service's scale (municipal, network, metropolitan).
-    scale: str = "network"
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 

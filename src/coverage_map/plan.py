@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass, replace
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -211,8 +211,8 @@ def requested(catalogue, plans: Sequence[tuple[str, str]]) -> list[tuple[str, in
     for service, given in plans:
         code = resolve_service(catalogue, service)
         if not given.isdigit() or int(given) < 1:
-            msg = (f"--plan {service}:{given}: give the service and how many new sites, a whole number "
-                   f"of 1 or more, e.g. --plan {code}:2.")
+            msg = (f"--plan {service}:{given}".rstrip(":") + ": give the service and how many new sites, "
+                   f"a whole number of 1 or more, e.g. --plan {code}:2.")
             raise InputError(msg)
         if code in dict(found):
             msg = f"--plan {code} is given twice: give each service once."
@@ -618,7 +618,6 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ac
         covered_before=covered_before, weighted_km_before=round(weighted_before, 2), existing_sites=existing,
         candidates=len(problem.candidates), confidential=confidential, crs=metric_crs(analysis.districts),
         population_group=text[f"noun_{column}"], census=census, access_catchment_km=access_catchment(analysis, code),
-        scale=scale,
     )
     return replace(plan, notes=tuple(_notes(plan, problem, chosen, objective, scale, force, lang)))
 
@@ -707,7 +706,6 @@ def terminal_table(plan: Plan, lang: str):
     (the state before and after, then the notes)."""
     from rich.table import Table
 
-    text = texts(lang)
     title, *state = summary_lines(plan, lang)
     table = Table(title=title, title_justify="left")
     for key, justify in (("plan_rank", "right"), ("plan_ubigeo", "left"), ("plan_district", "left"),
