@@ -83,6 +83,7 @@ def test_the_second_run_copies_from_the_cache_and_draws_nothing(squares, tmp_pat
 
 def test_any_change_in_what_is_drawn_draws_again(squares, tmp_path, caplog):
     draw(squares, statuses_of(squares), tmp_path / "first", tmp_path / "cache")
+    caplog.clear()  # a CLI test run before may have set the package's logger to INFO already
     changed = statuses_of(squares) | {"B": pd.Series(["gap", "present", "present", "gap"], index=squares["ubigeo"])}
     renamed = squares.assign(name=["Uno", "Dos", "Tres", "Cinco"])
     with caplog.at_level("INFO", logger="coverage_map.figures"):
