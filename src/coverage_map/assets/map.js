@@ -255,7 +255,10 @@
     diamond.appendChild(el("span", null, site.rank));
     var icon = L.divIcon({ className: "cm-proposal", html: diamond, iconSize: [26, 26] });
     var marker = L.marker([site.lat, site.lon], { icon: icon, alt: site.title, zIndexOffset: 1000 });
-    marker.on("add", function () { marker.getElement().dataset.rank = site.rank; });
+    marker.on("add", function () {
+      marker.getElement().dataset.rank = site.rank;
+      marker.getElement().setAttribute("aria-label", site.title);  // a div icon has no alt
+    });
     return marker;
   }
 
