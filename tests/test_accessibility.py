@@ -177,7 +177,7 @@ def test_e2sfca_on_points_without_a_location_or_a_site_in_reach():
 def test_without_population_access_is_not_measured(caplog):
     districts = squares(SHARED)
     coverage, scales = hrt_coverage(districts, {"150101": 1}, 10.0)
-    with caplog.at_level("INFO", logger="coverage_map"):
+    with caplog.at_level("DEBUG", logger="coverage_map"):
         measured = measure_access(coverage, districts, scales, None)
     assert measured.table["access"].isna().all() and measured.summary["people_beyond"].isna().all()
     assert "needs the population" in caplog.text

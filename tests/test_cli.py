@@ -157,3 +157,64 @@ def test_validate_lists_every_problem_of_every_input(run, tmp_path):
 def test_validate_passes_the_default_inputs(run):
     result = run("validate", "--lang", "en", "--quiet")
     assert result.exit_code == 0 and "No problems" in result.stdout
+
+
+# ---- the build log: each stage's counts in the run's language; decisions only with --debug
+
+
+def test_build_log_in_spanish_has_the_counts_of_each_stage(run, tmp_path):
+    from test_languages import foreign_fragments
+
+    result = run("build", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines[:5] == [
+        "Límites (lima_callao_distritos.geojson): 50 distritos; en Lima Metropolitana: 43 distritos",
+        "Población objetivo (census_2017_lima_callao.csv): 43 distritos del área",
+        "Inventario (el incluido, del MIMP): 93 conteos por distrito de 7 servicios",
+        "Cobertura de 17 servicios en 43 distritos: 82 brechas; 126 distritos sin la sede de un servicio "
+        "metropolitano: sin brecha, su sede atiende toda el área",
+        "Comprobación de las fuentes: 3 hallazgos (checks.csv)",
+    ]
+    assert lines[5].startswith("  - CIAM: el total declarado es 43, pero la tabla por distrito suma 41")
+    assert lines[8] == "Acceso entre distritos (E2SFCA) de 7 servicios: CAI, HRT, UA, UPE, OREDIS, DEMUNA, CIAM"
+    assert len(lines) == 9  # nothing else: no internal decision
+    assert not [f for f in foreign_fragments("es") if f in result.stderr + result.stdout]
+
+
+def test_build_log_in_english(run, tmp_path):
+    from test_languages import foreign_fragments
+
+    result = run("build", "--out", str(tmp_path / "out"), "--lang", "en")
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Boundaries (lima_callao_distritos.geojson): 50 districts; in Lima Metropolitana: 43 districts"
+    assert lines[3] == ("Coverage of 17 services in 43 districts: 82 gaps; 126 districts without the seat of a "
+                        "metropolitan service: not a gap, its seat serves the whole area")
+    assert lines[4] == "Source checks: 3 findings (checks.csv)"
+    assert lines[8] == "Access across district lines (E2SFCA) for 7 services: CAI, HRT, UA, UPE, OREDIS, DEMUNA, CIAM"
+    assert not [f for f in foreign_fragments("en") if f in result.stderr + result.stdout]
+    assert result.stdout.startswith(f"Wrote to {tmp_path / 'out'}:")
+
+
+def test_debug_adds_the_decisions_the_default_log_leaves_out(run, tmp_path):
+    decisions = ("districts by name 'distrito'", "distances in EPSG:32718", "static maps", "class(es)")
+    quiet = run("build", "--out", str(tmp_path / "a"))
+    assert not [d for d in decisions if d in quiet.stderr]
+    debug = run("build", "--out", str(tmp_path / "b"), "--debug")
+    assert debug.exit_code == 0
+    assert [d for d in decisions if d in " ".join(debug.stderr.split())] == list(decisions)
+    assert "DEBUG" in debug.stderr and "Límites (lima_callao_distritos.geojson)" in debug.stderr
+
+
+def test_the_inventory_option_names_every_format_it_reads(run):
+    result = run("build", "--help")
+    assert "--inventory FILE" in result.stdout and "CSV, Excel or JSON" in " ".join(result.stdout.split())
+
+
+def test_validate_and_gaps_log_their_reading_stages_too(run):
+    result = run("validate", "--lang", "en")
+    assert result.exit_code == 0
+    assert result.stderr.startswith("Boundaries (lima_callao_distritos.geojson): 50 districts")
+    assert "Source checks: 3 findings" in result.stderr
+    assert run("gaps", "CIAM", "--quiet").stderr == ""

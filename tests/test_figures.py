@@ -75,7 +75,7 @@ def test_a_map_drawn_alone_or_after_others_has_the_same_bytes(squares, tmp_path)
 def test_the_second_run_copies_from_the_cache_and_draws_nothing(squares, tmp_path, monkeypatch, caplog):
     first = draw(squares, statuses_of(squares), tmp_path / "first", tmp_path / "cache")
     monkeypatch.setattr(figures, "_draw_base", lambda frame: pytest.fail("drew a cached map"))
-    with caplog.at_level("INFO", logger="coverage_map.figures"):
+    with caplog.at_level("DEBUG", logger="coverage_map.figures"):
         second = draw(squares, statuses_of(squares), tmp_path / "second", tmp_path / "cache")
     assert "Drew 0 static maps, 2 from the cache" in caplog.text
     assert [p.read_bytes() for p in second.values()] == [p.read_bytes() for p in first.values()]
@@ -86,7 +86,7 @@ def test_any_change_in_what_is_drawn_draws_again(squares, tmp_path, caplog):
     caplog.clear()  # a CLI test run before may have set the package's logger to INFO already
     changed = statuses_of(squares) | {"B": pd.Series(["gap", "present", "present", "gap"], index=squares["ubigeo"])}
     renamed = squares.assign(name=["Uno", "Dos", "Tres", "Cinco"])
-    with caplog.at_level("INFO", logger="coverage_map.figures"):
+    with caplog.at_level("DEBUG", logger="coverage_map.figures"):
         draw(squares, changed, tmp_path / "status", tmp_path / "cache")
         draw(squares, statuses_of(squares), tmp_path / "title", tmp_path / "cache", titles={"A": "Service A", "B": "B!"})
         draw(renamed, statuses_of(renamed), tmp_path / "name", tmp_path / "cache")

@@ -50,11 +50,11 @@ def test_no_text_of_the_other_language(lang, cache_env, shared_data, tmp_path):
     facilities = shared_data / "mimp_directorio" / "directorio.json"
     runner = CliRunner()
     stdout = ""
-    for args in (["build", "--out", str(out), "--facilities", str(facilities), "--quiet"],
+    for args in (["build", "--out", str(out), "--facilities", str(facilities)],
                  ["gaps", "CIAM"], ["gaps", "CEM"], ["services"], ["validate"]):
         result = runner.invoke(main, [*args, "--lang", lang], catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        stdout += result.stdout  # the log (stderr) is for developers, in English
+        stdout += result.stdout + result.stderr  # the build log too (only --debug lines are English)
     fragments = foreign_fragments(lang)
     assert len(fragments) > 100
     found = {name: sorted(f for f in fragments if f in text) for name, text in outputs(out, stdout).items()}

@@ -338,7 +338,7 @@ def test_a_geopackage_with_one_polygon_layer_among_others_uses_it(tmp_path, lima
     districts.assign(geometry=districts.representative_point()).to_file(path, layer="centroides")
     districts.to_file(path, layer="distritos")
     result = CliRunner().invoke(main, ["validate", "--population", "none", "--boundaries", str(path),
-                                       "--cache-dir", str(seeded_cache)])
+                                       "--cache-dir", str(seeded_cache), "--debug"])  # a decision: a DEBUG line
     assert result.exit_code == 0, result.output
     assert "read the polygon layer 'distritos'" in " ".join(result.stderr.split())
 

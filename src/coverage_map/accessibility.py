@@ -106,7 +106,7 @@ def measure_access(
     for column in ("people_beyond", "share_within", "weighted_site_km"):
         summary[column] = np.nan
     if targets is None:
-        log.info("Access across district lines not measured: it needs the population (--population).")
+        log.debug("Access across district lines not measured: it needs the population (--population).")
         return _typed(table, summary)
     crs = metric_crs(districts)
     ubigeos = districts["ubigeo"].to_numpy()
@@ -134,8 +134,8 @@ def measure_access(
         )
         measured.append(service)
     if outside is not None and not outside.empty:
-        log.info("Access: %d facilities outside the area are sites too, counted within their catchment", len(outside))
-    log.info("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
+        log.debug("Access: %d facilities outside the area are sites too, counted within their catchment", len(outside))
+    log.debug("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
              len(measured), ", ".join(measured))
     return _typed(table, summary)
 

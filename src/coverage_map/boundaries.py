@@ -122,7 +122,7 @@ def _choose_layer(path: Path, what: str, geometry: str) -> str | None:
     described = ", ".join(f"{name!r} ({kind or 'no geometry'})" for name, kind in layers)
     fitting = [str(name) for name, kind in layers if kind and geometry.lower() in str(kind).lower()]
     if len(fitting) == 1:
-        log.info("%s has %d layers (%s): read the %s layer %r", path, len(layers), described, geometry.lower(), fitting[0])
+        log.debug("%s has %d layers (%s): read the %s layer %r", path, len(layers), described, geometry.lower(), fitting[0])
         return fitting[0]
     how = "several" if fitting else "no"
     msg = (
@@ -150,7 +150,7 @@ def to_lonlat(frame: gpd.GeoDataFrame, path: Path, *, what: str = "Boundary file
     where = f"(x {bounds[0]:.6g} to {bounds[2]:.6g}, y {bounds[1]:.6g} to {bounds[3]:.6g})"
     if frame.crs is None:
         if _fits_lonlat(bounds):
-            log.warning("%s has no CRS; its coordinates fit longitude/latitude: EPSG:4326", path)
+            log.debug("%s has no CRS; its coordinates fit longitude/latitude: EPSG:4326", path)
             return frame.set_crs(OUTPUT_CRS), "none (taken as EPSG:4326)"
         msg = (
             f"{what} {path} has no coordinate reference system and its coordinates {where} are not "
@@ -246,7 +246,7 @@ def read_boundaries(
         district_field, kind = detect_district_field(frame, gazetteer, hints=hints)
     else:
         kind = _field_kind(frame[district_field])
-    log.info("Read %d features from %s; districts by %s %r", len(frame), path, kind, district_field)
+    log.debug("Read %d features from %s; districts by %s %r", len(frame), path, kind, district_field)
 
     # a field of lists or objects (GeoJSON allows them) is matched as its text; control
     # characters are dropped (a workbook cannot hold them)
@@ -293,7 +293,7 @@ def read_boundaries(
     ]
     districts, report.repaired, report.empty = _repair(districts)
     if report.outside_area:
-        log.info("Left out %d features outside the area %r", report.outside_area, area)
+        log.debug("Left out %d features outside the area %r", report.outside_area, area)
     return districts.sort_values("ubigeo", ignore_index=True), report
 
 
@@ -376,7 +376,7 @@ def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> list[str
     missing = expected.difference(frame["ubigeo"])
     names = [f"{gazetteer.name(u)} ({u})" for u in missing]
     if names and prefixes == AREAS["peru"]:
-        log.warning("Districts not in the boundary file (left out of the area): %s", ", ".join(names))
+        log.debug("Districts not in the boundary file (left out of the area): %s", ", ".join(names))
         return names
     if names:
         names = listing(names, limit=MESSAGE_ITEMS)
@@ -398,7 +398,7 @@ def _repair(districts: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str], l
         # make_valid may return collections with stray lines; districts are areas.
         fixed = [shapely.union_all([g for g in getattr(p, "geoms", [p]) if g.area > 0]) for p in fixed]
         districts.loc[invalid, districts.geometry.name] = fixed
-        log.info("Repaired %d invalid geometries: %s", invalid.sum(), ", ".join(districts.name[invalid]))
+        log.debug("Repaired %d invalid geometries: %s", invalid.sum(), ", ".join(districts.name[invalid]))
     if empty.any():
-        log.warning("Districts without geometry (kept, but not drawn): %s", ", ".join(districts.name[empty]))
+        log.debug("Districts without geometry (kept, but not drawn): %s", ", ".join(districts.name[empty]))
     return districts, list(districts.name[invalid]), list(districts.name[empty])

@@ -158,5 +158,5 @@ def run_checks(
     if embedded:
         findings += table_totals() + consolidated_vs_declared(declared)
     findings += spellings(inventory, gazetteer) + boundary_findings(boundary, gazetteer)
-    log.info("Source checks: %d findings", len(findings))
+    log.debug("Source checks: %d findings", len(findings))
     return pd.DataFrame(findings, columns=COLUMNS)

@@ -1,7 +1,9 @@
 """The `coverage-map` command: a thin layer over the library.
 
 A user error (CoverageMapError) prints one line saying what, where and how to fix it,
-and exits with status 2; --debug shows the traceback instead.
+and exits with status 2; --debug shows the traceback instead. The stages of a run print
+their counts on stderr in the run's language (progress.py); --debug adds the library's
+DEBUG lines (its internal decisions, in English); --quiet prints nothing on success.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .errors import CoverageMapError
 from .formatting import km, number, percent
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
+from .progress import Downloading, Event, Progress, phrase
 from .scales import METROPOLITAN, NETWORK
 from .sources import DEFAULT_POPULATION, cache_dir, fetch, packaged_path, registry, seed_from
 from .sources import status as source_status
@@ -32,6 +35,18 @@ from .texts import texts
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
+
+
+def stage_lines(lang: str) -> Progress | None:
+    """The callback that prints each stage's counts on stderr in lang; None with --quiet."""
+    if click.get_current_context().meta.get("quiet"):
+        return None
+
+    def show(event: Event) -> None:
+        for line in phrase(event, lang):
+            stderr.print(line, markup=False, soft_wrap=True)
+
+    return show
 
 
 def _setup_logging(quiet: bool, debug: bool) -> None:
@@ -48,7 +63,9 @@ def common(func):
     @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
                   help="Language of labels and messages in outputs.")
     @click.option("--quiet", is_flag=True, help="Only print warnings and errors.")
-    @click.option("--debug", is_flag=True, help="Show the full traceback of an error.")
+    @click.option("--debug", is_flag=True,
+                  help="Also show the run's internal decisions (CRS, fields, cache, classes; in English) "
+                       "and the full traceback of an error.")
     @functools.wraps(func)
     def wrapper(*args, quiet: bool, debug: bool, **kwargs):
         _setup_logging(quiet, debug)
@@ -83,9 +100,9 @@ def inputs(func):
         click.option("--district-field", metavar="FIELD",
                      help="Field of the boundary file that holds the ubigeo or the district name "
                           "(detected when left out)."),
-        click.option("--inventory", type=click.Path(path_type=Path), metavar="CSV",
-                     help="Your own counts (columns: ubigeo or district, service, count); its services "
-                          "replace the embedded ones."),
+        click.option("--inventory", type=click.Path(path_type=Path), metavar="FILE",
+                     help="Your own counts, a CSV, Excel or JSON table (columns: ubigeo or district, service, "
+                          "count); its services replace the embedded ones."),
         click.option("--facilities", type=click.Path(path_type=Path), metavar="FILE",
                      help="Your list of facilities (CSV, Excel, JSON or GeoJSON points: service, name, "
                           "ubigeo and/or lat/lon); their counts replace the inventory's for their services."),
@@ -154,7 +171,7 @@ def main() -> None:
 def build(out: Path, **options) -> None:
     """Measure coverage and gaps and write the map, report, GeoJSON, tables and manifest."""
     run = run_inputs(**options)
-    _, written = build_outputs(run, out=out)
+    _, written = build_outputs(run, out=out, progress=stage_lines(run.lang))
     list_written(out, written, run.lang)
 
 
@@ -176,7 +193,7 @@ def list_written(out: Path, written: list[Path], lang: str) -> None:
 @common
 def report(out: Path, lang: str, **options) -> None:
     """Rebuild only the gap-analysis report: report.html, report.md, img/ and coverage.xlsx."""
-    _, written = build_report(run_inputs(lang=lang, **options), out=out)
+    _, written = build_report(run_inputs(lang=lang, **options), out=out, progress=stage_lines(lang))
     list_written(out, written, lang)
 
 
@@ -186,7 +203,7 @@ def report(out: Path, lang: str, **options) -> None:
 @common
 def gaps(service: str, lang: str, **options) -> None:
     """List the districts that lack SERVICE (e.g. CIAM), with the nearest that has it."""
-    analysis = analyse(run_inputs(lang=lang, **options))
+    analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
     catalogue, text = analysis.catalogue, texts(lang)
     code = catalogue.resolve(service)
     if code is None or code not in catalogue.place_based:
@@ -267,7 +284,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     catchment = options.pop("catchment", None)
     if "catchments" in options:  # the shared --catchment SERVICE=KM: a bare KM is the planned service's
         options["catchments"] = tuple(c if "=" in c else f"{code}={c}" for c in options["catchments"])
-    analysis = analyse(run_inputs(lang=lang, **options))
+    analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
     proposal = plan(analysis, code, add=add, objective=objective, candidates=candidates,
                     catchment_km=catchment, force=force)
     table, lines = terminal_table(proposal, lang)
@@ -286,7 +303,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
 @common
 def validate(lang: str, **options) -> None:
     """Check the inputs as build does, without writing anything, and list every problem found."""
-    problems = validate_inputs(run_inputs(lang=lang, **options))
+    problems = validate_inputs(run_inputs(lang=lang, **options), progress=stage_lines(lang))
     if not problems:
         stdout.print(texts(lang)["valid"])
         return
@@ -369,8 +386,12 @@ def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | Non
         return
     from .sources import get_source
 
+    show = stage_lines(lang)
     for name in names or registry():
-        path = fetch(get_source(name), cache=target)
+        source = get_source(name)
+        if show and not source.embedded and source_status(source, target) != "cached":
+            show(Downloading(source.name, source.url))
+        path = fetch(source, cache=target)
         stdout.print(f"{name}: {path}", soft_wrap=True, markup=False)
 
 

@@ -149,7 +149,7 @@ def measure_coverage(
     summary = pd.DataFrame(summary).set_index("service", drop=False)
     for column in ("listed_total", "declared_total"):
         summary[column] = summary[column].astype("Int64")
-    log.info(
+    log.debug(
         "Measured %d services in %d districts: %d gaps (distances in %s)",
         len(summary), len(ubigeos), int(summary["gaps"].sum()), crs,
     )

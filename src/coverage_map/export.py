@@ -208,6 +208,6 @@ def staged_outputs(out: Path) -> Iterator[Path]:
             if item.is_dir() and target.is_dir():
                 shutil.rmtree(target)
             os.replace(item, target)
-        log.info("Wrote %s", out)
+        log.debug("Wrote %s", out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

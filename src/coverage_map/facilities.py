@@ -181,7 +181,7 @@ def read_facilities(
         msg = f"Facilities file {path} has no rows. Give one row per facility under the header."
         raise InputError(msg)
     columns = detect_columns(table, path)
-    log.info("Facilities %s: %d rows; columns used: %s", path, len(table),
+    log.debug("Facilities %s: %d rows; columns used: %s", path, len(table),
              ", ".join(f"{k}={v}" for k, v in columns.items()))
     ubigeo = pd.Series(None, index=table.index, dtype=object)  # a list may place every row by its point
     if "ubigeo" in columns:
@@ -223,7 +223,7 @@ def read_facilities(
     facilities = _hide_confidential(facilities.drop(columns=["given_ubigeo", "point_ubigeo"]), catalogue)
     left_out = int((~area).sum())
     outside = outside_sites(table[~area], columns, lat[~area], lon[~area], catalogue)
-    log.info("Facilities: %d in the area, %d outside it left out (%d of them serve its access)",
+    log.debug("Facilities: %d in the area, %d outside it left out (%d of them serve its access)",
              len(facilities), left_out, len(outside))
     return Facilities(facilities, columns, findings, left_out, outside=outside, place_by=place_by,
                       document=known_document(path))

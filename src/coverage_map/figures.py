@@ -350,7 +350,7 @@ def draw_service_maps(
             _save_png(canvas, written[service])
             _keep(written[service], cached)
         _prune(store)
-    log.info("Drew %d static maps, %d from the cache", len(to_draw), len(written) - len(to_draw))
+    log.debug("Drew %d static maps, %d from the cache", len(to_draw), len(written) - len(to_draw))
     return written
 
 

@@ -143,7 +143,7 @@ def load_embedded_inventory(catalogue: Catalogue, gazetteer: Gazetteer) -> Inven
     rows = read_data_csv(EMBEDDED_FILE)
     counts = _parse_rows(rows, f"data/{EMBEDDED_FILE}", catalogue, gazetteer, cite=rows["source"])
     services = counts["service"].unique()
-    log.info("Embedded inventory: %d district counts of %d services", len(counts), len(services))
+    log.debug("Embedded inventory: %d district counts of %d services", len(counts), len(services))
     sections = counts.groupby("service")["source"].first()
     return Inventory(
         counts=counts,

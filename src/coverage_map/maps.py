@@ -99,7 +99,7 @@ def write_map(
     path.write_text(page, encoding="utf-8")
     title = texts(lang)["map_title"].format(area=area_title(analysis.area, lang))
     (Path(folder) / "index.html").write_text(_index_page(title, lang), encoding="utf-8")
-    log.info("Wrote the map (%d layers, %.0f kB)", len(analysis.coverage.summary), len(page.encode()) / 1000)
+    log.debug("Wrote the map (%d layers, %.0f kB)", len(analysis.coverage.summary), len(page.encode()) / 1000)
     return path
 
 

@@ -31,8 +31,11 @@ from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, lo
 from .model import Analysis, InputFile, RunInputs
 from .plan import plans_for, requested, write_plan
 from .population import read_population, read_population_cached, targets_for
-from .scales import apply_scales, service_scales, without_metropolitan_rates
+from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasured, Downloading, FacilitiesRead,
+                       PopulationRead, Progress, SourcesChecked, log_event)
+from .scales import METROPOLITAN, apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
+from .sources import status as source_status
 
 log = logging.getLogger(__name__)
 
@@ -88,32 +91,33 @@ class Area:
         return bool(self.ubigeos.str.startswith(AREAS["lima-callao"]).all())
 
 
-def analyse(inputs: RunInputs | None = None, **options) -> Analysis:
+def analyse(inputs: RunInputs | None = None, *, progress: Progress | None = None, **options) -> Analysis:
     """Read the inputs and measure coverage, gaps and source checks; write nothing.
 
     inventory: counts per district; facilities: one row per centre (their counts replace
     the inventory's for their services); population: a registered source, a REDATAM
-    workbook or a CSV, or None for counts only. Raises the first user error found.
+    workbook or a CSV, or None for counts only. Raises the first user error found. progress
+    gets each stage's counts as it ends (progress.py); by default they are DEBUG lines.
     """
-    analysis, _ = _read_and_measure(RunInputs.of(inputs, **options), Problems(collect=False))
+    analysis, _ = _read_and_measure(RunInputs.of(inputs, **options), Problems(collect=False), progress or log_event)
     return analysis
 
 
-def validate(inputs: RunInputs | None = None, **options) -> list[str]:
+def validate(inputs: RunInputs | None = None, *, progress: Progress | None = None, **options) -> list[str]:
     """Every problem build() would stop on, found by the same readers and checks; writes nothing.
 
     Each input is read on its own, so one bad file does not hide the problems of another;
     an input that needs the boundaries is not checked when they cannot be read.
     """
     problems = Problems(collect=True)
-    _read_and_measure(RunInputs.of(inputs, **options), problems)
+    _read_and_measure(RunInputs.of(inputs, **options), problems, progress or log_event)
     return problems.found
 
 
-def _read_and_measure(inputs: RunInputs, problems: Problems) -> tuple[Analysis | None, list[str]]:
+def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress) -> tuple[Analysis | None, list[str]]:
     cache = cache_dir(inputs.cache)
     problems.attempt(check_options, inputs)
-    area = problems.attempt(read_area, inputs, cache)
+    area = problems.attempt(read_area, inputs, cache, progress)
     catalogue = load_catalogue()
     gazetteer = area.gazetteer if area else load_gazetteer()
     scope = area.report.prefixes if area else ()
@@ -131,10 +135,10 @@ def _read_and_measure(inputs: RunInputs, problems: Problems) -> tuple[Analysis |
         sites = problems.attempt(read_facilities, Path(inputs.facilities), catalogue=catalogue,
                                  districts=area.districts, prefixes=scope, place_by=inputs.place_by)
     if inputs.population is not None and area is not None:
-        population = problems.attempt(read_targets, inputs.population, area, catalogue, cache)
+        population = problems.attempt(read_targets, inputs.population, area, catalogue, cache, progress)
     if problems.found:
         return None, problems.found
-    analysis = measure(inputs, area, own, sites, population)
+    analysis = measure(inputs, area, own, sites, population, progress)
     if inputs.plans:
         plans = problems.attempt(plans_for, analysis)
         if problems.found:
@@ -163,7 +167,8 @@ def _refuse(msg: str) -> None:
     raise InputError(msg)
 
 
-def resolve_source(value: str | os.PathLike, cache: Path, kind: str) -> tuple[Path, Source | None]:
+def resolve_source(value: str | os.PathLike, cache: Path, kind: str,
+                   progress: Progress = log_event) -> tuple[Path, Source | None]:
     """A registered source name of kind (fetched into the cache) or a path to a file."""
     source = registry().get(str(value))
     if source is None:
@@ -171,15 +176,18 @@ def resolve_source(value: str | os.PathLike, cache: Path, kind: str) -> tuple[Pa
     if source.kind != kind:
         msg = f"{source.name} is a {source.kind} source, not {kind}. See `coverage-map sources list`."
         raise InputError(msg)
+    if not source.embedded and source_status(source, cache) != "cached":
+        progress(Downloading(source.name, source.url))
     return fetch(source, cache=cache), source
 
 
-def read_area(inputs: RunInputs, cache: Path) -> Area:
+def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) -> Area:
     """The districts of the study area from the boundaries, and the gazetteer of their names."""
-    path, source = resolve_source(inputs.boundaries or DEFAULT_BOUNDARIES, cache, "boundaries")
+    path, source = resolve_source(inputs.boundaries or DEFAULT_BOUNDARIES, cache, "boundaries", progress)
     districts, report = read_boundaries(
         path, gazetteer=load_gazetteer(), area=inputs.area, district_field=inputs.district_field, source=source
     )
+    progress(BoundariesRead(path.name, report.features, len(districts), inputs.area))
     # names of a user's files are matched among the districts of the area only
     gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, scope=f"the area {inputs.area!r}")
     return Area(districts, report, source, path, gazetteer)
@@ -195,22 +203,25 @@ class Targets:
     source: Source | None
 
 
-def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path) -> Targets:
-    path, source = resolve_source(value, cache, "population")
+def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path, progress: Progress = log_event) -> Targets:
+    path, source = resolve_source(value, cache, "population", progress)
     if source is not None and not source.embedded:  # pinned by sha256: its parsed table can be kept
         table = read_population_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
     else:
         table = read_population(path)
     services = catalogue.services.loc[catalogue.place_based]
     targets, columns = targets_for(table, area.districts, services, where=str(path))
+    progress(PopulationRead(path.name, len(targets)))
     return Targets(targets, columns, path, source)
 
 
-def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, population: Targets | None) -> Analysis:
+def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, population: Targets | None,
+            progress: Progress = log_event) -> Analysis:
     """Coverage, gaps and checks of inputs already read; every decision recorded in the Analysis."""
     catalogue = load_catalogue()
     stock = load_embedded_inventory(catalogue, load_gazetteer())
     embedded = stock
+    report_counts(inputs, area, embedded, own, sites, progress)
     if own is not None:
         stock = stock.merge(own)
     if sites is not None:
@@ -224,15 +235,19 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     coverage = measure_coverage(area.districts, stock, catalogue, declared, sites=sites and sites.points)
     scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
     coverage = apply_scales(coverage, scales)
+    progress(coverage_measured(coverage, scales, len(area.districts)))
     checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)
     if sites is not None and sites.findings:
         checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
     checks = cite_sources(checks, stock.origin)
+    progress(SourcesChecked(tuple({"es": es, "en": en} for es, en in zip(checks["message_es"], checks["message_en"]))))
     if population is not None:
         coverage = add_population(coverage, population.table)
         coverage = without_metropolitan_rates(coverage, scales)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
                               sites=sites and sites.points, outside=sites and sites.outside)
+    measured = coverage.summary.index[coverage.summary["share_within"].notna()]
+    progress(AccessMeasured(tuple(measured), measured=population is not None))
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
     stock = replace(stock, origin=origins)
     # the summary's own listing of a service a user's file replaced, to show both side by side
@@ -247,6 +262,29 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         population_columns=population.columns if population else {}, scales=scales,
         replaced=replaced if lima_figures else replaced.iloc[0:0],
     )
+
+
+def report_counts(inputs: RunInputs, area: Area, embedded, own, sites: Facilities | None, progress: Progress) -> None:
+    """The counts each source gives the area: the embedded inventory (but the services a user's
+    file replaces), the user's inventory, the facilities."""
+    counts = embedded.within(area.ubigeos).counts
+    replaced = set(own.scope if own is not None else ()) | set(sites.points["service"] if sites is not None else ())
+    counts = counts[~counts["service"].isin(replaced)]
+    if len(counts):
+        progress(CountsRead("", counts["service"].nunique(), len(counts)))
+    if own is not None:
+        counts = own.within(area.ubigeos).counts
+        progress(CountsRead(Path(inputs.inventory).name, counts["service"].nunique(), len(counts)))
+    if sites is not None:
+        progress(FacilitiesRead(Path(inputs.facilities).name, len(sites.points), sites.left_out))
+
+
+def coverage_measured(coverage, scales, districts: int) -> CoverageMeasured:
+    """The gaps by each service's scale, and the districts without the seat of a metropolitan service."""
+    summary = coverage.summary
+    metropolitan = [code for code in summary.index if scales[code].kind == METROPOLITAN]
+    return CoverageMeasured(len(summary), districts, int(summary["gaps"].sum()),
+                            int(summary.loc[metropolitan, "without_site"].sum()))
 
 
 def _embedded_origin(code: str, declared: pd.DataFrame, catalogue) -> Origin:
@@ -266,13 +304,14 @@ def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[I
     return tuple(InputFile(role, path, sha256_of(path), source) for path, role, source in read)
 
 
-def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", **options) -> tuple[Analysis, list[Path]]:
+def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", progress: Progress | None = None,
+          **options) -> tuple[Analysis, list[Path]]:
     """Run the whole job and write every output into out, whole or not at all."""
     from .maps import write_map
     from .report import write_report  # the renderers: only when writing (`plan` and `gaps` need none)
 
     check_out_folder(out)
-    analysis = analyse(inputs, **options)
+    analysis = analyse(inputs, progress=progress, **options)
     lang = analysis.lang
     out = Path(out)
     with staged_outputs(out) as staging:
@@ -300,7 +339,8 @@ def manifest(analysis: Analysis, folder: Path) -> dict:
     }
 
 
-def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", **options) -> tuple[Analysis, list[Path]]:
+def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", progress: Progress | None = None,
+                 **options) -> tuple[Analysis, list[Path]]:
     """Rebuild only the report (report.html, report.md, img/, coverage.xlsx) in out, whole or not at all.
 
     The manifest is left as the last build wrote it.
@@ -308,7 +348,7 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
     from .report import write_report
 
     check_out_folder(out)
-    analysis = analyse(inputs, **options)
+    analysis = analyse(inputs, progress=progress, **options)
     out = Path(out)
     with staged_outputs(out) as staging:
         written = write_report(analysis, staging, lang=analysis.lang)

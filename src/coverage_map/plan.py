@@ -160,7 +160,7 @@ def plan(
     if not problem.weights.sum():
         msg = f"No one of {code}'s target population lives in the districts of the area: there is nothing to plan for."
         raise InputError(msg)
-    log.info("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
+    log.debug("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
              add, code, len(sites), len(problem.ubigeos), objective, catchment_km)
     chosen = solve(problem, add, objective)
     access = access_steps(analysis, code, rows, problem, chosen)

@@ -157,7 +157,7 @@ def population_from_groups(groups: pd.DataFrame) -> pd.DataFrame:
 def read_redatam(path: Path) -> pd.DataFrame:
     """Population per ubigeo (COLUMNS) from a REDATAM crosstab of age groups by sex."""
     frame = population_from_groups(read_redatam_groups(path))
-    log.info("Read the population of %d districts from %s (REDATAM)", len(frame), path)
+    log.debug("Read the population of %d districts from %s (REDATAM)", len(frame), path)
     return frame
 
 
@@ -177,7 +177,7 @@ def read_census_extract(path: Path) -> pd.DataFrame:
     groups = pd.read_csv(path, comment="#", dtype={"ubigeo": str, "district": str}, encoding="utf-8")
     frame = population_from_groups(groups)
     frame.attrs["extract_prefixes"] = sorted({u[:4] for u in frame.index})
-    log.info("Read the population of %d districts from %s (census extract)", len(frame), path.name)
+    log.debug("Read the population of %d districts from %s (census extract)", len(frame), path.name)
     return frame
 
 
@@ -315,7 +315,7 @@ def read_population_cached(path: Path, sidecar: Path) -> pd.DataFrame:
     if sidecar.is_file():
         kept = pd.read_csv(sidecar, dtype={"ubigeo": str}).set_index("ubigeo")
         if list(kept.columns) == COLUMNS:  # one kept by an older version is parsed again
-            log.info("Read the population of %s from the cache (%s)", path.name, sidecar.name)
+            log.debug("Read the population of %s from the cache (%s)", path.name, sidecar.name)
             return kept
     population = read_population(path)
     partial = sidecar.with_suffix(".part")

@@ -542,7 +542,7 @@ def write_report(analysis: Analysis, folder: Path, *, lang: str = "es") -> list[
         section["image"] = data_uri(charts[section["code"]])
     (folder / "report.html").write_text(render_report(context, "html"), encoding="utf-8")
     write_workbook(workbook_sheets(analysis, lang=lang), folder / "coverage.xlsx", created=data_time())
-    log.info("Wrote the report (%d maps)", len(images))
+    log.debug("Wrote the report (%d maps)", len(images))
     return [folder / name for name in REPORT_FILES] + list(images.values()) + list(charts.values())
 
 

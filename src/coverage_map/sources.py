@@ -139,7 +139,7 @@ def fetch(source: Source, *, cache: Path) -> Path:
     path = cached_path(source, cache)
     if path is not None:
         return path
-    log.info("Downloading %s from %s", source.file, source.url)
+    log.debug("Downloading %s from %s", source.file, source.url)
     pooch.get_logger().setLevel(logging.WARNING)  # our own line above says it once
     try:
         # the bar goes where the log goes: --quiet hides both
@@ -199,5 +199,5 @@ def seed_from(folder: Path, *, cache: Path) -> dict[str, str]:
             shutil.copyfileobj(src, tmp)
         os.replace(tmp.name, cache / source.file)
         result[source.name] = "cached"
-        log.info("Cached %s from %s", source.file, found)
+        log.debug("Cached %s from %s", source.file, found)
     return result

@@ -101,7 +101,7 @@ def read_csv(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
         raise InputError(msg) from exc
     _refuse_bad_header(table, path, what)
     table = table[(table != "").any(axis=1)]  # blank lines, keeping the rows' numbers
-    log.info("Read %d rows from %s (%s, separator %r)", len(table), path, encoding, sep)
+    log.debug("Read %d rows from %s (%s, separator %r)", len(table), path, encoding, sep)
     return table
 
 
@@ -143,7 +143,7 @@ def read_excel(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
     table.columns = _unique(["" if str(c).startswith("Unnamed: ") else str(c) for c in table.columns])
     _refuse_bad_header(table, path, what)
     table = table.dropna(how="all")
-    log.info("Read %d rows from %s (Excel)", len(table), path)
+    log.debug("Read %d rows from %s (Excel)", len(table), path)
     return table
 
 
@@ -177,7 +177,7 @@ def read_json_records(path: Path, *, what: str, option: str = "") -> pd.DataFram
         raise InputError(msg)
     table = pd.DataFrame.from_records(data)
     table.columns = _unique([str(c) for c in table.columns])
-    log.info("Read %d records from %s (JSON)", len(table), path)
+    log.debug("Read %d records from %s (JSON)", len(table), path)
     return table
 
 
