@@ -178,6 +178,31 @@ def visible_point(page, name: str) -> list[float]:
     return point
 
 
+def settled(page, selector: str, frames: int = 8) -> None:
+    """Wait until selector is in the page and its box and opacity have not changed for
+    frames animation frames in a row: a Leaflet pan, zoom or fade has ended (a popup's pan
+    starts a few frames after it opens). A condition, not a fixed wait."""
+    page.wait_for_function(
+        """([selector, frames]) => new Promise(resolve => {
+            const look = () => {
+                const e = document.querySelector(selector);
+                return e && JSON.stringify(e.getBoundingClientRect()) + getComputedStyle(e).opacity;
+            };
+            let last = look(), same = 0;
+            const step = () => {
+                const now = look();
+                if (!now) { return resolve(false); }
+                same = now === last ? same + 1 : 0;
+                last = now;
+                if (same >= frames) { return resolve(true); }
+                requestAnimationFrame(step);
+            };
+            requestAnimationFrame(step);
+        })""",
+        arg=[selector, frames],
+    )
+
+
 @pytest.fixture
 def watched_page(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800})

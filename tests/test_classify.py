@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coverage_map.classify import YLGNBU, _bounds, classify, equal_interval_bins, parse_breaks, quantile_bins
+from coverage_map.classify import _bounds, classify, equal_interval_bins, parse_breaks, quantile_bins
 from coverage_map.errors import InputError
+from coverage_map.styles import YLGNBU
 
 
 def test_quantiles_of_one_to_ten_make_five_pairs():

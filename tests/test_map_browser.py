@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from conftest import visible_point
+from conftest import settled, visible_point
 
 from coverage_map.maps import render_map
 from coverage_map.pipeline import analyse
@@ -157,12 +157,12 @@ def test_search_finds_rimac(default_build, watched_page, artifacts, query):
     assert page.locator("#cm-search-results button").first.inner_text() == "Rímac"
     page.press("#cm-search-input", "Enter")
     page.wait_for_selector("path.cm-highlight[data-name='Rímac']")
-    page.wait_for_timeout(400)  # the zoom animation
+    page.wait_for_selector(".leaflet-popup-content")  # it opens once the zoom has ended
+    settled(page, ".leaflet-popup")  # its pan and fade
     assert rimac.bounding_box()["width"] > 3 * before["width"]
     assert page.locator("#cm-search-status").inner_text() == "Rímac (150128)"
     assert "Rímac" in page.locator(".leaflet-popup-content").inner_text()
     if query == "rimac":
-        page.wait_for_timeout(300)  # the popup fades in
         page.screenshot(path=artifacts / "map-search-rimac.png")
     assert_clean(watched_page)
 
@@ -180,7 +180,7 @@ def test_hostile_name_shows_as_text(default_build, watched_page, artifacts, tmp_
     page.press("#cm-search-input", "Enter")
     page.wait_for_selector(".leaflet-popup-content")
     assert HOSTILE in page.locator(".leaflet-popup-content").inner_text()
-    page.wait_for_timeout(300)
+    settled(page, ".leaflet-popup")  # shown whole: a handler in the name would have run
     assert page.title() == title != "XSS"
     assert page.locator("img").count() == 0
     page.screenshot(path=artifacts / "map-hostile-name.png")
@@ -291,6 +291,6 @@ def test_hostile_facility_name_shows_as_text(default_build, seeded_cache, watche
     assert HOSTILE in page.locator(".leaflet-tooltip").inner_text()
     page.locator(".cm-site").click()
     assert HOSTILE in page.locator(".leaflet-popup-content").inner_text()
-    page.wait_for_timeout(300)
+    settled(page, ".leaflet-popup")
     assert page.title() == title != "XSS" and page.locator("img").count() == 0
     assert_clean(watched_page)

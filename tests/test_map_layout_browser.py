@@ -6,8 +6,9 @@ import io
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import REPO, Watched, visible_point, watch
+from conftest import REPO, Watched, settled, visible_point, watch
 
 pytestmark = pytest.mark.browser
 
@@ -84,7 +85,7 @@ def test_phone_panels_cover_at_most_a_quarter_and_chorrillos_opens(default_build
 
     page.touchscreen.tap(*point_in(page, "Chorrillos"))
     page.wait_for_selector(".leaflet-popup-content")
-    page.wait_for_timeout(400)  # the popup's pan
+    settled(page, ".leaflet-popup")  # the popup's pan
     assert "Chorrillos" in page.inner_text(".leaflet-popup-content")
     assert not page.is_visible(".cm-legend-body")  # the tap went to the map, not the legend
     popup = box(page, ".leaflet-popup-content-wrapper")
@@ -178,10 +179,15 @@ def test_context_sea_labels_and_halo(default_build, browse, artifacts, size):
         page.fill("#cm-search-input", name)
         page.press("#cm-search-input", "Enter")
         page.wait_for_selector(f"path.cm-highlight[data-name='{name}']")
-        page.wait_for_timeout(350)
+        try:  # the labels are placed again once the zoom has ended
+            page.wait_for_function("""name => [...document.querySelectorAll('.cm-label:not(.cm-hidden)')]
+                .some(e => e.textContent.replace(/\\n/g, ' ') === name)""", arg=name, timeout=5000)
+        except PlaywrightTimeout:
+            pytest.fail(f"{name} has no label when zoomed to it")
+        page.wait_for_selector(".leaflet-popup-content")  # the search's popup, once the zoom has ended
+        settled(page, ".leaflet-popup")
         page.keyboard.press("Escape")
-        shown = [t.replace("\n", " ") for t in page.locator(".cm-label:not(.cm-hidden)").all_inner_texts()]
-        assert name in shown, f"{name} has no label when zoomed to it"
+        page.wait_for_selector(".leaflet-popup", state="detached")
     assert_clean(watched)
 
 
@@ -192,10 +198,11 @@ def test_basemap_is_requested_only_when_switched_on(default_build, browse, artif
     assert page.get_attribute("label.cm-basemap", "class") == "cm-basemap"
     assert page.inner_text("label.cm-basemap").strip() == "Mapa base (requiere internet)"
     assert not page.is_checked("#cm-basemap")
-    page.wait_for_timeout(300)
+    page.wait_for_load_state("networkidle")  # the page has done all it does on its own
     assert watched.outside_requests == []
-    page.check("#cm-basemap")
-    page.wait_for_timeout(300)
+    with page.expect_request(lambda request: "tile.openstreetmap.org" in request.url):
+        page.check("#cm-basemap")
+    page.wait_for_load_state("networkidle")
     assert watched.outside_requests and all("tile.openstreetmap.org" in u for u in watched.outside_requests)
     assert "OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
     page.uncheck("#cm-basemap")
@@ -291,7 +298,7 @@ def test_search_focus_moves_to_the_result_and_esc_returns(default_build, browse,
     page.wait_for_selector(".leaflet-popup-content")
     page.wait_for_function("document.activeElement.closest('.leaflet-popup') !== null")
     assert "Chorrillos" in page.evaluate("document.activeElement.textContent")
-    page.wait_for_timeout(400)
+    settled(page, ".leaflet-popup")
     popup = box(page, ".leaflet-popup-content-wrapper")
     assert overlap(popup, box(page, ".cm-legend")) == 0 and popup["x"] >= 0 and popup["x"] + popup["w"] <= SIZES[size]["width"]
     page.screenshot(path=artifacts / f"map-{size}-search-chorrillos.png")
@@ -345,3 +352,84 @@ def test_axe_finds_no_violation(default_build, browse, artifacts, size):
         violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")
         assert violations == []
     assert_clean(watched)
+
+
+# ---- 7. access, metropolitan seats and the image of the view (issue 11 items 3 and 4) --------
+
+
+def fills(page, selector: str) -> set[str]:
+    return set(page.eval_on_selector_all(selector, "els => els.map(e => e.getAttribute('fill'))"))
+
+
+def test_access_is_classed_warm_with_less_access_darker(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size], "#HRT")
+    page = watched.page
+    counts = fills(page, "path.cm-present")
+    if size == "phone":
+        page.click("#cm-layers-toggle")
+    page.check("#cm-measure-access")
+    if size == "phone":
+        page.click("#cm-layers-toggle")
+        page.click(".cm-legend-toggle")
+    labels = page.locator(".cm-classes tr td:nth-child(2)").all_inner_texts()
+    assert labels[0] == "0: ninguna sede a menos de 10,0\u00a0km"
+    assert all(label.endswith("sedes por 100\u00a0000 personas objetivo") for label in labels[1:6]), labels
+    assert labels[6] == "Sin sede en el distrito (brecha): contorno discontinuo"
+    colours = page.eval_on_selector_all(".cm-classes .cm-swatch", "els => els.map(e => getComputedStyle(e).backgroundColor)")
+    assert colours[0] == "rgb(189, 0, 38)" and colours[5] == "rgb(255, 255, 178)"  # YlOrRd reversed: less is darker
+    access = fills(page, "path.cm-district")
+    assert "#bd0026" in access and not access & counts  # not the counts' blues
+    assert page.locator("path.cm-gap").count() == 40  # a gap keeps its dashed outline over its access
+    assert page.eval_on_selector("path.cm-gap", "e => e.getAttribute('stroke-dasharray')") == "4 3"
+    page.screenshot(path=artifacts / f"map-{size}-hrt-access.png")
+    page.evaluate("location.hash = 'CIAM'")  # a municipal service shows its counts, and says so
+    page.wait_for_function("document.body.dataset.layer === 'CIAM'")
+    assert "se muestra por sus conteos" in page.inner_text(".cm-legend-body")
+    assert_clean(watched)
+
+
+def test_metropolitan_districts_without_the_seat_are_served_not_gaps(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size], "#OREDIS")
+    page = watched.page
+    assert page.locator("path.cm-gap").count() == 0
+    assert page.locator("path.cm-served").count() == 42 and page.locator("path.cm-present").count() == 1
+    assert fills(page, "path.cm-served") == {"#dad3e6"}
+    assert page.inner_text(".cm-legend-summary") == "OREDIS: servicio metropolitano, sin brechas por distrito"
+    if size == "phone":
+        page.click(".cm-legend-toggle")
+    frame = box(page, ".cm-legend")  # its long summary line is cut, not pushed off screen
+    assert frame["x"] >= 0 and frame["x"] + frame["w"] <= SIZES[size]["width"]
+    legend = page.inner_text(".cm-legend-body")
+    assert "Sin sede: atendido desde la sede metropolitana (no es brecha)" in legend and "Sin servicio" not in legend
+    labels = dict(page.eval_on_selector_all("path.cm-district", "els => els.map(e => [e.dataset.name, e.getAttribute('aria-label')])"))
+    assert labels["Ancón"] == "Ancón: sin sede de OREDIS, atendido desde la sede metropolitana"
+    page.screenshot(path=artifacts / f"map-{size}-oredis-served.png")
+    assert_clean(watched)
+
+
+def test_image_of_the_view_is_a_png_drawn_offline(default_build, browse, artifacts, size):
+    image_module = pytest.importorskip("PIL.Image")
+    _, out = default_build
+    viewport = SIZES[size]
+    watched = browse(out / "map.html", viewport, "#CIAM")
+    page = watched.page
+    if size == "phone":
+        page.click("#cm-layers-toggle")
+    page.click(".cm-download > summary")
+    assert page.inner_text("#cm-image") == "Imagen de la vista actual (PNG)"
+    with page.expect_download() as download:
+        page.click("#cm-image")
+    assert download.value.suggested_filename == "mapa-CIAM.png"
+    png = Path(download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    (artifacts / f"map-{size}-image-ciam.png").write_bytes(png)
+    image = image_module.open(io.BytesIO(png)).convert("RGB")
+    width, height = image.size
+    assert width >= viewport["width"] and abs(width / height - viewport["width"] / viewport["height"]) < 0.01
+    colours = {colour for _, colour in image.getcolors(maxcolors=1 << 22)}
+    assert len(colours) > 50  # districts, classes, labels, text: not a blank canvas
+    assert (44, 127, 184) in colours or (37, 52, 148) in colours  # the counts' classes
+    assert (207, 225, 236) in colours  # the sea, as on the page
+    assert_clean(watched)  # nothing fetched: no tile, no library

@@ -236,3 +236,38 @@ def test_own_boundaries_are_credited_by_file_name(grid_districts, seeded_cache, 
     assert len(data["topology"]["objects"]["data"]["geometries"]) == 43
     shapes = decode(data["topology"])
     assert all(s.area == pytest.approx(0.02**2, rel=1e-3) for s in shapes.values())
+
+
+# ---- the access view and the metropolitan seat (issue 11 items 3 and 4) ---------------------
+
+
+def test_access_of_network_and_metropolitan_services_is_classed_less_access_darker(page):
+    from coverage_map.styles import PALETTES
+
+    layers = embedded(page)["layers"]
+    hrt = layers["HRT"]
+    classes = hrt["access_classes"]
+    assert [c["color"] for c in classes] == list(PALETTES["access"][6]) and classes[0]["color"] == "#bd0026"
+    assert classes[0]["label"] == "0: ninguna sede a menos de 10,0\u00a0km" and classes[0]["districts"] == 21
+    assert all(c["label"].endswith(" sedes por 100\u00a0000 personas objetivo") for c in classes[1:])
+    assert sum(c["districts"] for c in classes) == 43 and None not in hrt["access_class"]
+    assert [hrt["access_class"][i] for i, v in enumerate(hrt["access"]) if v == 0] == [0] * 21
+    assert "access_classes" in layers["OREDIS"] and "access_classes" in layers["CAI"]
+    assert "access_classes" not in layers["CIAM"]  # municipal: its gaps are district gaps
+    assert "access_classes" not in layers["CEM"]  # no district data, no access
+
+
+def test_districts_without_a_metropolitan_seat_are_served_not_gaps(page):
+    layers = embedded(page)["layers"]
+    for code in ("OREDIS", "CAI", "UA"):
+        assert layers[code]["status"].count("s") == 42 and "g" not in layers[code]["status"], code
+        assert layers[code]["scale"] == "metropolitan" and layers[code]["summary"]["gaps"] == 0
+    assert layers["HRT"]["status"].count("g") == 40 and "s" not in layers["HRT"]["status"]
+
+
+def test_access_labels_take_the_decimals_that_tell_them_apart():
+    from coverage_map.maps import access_decimals
+
+    assert access_decimals([0.03, 0.06, 0.86]) == 2
+    assert access_decimals([0.003, 0.010, 0.013]) == 3
+    assert access_decimals([1.25, 3.5]) == 1

@@ -20,3 +20,14 @@ def test_outputs_carry_the_table(default_build):
     assert css in (out / "report.html").read_text(encoding="utf-8")
     page = (out / "map.html").read_text(encoding="utf-8")
     assert css in page and '"styles":{"present":{"fill":"#2c7fb8"' in page
+
+
+def test_one_table_of_palettes_counts_blue_and_worse_darker_red():
+    from coverage_map.styles import PALETTES, SERVED_FROM_SEAT
+
+    assert set(PALETTES) == {"count", "rate", "access"}
+    assert PALETTES["count"][5][-1] == "#253494"  # more centres, darker blue
+    assert PALETTES["rate"][5][-1] == "#bd0026"  # more people per centre, darker red
+    assert PALETTES["access"][5][0] == "#bd0026" and PALETTES["access"][5] == PALETTES["rate"][5][::-1]
+    assert SERVED_FROM_SEAT.fill not in {STYLES[GAP].fill, STYLES[UNKNOWN].fill, STYLES[PRESENT].fill}
+    assert page_styles()["served"]["fill"] == SERVED_FROM_SEAT.fill and "--served-fill" in css_variables()

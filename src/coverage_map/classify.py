@@ -18,24 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .styles import PALETTES
 
 log = logging.getLogger(__name__)
 
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
 DEFAULT_CLASSES = 5
-
-#: ColorBrewer 2.0 sequential YlGnBu (colour-blind safe, print friendly), by number of
-#: classes; Cynthia A. Brewer, Pennsylvania State University, colorbrewer2.org (Apache-2.0).
-YLGNBU = {
-    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
-    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
-    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
-    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
-    7: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
-}
-#: One or two classes take the darker end of the 3-class list, so hosts stand out.
-YLGNBU[1] = YLGNBU[3][2:]
-YLGNBU[2] = YLGNBU[3][1:]
 
 
 @dataclass(frozen=True)
@@ -153,14 +141,15 @@ def _label(lo: float, hi: float, *, integer: bool) -> str:
     return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
 
 
-def palette(k: int) -> tuple[str, ...]:
-    """ColorBrewer YlGnBu colours for k classes (up to 7)."""
+def palette(k: int, measure: str = "count") -> tuple[str, ...]:
+    """The colours of k classes (up to 7) of a measure (styles.PALETTES), lowest class first."""
     if k == 0:
         return ()
-    if k > max(YLGNBU):
-        msg = f"At most {max(YLGNBU)} classes can be coloured; {k} were asked for."
+    colours = PALETTES[measure]
+    if k > max(colours):
+        msg = f"At most {max(colours)} classes can be coloured; {k} were asked for."
         raise InputError(msg)
-    return YLGNBU[k]
+    return colours[k]
 
 
 def parse_breaks(text: str) -> tuple[float, ...]:

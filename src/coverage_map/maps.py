@@ -28,11 +28,12 @@ import topojson
 from shapely.geometry import box as shapely_box
 
 from .boundaries import read_vector, to_lonlat
-from .classify import DEFAULT_CLASSES, SCHEMES, classify
+from .accessibility import PER_PEOPLE
+from .classify import DEFAULT_CLASSES, SCHEMES, classify, palette
 from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import load_gazetteer, normalize_name, normalize_ubigeo
 from .errors import InputError
-from .formatting import area_title, cite_origin, credit, number_range, percent, plural, separators
+from .formatting import area_title, cite_origin, credit, number, number_range, percent, plural, separators
 from .formatting import km as km_text
 from .phrases import side_by_side
 from .proposals import map_layer as proposal_layer
@@ -53,18 +54,10 @@ QUANTIZATION = 1e5
 CONTEXT_SIMPLIFY_DEGREES = 5e-4
 #: The basemap the page offers behind its switch when the run names none (off until asked).
 DEFAULT_BASEMAP = "OpenStreetMap.Mapnik"
-#: ColorBrewer 2.0 sequential YlOrRd, for "worse is darker" measures (people per centre,
-#: access), so that they cannot be read as the counts' YlGnBu (more is better).
-YLORRD = {
-    1: ("#f03b20",),
-    2: ("#feb24c", "#f03b20"),
-    3: ("#ffeda0", "#feb24c", "#f03b20"),
-    4: ("#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"),
-    5: ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"),
-    6: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026"),
-    7: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
-}
 STATUS_CODES = {PRESENT: "p", GAP: "g", UNKNOWN: "u"}
+#: The status code of a district without the seat of a metropolitan service: served from
+#: the seat, not a gap (scales.apply_scales records it as gap False).
+SERVED = "s"
 CLUSTER_CSS = ("MarkerCluster.css", "MarkerCluster.Default.css")
 SUMMARY_KEYS = ("hosts", "gaps", "unknown", "listed_total", "declared_total", "target_population", "unserved_population")
 #: The texts the page's script reads (map.js: T.key); the template reads the whole catalogue.
@@ -75,6 +68,9 @@ MAP_TEXTS = (
     "role_boundaries", "role_population", "no_geometry", "basemap", "show", "site", "sites", "no_match",
     "legend_open", "legend_close", "outside_area", "district_aria_present", "district_aria_gap",
     "district_aria_unknown", "printed_on", "layers", "summary_present", "summary_unknown", "legend", "no_data_services", "context_districts",
+    # the access view, the metropolitan seat and the image of the view
+    "measure_access", "access_label", "access_counts_only", "legend_served", "served_from_seat", "district_aria_served",
+    "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap", "source", "role_boundaries",
 )
 #: The tables the build writes beside the page, for its download menu (text key, file).
 DOWNLOADS = (
@@ -281,7 +277,8 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "name": service[f"name_{lang}"],
         "acronym": service["acronym"],
         "confidential": bool(service["confidential"]),
-        "status": "".join(STATUS_CODES[s] for s in rows["status"]),
+        "status": _status_codes(rows),
+        "scale": analysis.scales[code].kind if code in analysis.scales else None,
         "count": [_int_or_none(c) for c in rows["count"]],
         "nearest": [position.get(n) if isinstance(n, str) else None for n in rows["nearest_ubigeo"]],
         "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
@@ -296,11 +293,12 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
     if "people_per_centre" in rows:
         # Explicit breaks are for counts; rates keep the scheme.
         layer |= _classed(rows["people_per_centre"].where(present), "rate_", lang=lang, scheme=scheme, breaks=None,
-                          unit="per_centre", colors=YLORRD)
+                          unit="per_centre", measure="rate")
         layer["population"] = [_int_or_none(v) for v in rows["target_population"]]
         layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
         if pd.notna(summary.get("served_share")):
             layer["summary"]["served_share"] = float(summary["served_share"])
+    layer |= _access_view(analysis, code, rows, lang=lang, scheme=scheme)
     sites = _sites(analysis, code, position)
     if sites:
         layer["sites"] = sites
@@ -327,22 +325,67 @@ def _text(value) -> str:
     return "" if pd.isna(value) else str(value).strip()
 
 
+def _status_codes(rows: pd.DataFrame) -> str:
+    """One letter per district: p present, g gap, u unknown, and s where a metropolitan
+    service is absent but, by its scale, no gap: served from its seat."""
+    served = (rows["status"] == GAP) & ~rows["gap"].fillna(True).astype(bool) if "gap" in rows else rows["status"] != rows["status"]
+    return "".join(SERVED if s else STATUS_CODES[status] for status, s in zip(rows["status"], served))
+
+
 def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: tuple[float, ...] | None,
-             unit: str = "centre", colors: dict[int, tuple[str, ...]] | None = None) -> dict:
+             unit: str = "centre", measure: str = "count") -> dict:
     """Class of each district (None where values is NA) and the legend's classes, their
-    bounds written as the report writes numbers, with their unit ("2–3 centros"); colors
-    (by number of classes) replaces the counts' palette."""
+    bounds written as the report writes numbers, with their unit ("2–3 centros"), in the
+    palette of measure (styles.PALETTES)."""
     known = values.dropna()
     classes = classify(known.astype(int).to_list(), scheme=scheme, breaks=breaks)
     class_of = dict(zip(known.index, classes.index))
-    palette = colors[len(classes.colors)] if colors and classes.colors else classes.colors
+    colours = palette(len(classes.colors), measure)
     return {
         f"{prefix}class": [class_of.get(u) for u in values.index],
         f"{prefix}classes": [
             {"label": _with_unit(lower, upper, unit, lang), "color": color, "districts": n}
-            for lower, upper, color, n in zip(classes.lower, classes.upper, palette, classes.counts())
+            for lower, upper, color, n in zip(classes.lower, classes.upper, colours, classes.counts())
         ],
     }
+
+
+def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str, scheme: str) -> dict:
+    """The access view of a network or metropolitan service: each district's access across
+    district lines (E2SFCA, sites per 100,000 target people), its class and the legend's
+    classes, less access darker (a first class "0" for the districts no site reaches);
+    {} for a municipal service or where access was not measured."""
+    scale = analysis.scales.get(code)
+    if scale is None or scale.kind == MUNICIPAL or "access" not in rows or rows["access"].isna().all():
+        return {}
+    text, values = texts(lang), rows["access"]
+    positive = values[values > 0]
+    classes = classify(positive.to_list(), scheme=scheme)
+    unreached = int((values == 0).sum())
+    first = 1 if unreached else 0
+    decimals = access_decimals([*classes.lower, *classes.upper])
+    unit = text["unit_access"].format(n=number(PER_PEOPLE, lang))
+    labels = ([text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []) + [
+        f"{number(lo, lang, decimals)}–{number(hi, lang, decimals)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
+    counts = ([unreached] if unreached else []) + classes.counts()
+    class_of = dict(zip(positive.index, (first + i for i in classes.index)))
+    return {
+        "access": [None if pd.isna(v) else round(float(v), 4) for v in values],
+        "access_class": [0 if v == 0 else class_of.get(u) for u, v in values.items()],
+        "access_classes": [{"label": label, "color": colour, "districts": n}
+                           for label, colour, n in zip(labels, palette(len(labels), "access"), counts)],
+        "access_unit": unit,
+        "access_decimals": decimals,
+    }
+
+
+def access_decimals(bounds: list[float]) -> int:
+    """The fewest decimals (1 to 4) that tell the class bounds apart and write none of them as 0."""
+    for decimals in range(1, 5):
+        written = [round(b, decimals) for b in bounds]
+        if len(set(written)) == len(set(bounds)) and all(w > 0 for w in written):
+            return decimals
+    return 4
 
 
 def _with_unit(lower: float, upper: float, unit: str, lang: str) -> str:

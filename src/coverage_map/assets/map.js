@@ -16,10 +16,13 @@
   var GAP_STYLE = { fillColor: "url(#cm-hatch)", fillOpacity: 1, color: S.gap.line, weight: 1.5, dashArray: S.gap.dash };
   var FILL = 0.9;  // 0.7 while a basemap shows through
   function unknownStyle() { return { fillColor: S.unknown.fill, fillOpacity: FILL, color: S.unknown.line, weight: 1, dashArray: null }; }
+  // A district without the seat of a metropolitan service: served from the seat, no gap.
+  function servedStyle() { return { fillColor: S.served.fill, fillOpacity: FILL, color: S.served.line, weight: 1, dashArray: null }; }
   var phone = window.matchMedia("(max-width: 700px)");
   var active = null;
-  var measure = "count";  // or "rate": people of the target population per centre
+  var measure = "count";  // or "rate" (of the target population to centres) or "access" (E2SFCA)
   var hasRates = data.population !== null;
+  var hasAccess = codes.some(function (code) { return Boolean(data.layers[code].access_classes); });
   var shapes = {};  // district index -> Leaflet polygon
   var labels = [];  // [district index, label element, bounds]
 
@@ -100,13 +103,16 @@
 
   /* ---- context: the neighbouring districts beyond the study area, light, under it ---- */
   map.createPane("cm-context").style.zIndex = 350;
+  // Decoded once: Leaflet draws them, and the image of the view draws them again.
+  var areaFeatures = decodeTopology(data.topology);
+  var contextFeatures = data.context ? decodeTopology(data.context.topology) : [];
   if (data.context) {
-    L.geoJSON(decodeTopology(data.context.topology), {
+    L.geoJSON(contextFeatures, {
       pane: "cm-context", interactive: false,
       style: { fillColor: "#f4f1ea", fillOpacity: 1, color: "#a9a9a9", weight: 1 },
     }).addTo(map);
   }
-  var shapesLayer = L.geoJSON(decodeTopology(data.topology), {
+  var shapesLayer = L.geoJSON(areaFeatures, {
     style: { color: S.present.line, weight: 1, fillOpacity: 0.9 },
     onEachFeature: function (feature, shape) {
       var i = byUbigeo[feature.properties.ubigeo];
@@ -188,11 +194,13 @@
       line += formatNumber(layer.count[i]);
     } else if (status === "g") {
       line += T.gap;
+    } else if (status === "s") {
+      line += T.served_from_seat;
     } else {
       line += T.legend_unknown;
     }
     box.appendChild(el("span", null, line));
-    if (status === "g" && layer.nearest[i] !== null) {
+    if ((status === "g" || status === "s") && layer.nearest[i] !== null) {
       var nearest = districts[layer.nearest[i]].name;
       box.appendChild(el("span", null, T.nearest + ": " + nearest + " (" + formatKm(layer.km[i]) + ")"));
     }
@@ -201,6 +209,10 @@
       if (status === "p" && layer.per_centre[i] !== null) {
         box.appendChild(el("span", null, T.people_per_centre + ": " + formatNumber(layer.per_centre[i])));
       }
+    }
+    if (layer.access && layer.access[i] !== null) {
+      box.appendChild(el("span", null, T.access_label + ": " + formatNumber(layer.access[i], layer.access_decimals) +
+        " " + layer.access_unit));
     }
     if (full) {
       box.appendChild(el("span", "cm-note", layer.name));
@@ -319,15 +331,33 @@
   }
 
   /* ---- styling the shapes for the active service ---- */
+  // What the active layer shows: its counts, its ratio of people to centres, or its access (a layer
+  // without the chosen measure shows its counts).
+  function viewOf(layer) {
+    if (measure === "access" && layer.access_classes) { return "access"; }
+    if (measure === "rate" && layer.rate_classes) { return "rate"; }
+    return "count";
+  }
+  function classesOf(layer) {
+    return { access: layer.access_classes, rate: layer.rate_classes, count: layer.classes }[viewOf(layer)];
+  }
+
   function styleOf(layer, i) {
     var status = layer.status.charAt(i);
+    var view = viewOf(layer);
+    if (view === "access" && layer.access_class[i] !== null) {
+      // Every district has an access; a gap keeps its dashed outline over its class colour.
+      var reach = layer.access_classes[layer.access_class[i]].color;
+      return status === "g"
+        ? { fillColor: reach, fillOpacity: FILL, color: S.gap.line, weight: 1.5, dashArray: S.gap.dash }
+        : { fillColor: reach, fillOpacity: FILL, color: S.present.line, weight: 1, dashArray: null };
+    }
     if (status === "g") { return GAP_STYLE; }
     if (status === "u") { return unknownStyle(); }
-    var rate = measure === "rate" && layer.rate_classes;
-    var index = rate ? layer.rate_class[i] : layer["class"][i];
+    if (status === "s") { return servedStyle(); }
+    var index = view === "rate" ? layer.rate_class[i] : layer["class"][i];
     if (index === null) { return unknownStyle(); }
-    var colour = (rate ? layer.rate_classes : layer.classes)[index].color;
-    return { fillColor: colour, fillOpacity: FILL, color: S.present.line, weight: 1, dashArray: null };
+    return { fillColor: classesOf(layer)[index].color, fillOpacity: FILL, color: S.present.line, weight: 1, dashArray: null };
   }
 
   function restyle() {
@@ -337,14 +367,16 @@
       var status = layer.status.charAt(i);
       shape.setStyle(styleOf(layer, i));
       var path = shape.getElement();
-      path.dataset.status = { p: "present", g: "gap", u: "unknown" }[status];
+      path.dataset.status = { p: "present", g: "gap", u: "unknown", s: "served" }[status];
       path.classList.toggle("cm-gap", status === "g");
       path.classList.toggle("cm-unknown", status === "u");
       path.classList.toggle("cm-present", status === "p");
+      path.classList.toggle("cm-served", status === "s");
       var name = districts[i].name;
       path.setAttribute("aria-label", status === "p"
         ? fill(T.district_aria_present, { name: name, count: formatNumber(layer.count[i]), acronym: layer.acronym })
-        : fill(status === "g" ? T.district_aria_gap : T.district_aria_unknown, { name: name, acronym: layer.acronym }));
+        : fill({ g: T.district_aria_gap, s: T.district_aria_served, u: T.district_aria_unknown }[status],
+          { name: name, acronym: layer.acronym }));
       if (status === "g") { shape.bringToFront(); }  // so the dashed outline is not hidden
     });
   }
@@ -387,6 +419,37 @@
   });
   openLegend(!phone.matches);
 
+  // The legend's rows of the active layer, for the page's legend and the image's alike:
+  // kind (class, gap, gap-outline, served, unknown, site), colour, label, number, unit.
+  function legendEntries(layer) {
+    var s = layer.summary, view = viewOf(layer), entries = [];
+    classesOf(layer).forEach(function (c) { entries.push({ kind: "class", color: c.color, label: c.label, n: c.districts }); });
+    if (s.gaps) { entries.push({ kind: view === "access" ? "gap-outline" : "gap", label: view === "access" ? T.gap_outline : T.gap, n: s.gaps }); }
+    var served = (layer.status.match(/s/g) || []).length;
+    if (served && view !== "access") { entries.push({ kind: "served", color: S.served.fill, label: T.legend_served, n: served }); }
+    if (s.unknown) { entries.push({ kind: "unknown", color: S.unknown.fill, label: T.legend_unknown, n: s.unknown }); }
+    if (layer.sites) { entries.push({ kind: "site", label: T.site, n: layer.sites.length, units: T.sites }); }
+    return entries;
+  }
+  function legendSwatch(entry) {
+    var swatch = el("span", { "class": "cm-swatch", gap: "cm-swatch cm-swatch-gap", "gap-outline": "cm-swatch cm-swatch-outline",
+      served: "cm-swatch cm-swatch-served", unknown: "cm-swatch cm-swatch-unknown", site: "cm-swatch-site" }[entry.kind]);
+    if (entry.kind === "class") { swatch.style.background = entry.color; }
+    return swatch;
+  }
+  function summaryLine(layer) {
+    var s = layer.summary;
+    if (s.hosts === 0 && s.gaps === 0) { return fill(T.summary_unknown, { acronym: layer.acronym }); }
+    if (layer.scale === "metropolitan") { return fill(T.summary_metropolitan, { acronym: layer.acronym }); }
+    return fill(T.summary_present, { acronym: layer.acronym, hosts: formatNumber(s.hosts), gaps: formatNumber(s.gaps) });
+  }
+  function measureNote(layer) {
+    var view = viewOf(layer);
+    if (measure === "access" && view !== "access") { return T.access_counts_only; }
+    if (!(hasRates || hasAccess) || !classesOf(layer).length) { return ""; }
+    return { access: T.measure_access, rate: T.measure_rate, count: T.measure_count }[view];
+  }
+
   function legendRow(table, swatch, label, n, units) {
     var row = el("tr");
     var cell = el("td");
@@ -401,23 +464,13 @@
     var layer = data.layers[active];
     var s = layer.summary;
     legendBox.replaceChildren();
-    legendSummary.textContent = s.hosts === 0 && s.gaps === 0
-      ? fill(T.summary_unknown, { acronym: layer.acronym })
-      : fill(T.summary_present, { acronym: layer.acronym, hosts: formatNumber(s.hosts), gaps: formatNumber(s.gaps) });
+    legendSummary.textContent = summaryLine(layer);
     legendBox.appendChild(el("h2", null, layer.name + " (" + layer.acronym + ")"));
-    var rate = measure === "rate" && layer.rate_classes;
-    if (hasRates && (rate ? layer.rate_classes : layer.classes).length) {
-      legendBox.appendChild(el("p", "cm-note", rate ? T.measure_rate : T.measure_count));
-    }
+    if (measureNote(layer)) { legendBox.appendChild(el("p", "cm-note", measureNote(layer))); }
     var table = el("table", "cm-classes");
-    (rate ? layer.rate_classes : layer.classes).forEach(function (c) {
-      var swatch = el("span", "cm-swatch");
-      swatch.style.background = c.color;
-      legendRow(table, swatch, c.label, c.districts);
+    legendEntries(layer).forEach(function (entry) {
+      legendRow(table, legendSwatch(entry), entry.label, entry.n, entry.units);
     });
-    if (s.gaps) { legendRow(table, el("span", "cm-swatch cm-swatch-gap"), T.gap, s.gaps); }
-    if (s.unknown) { legendRow(table, el("span", "cm-swatch cm-swatch-unknown"), T.legend_unknown, s.unknown); }
-    if (layer.sites) { legendRow(table, el("span", "cm-swatch-site"), T.site, layer.sites.length, T.sites); }
     legendProposals(table);
     legendBox.appendChild(table);
     if (s.hosts === 0 && s.gaps === 0) {
@@ -492,11 +545,15 @@
   /* ---- the layer control: real radio buttons, grouped by program ---- */
   var form = document.getElementById("cm-layers");
   form.addEventListener("submit", function (event) { event.preventDefault(); });
-  if (hasRates) {
-    // Counts or rates: the same layers, classed by the ratio of target population to centres.
+  if (hasRates || hasAccess) {
+    // Counts, rates or access: the same layers, classed by the ratio of target population to
+    // centres, or by their access across district lines.
     var measures = el("fieldset", "cm-measures");
     measures.appendChild(el("legend", null, T.show));
-    [["count", T.measure_count], ["rate", T.measure_rate]].forEach(function (option) {
+    var options = [["count", T.measure_count]];
+    if (hasRates) { options.push(["rate", T.measure_rate]); }
+    if (hasAccess) { options.push(["access", T.measure_access]); }
+    options.forEach(function (option) {
       var label = el("label");
       var radio = el("input");
       radio.type = "radio";
@@ -514,7 +571,7 @@
     form.insertBefore(measures, form.firstChild);
   }
   // Services that have counts per district first; the others grouped apart, folded.
-  function hasData(code) { return /[pg]/.test(data.layers[code].status); }
+  function hasData(code) { return /[pgs]/.test(data.layers[code].status); }
   var noData = el("details", "cm-nodata");
   var noDataCount = codes.filter(function (code) { return !hasData(code); }).length;
   noData.appendChild(el("summary", null, T.no_data_services + " (" + noDataCount + ")"));
@@ -775,6 +832,212 @@
   window.addEventListener("beforeprint", preparePrint);
   window.addEventListener("afterprint", restoreView);
   document.getElementById("cm-print").addEventListener("click", function () { preparePrint(); window.print(); });
+
+  /* ---- image of the current view (PNG): the page draws its districts again into a canvas,
+     with the title, the legend and the sources; nothing is fetched, no library is used.
+     The image has the window's size and aspect, centred on the map's view. ---- */
+  var IMAGE_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif";
+  function wrapText(ctx, text, width) {
+    var lines = [], line = "";
+    String(text).split(" ").forEach(function (word) {
+      var next = line ? line + " " + word : word;
+      if (line && ctx.measureText(next).width > width) { lines.push(line); line = word; } else { line = next; }
+    });
+    if (line) { lines.push(line); }
+    return lines;
+  }
+  function hatchPattern(ctx) {
+    var tile = document.createElement("canvas");
+    tile.width = tile.height = 8;
+    var t = tile.getContext("2d");
+    t.fillStyle = "#ffffff";
+    t.fillRect(0, 0, 8, 8);
+    t.strokeStyle = S.gap.stripes;
+    t.lineWidth = 2;
+    t.beginPath();
+    [[-4, 4, 4, -4], [0, 8, 8, 0], [4, 12, 12, 4]].forEach(function (l) { t.moveTo(l[0], l[1]); t.lineTo(l[2], l[3]); });
+    t.stroke();
+    return ctx.createPattern(tile, "repeat");
+  }
+  function tracePolygons(ctx, geometry, project) {
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    ctx.beginPath();
+    polygons.forEach(function (rings) {
+      rings.forEach(function (ring) {
+        ring.forEach(function (p, k) {
+          var xy = project(p);
+          if (k) { ctx.lineTo(xy.x, xy.y); } else { ctx.moveTo(xy.x, xy.y); }
+        });
+        ctx.closePath();
+      });
+    });
+  }
+  function paintDistricts(ctx, project) {
+    var layer = data.layers[active], hatch = hatchPattern(ctx);
+    ctx.lineJoin = "round";
+    contextFeatures.forEach(function (feature) {
+      tracePolygons(ctx, feature.geometry, project);
+      ctx.fillStyle = "#f4f1ea";
+      ctx.fill("evenodd");
+      ctx.strokeStyle = "#a9a9a9";
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    });
+    // gaps last, so that their dashed outline is not hidden, as on the page
+    var ordered = areaFeatures.slice().sort(function (a, b) {
+      return (layer.status.charAt(byUbigeo[a.properties.ubigeo]) === "g") - (layer.status.charAt(byUbigeo[b.properties.ubigeo]) === "g");
+    });
+    ordered.forEach(function (feature) {
+      var style = styleOf(layer, byUbigeo[feature.properties.ubigeo]);
+      tracePolygons(ctx, feature.geometry, project);
+      ctx.globalAlpha = style.fillOpacity;
+      ctx.fillStyle = style.fillColor === GAP_STYLE.fillColor ? hatch : style.fillColor;
+      ctx.fill("evenodd");
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = style.color;
+      ctx.lineWidth = style.weight;
+      ctx.setLineDash(style.dashArray ? style.dashArray.split(" ").map(Number) : []);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    });
+  }
+  function paintLabels(ctx, offset) {
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    labels.forEach(function (entry) {
+      if (entry.text.classList.contains("cm-hidden")) { return; }
+      var context = entry.text.classList.contains("cm-label-context");
+      var c = map.latLngToContainerPoint(entry.point);
+      var lines = entry.text.textContent.split("\n");
+      ctx.font = (context ? "italic 400 " : "600 ") + "11px " + IMAGE_FONT;
+      lines.forEach(function (line, k) {
+        var y = c.y + offset.y + (k - (lines.length - 1) / 2) * 14;
+        ctx.strokeStyle = "#ffffff";
+        ctx.lineWidth = 3;
+        ctx.strokeText(line, c.x + offset.x, y);
+        ctx.fillStyle = context ? "#555555" : "#111111";
+        ctx.fillText(line, c.x + offset.x, y);
+      });
+    });
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
+  }
+  function paintSites(ctx, project) {
+    (data.layers[active].sites || []).forEach(function (site) {
+      var xy = project([site.lon, site.lat]);
+      ctx.beginPath();
+      ctx.arc(xy.x, xy.y, 5, 0, 2 * Math.PI);
+      ctx.fillStyle = "#d95f0e";
+      ctx.fill();
+      ctx.strokeStyle = "#ffffff";
+      ctx.lineWidth = 2;
+      ctx.stroke();
+    });
+  }
+  function paintBox(ctx, x, y, w, h) {
+    ctx.fillStyle = "rgba(255, 255, 255, 0.95)";
+    ctx.fillRect(x, y, w, h);
+    ctx.strokeStyle = "#999999";
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+  }
+  // Lines of a box, measured before they are drawn: [font, colour, text, swatch entry or null].
+  function boxLines(ctx, items, width) {
+    var lines = [];
+    items.forEach(function (item) {
+      ctx.font = item[0];
+      var indent = item[3] ? 26 : 0;
+      wrapText(ctx, item[2], width - indent).forEach(function (text, k) {
+        lines.push({ font: item[0], colour: item[1], text: text, entry: k ? null : item[3], indent: indent });
+      });
+    });
+    return lines;
+  }
+  function paintLines(ctx, lines, x, y, hatch) {
+    lines.forEach(function (line, k) {
+      var top = y + k * 16;
+      if (line.entry) { paintSwatch(ctx, line.entry, x, top + 2, hatch); }
+      ctx.font = line.font;
+      ctx.fillStyle = line.colour;
+      ctx.fillText(line.text, x + line.indent, top + 12);
+    });
+  }
+  function paintSwatch(ctx, entry, x, y, hatch) {
+    if (entry.kind === "site") {
+      ctx.beginPath();
+      ctx.arc(x + 9, y + 6, 5, 0, 2 * Math.PI);
+      ctx.fillStyle = "#d95f0e";
+      ctx.fill();
+      return;
+    }
+    ctx.fillStyle = entry.kind === "gap" ? hatch : entry.kind === "gap-outline" ? "#ffffff" : entry.color;
+    ctx.fillRect(x, y, 18, 12);
+    ctx.strokeStyle = entry.kind === "gap" || entry.kind === "gap-outline" ? S.gap.line : "#555555";
+    ctx.setLineDash(entry.kind === "gap" || entry.kind === "gap-outline" ? [4, 3] : []);
+    ctx.lineWidth = 1;
+    ctx.strokeRect(x + 0.5, y + 0.5, 17, 11);
+    ctx.setLineDash([]);
+  }
+  function sourceLines() {
+    var layer = data.layers[active];
+    var lines = [T.source + ": " + layer.source, T.role_boundaries + ": " + data.boundaries];
+    if (data.population) { lines.push(T.role_population + ": " + data.population); }
+    if (tiles) { lines.push(T.image_basemap); }
+    lines.push(fill(T.image_on, { date: new Date().toISOString().slice(0, 10) }));
+    return lines;
+  }
+  function paintPanels(ctx, width, height) {
+    var layer = data.layers[active], hatch = hatchPattern(ctx), pad = 10;
+    var bold = "600 16px " + IMAGE_FONT, normal = "12px " + IMAGE_FONT, small = "11px " + IMAGE_FONT;
+    var titleWidth = Math.min(width - 2 * pad, 560);
+    var title = boxLines(ctx, [[bold, "#222222", data.title], [normal, "#222222", layer.name + " (" + layer.acronym + ")"]],
+      titleWidth - 2 * pad);
+    paintBox(ctx, pad, pad, titleWidth, title.length * 16 + 2 * pad);
+    paintLines(ctx, title, 2 * pad, 2 * pad, hatch);
+    var legendWidth = width < 500 ? width - 2 * pad : 320;
+    var items = [["600 13px " + IMAGE_FONT, "#222222", summaryLine(layer)]];
+    if (measureNote(layer)) { items.push([normal, "#444444", measureNote(layer)]); }
+    legendEntries(layer).forEach(function (entry) {
+      var n = formatNumber(entry.n) + " " + (entry.units || (entry.n === 1 ? T.unit_district : T.unit_districts));
+      items.push([normal, "#222222", entry.label + " · " + n, entry]);
+    });
+    if (layer.scale_note) { items.push([small, "#444444", layer.scale_note]); }
+    sourceLines().forEach(function (line) { items.push([small, "#555555", line]); });
+    var legend = boxLines(ctx, items, legendWidth - 2 * pad);
+    var legendHeight = legend.length * 16 + 2 * pad;
+    paintBox(ctx, width - legendWidth - pad, height - legendHeight - pad, legendWidth, legendHeight);
+    paintLines(ctx, legend, width - legendWidth, height - legendHeight, hatch);
+  }
+  function viewImage() {
+    var width = window.innerWidth, height = window.innerHeight, ratio = Math.max(2, window.devicePixelRatio || 1);
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    var ctx = canvas.getContext("2d");
+    ctx.scale(ratio, ratio);
+    var size = map.getSize();
+    var offset = L.point((width - size.x) / 2, (height - size.y) / 2);  // the map's view, centred
+    function project(p) { return map.latLngToContainerPoint([p[1], p[0]]).add(offset); }
+    ctx.fillStyle = getComputedStyle(map.getContainer()).backgroundColor;  // the sea
+    ctx.fillRect(0, 0, width, height);
+    paintDistricts(ctx, project);
+    paintLabels(ctx, offset);
+    paintSites(ctx, project);
+    paintPanels(ctx, width, height);
+    return canvas;
+  }
+  function saveImage() {
+    viewImage().toBlob(function (blob) {
+      var link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = fill(T.image_file, { code: active });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(link.href); }, 60000);
+    }, "image/png");
+  }
+  document.getElementById("cm-image").addEventListener("click", saveImage);
 
   /* ---- first view: the layer named in the address, or the default ---- */
   setLayer(layerFromHash() || data.default_layer || codes[0]);
