@@ -200,9 +200,9 @@ def test_basemap_is_requested_only_when_switched_on(default_build, browse, artif
     assert not page.is_checked("#cm-basemap")
     page.wait_for_load_state("networkidle")  # the page has done all it does on its own
     assert watched.outside_requests == []
-    with page.expect_request(lambda request: "tile.openstreetmap.org" in request.url):
+    # a tile's request fails once the watcher has recorded and aborted it
+    with page.expect_event("requestfailed", lambda request: "tile.openstreetmap.org" in request.url):
         page.check("#cm-basemap")
-    page.wait_for_load_state("networkidle")
     assert watched.outside_requests and all("tile.openstreetmap.org" in u for u in watched.outside_requests)
     assert "OpenStreetMap" in page.inner_text(".leaflet-control-attribution")
     page.uncheck("#cm-basemap")
