@@ -406,6 +406,10 @@ def test_metropolitan_districts_without_the_seat_are_served_not_gaps(default_bui
     labels = dict(page.eval_on_selector_all("path.cm-district", "els => els.map(e => [e.dataset.name, e.getAttribute('aria-label')])"))
     assert labels["Ancón"] == "Ancón: sin sede de OREDIS, atendido desde la sede metropolitana"
     page.screenshot(path=artifacts / f"map-{size}-oredis-served.png")
+    if size == "desktop":  # no people per centre for one seat: its counts, and the legend says why
+        page.check("#cm-measure-rate")
+        assert fills(page, "path.cm-present") == {"#2c7fb8"} and fills(page, "path.cm-served") == {"#dad3e6"}
+        assert "no se miden para un servicio metropolitano" in page.inner_text(".cm-legend-body")
     assert_clean(watched)
 
 

@@ -69,7 +69,7 @@ MAP_TEXTS = (
     "legend_open", "legend_close", "outside_area", "district_aria_present", "district_aria_gap",
     "district_aria_unknown", "printed_on", "layers", "summary_present", "summary_unknown", "legend", "no_data_services", "context_districts",
     # the access view, the metropolitan seat and the image of the view
-    "measure_access", "access_label", "access_counts_only", "legend_served", "served_from_seat", "district_aria_served",
+    "measure_access", "access_label", "access_counts_only", "rate_counts_only", "legend_served", "served_from_seat", "district_aria_served",
     "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap", "source", "role_boundaries",
 )
 #: The tables the build writes beside the page, for its download menu (text key, file).

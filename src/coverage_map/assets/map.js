@@ -335,7 +335,7 @@
   // without the chosen measure shows its counts).
   function viewOf(layer) {
     if (measure === "access" && layer.access_classes) { return "access"; }
-    if (measure === "rate" && layer.rate_classes) { return "rate"; }
+    if (measure === "rate" && layer.rate_classes && layer.rate_classes.length) { return "rate"; }
     return "count";
   }
   function classesOf(layer) {
@@ -446,6 +446,7 @@
   function measureNote(layer) {
     var view = viewOf(layer);
     if (measure === "access" && view !== "access") { return T.access_counts_only; }
+    if (measure === "rate" && view !== "rate" && /[pgs]/.test(layer.status)) { return T.rate_counts_only; }
     if (!(hasRates || hasAccess) || !classesOf(layer).length) { return ""; }
     return { access: T.measure_access, rate: T.measure_rate, count: T.measure_count }[view];
   }
