@@ -1003,6 +1003,7 @@
       items.push([normal, "#222222", entry.label + " · " + n, entry]);
     });
     if (layer.scale_note) { items.push([small, "#444444", layer.scale_note]); }
+    if (layer.confidential) { items.push([small, "#444444", T.confidential]); }
     sourceLines().forEach(function (line) { items.push([small, "#555555", line]); });
     var legend = boxLines(ctx, items, legendWidth - 2 * pad);
     var legendHeight = legend.length * 16 + 2 * pad;
