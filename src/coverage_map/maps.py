@@ -70,7 +70,7 @@ MAP_TEXTS = (
     "district_aria_unknown", "printed_on", "layers", "summary_present", "summary_unknown", "legend", "no_data_services", "context_districts",
     # the access view, the metropolitan seat and the image of the view
     "measure_access", "access_label", "access_counts_only", "rate_counts_only", "legend_served", "served_from_seat", "district_aria_served",
-    "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap", "source", "role_boundaries",
+    "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap",
 )
 #: The tables the build writes beside the page, for its download menu (text key, file).
 DOWNLOADS = (
@@ -328,8 +328,10 @@ def _text(value) -> str:
 def _status_codes(rows: pd.DataFrame) -> str:
     """One letter per district: p present, g gap, u unknown, and s where a metropolitan
     service is absent but, by its scale, no gap: served from its seat."""
-    served = (rows["status"] == GAP) & ~rows["gap"].fillna(True).astype(bool) if "gap" in rows else rows["status"] != rows["status"]
-    return "".join(SERVED if s else STATUS_CODES[status] for status, s in zip(rows["status"], served))
+    codes = rows["status"].map(STATUS_CODES)
+    if "gap" in rows:  # scales.apply_scales: False where an absent service is no gap
+        codes[(rows["status"] == GAP) & rows["gap"].eq(False).fillna(False).astype(bool)] = SERVED
+    return "".join(codes)
 
 
 def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: tuple[float, ...] | None,
