@@ -225,3 +225,19 @@ def test_qgis_opens_the_districts_coloured_like_the_map(gpkg):
     gaps = set(analysis.coverage.gaps("CIAM")["ubigeo"])
     assert {u for u, colour in colours.items() if colour == STYLES["gap"].fill} == gaps
     assert {u for u, colour in colours.items() if colour == STYLES["present"].fill} == set(colours) - gaps
+
+
+def test_a_metropolitan_service_style_shows_districts_without_its_seat_as_served_not_gaps(default_build):
+    from coverage_map.gpkg import district_styles
+    from coverage_map.styles import SERVED_FROM_SEAT
+
+    analysis, _ = default_build
+    styles = {style.name: style.qml for style in district_styles(analysis, first="CIAM", lang="es")}
+    renderers = {name: ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2") for name, qml in styles.items()}
+    renderer = renderers["OREDIS"]
+    assert renderer.get("attr").endswith("ELSE 'served' END")
+    categories = {c.get("value"): c.get("label") for c in renderer.iter("category")}
+    assert categories == {"present": "Con el servicio", "served": "Sin sede: atendido desde la sede metropolitana (no es brecha)",
+                          "unknown": "Sin datos por distrito"}
+    assert qgis_colour(SERVED_FROM_SEAT.fill) in styles["OREDIS"]
+    assert renderers["HRT"].get("attr").endswith("ELSE 'gap' END") and renderers["CIAM"].get("attr").endswith("ELSE 'gap' END")

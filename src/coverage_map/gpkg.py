@@ -31,7 +31,8 @@ import pandas as pd
 import pyogrio
 
 from .coverage import GAP, PRESENT, UNKNOWN
-from .styles import STYLES
+from .scales import METROPOLITAN
+from .styles import SERVED, SERVED_FROM_SEAT, STYLES
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -77,29 +78,31 @@ def district_styles(analysis: Analysis, *, first: str, lang: str) -> list[LayerS
     services = analysis.catalogue.services
     mapped = analysis.coverage.mapped()
     order = [first, *[code for code in mapped if code != first]] if first in mapped else mapped
+    metropolitan = {code for code, scale in analysis.scales.items() if scale.kind == METROPOLITAN}
     return [
-        LayerStyle(DISTRICT_LAYER, services.at[code, "acronym"], style_qml(code, lang=lang),
+        LayerStyle(DISTRICT_LAYER, services.at[code, "acronym"], style_qml(code, lang=lang, metropolitan=code in metropolitan),
                    analysis.catalogue.label(code, lang), default=index == 0)
         for index, code in enumerate(order)
     ]
 
 
-def style_qml(service: str, *, lang: str) -> str:
+def style_qml(service: str, *, lang: str, metropolitan: bool = False) -> str:
     """A QGIS style (QML) colouring districts by the service's status as the map does,
     labelled by name.
 
     The status is computed from <S>_count by an expression: present where it is 1 or more,
-    a gap where it is 0, no district data where it is NULL. Not from <S>_gap, which is the
-    scale's gap: a district without a metropolitan service's seat is no gap there, but the
-    map (and so this style) still shows that it has none.
+    no district data where it is NULL, and where it is 0 a gap, or, for a metropolitan
+    service (one seat for the whole area), "served from the seat", as on the map.
     """
     labels = texts(lang)
     field = f'"{service}_count"'
-    expression = f"CASE WHEN {field} IS NULL THEN '{UNKNOWN}' WHEN {field} > 0 THEN '{PRESENT}' ELSE '{GAP}' END"
+    absent = SERVED if metropolitan else GAP
+    expression = f"CASE WHEN {field} IS NULL THEN '{UNKNOWN}' WHEN {field} > 0 THEN '{PRESENT}' ELSE '{absent}' END"
+    styles = {**STYLES, SERVED: SERVED_FROM_SEAT}
     categories = [
-        {"value": status, "label": labels[f"legend_{status}"], "fill": qgis_colour(STYLES[status].fill),
-         "line": qgis_colour(STYLES[status].line), "outline_style": "dash" if STYLES[status].dash else "solid"}
-        for status in (PRESENT, GAP, UNKNOWN)
+        {"value": status, "label": labels[f"legend_{status}"], "fill": qgis_colour(styles[status].fill),
+         "line": qgis_colour(styles[status].line), "outline_style": "dash" if styles[status].dash else "solid"}
+        for status in (PRESENT, absent, UNKNOWN)
     ]
     return _template().render(expression=expression, categories=categories, label_field="name")
 

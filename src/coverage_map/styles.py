@@ -38,6 +38,7 @@ PROPOSAL = "#6a3d9a"
 
 #: A district without the seat of a metropolitan service: served from the seat, so no gap
 #: (scales.py). A quiet lilac grey: neither a class colour, nor the gap's red, nor "no data".
+SERVED = "served"  # its name where a status is named (CSS variables, the page's styles, QGIS)
 SERVED_FROM_SEAT = Style(fill="#dad3e6", line="#ffffff", tint="#eeeaf4", ink="#4a4458")
 
 #: ColorBrewer 2.0 sequential palettes by number of classes (Cynthia A. Brewer, Pennsylvania
@@ -78,7 +79,7 @@ def css_variables() -> str:
     --proposal."""
     declarations = [
         f"--{status}-{name}: {value};"
-        for status, style in {**STYLES, "served": SERVED_FROM_SEAT}.items()
+        for status, style in {**STYLES, SERVED: SERVED_FROM_SEAT}.items()
         for name, value in asdict(style).items()
         if name in ("fill", "line", "stripes", "tint", "ink") and value
     ]
@@ -87,5 +88,5 @@ def css_variables() -> str:
 
 def page_styles() -> dict[str, dict[str, str]]:
     """The table for the map page's script (Leaflet path styles)."""
-    styles = {**STYLES, "served": SERVED_FROM_SEAT}
+    styles = {**STYLES, SERVED: SERVED_FROM_SEAT}
     return {status: {"fill": s.fill, "line": s.line, "dash": s.dash, "stripes": s.stripes} for status, s in styles.items()}
