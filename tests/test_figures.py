@@ -10,7 +10,7 @@ from PIL import Image
 
 from coverage_map import figures
 from coverage_map.figures import COLOURS, INSET_PADDING, draw_maps, draw_service_maps, prepare_frame
-from coverage_map.styles import STYLES
+from coverage_map.styles import SERVED_FROM_SEAT, STYLES
 
 
 def test_static_maps_from_hand_made_districts_with_part_unknown(grid_districts, tmp_path):
@@ -39,8 +39,21 @@ def test_every_mapped_service_gets_a_map_titled_and_sourced_in_its_language(defa
 
 
 def test_fills_come_from_the_style_table():
-    assert COLOURS == {status: style.fill for status, style in STYLES.items()}
+    assert COLOURS == {**{status: style.fill for status, style in STYLES.items()}, "served": SERVED_FROM_SEAT.fill}
     assert 0 < INSET_PADDING < 0.1
+
+
+def test_a_metropolitan_service_map_shows_districts_without_its_seat_as_served_not_gaps(default_build, tmp_path):
+    analysis, _ = default_build
+    written = draw_maps(analysis, tmp_path, lang="es")
+
+    def share(code: str, hex_colour: str) -> float:
+        rgb = np.asarray(Image.open(written[code]).convert("RGB")).reshape(-1, 3).astype(int)
+        target = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
+        return float((np.abs(rgb - target).sum(axis=1) < 12).mean())
+
+    assert share("OREDIS", SERVED_FROM_SEAT.fill) > 0.1 and share("OREDIS", STYLES["gap"].fill) < 0.001
+    assert share("HRT", STYLES["gap"].fill) > 0.1 and share("HRT", SERVED_FROM_SEAT.fill) < 0.001
 
 
 LABELS = {"present": "yes", "gap": "no", "unknown": "?"}

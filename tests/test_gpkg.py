@@ -237,7 +237,7 @@ def test_a_metropolitan_service_style_shows_districts_without_its_seat_as_served
     renderer = renderers["OREDIS"]
     assert renderer.get("attr").endswith("ELSE 'served' END")
     categories = {c.get("value"): c.get("label") for c in renderer.iter("category")}
-    assert categories == {"present": "Con el servicio", "served": "Sin sede: atendido desde la sede metropolitana (no es brecha)",
+    assert categories == {"present": "Con el servicio", "served": "Atendido desde la sede (no es brecha)",
                           "unknown": "Sin datos por distrito"}
     assert qgis_colour(SERVED_FROM_SEAT.fill) in styles["OREDIS"]
     assert renderers["HRT"].get("attr").endswith("ELSE 'gap' END") and renderers["CIAM"].get("attr").endswith("ELSE 'gap' END")

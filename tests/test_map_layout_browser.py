@@ -402,7 +402,7 @@ def test_metropolitan_districts_without_the_seat_are_served_not_gaps(default_bui
     frame = box(page, ".cm-legend")  # its long summary line is cut, not pushed off screen
     assert frame["x"] >= 0 and frame["x"] + frame["w"] <= SIZES[size]["width"]
     legend = page.inner_text(".cm-legend-body")
-    assert "Sin sede: atendido desde la sede metropolitana (no es brecha)" in legend and "Sin servicio" not in legend
+    assert "Atendido desde la sede (no es brecha)" in legend and "Sin servicio" not in legend
     labels = dict(page.eval_on_selector_all("path.cm-district", "els => els.map(e => [e.dataset.name, e.getAttribute('aria-label')])"))
     assert labels["Ancón"] == "Ancón: sin sede de OREDIS, atendido desde la sede metropolitana"
     page.screenshot(path=artifacts / f"map-{size}-oredis-served.png")

@@ -5,7 +5,7 @@ from coverage_map.styles import STYLES, css_variables, page_styles
 
 def test_one_style_per_status():
     assert set(STYLES) == {PRESENT, GAP, UNKNOWN}
-    assert figures.COLOURS == {PRESENT: "#2c7fb8", GAP: "#f03b20", UNKNOWN: "#bdbdbd"}
+    assert figures.COLOURS == {PRESENT: "#2c7fb8", GAP: "#f03b20", UNKNOWN: "#bdbdbd", "served": "#dad3e6"}
 
 
 def test_the_page_and_the_report_read_the_same_table():

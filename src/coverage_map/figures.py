@@ -38,7 +38,7 @@ from .coverage import GAP, PRESENT, UNKNOWN
 from .formatting import cite_origin, credit, number
 from .phrases import service_name
 from .sources import cache_dir
-from .styles import PROPOSAL, STYLES
+from .styles import PROPOSAL, SERVED, SERVED_FROM_SEAT, STYLES
 from .texts import texts
 
 if TYPE_CHECKING:  # matplotlib is imported only when a map is drawn (0.5 s)
@@ -50,8 +50,10 @@ if TYPE_CHECKING:  # matplotlib is imported only when a map is drawn (0.5 s)
 
 log = logging.getLogger(__name__)
 
-#: Fill per status (styles.py); "no data" is also hatched. Every district is outlined in white.
-COLOURS = {status: style.fill for status, style in STYLES.items()}
+#: Style per status (styles.py), with a metropolitan service's districts without its seat
+#: (served from it, no gap); "no data" is also hatched. Every district is outlined in white.
+FIGURE_STYLES = {**STYLES, SERVED: SERVED_FROM_SEAT}
+COLOURS = {status: style.fill for status, style in FIGURE_STYLES.items()}
 EDGE = STYLES[PRESENT].line
 #: Figure size in inches and resolution: an A4 column, readable printed; about 60 kB a map.
 FIGSIZE = (7.0, 8.6)
@@ -326,11 +328,12 @@ def draw_service_maps(
     store = cache_dir(cache) / FIGURE_CACHE
     frame_digest = frame.digest()
     ubigeos = frame.source["ubigeo"]
-    written, to_draw = {}, {}
+    written, to_draw, legends = {}, {}, {}
     for service, status in statuses.items():
         status = status.reindex(ubigeos).fillna(UNKNOWN).to_numpy()
+        legends[service] = _legend_labels(legend_labels, status)
         digest = frame_digest.copy()
-        for part in ("\x1f".join(status), titles[service], sources[service], repr(sorted(legend_labels.items()))):
+        for part in ("\x1f".join(status), titles[service], sources[service], repr(sorted(legends[service].items()))):
             digest.update(part.encode("utf-8") + b"\x1e")
         written[service] = folder / f"{service}.png"
         cached = store / f"{digest.hexdigest()}.png"
@@ -346,7 +349,7 @@ def draw_service_maps(
             canvas.title.set_text(titles[service])
             # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
             canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
-            _legend(canvas, legend_labels, frame.layout)
+            _legend(canvas, legends[service], frame.layout)
             _save_png(canvas, written[service])
             _keep(written[service], cached)
         _prune(store)
@@ -413,15 +416,23 @@ def _recolour(canvas: _Canvas, frame: MapFrame, status: np.ndarray) -> None:
             ax.set_ylabel("")
 
 
+def _legend_labels(labels: dict[str, str], status: np.ndarray) -> dict[str, str]:
+    """The statuses a map's legend explains: present, gap and unknown even when absent from
+    it; "served from the seat" only on a metropolitan service's map, which has no gap."""
+    if SERVED in status:
+        return {s: text for s, text in labels.items() if s != GAP}
+    return {s: text for s, text in labels.items() if s != SERVED}
+
+
 def _legend(canvas: _Canvas, labels: dict[str, str], layout: Layout = TALL) -> None:
-    """Legend with the three styles; a style absent from this map is still explained."""
+    """Legend with the styles of labels, in its order."""
     if canvas.legend is not None:
         canvas.legend.remove()
     from matplotlib.patches import Patch
 
     handles = [
-        Patch(facecolor=style.fill, edgecolor=style.stripes if style.hatch else style.fill, hatch=style.hatch, label=labels[s])
-        for s, style in STYLES.items()
+        Patch(facecolor=style.fill, edgecolor=style.stripes if style.hatch else style.fill, hatch=style.hatch, label=label)
+        for style, label in ((FIGURE_STYLES[s], label) for s, label in labels.items())
     ]
     canvas.legend = canvas.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=layout.legend_anchor,
                                          ncols=layout.legend_columns, fontsize=8, frameon=False,
@@ -433,7 +444,7 @@ def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]
     text = texts(lang)
     mapped = analysis.coverage.mapped()
     table = analysis.coverage.table
-    statuses = {code: table[table["service"] == code].set_index("ubigeo")["status"] for code in mapped}
+    statuses = {code: _statuses(table[table["service"] == code].set_index("ubigeo")) for code in mapped}
     boundaries = (credit(analysis.boundary_source, lang, role="boundaries") if analysis.boundary_source
                   else Path(analysis.boundary.path).name)
     sources = {code: f"{text['source']}: {cite_origin(analysis.origin(code), lang)}. {boundaries}" for code in mapped}
@@ -441,12 +452,18 @@ def draw_maps(analysis: Analysis, folder: Path, *, lang: str) -> dict[str, Path]
         prepare_frame(analysis.districts),
         statuses,
         {code: service_name(analysis.catalogue, code, lang) for code in mapped},
-        {status: text[f"legend_{status}"] for status in (PRESENT, GAP, UNKNOWN)},
+        {status: text[f"legend_{status}"] for status in (PRESENT, GAP, SERVED, UNKNOWN)},
         sources,
         folder,
         cache=analysis.inputs.cache,
     )
 
+
+def _statuses(rows: pd.DataFrame) -> pd.Series:
+    """Each district's status, "served" where a metropolitan service is absent but, by its
+    scale, no gap (scales.apply_scales: gap False)."""
+    served = (rows["status"] == GAP) & rows["gap"].eq(False).fillna(False).astype(bool)
+    return rows["status"].mask(served, SERVED)
 
 # --- the curve of gains of a proposal (build --plan) ----------------------------------------
 
