@@ -246,7 +246,8 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         coverage = without_metropolitan_rates(coverage, scales)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
                               sites=sites and sites.points, outside=sites and sites.outside)
-    measured = coverage.summary.index[coverage.summary["share_within"].notna()]
+    summary = coverage.summary
+    measured = summary.index[summary["share_within"].notna()] if "share_within" in summary else []
     progress(AccessMeasured(tuple(measured), measured=population is not None))
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
     stock = replace(stock, origin=origins)
