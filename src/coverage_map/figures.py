@@ -465,6 +465,7 @@ def _statuses(rows: pd.DataFrame) -> pd.Series:
     served = (rows["status"] == GAP) & rows["gap"].eq(False).fillna(False).astype(bool)
     return rows["status"].mask(served, SERVED)
 
+
 # --- the curve of gains of a proposal (build --plan) ----------------------------------------
 
 #: Size of a gains chart (inches): two panels side by side, half the height of a map.
