@@ -544,3 +544,19 @@ def test_a_plan_asked_twice_or_too_large_is_refused_and_nothing_is_written(run, 
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     validated = run("validate", "--plan", "HRT:41")
     assert validated.exit_code == 2 and "41 new sites of HRT" in validated.stderr
+
+
+def test_a_candidate_district_without_geometry_is_left_out_and_named(squares):
+    """A district the boundaries give no shape has no point to measure from: the plan leaves it
+    out of the candidates and says so in its notes, in the run's language."""
+    from dataclasses import replace
+
+    analysis = squares["analysis"]
+    districts = analysis.districts.copy()
+    shapeless = next(u for u in squares["ubigeos"] if u not in squares["hosts"])
+    districts.loc[districts["ubigeo"] == shapeless, "geometry"] = None
+    name = districts.loc[districts["ubigeo"] == shapeless, "name"].item()
+    result = plan(replace(analysis, districts=districts), "HRT", add=1)
+    assert shapeless not in set(result.proposals["ubigeo"])
+    assert result.candidates == 43 - len(squares["hosts"]) - 1
+    assert f"Candidatos descartados porque su distrito no tiene geometría en los límites: {name}." in result.notes

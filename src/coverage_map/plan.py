@@ -85,6 +85,7 @@ class Problem:
     candidate_km: np.ndarray  # demand districts x candidates, km (0 in the candidate's own district)
     candidates: pd.DataFrame  # ubigeo, district, name, lat, lon; sorted by ubigeo, name, point
     catchment_km: float
+    left_out: tuple[str, ...] = ()  # candidate districts without geometry, named in the notes
 
     def evaluate(self, chosen) -> tuple[int, float]:
         """People within the catchment and population-weighted km with the chosen candidates open."""
@@ -147,7 +148,7 @@ def plan(
     if catchment_km < 0:
         msg = f"The catchment must be 0 km or more, not {catchment_km:g}."
         raise InputError(msg)
-    sites = _candidates(analysis, code, rows, candidates)
+    sites, left_out = _candidates(analysis, code, rows, candidates)
     if sites.empty:
         msg = (f"{code} is in every district of the area {analysis.area!r}: no district is left to propose; "
                "give candidate sites with --candidates.")
@@ -156,7 +157,7 @@ def plan(
         msg = (f"{add} new sites of {code}: choose between 1 and {len(sites)}, the number of candidate sites "
                f"({'given' if candidates is not None else 'districts of the area without it'}).")
         raise InputError(msg)
-    problem = _problem(analysis, code, rows, existing, sites, catchment_km)
+    problem = replace(_problem(analysis, code, rows, existing, sites, catchment_km), left_out=left_out)
     if not problem.weights.sum():
         msg = f"No one of {code}'s target population lives in the districts of the area: there is nothing to plan for."
         raise InputError(msg)
@@ -244,8 +245,9 @@ def _existing_sites(analysis: Analysis, code: str, rows: pd.DataFrame) -> pd.Dat
     return pd.DataFrame({"ubigeo": hosts, "lat": np.nan, "lon": np.nan})
 
 
-def _candidates(analysis: Analysis, code: str, rows: pd.DataFrame, given) -> pd.DataFrame:
-    """Candidate sites (ubigeo, district, name, lat, lon), sorted by ubigeo then name and point."""
+def _candidates(analysis: Analysis, code: str, rows: pd.DataFrame, given) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Candidate sites (ubigeo, district, name, lat, lon), sorted by ubigeo then name and point,
+    and the districts of those left out for lack of a geometry."""
     districts = analysis.districts
     names = dict(zip(districts["ubigeo"], districts["name"]))
     if given is None:
@@ -256,12 +258,9 @@ def _candidates(analysis: Analysis, code: str, rows: pd.DataFrame, given) -> pd.
     sites = sites.assign(district=sites["ubigeo"].map(names))
     # a district without geometry has no point to measure from: it cannot be a site
     unplaced = sites["lat"].isna() & sites["ubigeo"].isin(districts.loc[districts.geometry.isna() | districts.geometry.is_empty, "ubigeo"])
-    if unplaced.any():
-        log.warning("Candidates left out, their districts have no geometry: %s",
-                    listing(sorted(sites.loc[unplaced, "district"]), limit=8))
-        sites = sites[~unplaced]
-    sites = sites.sort_values(["ubigeo", "name", "lat", "lon"], kind="stable").reset_index(drop=True)
-    return sites[["ubigeo", "district", "name", "lat", "lon"]]
+    left_out = tuple(sorted(set(sites.loc[unplaced, "district"])))
+    sites = sites[~unplaced].sort_values(["ubigeo", "name", "lat", "lon"], kind="stable").reset_index(drop=True)
+    return sites[["ubigeo", "district", "name", "lat", "lon"]], left_out
 
 
 def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFrame:
@@ -634,6 +633,8 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
            lang: str) -> list[str]:
     text = texts(lang)
     notes = [text["plan_order"].format(n=len(chosen))]
+    if problem.left_out:
+        notes.append(text["plan_left_out"].format(districts=listing(problem.left_out, lang=lang, limit=8)))
     covered, weighted = problem.singles()
     keys = [(_key(int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
     best = max(range(len(keys)), key=keys.__getitem__)
