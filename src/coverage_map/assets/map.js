@@ -242,7 +242,11 @@
       var marker = L.marker([site.lat, site.lon], { icon: icon, alt: site.name });
       marker.bindTooltip(function () { return describeSite(site); }, { direction: "top", offset: [0, -8] });
       marker.bindPopup(function () { return describeSite(site); });
-      marker.on("add", function () { marker.getElement().dataset.name = site.name; });
+      marker.on("add", function () {
+        var element = marker.getElement();
+        element.dataset.name = site.name;
+        element.setAttribute("aria-label", site.name);  // a div icon has no alt
+      });
       return marker;
     }));
   }
@@ -935,6 +939,45 @@
       ctx.stroke();
     });
   }
+  // The proposed sites of build --plan as on the page: numbered diamonds, or for a confidential
+  // service its districts outlined (the data hold no point of them).
+  function paintProposals(ctx, project) {
+    var own = proposals && proposals.layers[active];
+    if (!own) { return; }
+    own.sites.forEach(function (site) {
+      if (own.confidential) {
+        var feature = areaFeatures.filter(function (f) { return byUbigeo[f.properties.ubigeo] === site.district; })[0];
+        if (!feature) { return; }
+        tracePolygons(ctx, feature.geometry, project);
+        ctx.strokeStyle = proposals.colour;
+        ctx.lineWidth = 4;
+        ctx.stroke();
+        return;
+      }
+      var xy = project([site.lon, site.lat]);
+      paintDiamond(ctx, xy.x, xy.y, 11);
+      ctx.font = "700 11px " + IMAGE_FONT;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(String(site.rank), xy.x, xy.y);
+      ctx.textAlign = "left";
+      ctx.textBaseline = "alphabetic";
+    });
+  }
+  function paintDiamond(ctx, x, y, r) {
+    ctx.beginPath();
+    ctx.moveTo(x, y - r);
+    ctx.lineTo(x + r, y);
+    ctx.lineTo(x, y + r);
+    ctx.lineTo(x - r, y);
+    ctx.closePath();
+    ctx.fillStyle = proposals.colour;
+    ctx.fill();
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 2;
+    ctx.stroke();
+  }
   function paintBox(ctx, x, y, w, h) {
     ctx.fillStyle = "rgba(255, 255, 255, 0.95)";
     ctx.fillRect(x, y, w, h);
@@ -964,6 +1007,16 @@
     });
   }
   function paintSwatch(ctx, entry, x, y, hatch) {
+    if (entry.kind === "proposal") {
+      paintDiamond(ctx, x + 9, y + 6, 7);
+      return;
+    }
+    if (entry.kind === "proposal-district") {
+      ctx.strokeStyle = proposals.colour;
+      ctx.lineWidth = 3;
+      ctx.strokeRect(x + 1.5, y + 1.5, 15, 9);
+      return;
+    }
     if (entry.kind === "site") {
       ctx.beginPath();
       ctx.arc(x + 9, y + 6, 5, 0, 2 * Math.PI);
@@ -1002,6 +1055,14 @@
       var n = formatNumber(entry.n) + " " + (entry.units || (entry.n === 1 ? T.unit_district : T.unit_districts));
       items.push([normal, "#222222", entry.label + " · " + n, entry]);
     });
+    var own = proposals && proposals.layers[active];
+    if (own) {
+      var kind = own.confidential ? "proposal-district" : "proposal";
+      var label = own.confidential ? proposals.labels.district : proposals.labels.site;
+      var n = own.sites.length;
+      var count = formatNumber(n) + " " + (own.confidential ? (n === 1 ? T.unit_district : T.unit_districts) : proposals.labels.sites);
+      items.push([normal, "#222222", label + " · " + count, { kind: kind }]);
+    }
     if (layer.scale_note) { items.push([small, "#444444", layer.scale_note]); }
     if (layer.confidential) { items.push([small, "#444444", T.confidential]); }
     sourceLines().forEach(function (line) { items.push([small, "#555555", line]); });
@@ -1025,6 +1086,7 @@
     paintDistricts(ctx, project);
     paintLabels(ctx, offset);
     paintSites(ctx, project);
+    paintProposals(ctx, project);
     paintPanels(ctx, width, height);
     return canvas;
   }
