@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .formatting import area_title, credit, listing, period
-from .sources import sha256_of
+from .formatting import area_title, credit, listing, period, short_origin
+from .sources import Source, sha256_of
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -20,16 +20,36 @@ if TYPE_CHECKING:
 
 #: Data files the report reads beyond those the analysis lists as its inputs.
 REPORT_DATA = ("usage.csv", "indicators.csv")
+#: The registered extracts of INEI's 2017 census.
+CENSUS_2017 = ("censo_2017_edades", "censo_2017_lima_callao")
 
 
 def data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
-    """The date of the data in words: MIMP's usage periods and document, or the user's files."""
+    """The date of the data in words: the editions the services' counts come from (the 2023
+    summary, the 2026 directory, a user's file), MIMP's usage periods where they apply, and
+    the census year of the population."""
     labels = texts(lang)
-    if analysis.lima_figures:
-        return labels["data_date_text"].format(
-            periods=listing([period(p, lang) for p in periods], lang), doc=labels["doc_000"])
-    names = [f.path.name for f in analysis.files if f.role in ("inventory", "facilities")]
-    return labels["data_date_area"].format(files=listing(names, lang))
+    editions = dict.fromkeys(short_origin(analysis.origin(code), lang) for code in analysis.coverage.summary.index)
+    parts = [labels["data_date_text"].format(sources=listing(list(editions), lang))]
+    if analysis.lima_figures and periods:
+        parts.append(labels["data_date_usage"].format(periods=listing([period(p, lang) for p in periods], lang)))
+    if analysis.population_source is not None and analysis.population_source.name in CENSUS_2017:
+        parts.append(labels["data_date_census"])
+    elif analysis.file("population") is not None:
+        parts.append(labels["data_date_population"].format(file=analysis.file("population").path.name))
+    return "; ".join(parts)
+
+
+def run_date(analysis: Analysis, lang: str) -> str:
+    """When the run was made, in words: '1 de diciembre de 2026, 21:06 UTC'."""
+    created = analysis.created
+    month = texts(lang)["months"].split()[created.month - 1]
+    return texts(lang)["run_date_text"].format(day=created.day, month=month, year=created.year, time=f"{created:%H:%M}")
+
+
+def licence(source: Source, lang: str) -> str:
+    """A registered source's licence in lang (the registry's own note is in English)."""
+    return texts(lang)[f"license_{source.name}"]
 
 
 def source_rows(analysis: Analysis, lang: str) -> list[dict]:
@@ -43,7 +63,7 @@ def source_rows(analysis: Analysis, lang: str) -> list[dict]:
         if entry.source is not None:
             source = entry.source
             commit = re.search(r"/([0-9a-f]{40})/", source.url)
-            row |= {"title": credit(source, lang, role=entry.role), "license": source.license,
+            row |= {"title": credit(source, lang, role=entry.role), "license": licence(source, lang),
                     "version": f"@{commit[1][:7]}" if commit else source.name}
         elif entry.role == "embedded":
             row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}

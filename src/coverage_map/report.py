@@ -26,9 +26,10 @@ from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_gains_charts, draw_maps
 from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
 from .inventory import load_indicators, load_usage
+from .maps import DOWNLOADS
 from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
 from .proposals import method_paragraphs, report_sections
-from .provenance import data_date, option_rows, source_rows
+from .provenance import CENSUS_2017, data_date, option_rows, run_date, source_rows
 from .styles import css_variables
 from .texts import texts
 from .workbook import data_time, workbook_sheets, write_workbook
@@ -40,9 +41,45 @@ log = logging.getLogger(__name__)
 
 REPORT_FILES = ("report.html", "report.md", "coverage.xlsx")
 IMAGE_FOLDER = "img"
+MAP = "map.html"
+WORKBOOK = "coverage.xlsx"
+
+#: Rows of a network or metropolitan service's access table: its districts with the least
+#: access (all of them in the annex and the workbook).
+ACCESS_ROWS = 10
+#: Rows of a service's gap table: the gap districts with the most target people (all in the workbook).
+GAP_ROWS = 25
+#: An area of more districts keeps its whole-area tables (matrix, access) in the workbook only.
+ANNEX_DISTRICTS = 100
 
 def _is_na(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+class Figure(str):
+    """A number as the report writes it ("65 389", "5,4 km", "—"), keeping its value so that
+    a table sorts by it (the data-value of its cell), not by its text."""
+
+    value: float | None
+
+    def __new__(cls, text: str, value: object = None) -> Figure:
+        figure = super().__new__(cls, text)
+        figure.value = None if _is_na(value) else float(value)
+        return figure
+
+
+def _figure(value: object, lang: str, decimals: int = 0) -> Figure:
+    return Figure("—" if _is_na(value) else number(value, lang, decimals), value)
+
+
+def _km_figure(value: object, lang: str) -> Figure:
+    return Figure("—" if _is_na(value) else km(value, lang), value)
+
+
+def _sort_value(text: object) -> str:
+    """A cell's data-value: the number behind a Figure, empty for text or no value."""
+    value = getattr(text, "value", None)
+    return "" if value is None else repr(value)
 
 
 # --- the report context ----------------------------------------------------------------
@@ -59,18 +96,22 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     usage, indicators = area_usage(analysis), load_indicators()
     periods = sorted(usage["period"].unique())
     mapped, unmapped = analysis.coverage.mapped(), analysis.coverage.unmapped()
+    summary = _summary(analysis, lang)
     return {
         "lang": lang,
         "labels": labels,
         "status_css": css_variables(),
         "title": labels["title"].format(area=area),
         "data_date": data_date(analysis, periods, lang),
+        "run_date": run_date(analysis, lang),
+        "links": _links(lang),
         "lima": lima,
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
         "sources": source_rows(analysis, lang),
         "options": option_rows(analysis, lang),
         "summary": _summary_rows(analysis, lang),
-        "sentences": summary_sentences(analysis, lang),
+        "actions": summary,
+        "sentences": [*summary["gaps"], *summary["access"], *summary["notes"]],
         "population": _population_section(analysis, mapped, lang),
         "facilities": _facilities_section(analysis, lang),
         "periods": [period(p, lang) for p in periods],
@@ -84,8 +125,18 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "related_header": labels["lima_service" if lima else "related_service"],
         "method": _method(analysis, lang),
         "matrix": _matrix(analysis, lang),
+        "access_annex": _access_annex(analysis, lang),
+        "whole_tables": len(analysis.districts) <= ANNEX_DISTRICTS,
+        "annex_elsewhere": labels["annex_elsewhere"].format(n=number(len(analysis.districts), lang), workbook=WORKBOOK),
         "generated_by": labels["generated_by"].format(version=__version__),
     }
+
+
+def _links(lang: str) -> list[dict]:
+    """The outputs a build writes beside the report: the map, then the tables."""
+    labels = texts(lang)
+    return [{"href": MAP, "text": labels["report_map_link"]},
+            *({"href": file, "text": labels[key]} for key, file in DOWNLOADS if file != "coverage.gpkg")]
 
 
 def area_usage(analysis: Analysis) -> pd.DataFrame:
@@ -98,7 +149,7 @@ def area_usage(analysis: Analysis) -> pd.DataFrame:
 
 #: A summary sentence names the districts when they are this few.
 NAMED_GAPS = 3
-#: Rows of the "districts by need" tables: the gap districts with the most people, the most loaded hosts.
+#: Rows of a service's "most loaded hosts" table.
 NEED_ROWS = 5
 
 
@@ -121,37 +172,28 @@ def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dic
         row = summary.loc[code]
         rows.append({
             "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang), "group": group_label(analysis, code, lang),
-            "people": number(row["target_population"], lang), "unserved": number(row["unserved_population"], lang),
-            "share": percent(100 * row["served_share"], lang, 1), "km": "—" if _is_na(row["weighted_km"]) else km(row["weighted_km"], lang),
+            "people": _figure(row["target_population"], lang), "unserved": _figure(row["unserved_population"], lang),
+            "share": Figure(percent(100 * row["served_share"], lang, 1), row["served_share"]), "km": _km_figure(row["weighted_km"], lang),
         })
     return {
         "intro": labels["population_intro"].format(source=population_source(analysis, lang)),
         "attribution": credit(analysis.population_source, lang, role="population") if analysis.population_source else "",
         "rows": rows,
-        "need": [_need(analysis, code, lang) for code in mapped],
     }
 
 
 def _need(analysis: Analysis, code: str, lang: str) -> dict:
-    """A service's gap districts by the people living there, and its most loaded hosts."""
-    labels, table = texts(lang), analysis.coverage.table
+    """A service's most loaded hosts (people per centre) and the spread from the most to the
+    least loaded; nothing for a metropolitan service, whose seat serves the whole area."""
+    table = analysis.coverage.table
     rows = table[table["service"] == code]
-    metropolitan = code in analysis.scales and analysis.scales[code].kind == METROPOLITAN
-    gaps = rows[rows["status"] == GAP].sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
     hosts = rows[rows["status"] == PRESENT].sort_values(["people_per_centre", "district"], ascending=[False, True], kind="stable")
-    if metropolitan:  # one seat for the whole area: no gap, and no load measured by its host district
-        gaps, hosts = gaps.iloc[0:0], hosts.iloc[0:0]
-    rest = gaps.iloc[NEED_ROWS:]
+    if _kind(analysis, code) == METROPOLITAN:  # no load measured by its host district
+        hosts = hosts.iloc[0:0]
     return {
-        "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang),
-        "gaps": [{"district": r.district, "people": number(r.target_population, lang), "nearest": r.nearest_district or "—",
-                  "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang)} for r in gaps.head(NEED_ROWS).itertuples()],
-        "gaps_more": labels[plural(len(rest), "need_more_one", "need_more")].format(
-            n=len(rest), people=people(analysis, code, rest["target_population"].sum(), lang)) if len(rest) else "",
-        "loaded": [{"district": r.district, "count": number(r.count, lang), "people": number(r.target_population, lang),
-                    "per_centre": number(r.people_per_centre, lang)} for r in hosts.head(NEED_ROWS).itertuples()],
+        "loaded": [{"district": r.district, "count": _figure(r.count, lang), "people": _figure(r.target_population, lang),
+                    "per_centre": _figure(r.people_per_centre, lang)} for r in hosts.head(NEED_ROWS).itertuples()],
         "spread": _spread(analysis, code, hosts, lang),
-        "all_covered": labels["need_whole_area" if metropolitan else "need_all_covered"] if gaps.empty else "",
     }
 
 
@@ -180,7 +222,7 @@ def _population_method(analysis: Analysis, lang: str) -> list[str]:
     if analysis.population_source is not None:
         source = f"{source}; {credit(analysis.population_source, lang, role='population')}"
     paragraphs = [labels["method_population"].format(source=source)]
-    if analysis.population_source is not None and analysis.population_source.name in ("censo_2017_edades", "censo_2017_lima_callao"):
+    if analysis.population_source is not None and analysis.population_source.name in CENSUS_2017:
         paragraphs.append(labels["method_census"])
     codes = list(analysis.coverage.summary.index)
     if any(analysis.population_columns[c] == "age_0_17" for c in codes):
@@ -248,42 +290,54 @@ def _summary_rows(analysis: Analysis, lang: str) -> list[dict]:
         rows.append({
             "code": code, "name": service_name(analysis.catalogue, code, lang), "anchor": f"svc-{code}",
             "known": known > 0,
-            "hosts": number(row["hosts"], lang) if known else "—",
-            "gaps": number(row["gaps"], lang) if known else "—",
-            "covered": percent(100 * row["hosts"] / known, lang, 0) if known else labels["no_district_data"],
-            "declared": "—" if _is_na(declared) else number(declared, lang),
+            "hosts": _figure(row["hosts"] if known else None, lang),
+            "gaps": _figure(row["gaps"] if known else None, lang),
+            "covered": Figure(percent(100 * row["hosts"] / known, lang, 0), row["hosts"] / known) if known else labels["no_district_data"],
+            "declared": _figure(declared, lang),
         })
     return rows
 
 
 def summary_sentences(analysis: Analysis, lang: str) -> list[str]:
-    """The summary, in the order a planner reads it: each municipal service's gaps (with the
-    source's own caveat in the same sentence), then each network service's access, then the
-    metropolitan services as access only; then full coverage and the services without
-    district data. Computed from the coverage, never written by hand."""
+    """The summary's sentences in the order a planner reads them (see _summary)."""
+    summary = _summary(analysis, lang)
+    return [*summary["gaps"], *summary["access"], *summary["notes"]]
+
+
+def _summary(analysis: Analysis, lang: str) -> dict[str, list[str]]:
+    """The first page: the gaps to act on (each municipal service's districts without it, by
+    name, with the source's own caveat in the same sentence), then the access of each network
+    service and of the metropolitan ones, then full coverage and the services without district
+    data. Computed from the coverage, never written by hand."""
     labels, summary = texts(lang), analysis.coverage.summary
-    kind = {code: analysis.scales[code].kind if code in analysis.scales else NETWORK for code in summary.index}
+    kind = {code: _kind(analysis, code) for code in summary.index}
     mapped = set(analysis.coverage.mapped())
     municipal = summary[(summary["gaps"] > 0) & summary.index.map(lambda c: kind[c] == MUNICIPAL)]
-    sentences = [_municipal_sentence(analysis, code, lang)
-                 for code in municipal.sort_values("gaps", ascending=False, kind="stable").index]
+    gaps = [_municipal_sentence(analysis, code, lang)
+            for code in municipal.sort_values("gaps", ascending=False, kind="stable").index]
     network = [c for c in summary.index if kind[c] == NETWORK and c in mapped and _has_access(summary, c)]
     network.sort(key=lambda c: -int(summary.at[c, "people_beyond"]))
-    sentences += [_network_sentence(analysis, code, lang) for code in network]
+    access = [_network_sentence(analysis, code, lang) for code in network]
     metropolitan = [c for c in summary.index if kind[c] == METROPOLITAN and c in mapped]
     if metropolitan:
-        sentences.append(_metropolitan_sentence(analysis, metropolitan, lang))
+        access.append(_metropolitan_sentence(analysis, metropolitan, lang))
+    notes = []
     total = int(summary["districts"].max())
     full = summary[(summary["hosts"] == summary["districts"])].index
     if len(full):
         names = [service_name(analysis.catalogue, c, lang) for c in full]
         verb = labels["verb_one" if len(names) == 1 else "verb_many"]
-        sentences.append(labels["sentence_full"].format(names=listing(names, lang), verb=verb, total=total))
+        notes.append(labels["sentence_full"].format(names=listing(names, lang), verb=verb, total=total))
     unknown = summary[summary["unknown"] == summary["districts"]].index
     if len(unknown):
         codes = [analysis.catalogue.services.at[c, "acronym"] for c in unknown]
-        sentences.append(labels["sentence_unknown"].format(n=len(codes), codes=", ".join(codes)))
-    return sentences
+        notes.append(labels["sentence_unknown"].format(n=len(codes), codes=", ".join(codes)))
+    return {"gaps": gaps, "access": access, "notes": notes}
+
+
+def _kind(analysis: Analysis, code: str) -> str:
+    """The service's scale (municipal, network or metropolitan); network when none was set."""
+    return analysis.scales[code].kind if code in analysis.scales else NETWORK
 
 
 def _has_access(summary: pd.DataFrame, code: str) -> bool:
@@ -337,13 +391,16 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
     none = rows[rows["access"] <= 0]
     if len(none):
         first = none.sort_values(by_people, ascending=[False] + [True] * (len(by_people) - 1), kind="stable")
-        least = labels["network_none"].format(n=len(none), total=len(rows), km=radius,
+        least = labels[plural(len(none), "network_none_one", "network_none")].format(n=len(none), km=radius,
                                                names=listing(list(first["district"].head(NEED_ROWS)), lang))
     else:
         first = rows.sort_values(["access", "district"], kind="stable")
         least = labels["network_least"].format(names=listing(list(first["district"].head(NEED_ROWS)), lang))
+    without = int(row["without_site"])
+    without = (labels[plural(without, "network_without_one", "network_without")].format(n=number(without, lang), total=len(rows))
+               if without else labels["network_without_none"])
     return labels["sentence_network"].format(
-        name=service_name(analysis.catalogue, code, lang), least=least, km=radius,
+        name=service_name(analysis.catalogue, code, lang), without=without, least=least, km=radius,
         beyond=people(analysis, code, row["people_beyond"], lang),
         share=percent(100 * row["share_within"], lang, 1), source=cite_origin(analysis.origin(code), lang))
 
@@ -355,11 +412,19 @@ def _metropolitan_sentence(analysis: Analysis, codes: list[str], lang: str) -> s
     measured = [c for c in codes if _has_access(summary, c)]
     if not measured:
         return labels["sentence_metropolitan_counts"].format(codes=listing(acronyms, lang))
-    items = [labels["metropolitan_item"].format(acronym=analysis.catalogue.services.at[c, "acronym"],
-                                                share=percent(100 * summary.at[c, "share_within"], lang, 1),
-                                                km=km(analysis.scales[c].catchment_km, lang))
-             for c in measured]
+    items = [_metropolitan_item(analysis, c, lang) for c in measured]
     return labels["sentence_metropolitan"].format(codes=listing(acronyms, lang), items="; ".join(items))
+
+
+def _metropolitan_item(analysis: Analysis, code: str, lang: str) -> str:
+    """'CAI: 94,7 % ... a menos de 30,0 km de la sede (Lima); el distrito más lejano, Pucusana, a 55,0 km'."""
+    summary, table = analysis.coverage.summary, analysis.coverage.table
+    rows = table[table["service"] == code]
+    farthest = rows.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable").iloc[0]
+    return texts(lang)["metropolitan_item"].format(
+        acronym=analysis.catalogue.services.at[code, "acronym"], share=percent(100 * summary.at[code, "share_within"], lang, 1),
+        km=km(analysis.scales[code].catchment_km, lang), seat=listing(list(rows.loc[rows["status"] == PRESENT, "district"]), lang),
+        district=farthest["district"], far=km(farthest["nearest_km"], lang))
 
 
 def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -> list[dict]:
@@ -368,48 +433,47 @@ def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -
     table = []
     for unit, group in rows.groupby(f"unit_{lang}", sort=False):
         values = dict(zip(group["period"], group["value"]))
-        table.append({"unit": unit, "values": [number(values[p], lang) if p in values else "—" for p in periods]})
+        table.append({"unit": unit, "values": [_figure(values.get(p), lang) for p in periods]})
     return table
 
 
 def _indicator_cells(row: pd.Series, lang: str) -> dict:
     missing = texts(lang)["not_measured"]
     return {
-        "r2021": missing if _is_na(row["result_2021"]) else number(row["result_2021"], lang, 1),
-        "r2022": missing if _is_na(row["result_2022"]) else number(row["result_2022"], lang, 1),
-        "change": missing if _is_na(row["change_pp"]) else change_pp(row["change_pp"], lang),
+        "r2021": missing if _is_na(row["result_2021"]) else _figure(row["result_2021"], lang, 1),
+        "r2022": missing if _is_na(row["result_2022"]) else _figure(row["result_2022"], lang, 1),
+        "change": missing if _is_na(row["change_pp"]) else Figure(change_pp(row["change_pp"], lang), row["change_pp"]),
     }
 
 
 def _service_section(
     analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, indicators: pd.DataFrame, periods: list[str]
 ) -> dict:
-    """A mapped service: who it serves, where it is, the districts without it, its figures."""
+    """A mapped service: who it serves, where it is, then the districts a planner looks at
+    first (those with the least access to a network or metropolitan service, or those
+    without a municipal one), its most loaded hosts and its figures."""
     labels, catalogue = texts(lang), analysis.catalogue.services.loc[code]
     table = analysis.coverage.table
-    rows = table[table["service"] == code]
-    hosts = rows[rows["status"] == PRESENT]
-    gaps = analysis.coverage.gaps(code)
-    if analysis.population is not None:  # the districts where most people lack it first
-        gaps = gaps.sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
+    hosts = table[(table["service"] == code) & (table["status"] == PRESENT)]
     declared = analysis.declared.loc[code] if code in analysis.declared.index else None
     related = indicators[indicators["related_service"] == code]
+    name = service_name(analysis.catalogue, code, lang)
+    access = _access_rows(analysis, code)
     return {
-        "code": code, "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang),
+        "code": code, "anchor": f"svc-{code}", "name": name,
         "program": catalogue[f"program_name_{lang}"], "target": catalogue[f"target_{lang}"],
         "description": catalogue[f"description_{lang}"], "confidential": bool(catalogue["confidential"]),
         "image": f"{IMAGE_FOLDER}/{code}.png",
-        "image_alt": labels["map_alt"].format(name=service_name(analysis.catalogue, code, lang), area=area_title(analysis.area, lang)),
+        "image_alt": labels["map_alt"].format(name=name, area=area_title(analysis.area, lang)),
+        "map_link": f"{MAP}#{code}",
         "hosts_title": labels["host_list"].format(n=len(hosts)),
         "hosts": [d if c == 1 else f"{d} ({c})" for d, c in zip(hosts["district"], hosts["count"])],
         # a user's file replaced the summary's listing: both sources, each named, not the summary's words alone
         "declared": side_by_side(analysis, code, lang) or (None if declared is None else declared[f"detail_{lang}"]),
-        "gaps_title": labels["gap_list"].format(n=len(gaps)),
-        "gaps": [{"district": r.district, "nearest": r.nearest_district or "—",
-                  "km": "—" if _is_na(r.nearest_km) else km(r.nearest_km, lang),
-                  "people": number(r.target_population, lang) if "target_population" in gaps else ""}
-                 for r in gaps.itertuples()],
+        "access": _access_table(analysis, code, access, lang) if len(access) else None,
+        "gaps": None if len(access) else _gap_table(analysis, code, lang),
         "people_header": group_label(analysis, code, lang) if analysis.population is not None else "",
+        "need": _need(analysis, code, lang) if analysis.population is not None else None,
         "usage": _usage_rows(usage, code, lang, periods),
         "indicators": [{"code": r["code"], "indicator": r[f"indicator_{lang}"], **_indicator_cells(r, lang)}
                        for _, r in related.iterrows()],
@@ -417,18 +481,81 @@ def _service_section(
     }
 
 
-def _unmapped_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, periods: list[str]) -> dict:
-    """A place-based service without district data: what the source states, what is missing."""
+def _access_rows(analysis: Analysis, code: str) -> pd.DataFrame:
+    """A network or metropolitan service's districts with measured access, the least first
+    (and among equals, those where most target people live); empty for a municipal service
+    or without access figures."""
+    table = analysis.coverage.table
+    if _kind(analysis, code) == MUNICIPAL or "access" not in table:
+        return table.iloc[0:0]
+    rows = table[(table["service"] == code) & table["access"].notna()]
+    order = ["access", "target_population", "district"] if "target_population" in rows else ["access", "district"]
+    return rows.sort_values(order, ascending=[True, False, True][: len(order)], kind="stable")
+
+
+def _site_km(row) -> object:
+    """Distance to the nearest site (a facility's point) where measured, else to the nearest host district."""
+    site = getattr(row, "nearest_site_km", None)
+    return row.nearest_km if _is_na(site) else site
+
+
+def _access_table(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) -> dict:
+    """The ACCESS_ROWS districts with the least access; one sentence instead of a column when
+    every district's nearest site is in the same district (a metropolitan seat)."""
     labels = texts(lang)
+    shown = rows.head(ACCESS_ROWS)
+    same = _same_nearest(rows[rows["status"] != PRESENT], lang)
+    return {
+        "title": labels["access_list"].format(n=len(shown), total=len(rows)),
+        "rows": [{"district": r.district, "access": _figure(r.access, lang, 2), "nearest": r.nearest_district or "—",
+                  "km": _km_figure(_site_km(r), lang),
+                  "people": _figure(r.target_population, lang) if "target_population" in rows else ""}
+                 for r in shown.itertuples()],
+        "same_nearest": same,
+        "more": len(rows) > len(shown),
+    }
+
+
+def _gap_table(analysis: Analysis, code: str, lang: str) -> dict:
+    """The districts without the service, those where most target people live first (the
+    farthest first without a population), at most GAP_ROWS of them."""
+    labels = texts(lang)
+    gaps = analysis.coverage.gaps(code)
+    if "target_population" in gaps and gaps["target_population"].notna().any():
+        gaps = gaps.sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
+    else:
+        gaps = gaps.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable")
+    shown = gaps.head(GAP_ROWS)
+    return {
+        "title": labels["gap_list"].format(n=len(gaps)),
+        "rows": [{"district": r.district, "nearest": r.nearest_district or "—", "km": _km_figure(r.nearest_km, lang),
+                  "people": _figure(r.target_population, lang) if "target_population" in gaps else ""}
+                 for r in shown.itertuples()],
+        "same_nearest": _same_nearest(gaps, lang) if len(gaps) > 1 else "",
+        "more": labels[plural(len(gaps) - len(shown), "gaps_more_one", "gaps_more")].format(
+            shown=len(shown), n=number(len(gaps) - len(shown), lang), workbook=WORKBOOK) if len(gaps) > len(shown) else "",
+    }
+
+
+def _same_nearest(rows: pd.DataFrame, lang: str) -> str:
+    """'Para todos ellos, el más cercano con el servicio está en Lima (de 4,1 a 55,0 km).' when
+    every row names the same nearest district (a column that would repeat it), else ''."""
+    nearest = rows["nearest_district"].dropna().unique()
+    if len(rows) < 2 or len(nearest) != 1 or rows["nearest_district"].isna().any():
+        return ""
+    return texts(lang)["same_nearest"].format(
+        district=nearest[0], low=km(rows["nearest_km"].min(), lang), high=km(rows["nearest_km"].max(), lang))
+
+
+def _unmapped_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, periods: list[str]) -> dict:
+    """A place-based service without district data: what the source states (the intro says what is missing)."""
     total = analysis.declared["declared_total"].get(code, pd.NA)
-    acronym = analysis.catalogue.services.at[code, "acronym"]
-    needed = labels["needed_text_nototal"] if _is_na(total) else labels["needed_text"].format(total=total, acronym=acronym)
     return {
         "code": code, "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang),
         "declared": "—" if _is_na(total) else number(total, lang),
         "detail": side_by_side(analysis, code, lang)
         or (analysis.declared.at[code, f"detail_{lang}"] if code in analysis.declared.index else ""),
-        "usage": _usage_rows(usage, code, lang, periods), "needed": needed,
+        "usage": _usage_rows(usage, code, lang, periods),
         "source": cite_origin(analysis.origin(code), lang),
     }
 
@@ -493,10 +620,30 @@ def _matrix(analysis: Analysis, lang: str) -> dict:
             if _is_na(value):
                 cells.append({"text": "—", "status": UNKNOWN})
             else:
-                cells.append({"text": number(value, lang), "status": GAP if value == 0 else PRESENT})
+                cells.append({"text": _figure(value, lang), "status": GAP if value == 0 else PRESENT})
         rows.append({"ubigeo": record["ubigeo"], "district": record["district"], "cells": cells})
     acronyms = [analysis.catalogue.services.at[c, "acronym"] for c in codes]
     return {"columns": acronyms, "rows": rows}
+
+
+def _access_annex(analysis: Analysis, lang: str) -> dict | None:
+    """Every district's access to each network or metropolitan service (sites per 100 000
+    target people) and its distance to the nearest site: the full lists the services'
+    tables shorten; None when no service has access figures."""
+    codes = [c for c in analysis.coverage.mapped() if len(_access_rows(analysis, c))]
+    if not codes:
+        return None
+    table = analysis.coverage.table
+    wide = {c: table[table["service"] == c].set_index("ubigeo") for c in codes}
+    rows = []
+    for ubigeo, district in zip(analysis.districts["ubigeo"], analysis.districts["name"]):
+        cells = []
+        for code in codes:
+            row = wide[code].loc[ubigeo] if ubigeo in wide[code].index else None
+            cells += [_figure(None if row is None else row["access"], lang, 2),
+                      _km_figure(None if row is None else _site_km(row), lang)]
+        rows.append({"district": district, "cells": cells})
+    return {"columns": [analysis.catalogue.services.at[c, "acronym"] for c in codes], "rows": rows}
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -512,6 +659,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["cell"] = _md_cell
+    env.filters["sort_value"] = _sort_value
     return env
 
 
