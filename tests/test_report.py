@@ -68,21 +68,45 @@ def test_ciam_section_lists_exactly_chorrillos_and_san_borja(report):
     assert [row[0] for row in table_rows(gaps)] == ["Chorrillos", "San Borja"]
 
 
-def test_hrt_section_lists_40_districts_with_nearest_host_and_km(report):
+def test_hrt_section_shows_the_10_districts_with_least_access(report):
+    """A network service: its 10 districts with the least access, the most populous first
+    among those with none; the full list in the annex and the workbook."""
     analysis, _, document = report
     hrt = section(document, "svc-HRT")
-    rows = table_rows(hrt.find(".//table[@class='gaps']"))
-    assert len(rows) == 40
+    assert hrt.find(".//table[@class='gaps']") is None
+    rows = table_rows(hrt.find(".//table[@class='access']"))
+    assert len(rows) == 10
+    table = analysis.coverage.table.query("service == 'HRT'").set_index("district")
     hosts = {"Carabayllo", "Lima", "San Juan de Lurigancho"}
-    assert {r[1] for r in rows} <= hosts and not hosts & {r[0] for r in rows}
-    expected = analysis.coverage.gaps("HRT").set_index("district")["nearest_km"]
-    for district, _, distance, _ in rows:
-        assert distance == f"{expected[district]:.1f} km".replace(".", ",")
+    assert {r[2] for r in rows} <= hosts and not hosts & {r[0] for r in rows}
+    for district, access, _, distance, women in rows:
+        assert access == "0,00" and table.at[district, "access"] == 0
+        assert distance == f"{table.at[district, 'nearest_km']:.1f} km".replace(".", ",")
+        assert women == f"{table.at[district, 'target_population']:,}".replace(",", " ")
+    # with the census, the districts where most adult women have no shelter within reach come first
+    assert rows[0][0] == "San Martín de Porres"
+    assert [int(r[4].replace(" ", "")) for r in rows] == sorted((int(r[4].replace(" ", "")) for r in rows), reverse=True)
+    links = [a.get("href") for a in hrt.iter("a")]
+    assert "#access-annex" in links and "coverage.xlsx" in links and "map.html#HRT" in links
     assert "confidencial" in text_of(hrt)
-    # with the census, the districts where most adult women lack a shelter come first
-    table = analysis.coverage.table.query("service == 'HRT'").set_index("district")["target_population"]
-    assert rows[0][0] == "San Martín de Porres" and rows[0][3] == f"{table['San Martín de Porres']:,}".replace(",", " ")
-    assert [int(r[3].replace(" ", "")) for r in rows] == sorted((int(r[3].replace(" ", "")) for r in rows), reverse=True)
+
+
+def test_every_access_table_has_at_most_10_rows_and_the_annex_all(report):
+    analysis, _, document = report
+    for code in ("CAI", "HRT", "UA", "UPE", "OREDIS"):
+        table = section(document, f"svc-{code}").find(".//table[@class='access']")
+        assert table is not None and 1 <= len(table_rows(table)) <= 10, code
+    annex = table_rows(section(document, "access-annex").find(".//table"))
+    assert len(annex) == 43 and len(annex[0]) == 1 + 2 * 5
+
+
+def test_a_metropolitan_seat_is_one_sentence_not_a_column(report):
+    """CAI's nearest seat is Lima for every district: said once, no column repeating it."""
+    _, _, document = report
+    cai = section(document, "svc-CAI")
+    headers = [text_of(th) for th in cai.find(".//table[@class='access']").findall(".//th")]
+    assert "Sede más cercana (distrito)" not in headers
+    assert "Para todos ellos, el más cercano con el servicio está en Lima" in text_of(cai)
 
 
 def test_sections_only_for_services_with_district_data(report):
@@ -93,7 +117,7 @@ def test_sections_only_for_services_with_district_data(report):
 
 def test_unknown_services_are_not_shown_as_zero_percent(report):
     _, _, document = report
-    rows = {r[0]: r for r in table_rows(section(document, "summary").find(".//table"))}
+    rows = {r[0]: r for r in table_rows(section(document, "coverage").find(".//table"))}
     cem = rows["Centro Emergencia Mujer (CEM)"]
     assert cem[1:4] == ["—", "—", "sin datos por distrito"] and cem[4] == "65"
     assert rows["Centro Integral del Adulto Mayor (CIAM)"][1:5] == ["41", "2", "95 %", "43"]
@@ -101,7 +125,7 @@ def test_unknown_services_are_not_shown_as_zero_percent(report):
 
 def test_summary_sentences_are_computed_from_the_gaps(report):
     analysis, _, document = report
-    sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
+    sentences = [text_of(li) for li in section(document, "summary").iter("li")]
     # the municipal gap first, with the source's own caveat (43 declared, 41 listed) in the same sentence
     first = sentences[0]
     assert first.startswith("Chorrillos y San Borja no tienen Centro Integral del Adulto Mayor (CIAM)")
@@ -113,6 +137,7 @@ def test_summary_sentences_are_computed_from_the_gaps(report):
         assert f"{nearest} (a {distance:.1f} km de {district})".replace(".", ",") in first
     # then the networks, as access: HRT's people beyond its catchment, from the summary
     hrt = next(s for s in sentences if "Hogar de Refugio Temporal" in s)
+    assert "40 de los 43 distritos no tienen sede; 21 no tienen ninguna a menos de 10,0 km" in hrt
     beyond = int(analysis.coverage.summary.at["HRT", "people_beyond"])
     assert f"{beyond:,}".replace(",", " ") + " mujeres de 18 años y más viven a más de 10,0 km" in hrt
     assert sentences.index(hrt) < next(i for i, s in enumerate(sentences) if "OREDIS" in s)
@@ -129,7 +154,7 @@ def test_unmapped_services_show_declared_totals_usage_and_what_is_needed(report)
     assert list(rows) == [f"svc-{c}" for c in codes]
     cem = rows["svc-CEM"]
     assert cem[1] == "65" and "34 639" in cem[3] and "2 608" in cem[3] and "774 295" in cem[3]
-    assert "65 CEM" in cem[4] and "--inventory" in cem[4]
+    assert len(cem) == 4 and "--inventory" in text_of(unmapped.find("p"))
 
 
 def test_non_place_based_services_are_in_the_inventory_part(report):
@@ -202,7 +227,8 @@ def test_html_is_self_contained(report):
     html = (out / "report.html").read_text(encoding="utf-8")
     sources = [img.get("src") for img in document.iter("img")]
     assert len(sources) == 7 and all(s.startswith("data:image/png;base64,") for s in sources)
-    assert not re.search(r"""(src|href)=["'](?!data:|#)""", html)
+    # links only inside the page, or to the files the build writes beside it
+    assert not re.search(r"""(src|href)=["'](?!data:|#|map\.html\b|coverage\.(xlsx|csv|geojson)["'])""", html)
     assert "@page" in html and "size: A4" in html and "table-header-group" in html
 
 
@@ -281,7 +307,8 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
 def test_english_report_has_english_headings_and_numbers(english):
     document = parse_html(english / "report.html")
     headings = [text_of(h) for h in document.iter("h2")]
-    assert headings[:3] == ["Contents", "Sources", "Executive summary"]
+    assert headings[:3] == ["Executive summary", "Contents", "Coverage by service"]
+    assert headings[-1] == "Annex: files, versions and options"
     assert {"Source checks", "Methodology", "Annex: full coverage matrix"} <= set(headings)
     assert not {"Fuentes", "Resumen ejecutivo", "Metodología"} & set(headings)
     assert document.tag == "html" and document.get("lang") == "en"
@@ -329,7 +356,7 @@ def test_sentences_count_only_districts_with_data_when_part_of_the_area_has_none
     # HRT and UPE (networks); CAI, UA and OREDIS are metropolitan: never district gaps
     assert sentences[0].startswith("Chorrillos and San Borja have no Comprehensive Centre for Older Persons (CIAM)")
     hrt = next(s for s in sentences if s.startswith("Temporary Shelter Home"))
-    assert "of the 50 districts have no site within 10.0" in hrt  # access is measured in Callao too
+    assert "of the 50 districts have no site; " in hrt and " have none within 10.0" in hrt  # access is measured in Callao too
     assert not any(re.search(r"districts[^.]* have no (OREDIS|UA|CAI|Adoption)", s) for s in sentences)
 
 
@@ -371,24 +398,22 @@ def test_population_section_gives_each_service_its_people_without_it(report):
 
 def test_districts_ranked_by_need(report):
     _, _, document = report
-    need = {div.get("id"): div for div in section(document, "population").iter("div") if div.get("id", "").startswith("need-")}
-    ciam = need["need-svc-CIAM"]
-    assert table_rows(ciam.find(".//table[@class='need-gaps']")) == [
-        ["Chorrillos", "38 927", "5,4 km"], ["San Borja", "26 462", "2,6 km"]]
-    demuna = need["need-svc-DEMUNA"]
+    ciam = section(document, "svc-CIAM")
+    assert table_rows(ciam.find(".//table[@class='gaps']")) == [
+        ["Chorrillos", "Barranco", "5,4 km", "38 927"], ["San Borja", "Surquillo", "2,6 km", "26 462"]]
+    demuna = section(document, "svc-DEMUNA")
     loaded = table_rows(demuna.find(".//table[@class='need-loaded']"))
     sjl = age_0_17("San Juan de Lurigancho")
-    assert sjl == 298673 and loaded[0] == ["San Juan de Lurigancho", "1", "298 673"] and len(loaded) == 5
-    spread = text_of(demuna.find("p"))
-    assert "298 673" in spread and "Santa María del Mar" in spread and f" {age_0_17('Santa María del Mar')} " in spread
-    assert "Todos los distritos lo tienen" in text_of(demuna)
-    hrt = need["need-svc-HRT"]
-    assert len(table_rows(hrt.find(".//table[@class='need-gaps']"))) == 5 and "y 35 distritos más" in text_of(hrt)
+    assert sjl == 298673 and loaded[0] == ["San Juan de Lurigancho", "1", "298 673", "298 673"] and len(loaded) == 5
+    spread = text_of(demuna)
+    assert "De 298 673 niñas, niños y adolescentes por DEMUNA en San Juan de Lurigancho" in spread
+    assert f" {age_0_17('Santa María del Mar')} en Santa María del Mar" in spread
+    assert "Ningún distrito carece de este servicio." in spread
 
 
 def test_summary_says_how_many_people_live_without_the_service(report):
     _, _, document = report
-    sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
+    sentences = [text_of(li) for li in section(document, "summary").iter("li")]
     ciam = next(s for s in sentences if "CIAM" in s)
     assert "(allí viven 65 389 personas de 60 años y más)" in ciam
 
@@ -406,7 +431,7 @@ def test_english_population_figures(english):
     document = parse_html(english / "report.html")
     rows = {r[0]: r for r in table_rows(section(document, "population").find(".//table[@class='population']"))}
     assert rows["Comprehensive Centre for Older Persons (CIAM)"][1:4] == ["People aged 60 and over", "1,088,981", "65,389"]
-    sentences = [text_of(li) for li in section(document, "summary").find(".//ul").findall("li")]
+    sentences = [text_of(li) for li in section(document, "summary").iter("li")]
     assert "(65,389 people aged 60 and over live there)" in sentences[0] and "declares 43 CIAM while its table lists 41" in sentences[0]
     assert "0-14 plus 3/5 of those aged 15-19" in text_of(section(document, "method"))
 
@@ -555,3 +580,87 @@ def test_static_map_layout_follows_the_shape_of_the_area(default_build, arequipa
     assert inset[1] + inset[3] <= main[1]  # the inset sits below the map, not on it
     assert lima.named.all()  # every Lima district keeps its name
     assert not wide.named.all() and wide.named.sum() > 50  # the tiniest Arequipa districts go unnamed
+
+
+# --- issue 11: the summary first, short tables, the annexes last ----------------------------------
+
+def test_summary_comes_first_with_the_dates_the_gaps_and_the_access(report):
+    analysis, _, document = report
+    main = document.find(".//main")
+    assert main[0].tag == "section" and main[0].get("id") == "summary"
+    header = text_of(document.find(".//header"))
+    assert "Resumen ejecutivo 2023" in header and "enero de 2023" in header and "Censos Nacionales 2017" in header
+    assert f"{analysis.created.year}, {analysis.created:%H:%M}" in header
+    summary = section(document, "summary")
+    gaps = [text_of(li) for li in summary.find(".//ul[@class='sentences gaps-to-act']").findall("li")]
+    assert len(gaps) == 1 and gaps[0].startswith("Chorrillos y San Borja no tienen Centro Integral del Adulto Mayor (CIAM)")
+    access = [text_of(li) for li in summary.find(".//ul[@class='sentences access']").findall("li")]
+    hrt = next(s for s in access if s.startswith("Hogar de Refugio Temporal (HRT)"))
+    assert "40 de los 43 distritos no tienen sede" in hrt and int(analysis.coverage.summary.at["HRT", "without_site"]) == 40
+    cai = next(s for s in access if s.startswith("CAI, UA y OREDIS"))
+    assert "de la sede (Lima); el distrito más lejano, " in cai
+    links = [a.get("href") for a in summary.iter("a")]
+    assert links == ["map.html", "coverage.csv", "coverage.xlsx", "coverage.geojson"]
+
+
+def test_provenance_is_the_last_annex_after_the_services(report):
+    _, _, document = report
+    ids = [s.get("id") for s in document.find(".//main").findall("section")]
+    assert ids[-3:] == ["annex", "access-annex", "sources"]
+    assert max(i for i, name in enumerate(ids) if name.startswith("svc-")) < ids.index("checks") < ids.index("sources")
+    rows = table_rows(section(document, "sources").find(".//table"))
+    census = next(r for r in rows if r[0] == "Población")
+    assert "estadística pública del INEI" in census[2] and "public statistics" not in census[2]
+
+
+def test_landmarks_hold_the_whole_page(report):
+    _, _, document = report
+    body = document.find("body")
+    assert [child.tag for child in body] == ["header", "main", "footer", "script"]
+    assert document.find(".//main/nav") is not None
+
+
+def test_number_cells_carry_their_value_for_sorting(report):
+    _, _, document = report
+    hrt = section(document, "svc-HRT").find(".//table[@class='access']")
+    first = hrt.find(".//tbody/tr").findall("td")
+    assert first[4].get("data-value") == str(float(int(text_of(first[4]).replace(" ", ""))))
+
+
+def test_markdown_follows_the_same_order(default_build):
+    _, out = default_build
+    headings = [line for line in (out / "report.md").read_text(encoding="utf-8").splitlines() if line.startswith("## ")]
+    assert headings[0] == "## Resumen ejecutivo" and headings[-1] == "## Anexo: archivos, versiones y opciones"
+    assert headings.index("## Servicios con datos por distrito") < headings.index("## Verificación de las fuentes")
+
+
+@pytest.fixture(scope="module")
+def national(seeded_cache, tmp_path_factory):
+    """All of Peru (1 834 districts of the file), CEM counted in three districts, counts only."""
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import render_report, report_context
+
+    inventory = tmp_path_factory.mktemp("national") / "inv.csv"
+    inventory.write_text("ubigeo,service,count\n040101,CEM,2\n150132,CEM,1\n080101,CEM,1\n", encoding="utf-8")
+    analysis = analyse(boundaries="peru_distrital_simple", area="peru", inventory=inventory, population=None, cache=seeded_cache)
+    context = report_context(analysis, lang="es")
+    return analysis, context, render_report(context, "html")
+
+
+def test_national_report_keeps_25_gap_rows_per_service_and_the_rest_in_the_workbook(national, tmp_path):
+    analysis, context, html = national
+    path = tmp_path / "report.html"
+    path.write_text(html, encoding="utf-8")
+    document = parse_html(path)
+    long = 0
+    for service in context["mapped"]:
+        element = section(document, service["anchor"])
+        for table in element.findall(".//table"):
+            if table.get("class") in ("gaps", "access"):
+                assert len(table_rows(table)) <= (25 if table.get("class") == "gaps" else 10), service["code"]
+        gaps = analysis.coverage.gaps(service["code"])
+        if len(gaps) > 25:
+            long += 1
+            assert f"Se muestran los primeros 25; los otros {len(gaps) - 25:,} están en coverage.xlsx.".replace(",", " ") in text_of(element)
+    assert long >= 1
+    assert "coverage.xlsx" in text_of(section(document, "annex")) and document.find(".//table[@class='matrix']") is None

@@ -24,7 +24,7 @@ def test_messages_are_given_in_every_language():
 
 
 #: Keys built from a value (role_{role}, group_{column}, check_{kind}, ...), not written whole.
-BUILT = ("role_", "short_", "site_kind_", "group_", "noun_", "field_", "status_", "matched_by_", "legend_", "check_", "area_", "doc_", "scale_", "source_state_", "source_kind_", "plan_objective_", "kind_")
+BUILT = ("role_", "short_", "site_kind_", "group_", "noun_", "field_", "status_", "matched_by_", "legend_", "check_", "area_", "doc_", "scale_", "source_state_", "source_kind_", "plan_objective_", "kind_", "license_")
 
 
 def test_every_text_is_used():
@@ -44,3 +44,11 @@ def test_every_kind_of_check_has_a_name_in_both_languages():
     assert {"declared_vs_listed", "spelling", "boundary_repaired", "facility_outside"} <= kinds
     for lang in ("es", "en"):
         assert [kind for kind in sorted(kinds) if f"kind_{kind}" not in TEXTS[lang]] == [], lang
+
+
+def test_every_registered_source_has_its_licence_in_both_languages():
+    from coverage_map.sources import registry
+
+    for lang in LANGUAGES:
+        assert [name for name in registry() if f"license_{name}" not in TEXTS[lang]] == [], lang
+    assert TEXTS["es"]["license_censo_2017_edades"].startswith("estadística pública del INEI")

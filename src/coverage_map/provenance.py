@@ -41,7 +41,7 @@ def data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
 
 
 def run_date(analysis: Analysis, lang: str) -> str:
-    """When the run was made, in words: '1 de diciembre de 2026, 21:06 UTC'."""
+    """When the run was made (UTC), in words: '1 de diciembre de 2026, 21:06'."""
     created = analysis.created
     month = texts(lang)["months"].split()[created.month - 1]
     return texts(lang)["run_date_text"].format(day=created.day, month=month, year=created.year, time=f"{created:%H:%M}")

@@ -440,8 +440,7 @@ ES: dict[str, str] = {
     # --- The report, issue 11: summary first, access tables, sortable tables, annexes last
     "report_map_link": "Mapa interactivo (HTML)",
     "outputs": "Mapa y tablas",
-    "run_date": "Fecha de la ejecución",
-    "run_date_text": "{day} de {month} de {year}, {time} UTC",
+    "run_date_text": "{day} de {month} de {year}, {time}",
     "data_date_usage": "cifras de uso: {periods}",
     "data_date_census": "población: Censos Nacionales 2017",
     "data_date_population": "población: archivo {file}",
@@ -904,8 +903,7 @@ EN: dict[str, str] = {
     # --- The report, issue 11: summary first, access tables, sortable tables, annexes last
     "report_map_link": "Interactive map (HTML)",
     "outputs": "Map and tables",
-    "run_date": "Date of the run",
-    "run_date_text": "{month} {day}, {year}, {time} UTC",
+    "run_date_text": "{month} {day}, {year}, {time}",
     "data_date_usage": "usage figures: {periods}",
     "data_date_census": "population: 2017 National Censuses",
     "data_date_population": "population: file {file}",
