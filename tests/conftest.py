@@ -102,6 +102,8 @@ def default_build(tmp_path_factory, seeded_cache):
 
 
 ARTIFACTS = Path(os.environ.get("COVERAGE_MAP_TEST_ARTIFACTS", REPO / "test-artifacts"))
+#: axe-core, installed from npm by scripts/test.sh.
+AXE = REPO / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("COVERAGE_MAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -208,3 +210,11 @@ def watched_page(chromium):
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     yield watch(context)
     context.close()
+
+
+def axe_violations(page) -> list:
+    """axe-core's violations on the page as it stands: [rule, nodes, first node's selector]."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core not found at {AXE}: scripts/test.sh installs it (npm install --prefix .venv/axe axe-core)")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import REPO, Watched, settled, visible_point, watch
+from conftest import Watched, axe_violations, settled, visible_point, watch
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
-AXE = REPO / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(params=sorted(SIZES))
@@ -338,19 +337,14 @@ def test_district_shapes_are_named_and_not_tab_stops(default_build, browse):
 
 
 def test_axe_finds_no_violation(default_build, browse, artifacts, size):
-    if not AXE.is_file():
-        pytest.fail(f"axe-core not found at {AXE}: scripts/test.sh installs it (npm install --prefix .venv/axe axe-core)")
     _, out = default_build
     watched = browse(out / "map.html", SIZES[size], "#CIAM")
     page = watched.page
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")
-    assert violations == []
+    assert axe_violations(page) == []
     if size == "phone":  # the panels open too
         page.click("#cm-layers-toggle")
         page.click(".cm-legend-toggle")
-        violations = page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")
-        assert violations == []
+        assert axe_violations(page) == []
     assert_clean(watched)
 
 
