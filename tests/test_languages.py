@@ -57,5 +57,11 @@ def test_no_text_of_the_other_language(lang, cache_env, shared_data, tmp_path):
         stdout += result.stdout + result.stderr  # the build log too (only --debug lines are English)
     fragments = foreign_fragments(lang)
     assert len(fragments) > 100
+    # the report's summary, access tables and annexes, and the sources' licences, are checked too
+    new = {"es": ("Gaps to act on", "Access to network and metropolitan services", "Annex: files, versions and options",
+                  "INEI public statistics (an extract of censo_2017_edades"),
+           "en": ("Brechas que atender", "Acceso a los servicios en red y metropolitanos", "Anexo: archivos, versiones y opciones",
+                  "estadística pública del INEI (un extracto de censo_2017_edades")}
+    assert set(new[lang]) <= fragments
     found = {name: sorted(f for f in fragments if f in text) for name, text in outputs(out, stdout).items()}
     assert found == {name: [] for name in found}

@@ -356,7 +356,7 @@ def test_sentences_count_only_districts_with_data_when_part_of_the_area_has_none
     # HRT and UPE (networks); CAI, UA and OREDIS are metropolitan: never district gaps
     assert sentences[0].startswith("Chorrillos and San Borja have no Comprehensive Centre for Older Persons (CIAM)")
     hrt = next(s for s in sentences if s.startswith("Temporary Shelter Home"))
-    assert "of the 50 districts have no site; " in hrt and " have none within 10.0" in hrt  # access is measured in Callao too
+    assert "40 of the 43 districts have no site; 26 have none within 10.0\u00a0km" in hrt  # access is measured in Callao too
     assert not any(re.search(r"districts[^.]* have no (OREDIS|UA|CAI|Adoption)", s) for s in sentences)
 
 
@@ -664,3 +664,15 @@ def test_national_report_keeps_25_gap_rows_per_service_and_the_rest_in_the_workb
             assert f"Se muestran los primeros 25; los otros {len(gaps) - 25:,} están en coverage.xlsx.".replace(",", " ") in text_of(element)
     assert long >= 1
     assert "coverage.xlsx" in text_of(section(document, "annex")) and document.find(".//table[@class='matrix']") is None
+
+
+def test_without_population_a_network_service_is_summed_up_by_distance(seeded_cache):
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import summary_sentences
+
+    analysis = analyse(cache=seeded_cache, population=None)
+    hrt = next(s for s in summary_sentences(analysis, "es") if s.startswith("Hogar de Refugio Temporal (HRT)"))
+    gaps = analysis.coverage.gaps("HRT")
+    mean = f"{gaps['nearest_km'].mean():.1f}".replace(".", ",")
+    assert f"40 de los 43 distritos no tienen sede; la más cercana está en promedio a {mean}\u00a0km" in hrt
+    assert "(la más lejana, desde Pucusana: 53,4\u00a0km)" in hrt

@@ -315,9 +315,10 @@ def _summary(analysis: Analysis, lang: str) -> dict[str, list[str]]:
     municipal = summary[(summary["gaps"] > 0) & summary.index.map(lambda c: kind[c] == MUNICIPAL)]
     gaps = [_municipal_sentence(analysis, code, lang)
             for code in municipal.sort_values("gaps", ascending=False, kind="stable").index]
-    network = [c for c in summary.index if kind[c] == NETWORK and c in mapped and _has_access(summary, c)]
-    network.sort(key=lambda c: -int(summary.at[c, "people_beyond"]))
-    access = [_network_sentence(analysis, code, lang) for code in network]
+    network = [c for c in summary.index if kind[c] == NETWORK and c in mapped]
+    network.sort(key=lambda c: (-int(summary.at[c, "people_beyond"]) if _has_access(summary, c) else 0, -int(summary.at[c, "without_site"])))
+    access = [_network_sentence(analysis, code, lang) if _has_access(summary, code) else _network_counts_sentence(analysis, code, lang)
+              for code in network]
     metropolitan = [c for c in summary.index if kind[c] == METROPOLITAN and c in mapped]
     if metropolitan:
         access.append(_metropolitan_sentence(analysis, metropolitan, lang))
@@ -396,13 +397,34 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
     else:
         first = rows.sort_values(["access", "district"], kind="stable")
         least = labels["network_least"].format(names=listing(list(first["district"].head(NEED_ROWS)), lang))
-    without = int(row["without_site"])
-    without = (labels[plural(without, "network_without_one", "network_without")].format(n=number(without, lang), total=len(rows))
-               if without else labels["network_without_none"])
     return labels["sentence_network"].format(
-        name=service_name(analysis.catalogue, code, lang), without=without, least=least, km=radius,
+        name=service_name(analysis.catalogue, code, lang), without=_without_site(analysis, code, lang), least=least, km=radius,
         beyond=people(analysis, code, row["people_beyond"], lang),
         share=percent(100 * row["share_within"], lang, 1), source=cite_origin(analysis.origin(code), lang))
+
+
+def _without_site(analysis: Analysis, code: str, lang: str) -> str:
+    """'40 de los 43 distritos no tienen sede' (of the districts with data)."""
+    labels, row = texts(lang), analysis.coverage.summary.loc[code]
+    without, known = int(row["without_site"]), int(row["districts"] - row["unknown"])
+    if not without:
+        return labels["network_without_none"]
+    return labels[plural(without, "network_without_one", "network_without")].format(n=number(without, lang), total=number(known, lang))
+
+
+def _network_counts_sentence(analysis: Analysis, code: str, lang: str) -> str:
+    """A network service without access figures (no population): the districts without a
+    site, and how far the nearest one is."""
+    gaps = analysis.coverage.gaps(code)
+    reached = gaps[gaps["nearest_km"].notna()].sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable")
+    distance = ""
+    if len(reached):
+        farthest = reached.iloc[0]
+        distance = texts(lang)["network_distance"].format(
+            mean=km(reached["nearest_km"].mean(), lang), district=farthest["district"], far=km(farthest["nearest_km"], lang))
+    return texts(lang)["sentence_network_counts"].format(
+        name=service_name(analysis.catalogue, code, lang), source=cite_origin(analysis.origin(code), lang),
+        without=_without_site(analysis, code, lang), distance=distance)
 
 
 def _metropolitan_sentence(analysis: Analysis, codes: list[str], lang: str) -> str:
@@ -506,7 +528,7 @@ def _access_table(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) 
     shown = rows.head(ACCESS_ROWS)
     same = _same_nearest(rows[rows["status"] != PRESENT], lang)
     return {
-        "title": labels["access_list"].format(n=len(shown), total=len(rows)),
+        "title": labels[plural(len(shown), "access_list_one", "access_list")].format(n=len(shown), total=number(len(rows), lang)),
         "rows": [{"district": r.district, "access": _figure(r.access, lang, 2), "nearest": r.nearest_district or "—",
                   "km": _km_figure(_site_km(r), lang),
                   "people": _figure(r.target_population, lang) if "target_population" in rows else ""}

@@ -469,6 +469,9 @@ ES: dict[str, str] = {
     "same_nearest": "Para todos ellos, el más cercano con el servicio está en {district} (de {low} a {high}).",
     "annex_elsewhere": "El área tiene {n} distritos: la matriz completa y el acceso por distrito están en {workbook}.",
     "provenance": "Anexo: archivos, versiones y opciones",
+    "sentence_network_counts": "{name}, red de sedes sin norma de una por distrito ({source}): {without}{distance}.",
+    "network_distance": "; la más cercana está en promedio a {mean} (la más lejana, desde {district}: {far})",
+    "access_list_one": "El distrito con menos acceso (de {total})",
     "view_map": "Ver en el mapa interactivo",
 }
 
@@ -932,6 +935,9 @@ EN: dict[str, str] = {
     "same_nearest": "For all of them, the nearest with the service is in {district} ({low} to {high}).",
     "annex_elsewhere": "The area has {n} districts: the full matrix and the access by district are in {workbook}.",
     "provenance": "Annex: files, versions and options",
+    "sentence_network_counts": "{name}, a network of sites with no one-per-district rule ({source}): {without}{distance}.",
+    "network_distance": "; the nearest is {mean} away on average (the farthest, from {district}: {far})",
+    "access_list_one": "The district with the least access (of {total})",
     "view_map": "View on the interactive map",
 }
 
