@@ -96,7 +96,6 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     usage, indicators = area_usage(analysis), load_indicators()
     periods = sorted(usage["period"].unique())
     mapped, unmapped = analysis.coverage.mapped(), analysis.coverage.unmapped()
-    summary = _summary(analysis, lang)
     return {
         "lang": lang,
         "labels": labels,
@@ -109,9 +108,8 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
         "sources": source_rows(analysis, lang),
         "options": option_rows(analysis, lang),
-        "summary": _summary_rows(analysis, lang),
-        "actions": summary,
-        "sentences": [*summary["gaps"], *summary["access"], *summary["notes"]],
+        "actions": _summary(analysis, lang),
+        "coverage": _coverage_rows(analysis, lang),
         "population": _population_section(analysis, mapped, lang),
         "facilities": _facilities_section(analysis, lang),
         "periods": [period(p, lang) for p in periods],
@@ -282,7 +280,8 @@ def _not_place_based(analysis: Analysis) -> list[str]:
     return list(services.index[~services["place_based"]])
 
 
-def _summary_rows(analysis: Analysis, lang: str) -> list[dict]:
+def _coverage_rows(analysis: Analysis, lang: str) -> list[dict]:
+    """Each service's districts with and without it, and the share covered: the table after the summary."""
     labels, rows = texts(lang), []
     for code, row in analysis.coverage.summary.iterrows():
         known = row["districts"] - row["unknown"]  # gaps are what the scale calls one: not all absences
@@ -631,9 +630,11 @@ def _method(analysis: Analysis, lang: str) -> dict:
 
 
 def _matrix(analysis: Analysis, lang: str) -> dict:
-    """The coverage matrix with display cells: a number, 0 marked as a gap, '—' for no data."""
+    """The coverage matrix with display cells: a number, 0 marked as a gap where the service's
+    scale calls it one (not where a metropolitan seat serves the district), '—' for no data."""
     matrix = analysis.coverage.matrix()
     codes = list(analysis.coverage.summary.index)
+    gaps = set(zip(analysis.coverage.gaps()["ubigeo"], analysis.coverage.gaps()["service"]))
     rows = []
     for record in matrix.to_dict(orient="records"):
         cells = []
@@ -642,7 +643,8 @@ def _matrix(analysis: Analysis, lang: str) -> dict:
             if _is_na(value):
                 cells.append({"text": "—", "status": UNKNOWN})
             else:
-                cells.append({"text": _figure(value, lang), "status": GAP if value == 0 else PRESENT})
+                status = GAP if (record["ubigeo"], code) in gaps else PRESENT if value > 0 else "served"
+                cells.append({"text": _figure(value, lang), "status": status})
         rows.append({"ubigeo": record["ubigeo"], "district": record["district"], "cells": cells})
     acronyms = [analysis.catalogue.services.at[c, "acronym"] for c in codes]
     return {"columns": acronyms, "rows": rows}
