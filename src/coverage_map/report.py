@@ -510,8 +510,9 @@ def _access_rows(analysis: Analysis, code: str) -> pd.DataFrame:
     if _kind(analysis, code) == MUNICIPAL or "access" not in table:
         return table.iloc[0:0]
     rows = table[(table["service"] == code) & table["access"].notna()]
-    order = ["access", "target_population", "district"] if "target_population" in rows else ["access", "district"]
-    return rows.sort_values(order, ascending=[True, False, True][: len(order)], kind="stable")
+    if "target_population" in rows:
+        return rows.sort_values(["access", "target_population", "district"], ascending=[True, False, True], kind="stable")
+    return rows.sort_values(["access", "district"], kind="stable")
 
 
 def _site_km(row) -> object:
