@@ -4,6 +4,13 @@ The Analysis is turned once into a plain report context (dicts and lists of valu
 formatted for the language, formatting.py; words from texts.py), which both templates
 render; the sentences of the summary are computed from the coverage, never written by
 hand. The static maps are drawn by figures.py, the workbook's sheets built by workbook.py.
+
+The report reads in the order a planner acts: a one-page summary, the coverage and the
+population, one section per service (its shortest useful table: the 10 districts with the
+least access, or at most 25 without it), then the plan when there is one (the partials
+templates/report_proposal.html.j2 and .md.j2, included where present, after the services and
+before the annexes), and the annexes, provenance last. Numbers in tables are Figures: their
+text for the reader, their value for the page's script that sorts a table by a header.
 """
 
 from __future__ import annotations
