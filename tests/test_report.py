@@ -121,6 +121,8 @@ def test_unknown_services_are_not_shown_as_zero_percent(report):
     cem = rows["Centro Emergencia Mujer (CEM)"]
     assert cem[1:4] == ["—", "—", "sin datos por distrito"] and cem[4] == "65"
     assert rows["Centro Integral del Adulto Mayor (CIAM)"][1:5] == ["41", "2", "95 %", "43"]
+    # a metropolitan seat serves the whole area: not "2 %" of its districts
+    assert rows["Centro de Atención Institucional (CAI)"][1:4] == ["1", "0", "toda el área, desde su sede"]
 
 
 def test_summary_sentences_are_computed_from_the_gaps(report):

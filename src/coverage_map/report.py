@@ -298,10 +298,20 @@ def _coverage_rows(analysis: Analysis, lang: str) -> list[dict]:
             "known": known > 0,
             "hosts": _figure(row["hosts"] if known else None, lang),
             "gaps": _figure(row["gaps"] if known else None, lang),
-            "covered": Figure(percent(100 * row["hosts"] / known, lang, 0), row["hosts"] / known) if known else labels["no_district_data"],
+            "covered": _covered(row, known, _kind(analysis, code), lang),
             "declared": _figure(declared, lang),
         })
     return rows
+
+
+def _covered(row: pd.Series, known: int, kind: str, lang: str) -> str:
+    """The share of districts with the service; a metropolitan seat covers the whole area by design."""
+    labels = texts(lang)
+    if not known:
+        return labels["no_district_data"]
+    if kind == METROPOLITAN and row["hosts"]:
+        return Figure(labels["covered_by_seat"], 1.0)
+    return Figure(percent(100 * row["hosts"] / known, lang, 0), row["hosts"] / known)
 
 
 def summary_sentences(analysis: Analysis, lang: str) -> list[str]:

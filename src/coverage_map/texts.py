@@ -472,6 +472,7 @@ ES: dict[str, str] = {
     "sentence_network_counts": "{name}, red de sedes sin norma de una por distrito ({source}): {without}{distance}.",
     "network_distance": "; la más cercana está en promedio a {mean} (la más lejana, desde {district}: {far})",
     "access_list_one": "El distrito con menos acceso (de {total})",
+    "covered_by_seat": "toda el área, desde su sede",
     "view_map": "Ver en el mapa interactivo",
 }
 
@@ -938,6 +939,7 @@ EN: dict[str, str] = {
     "sentence_network_counts": "{name}, a network of sites with no one-per-district rule ({source}): {without}{distance}.",
     "network_distance": "; the nearest is {mean} away on average (the farthest, from {district}: {far})",
     "access_list_one": "The district with the least access (of {total})",
+    "covered_by_seat": "the whole area, from its seat",
     "view_map": "View on the interactive map",
 }
 
