@@ -223,3 +223,23 @@ def test_report_links_to_the_map_on_the_service_and_to_the_tables(default_build,
     page.click("#svc-CIAM a.map-link")
     page.wait_for_selector("body[data-ready='true']")
     assert page.url.endswith("map.html#CIAM") and page.evaluate("document.body.dataset.layer") == "CIAM"
+
+
+def test_a_report_with_a_plan_stays_within_a_phone_and_20_pages(seeded_cache, tmp_path, open_report, artifacts):
+    """The Propuesta partial (build --plan) sits after the services, before the annexes, and
+    its table does not widen a phone's page."""
+    import os
+    import sys
+
+    env = {**os.environ, "COVERAGE_MAP_CACHE": str(seeded_cache)}
+    subprocess.run([sys.executable, "-m", "coverage_map", "build", "--plan", "HRT:2", "--out", str(tmp_path), "--quiet"],
+                   check=True, env=env)
+    phone = open_report(tmp_path, PHONE)
+    ids = phone.page.evaluate("[...document.querySelectorAll('main > section')].map(s => s.id)")
+    assert ids.index("svc-CIAM") < ids.index("plan") < ids.index("annex") < ids.index("sources")
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert axe_violations(phone.page) == []
+    phone.page.locator("#plan").screenshot(path=str(artifacts / "report-phone-plan.png"))
+    printed = open_report(tmp_path, {"width": CONTENT_WIDTH_PX, "height": A4_HEIGHT_PX})
+    pages, _ = printed_pages(printed.page)
+    assert len(pages) <= MAX_PAGES
