@@ -334,3 +334,28 @@ def test_workbook_summary_names_each_service_source(with_directory):
     assert sources["HRT"].startswith("Directorio Nacional de servicios del MIMP (2026)")
     assert "Resumen ejecutivo 2023: 3 (Carabayllo, Lima y San Juan de Lurigancho)" in sources["HRT"]
     assert sources["CIAM"].startswith("MIMP, Resumen ejecutivo de servicios en Lima Metropolitana (2023)")
+
+
+def test_a_record_with_one_coordinate_counts_by_its_ubigeo_with_a_finding(seeded_cache, directory):
+    """MIMP's 2026 directory: record 179 (the SAR of Kosñipata, Cusco) gives its latitude and no
+    longitude. It counts in Kosñipata by its ubigeo, without a point, and a finding says so;
+    the national directory is no longer refused for it."""
+    analysis = analyse(cache=seeded_cache, facilities=directory, population=None,
+                       boundaries="peru_distrital_simple", area="0811")
+    sar = analysis.coverage.table.query("service == 'SAR'").set_index("ubigeo")["count"]
+    assert sar["081106"] == 1
+    kosnipata = analysis.facilities.points.query("ubigeo == '081106' and service == 'SAR'")
+    assert kosnipata["lat"].isna().all() and kosnipata["lon"].isna().all()
+    finding = analysis.checks.query("check == 'facility_half_point'").iloc[0]
+    assert finding["where"] == "directorio.json, record 179"
+    assert finding["message_en"] == ("Kosñipata (directorio.json, record 179): it gives only one of its two coordinates "
+                                     "(lat -12.90868); it counts in Kosñipata by its ubigeo and its point is not drawn.")
+    assert finding["message_es"].startswith("Kosñipata (directorio.json, record 179): da solo una de sus dos coordenadas")
+
+
+def test_one_coordinate_without_a_ubigeo_is_refused(tmp_path, seeded_cache):
+    path = tmp_path / "centros.csv"
+    path.write_text("servicio,nombre,lat,lon\nCEM,CEM Lima,-12.0464,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"centros.csv: 1 rows without a ubigeo give only one of latitude and longitude: "
+                                         r"centros.csv, row 2\. Give both, or give the facility's ubigeo"):
+        analyse(cache=seeded_cache, facilities=path, population=None)

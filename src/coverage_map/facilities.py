@@ -103,17 +103,21 @@ def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
 
 
 def _coordinates(
-    table: pd.DataFrame, columns: dict[str, str], path: Path, relevant: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Latitude and longitude as floats (NaN where there is no point).
+    table: pd.DataFrame, columns: dict[str, str], path: Path, relevant: np.ndarray, by_ubigeo: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Latitude and longitude as floats (NaN where there is no point), and which rows gave
+    only one of the two.
 
     A decimal comma (-12,0464, as a Spanish-locale spreadsheet writes it) reads as a
-    decimal point. Text that is not a number, or only one of the two, is refused with its
-    row where the row may be in the area (relevant: its ubigeo is in the area, or it has
-    none); elsewhere the row has no point. Swapped columns and points outside Peru are refused.
+    decimal point. Text that is not a number is refused with its row where the row may be in
+    the area (relevant: its ubigeo is in the area, or it has none). A row giving only one of
+    the two has no point: with a ubigeo (by_ubigeo) it still counts by it (a finding says
+    so), without one it is refused where relevant. Swapped columns and points outside Peru
+    are refused.
     """
     if not {"lat", "lon"} <= columns.keys():
-        return np.full(len(table), np.nan), np.full(len(table), np.nan)
+        nowhere = np.full(len(table), np.nan)
+        return nowhere, nowhere.copy(), np.zeros(len(table), bool)
     # a list, not Series.map: pandas would turn the None of "not a number" into NaN ("empty")
     parsed = {key: [parse_decimal(v) for v in table[columns[key]]] for key in ("lat", "lon")}
     problems = []
@@ -132,14 +136,15 @@ def _coordinates(
     lat = np.array([np.nan if v is None else v for v in parsed["lat"]], dtype=float)
     lon = np.array([np.nan if v is None else v for v in parsed["lon"]], dtype=float)
     half = np.isnan(lat) != np.isnan(lon)
-    if (half & relevant).any():
-        rows = listing([_where(path, table.index[i]) for i in np.flatnonzero(half & relevant)], limit=5)
+    unplaceable = half & relevant & ~by_ubigeo
+    if unplaceable.any():
+        rows = listing([_where(path, table.index[i]) for i in np.flatnonzero(unplaceable)], limit=5)
         msg = (
-            f"Facilities file {path}: {int((half & relevant).sum())} rows give only one of latitude and longitude: "
-            f"{rows}. Give both, or leave both empty to count the facility by its ubigeo."
+            f"Facilities file {path}: {int(unplaceable.sum())} rows without a ubigeo give only one of latitude and "
+            f"longitude: {rows}. Give both, or give the facility's ubigeo to count it by its district."
         )
         raise InputError(msg)
-    lat[half], lon[half] = np.nan, np.nan  # rows outside the area: no point to place
+    lat[half], lon[half] = np.nan, np.nan  # half a point places nothing
     both = ~np.isnan(lat) & ~np.isnan(lon)
     inside = both & _in_peru(lat, lon)
     if both.any() and not inside.any() and _in_peru(lon, lat)[both].all():
@@ -157,7 +162,7 @@ def _coordinates(
             "leave them empty to count the facility by its ubigeo."
         )
         raise InputError(msg)
-    return lat, lon
+    return lat, lon, half
 
 
 def _in_peru(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -186,7 +191,8 @@ def read_facilities(
     ubigeo = pd.Series(None, index=table.index, dtype=object)  # a list may place every row by its point
     if "ubigeo" in columns:
         ubigeo = as_text(table[columns["ubigeo"]]).map(normalize_ubigeo)
-    lat, lon = _coordinates(table, columns, path, relevant=(ubigeo.isna() | ubigeo.str.startswith(prefixes)).to_numpy(bool))
+    lat, lon, half = _coordinates(table, columns, path, relevant=(ubigeo.isna() | ubigeo.str.startswith(prefixes)).to_numpy(bool),
+                                  by_ubigeo=ubigeo.notna().to_numpy(bool))
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=table.index, crs="EPSG:4326")
     inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points), districts[["ubigeo", "geometry"]], predicate="within")
     placed = inside.loc[~inside.index.duplicated(), "ubigeo"].reindex(table.index)
@@ -219,6 +225,7 @@ def read_facilities(
     findings += _elsewhere_findings(table[elsewhere & placed.notna()], columns, path, ubigeo, placed, districts, catalogue)
     outside = facilities["lat"].notna() & placed[area].isna()
     findings += _outside_findings(facilities[outside], districts, catalogue)
+    findings += _half_point_findings(facilities[half[area]], table, columns, districts, catalogue)
     facilities.loc[outside, ["lat", "lon"]] = np.nan  # counted by its ubigeo; no dot in the sea
     facilities = _hide_confidential(facilities.drop(columns=["given_ubigeo", "point_ubigeo"]), catalogue)
     left_out = int((~area).sum())
@@ -392,6 +399,28 @@ def _outside_findings(outside: pd.DataFrame, districts: gpd.GeoDataFrame, catalo
             "check": "facility_outside", "service": row.service, "where": row.source,
             "expected": row.ubigeo, "found": at.strip(),
             **messages("check_facility_outside", facility=facility, at=at, district=district, probable=probable),
+        })
+    return findings
+
+
+def _half_point_findings(half: pd.DataFrame, table: pd.DataFrame, columns: dict[str, str],
+                         districts: gpd.GeoDataFrame, catalogue: Catalogue) -> list[dict]:
+    """Facilities of the area that give only one of their two coordinates: they count by their
+    ubigeo, without a point (MIMP's 2026 directory has one such record)."""
+    secret = catalogue.services["confidential"]
+    names = dict(zip(districts["ubigeo"], districts["name"]))
+    findings = []
+    for row in half.itertuples():
+        given = table.loc[row.Index, [columns["lat"], columns["lon"]]]
+        cells = ", ".join(f"{column} {value}" for column, value in given.items() if pd.notna(parse_decimal(value)))
+        facility, at = f"{row.name} ({row.source})", f" ({cells})"
+        if secret.get(row.service, False):  # neither its name nor its coordinate: both tell where it is
+            facility = {lang: text["check_confidential_facility"].format(service=row.service) for lang, text in TEXTS.items()}
+            at = ""
+        findings.append({
+            "check": "facility_half_point", "service": row.service, "where": row.source,
+            "expected": row.ubigeo, "found": at.strip(),
+            **messages("check_facility_half_point", facility=facility, at=at, district=names.get(row.ubigeo, row.ubigeo)),
         })
     return findings
 

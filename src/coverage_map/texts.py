@@ -75,6 +75,7 @@ ES: dict[str, str] = {
     "check_facility_outside": "{facility}: sus coordenadas{at} no caen en ningún distrito del área; se cuenta en {district} por su ubigeo y no se dibuja su punto.{probable}",
     "check_probable_coordinate_error": "Probable error de coordenadas: cae a {km} de {district}.",
     "check_facility_district_by_ubigeo": "{facility}: su ubigeo es {given}, pero sus coordenadas caen en {found}; se cuenta en {given}, por su ubigeo.",
+    "check_facility_half_point": "{facility}: da solo una de sus dos coordenadas{at}; se cuenta en {district} por su ubigeo y no se dibuja su punto.",
     "check_facility_elsewhere": "{facility}: su ubigeo ({given}) está fuera del área, aunque sus coordenadas caen en {found}; no se cuenta, y sirve al acceso del área dentro de su radio.",
     "check_confidential_facility": "Un {service} (ubicación confidencial)",
     # --- The command line (cli.py)
@@ -287,6 +288,7 @@ ES: dict[str, str] = {
     "kind_facility_district": "Centro en otro distrito",
     "kind_facility_outside": "Centro fuera del área",
     "kind_facility_elsewhere": "Centro con ubigeo fuera del área",
+    "kind_facility_half_point": "Centro con una sola coordenada",
     "kind_sources_differ": "Dos fuentes difieren",
     # --- The report (report.py, report.*.j2)
     "title": "Análisis de brechas de los servicios del MIMP en {area}",
@@ -542,6 +544,7 @@ EN: dict[str, str] = {
     "check_facility_outside": "{facility}: its coordinates{at} fall in no district of the area; it counts in {district} by its ubigeo and its point is not drawn.{probable}",
     "check_probable_coordinate_error": "Probable coordinate error: it falls {km} from {district}.",
     "check_facility_district_by_ubigeo": "{facility}: its ubigeo is {given}, but its coordinates fall in {found}; it counts in {given}, by its ubigeo.",
+    "check_facility_half_point": "{facility}: it gives only one of its two coordinates{at}; it counts in {district} by its ubigeo and its point is not drawn.",
     "check_facility_elsewhere": "{facility}: its ubigeo ({given}) is outside the area, though its coordinates fall in {found}; it is not counted, and serves the area's access within its catchment.",
     "check_confidential_facility": "A {service} (confidential location)",
     # --- The command line (cli.py)
@@ -754,6 +757,7 @@ EN: dict[str, str] = {
     "kind_facility_district": "Facility in another district",
     "kind_facility_outside": "Facility outside the area",
     "kind_facility_elsewhere": "Facility whose ubigeo is outside the area",
+    "kind_facility_half_point": "Facility with a single coordinate",
     "kind_sources_differ": "Two sources differ",
     # --- The report (report.py, report.*.j2)
     "title": "Gap analysis of MIMP services in {area}",
