@@ -122,7 +122,8 @@
       shape.bindPopup(function () { return describe(i, true); }, { autoPanPadding: [10, 10] });
     },
   }).addTo(map);
-  addHatchPattern(shapesLayer);
+  addHatch(map.getRenderer(shapesLayer.getLayers()[0])._container, "cm-hatch",
+    { size: 8, angle: 45, stripe: 2, colour: S.gap.stripes, background: "#ffffff" });
   Object.keys(shapes).forEach(function (i) {
     var path = shapes[i].getElement();
     path.classList.add("cm-district");
@@ -158,26 +159,27 @@
     });
   });
 
-  function addHatchPattern(layer) {
-    var svg = map.getRenderer(layer.getLayers()[0])._container;
+  // A striped SVG fill (url(#id)) in the svg's defs, added once: the gaps' red stripes on white,
+  // the proposed districts' purple ones on nothing.
+  function addHatch(svg, id, hatch) {
+    if (svg.querySelector("#" + id)) { return; }
     var ns = "http://www.w3.org/2000/svg";
-    var defs = document.createElementNS(ns, "defs");
+    function rect(width, fill) {
+      var r = document.createElementNS(ns, "rect");
+      r.setAttribute("width", String(width));
+      r.setAttribute("height", String(hatch.size));
+      r.setAttribute("fill", fill);
+      return r;
+    }
     var pattern = document.createElementNS(ns, "pattern");
-    pattern.setAttribute("id", "cm-hatch");
+    pattern.setAttribute("id", id);
     pattern.setAttribute("patternUnits", "userSpaceOnUse");
-    pattern.setAttribute("width", "8");
-    pattern.setAttribute("height", "8");
-    pattern.setAttribute("patternTransform", "rotate(45)");
-    var back = document.createElementNS(ns, "rect");
-    back.setAttribute("width", "8");
-    back.setAttribute("height", "8");
-    back.setAttribute("fill", "#ffffff");
-    var line = document.createElementNS(ns, "rect");
-    line.setAttribute("width", "2");
-    line.setAttribute("height", "8");
-    line.setAttribute("fill", S.gap.stripes);
-    pattern.appendChild(back);
-    pattern.appendChild(line);
+    pattern.setAttribute("width", String(hatch.size));
+    pattern.setAttribute("height", String(hatch.size));
+    pattern.setAttribute("patternTransform", "rotate(" + hatch.angle + ")");
+    if (hatch.background) { pattern.appendChild(rect(hatch.size, hatch.background)); }
+    pattern.appendChild(rect(hatch.stripe, hatch.colour));
+    var defs = document.createElementNS(ns, "defs");
     defs.appendChild(pattern);
     svg.insertBefore(defs, svg.firstChild);
   }
@@ -284,33 +286,14 @@
       pane: "cm-proposals", color: proposals.colour, weight: 4, fillColor: "url(#cm-proposal-hatch)", fillOpacity: 1,
     });
     outline.on("add", function () {
-      addProposalHatch(outline);
+      addHatch(outline.getElement().ownerSVGElement, "cm-proposal-hatch",
+        { size: 10, angle: -45, stripe: 3, colour: proposals.colour });
       var path = outline.getElement();
       path.classList.add("cm-proposal-district");
       path.dataset.rank = site.rank;
       path.dataset.name = districts[site.district].name;
     });
     return outline;
-  }
-
-  function addProposalHatch(outline) {
-    var svg = outline.getElement().ownerSVGElement;
-    if (svg.querySelector("#cm-proposal-hatch")) { return; }
-    var ns = "http://www.w3.org/2000/svg";
-    var pattern = document.createElementNS(ns, "pattern");
-    pattern.setAttribute("id", "cm-proposal-hatch");
-    pattern.setAttribute("patternUnits", "userSpaceOnUse");
-    pattern.setAttribute("width", "10");
-    pattern.setAttribute("height", "10");
-    pattern.setAttribute("patternTransform", "rotate(-45)");
-    var line = document.createElementNS(ns, "rect");
-    line.setAttribute("width", "3");
-    line.setAttribute("height", "10");
-    line.setAttribute("fill", proposals.colour);
-    pattern.appendChild(line);
-    var defs = document.createElementNS(ns, "defs");
-    defs.appendChild(pattern);
-    svg.insertBefore(defs, svg.firstChild);
   }
 
   function showProposals(code) {
