@@ -49,3 +49,12 @@ def test_area_titles():
     assert area_title("peru", "es") == "Perú"
     assert area_title("0401", "en") == "ubigeo 0401"
     assert area_title("arequipa", "es") == "Arequipa"
+
+
+def test_counted_says_one_and_many_in_each_language():
+    from coverage_map.formatting import counted
+
+    assert counted(1, "plan_new_sites", "es") == "1 sitio nuevo"
+    assert counted(1_834, "plan_candidates", "es") == "1\u00a0834 candidatos"
+    assert counted(2, "plan_existing_sites", "en") == "2 existing sites"
+    assert counted(1, "plan_candidates", "en") == "1 candidate"

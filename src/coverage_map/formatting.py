@@ -91,6 +91,11 @@ def plural(n: int, one: str, many: str) -> str:
     return one if n == 1 else many
 
 
+def counted(n: int, key: str, lang: str) -> str:
+    """'1 sitio nuevo' / '3 sitios nuevos': the catalogue's key_one for 1, key (with {n}) otherwise."""
+    return TEXTS[lang][plural(n, key + "_one", key)].format(n=number(n, lang))
+
+
 def period(value: str, lang: str) -> str:
     """'2022' -> 'año 2022'; '2023-01' -> 'enero de 2023'."""
     text = TEXTS[lang]

@@ -41,7 +41,7 @@ from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points
 from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
-from .formatting import listing, number, percent
+from .formatting import counted, listing, number, percent, plural
 from .model import Analysis, Plan
 from .tables import find_columns, read_csv
 from .texts import texts
@@ -632,7 +632,7 @@ def _census(analysis: Analysis, text: dict) -> str:
 def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scale: str, force: bool,
            lang: str) -> list[str]:
     text = texts(lang)
-    notes = [text["plan_order"].format(n=len(chosen))]
+    notes = [text[plural(len(chosen), "plan_order_one", "plan_order")].format(n=len(chosen))]
     if problem.left_out:
         notes.append(text["plan_left_out"].format(districts=listing(problem.left_out, lang=lang, limit=8)))
     covered, weighted = problem.singles()
@@ -645,7 +645,7 @@ def _notes(plan: Plan, problem: Problem, chosen: list[int], objective: str, scal
             weighted=number(weighted[best], lang, 2), n=len(chosen)))
     idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
     if idle and objective == "coverage":
-        notes.append(text["plan_no_gain"].format(districts=", ".join(idle)))
+        notes.append(text[plural(len(idle), "plan_no_gain_one", "plan_no_gain")].format(districts=listing(idle, lang)))
     if scale == "municipal" and plan.catchment_km == 0:
         notes.append(text["plan_municipal"].format(group=plan.population_group))
     notes.append(text["plan_access_note"].format(km=km_text(plan.access_catchment_km, lang)))
@@ -688,11 +688,13 @@ def summary_lines(plan: Plan, lang: str) -> list[str]:
     objective = reach_text(plan, f"plan_objective_{plan.objective}", lang)
     share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
     lines = [
-        text["plan_title"].format(name=plan.name, code=plan.service, n=len(plan.proposals), objective=objective),
+        text["plan_title"].format(name=plan.name, code=plan.service, objective=objective,
+                                  sites=counted(len(plan.proposals), "plan_new_sites", lang)),
         text["plan_before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
                               share=share(plan.covered_before), within=reach_text(plan, "plan_within", lang),
-                              weighted=number(plan.weighted_km_before, lang, 2), sites=plan.existing_sites,
-                              candidates=plan.candidates),
+                              weighted=number(plan.weighted_km_before, lang, 2),
+                              sites=counted(plan.existing_sites, "plan_existing_sites", lang),
+                              candidates=counted(plan.candidates, "plan_candidates", lang)),
     ]
     if len(plan.proposals):
         last = plan.proposals.iloc[-1]

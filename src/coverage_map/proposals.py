@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .formatting import number, percent
+from .formatting import number, percent, plural
 from .plan import access_change, people, reach_text, summary_lines
 from .styles import PROPOSAL
 from .texts import texts
@@ -86,7 +86,8 @@ def _site(plan: Plan, row, position: dict[str, int], lang: str) -> dict:
         f"{reach_text(plan, 'plan_newly', lang)}: +{people(row.newly_covered, lang)}",
         f"{text['plan_covered']}: {people(row.covered_after, lang)} ({percent(100 * row.share_covered_after, lang, 1)})",
         f"{text['plan_km']}: {number(row.weighted_km_after, lang, 2)}",
-        text["plan_popup_access"].format(n=row.access_districts,
+        text["plan_popup_access"].format(n=number(row.access_districts, lang),
+                                         districts=text[plural(row.access_districts, "unit_district", "unit_districts")],
                                          change=access_change(row.access_before, row.access_after, lang)),
     ]
     site = {"rank": int(row.rank), "district": position.get(row.ubigeo), "lines": lines,
