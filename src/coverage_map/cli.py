@@ -75,7 +75,7 @@ def common(func):
         except CoverageMapError as exc:
             if debug:
                 raise
-            stderr.print(f"Error: {exc}", markup=False, soft_wrap=True)
+            stderr.print(f"Error: {exc.text(kwargs.get('lang', 'es'))}", markup=False, soft_wrap=True)
             sys.exit(2)
 
     return wrapper

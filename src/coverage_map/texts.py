@@ -973,13 +973,15 @@ def texts(lang: str):
     return TEXTS[lang]
 
 
-def messages(key: str, **values) -> dict[str, str]:
-    """A text in every language, as message_es and message_en columns (the source checks).
+def worded(key: str, lang: str, **values) -> str:
+    """The text of key in lang with its placeholders filled.
 
-    A value given as a dict by language ({"es": ..., "en": ...}) is taken in each language.
+    A value given as a dict by language ({"es": ..., "en": ...}) is taken in lang.
     """
-    return {
-        f"message_{lang}": TEXTS[lang][key].format(
-            **{name: value[lang] if isinstance(value, dict) else value for name, value in values.items()})
-        for lang in LANGUAGES
-    }
+    return TEXTS[lang][key].format(
+        **{name: value[lang] if isinstance(value, dict) else value for name, value in values.items()})
+
+
+def messages(key: str, **values) -> dict[str, str]:
+    """A text in every language, as message_es and message_en columns (the source checks)."""
+    return {f"message_{lang}": worded(key, lang, **values) for lang in LANGUAGES}
