@@ -50,12 +50,11 @@ def step_median(runs: int, options: list[str]) -> float:
 
     kwargs = dict(zip([o.lstrip("-").replace("-", "_") for o in options[::2]], options[1::2]))
     analysis = analyse(**kwargs)
-    sites = analysis.facilities
     times = []
     for run in range(runs + 1):
         start = time.perf_counter()
         measure_access(analysis.coverage, analysis.districts, analysis.scales, analysis.population,
-                       sites=sites and sites.points, outside=sites and sites.outside)
+                       facilities=analysis.facilities, costs=analysis.costs)
         if run:
             times.append(time.perf_counter() - start)
     return statistics.median(times)

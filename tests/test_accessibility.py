@@ -23,6 +23,7 @@ from shapely.geometry import box
 
 from coverage_map.accessibility import e2sfca, measure_access
 from coverage_map.coverage import measure_coverage
+from coverage_map.facilities import Facilities
 from coverage_map.inventory import Inventory, load_catalogue, load_declared_totals
 from coverage_map.scales import Scale, apply_scales
 
@@ -126,6 +127,13 @@ def lonlat(x_km: float, y_km: float) -> tuple[float, float]:
     return float(point.x.iloc[0]), float(point.y.iloc[0])
 
 
+def facilities(points: pd.DataFrame, outside: pd.DataFrame | None = None) -> Facilities:
+    """A facility list of points (service, ubigeo, lat, lon) and those outside the area."""
+    if outside is None:
+        outside = pd.DataFrame(columns=["service", "lat", "lon"])
+    return Facilities(points=points, columns={}, outside=outside)
+
+
 def test_a_site_across_the_areas_edge_serves_it_within_the_catchment():
     districts = squares(EDGE)
     inside_lon, inside_lat = lonlat(0.0, 1.0)  # in A, 1 km north of its centre
@@ -136,11 +144,12 @@ def test_a_site_across_the_areas_edge_serves_it_within_the_catchment():
     people = {"150101": 2000.0, "150102": 1000.0}
     targets = pd.DataFrame({"HRT": people})
 
-    with_edge = measure_access(coverage, districts, scales, targets, sites=sites, outside=outside)
-    without = measure_access(coverage, districts, scales, targets, sites=sites)
+    with_edge = measure_access(coverage, districts, scales, targets, facilities=facilities(sites, outside))
+    without = measure_access(coverage, districts, scales, targets, facilities=facilities(sites))
 
     site_points = {"in": (0.0, 1.0), "out": OUTSIDE_KM}
     km = {(i, j): math.dist(EDGE[i], site_points[j]) for i in EDGE for j in site_points}
+    km["150101", "in"] = 0.0  # A reaches the site inside it at no cost (costs.py)
     expected = hand_e2sfca(people, {"in": 1.0, "out": 1.0}, km, 10.0)
     access = by_district(with_edge, "access")
     for ubigeo, value in expected.items():
@@ -160,16 +169,15 @@ def test_a_site_beyond_the_catchment_across_the_edge_serves_nobody():
     sites = pd.DataFrame({"service": ["HRT"], "ubigeo": ["150101"], "lat": [np.nan], "lon": [np.nan]})
     coverage, scales = hrt_coverage(districts, {"150101": 1}, 10.0)
     targets = pd.DataFrame({"HRT": {"150101": 2000.0, "150102": 1000.0}})
-    with_far = measure_access(coverage, districts, scales, targets, sites=sites, outside=outside)
-    without = measure_access(coverage, districts, scales, targets, sites=sites)
+    with_far = measure_access(coverage, districts, scales, targets, facilities=facilities(sites, outside))
+    without = measure_access(coverage, districts, scales, targets, facilities=facilities(sites))
     pd.testing.assert_frame_equal(with_far.table, without.table)
 
 
 def test_e2sfca_on_points_without_a_location_or_a_site_in_reach():
     demand = pd.Series([100.0, 100.0, 100.0], index=["a", "b", "c"])
-    xy = np.array([[0.0, 0.0], [np.nan, np.nan], [50_000.0, 0.0]])
-    supply = pd.Series([2.0], index=["s"])
-    access = e2sfca(demand, xy, supply, np.array([[0.0, 0.0]]), catchment_km=10.0)
+    cost = np.array([[0.0], [np.nan], [50.0]])  # b has no location
+    access = e2sfca(demand, cost, np.array([2.0]), catchment=10.0)
     assert access["a"] == pytest.approx(2 / 100 * 1e5)
     assert np.isnan(access["b"]) and access["c"] == 0
 

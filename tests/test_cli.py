@@ -198,7 +198,7 @@ def test_build_log_in_english(run, tmp_path):
 
 
 def test_debug_adds_the_decisions_the_default_log_leaves_out(run, tmp_path):
-    decisions = ("districts by name 'distrito'", "distances in EPSG:32718", "static maps", "class(es)")
+    decisions = ("districts by name 'distrito'", "costs in km, EPSG:32718", "static maps", "class(es)")
     quiet = run("build", "--out", str(tmp_path / "a"))
     assert not [d for d in decisions if d in quiet.stderr]
     debug = run("build", "--out", str(tmp_path / "b"), "--debug")

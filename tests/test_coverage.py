@@ -3,8 +3,10 @@ import math
 import pandas as pd
 import pytest
 
-from coverage_map.coverage import GAP, PRESENT, UNKNOWN, distances_km, measure_coverage, representative_points
+from coverage_map.costs import distances_km, representative_points
+from coverage_map.coverage import GAP, PRESENT, UNKNOWN, measure_coverage
 from coverage_map.districts import load_gazetteer
+from coverage_map.facilities import Facilities
 from coverage_map.inventory import Inventory, load_catalogue, load_declared_totals
 
 # Neighbouring grid squares are 0.02 degrees apart: at latitude 12 S that is about
@@ -98,8 +100,9 @@ def test_distances_to_facilities_use_their_points_and_a_shelters_district(distri
     # coordinates in Chaclacayo (square 6) stands at that district's representative point
     sites = pd.DataFrame({"service": ["CIAM", "CIAM"], "ubigeo": ["150101", "150107"],
                           "lat": [-12.2, float("nan")], "lon": [-77.1, float("nan")]})
+    facilities = Facilities(points=sites, columns={})
     coverage = measure_coverage(districts, inventory([("CIAM", "150101", 1), ("CIAM", "150107", 1)], ["CIAM"]),
-                                load_catalogue(), load_declared_totals(), sites=sites)
+                                load_catalogue(), load_declared_totals(), facilities=facilities)
     table = coverage.table[coverage.table["service"] == "CIAM"].set_index("ubigeo")
     assert table.at["150101", "nearest_km"] == 0
     # Ancón's centre is 0.03 degrees east and 0.01 north of Lima's corner

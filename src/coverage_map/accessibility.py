@@ -3,18 +3,17 @@
 People do not stop at district lines: a centre in Comas serves Carabayllo. For every
 service with known sites, PySAL's `access` package computes the E2SFCA with
 
-- demand: each district's target population, at its representative point;
-- supply: the sites: the facilities' points when a facility list gives the service (a
-  confidential one, or one without coordinates, at its district's point; facilities just
-  outside the area kept), else each host district's count at its representative point;
-- cost: straight-line km between the points, in the area's UTM zone;
+- demand: each district's target population, at the cost model's demand point;
+- supply: the service's sites (costs.sites_of: its facilities, those just outside the area
+  included, or each host district's count);
+- cost: the cost model's (costs.py: straight-line km, 0 to a site in the district itself);
 - catchment: the service's (see scales), with the Gaussian weight
   ``access.weights.gaussian(catchment / 2)``: 1 at the site, 0.61 at half the catchment,
   0.14 at the catchment, nothing beyond.
 
 Access is given as sites per 100,000 target people. Per service, also the target people
 living farther than the catchment from the nearest site (people_beyond), the share living
-within it (share_within) and the population-weighted mean km to the nearest site.
+within it (share_within) and the population-weighted mean cost to the nearest site.
 
 Limits: a district's people are all placed at one point inside it, and distance is a
 straight line, not a trip; a site is as large as any other (a count of 2 in a district
@@ -26,14 +25,19 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import metric_crs
-from .coverage import PRESENT, UNKNOWN, Coverage, distances_km, representative_points
+from .costs import CostModel, Sites, sites_of
+from .coverage import UNKNOWN, Coverage
 from .scales import Scale
+
+if TYPE_CHECKING:
+    from .facilities import Facilities
 
 log = logging.getLogger(__name__)
 
@@ -41,41 +45,40 @@ log = logging.getLogger(__name__)
 PER_PEOPLE = 100_000
 
 
-def e2sfca(
-    demand: pd.Series, demand_xy: np.ndarray, supply: pd.Series, supply_xy: np.ndarray, *, catchment_km: float
-) -> pd.Series:
+def e2sfca(demand: pd.Series, cost: np.ndarray, supply: np.ndarray, *, catchment: float) -> pd.Series:
     """E2SFCA access (sites per 100,000 people) at each demand point, with PySAL's `access`.
 
-    demand: people per demand point (index: its id), at demand_xy (metres, rows in the same
-    order); supply: sites per supply point, at supply_xy. A demand point with no site within
-    the catchment has 0; one without a location (NaN) has NaN.
+    demand: people per demand point (index: its id); cost: demand points x supply points
+    (NaN where unknown); supply: sites at each supply point. A demand point with no site
+    within the catchment has 0; one whose costs are all unknown (no location) has NaN.
     """
     from access import Access, weights  # only when access is measured: no cost for runs without population
 
-    km = distances_km(demand_xy, supply_xy)
-    origin, dest = np.nonzero(km <= catchment_km)  # access drops the rest anyway; NaN never qualifies
-    cost = pd.DataFrame({
+    origin, dest = np.nonzero(cost <= catchment)  # access drops the rest anyway; NaN never qualifies
+    ids = [f"site {j}" for j in range(len(supply))]
+    pairs = pd.DataFrame({
         "origin": demand.index.to_numpy()[origin],
-        "dest": supply.index.to_numpy()[dest],
-        "km": km[origin, dest],
+        "dest": np.asarray(ids, dtype=object)[dest],
+        "cost": cost[origin, dest],
     })
     result = pd.Series(0.0, index=demand.index)
-    result[np.isnan(demand_xy).any(axis=1)] = np.nan
-    if cost.empty:
+    if cost.shape[1]:
+        result[np.isnan(cost).all(axis=1)] = np.nan
+    if pairs.empty:
         return result
     # frames already indexed by id (index=True): access would otherwise set_index(inplace=True),
     # deprecated in pandas 3
     model = Access(
         demand_df=demand.rename("people").rename_axis("id").to_frame(), demand_index=True, demand_value="people",
-        supply_df=supply.rename("sites").rename_axis("id").to_frame(), supply_index=True, supply_value="sites",
-        cost_df=cost, cost_origin="origin", cost_dest="dest", cost_name="km",
+        supply_df=pd.DataFrame({"sites": supply}, index=pd.Index(ids, name="id")), supply_index=True,
+        supply_value="sites", cost_df=pairs, cost_origin="origin", cost_dest="dest", cost_name="cost",
     )
     with warnings.catch_warnings():
         # the access releases that Python 3.10 gets fill NaN with a chained inplace fillna,
         # which pandas 2.x (the last on 3.10) still applies but warns about: not a planner's concern
         warnings.filterwarnings("ignore", category=FutureWarning, module="access")
         scores = model.enhanced_two_stage_fca(
-            name="e2sfca", max_cost=catchment_km, weight_fn=weights.gaussian(catchment_km / 2)
+            name="e2sfca", max_cost=catchment, weight_fn=weights.gaussian(catchment / 2)
         )["e2sfca_sites"]
     scores = scores.replace([np.inf, -np.inf], np.nan)  # a site whose catchment holds nobody
     reached = scores.dropna()
@@ -89,16 +92,17 @@ def measure_access(
     scales: Mapping[str, Scale],
     targets: pd.DataFrame | None,
     *,
-    sites: pd.DataFrame | None = None,
-    outside: pd.DataFrame | None = None,
+    facilities: Facilities | None = None,
+    costs: CostModel | None = None,
 ) -> Coverage:
     """Coverage with access: the table gains access and nearest_site_km, the summary
     people_beyond, share_within and weighted_site_km (null where not measured).
 
     targets: target population per district (ubigeo) and service, or None (no access then);
-    sites: facilities of the area (service, ubigeo, lat, lon) for the services they give;
-    outside: facilities outside the area (service, lat, lon), which serve it within the catchment.
-    A service without district data (no known sites) has null access.
+    facilities: the run's facility list, whose services are measured from their facilities
+    (those just outside the area included); costs: the run's cost model (default:
+    straight-line km between the districts' points). A service without district data (no
+    known sites) has null access.
     """
     table, summary = coverage.table.copy(), coverage.summary.copy()
     table["access"] = np.nan
@@ -108,82 +112,54 @@ def measure_access(
     if targets is None:
         log.debug("Access across district lines not measured: it needs the population (--population).")
         return _typed(table, summary)
-    crs = metric_crs(districts)
-    ubigeos = districts["ubigeo"].to_numpy()
-    origins = representative_points(districts, crs)
-    given = set(sites["service"]) if sites is not None else set()
+    costs = costs or CostModel(districts)
+    ubigeos = costs.ubigeos
     measured = []
     for service, scale in scales.items():
         if service not in summary.index or service not in targets:
             continue
         mine = table["service"] == service
-        rows = table[mine].set_index("ubigeo").reindex(ubigeos)  # in the order of origins
-        status = rows["status"].to_numpy()
-        if (status == UNKNOWN).all():
+        rows = table[mine].set_index("ubigeo").reindex(ubigeos)
+        if (rows["status"] == UNKNOWN).all():
             continue  # no known sites: access stays null
-        supply, supply_xy = service_supply(service, rows, origins, crs, sites=sites if service in given else None,
-                                           outside=outside)
+        sites = sites_of(costs, service, rows["count"], facilities)
         people = targets[service].reindex(ubigeos).astype(float)
-        demand = pd.Series(people.fillna(0).to_numpy(), index=ubigeos)
-        access = e2sfca(demand, origins, supply, supply_xy, catchment_km=scale.catchment_km)
-        nearest = _nearest_km(origins, supply_xy)
-        table.loc[mine, "access"] = table.loc[mine, "ubigeo"].map(access)
-        table.loc[mine, "nearest_site_km"] = table.loc[mine, "ubigeo"].map(pd.Series(nearest, index=ubigeos))
-        summary.loc[service, ["people_beyond", "share_within", "weighted_site_km"]] = _reach(
-            people.to_numpy(), nearest, scale.catchment_km
-        )
+        reach = service_reach(costs, sites, people, scale.catchment_km)
+        table.loc[mine, "access"] = table.loc[mine, "ubigeo"].map(reach.access)
+        table.loc[mine, "nearest_site_km"] = table.loc[mine, "ubigeo"].map(reach.nearest)
+        summary.loc[service, ["people_beyond", "share_within", "weighted_site_km"]] = reach.totals()
         measured.append(service)
-    if outside is not None and not outside.empty:
-        log.debug("Access: %d facilities outside the area are sites too, counted within their catchment", len(outside))
     log.debug("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
-             len(measured), ", ".join(measured))
+              len(measured), ", ".join(measured))
     return _typed(table, summary)
 
 
-def service_supply(
-    service: str,
-    rows: pd.DataFrame,
-    origins: np.ndarray,
-    crs: str,
-    *,
-    sites: pd.DataFrame | None = None,
-    outside: pd.DataFrame | None = None,
-) -> tuple[pd.Series, np.ndarray]:
-    """A service's sites for the E2SFCA: how many at each supply point, and the points (metres).
+@dataclass(frozen=True)
+class Reach:
+    """What a service's sites give the people of each district, by the cost model."""
 
-    rows: the service's coverage rows indexed by ubigeo, in the order of origins (the
-    districts' points). With sites (facilities: service, ubigeo, lat, lon), one site per
-    facility at its point (one without a point at its district's), and those of outside with a
-    point; else each host district's count at its point.
-    """
-    ubigeos = rows.index.to_numpy()
-    if sites is not None:
-        own = sites[sites["service"] == service]
-        # a facility without a point (a shelter, or no coordinates) at its district's point
-        fallback = pd.DataFrame(origins, index=ubigeos).reindex(own["ubigeo"]).to_numpy()
-        supply_xy = np.where(np.isnan(own[["lat"]].to_numpy()), fallback, _points(own, crs))
-        if outside is not None and not outside.empty:
-            beyond = outside[(outside["service"] == service) & outside["lat"].notna()]
-            supply_xy = np.vstack([supply_xy, _points(beyond, crs)])
-        return pd.Series(1.0, index=[f"site {i}" for i in range(len(supply_xy))]), supply_xy
-    hosts = (rows["status"] == PRESENT).to_numpy()
-    counts = rows["count"].fillna(0).astype(float).to_numpy()
-    return pd.Series(counts[hosts], index=[f"district {u}" for u in ubigeos[hosts]]), origins[hosts]
+    people: pd.Series  # target people per district (ubigeo), NaN unknown
+    access: pd.Series  # E2SFCA, sites per 100,000 target people
+    nearest: pd.Series  # cost to the nearest site; inf where none is placed, NaN without a point
+    catchment: float
+
+    def within(self) -> pd.Series:
+        """Whether each district's nearest site lies within the catchment."""
+        return self.nearest <= self.catchment
+
+    def totals(self) -> tuple[float, float, float]:
+        """People beyond the catchment, the share within it, the population-weighted mean cost."""
+        return _reach(self.people.to_numpy(), self.nearest.to_numpy(), self.catchment)
 
 
-def _points(frame: pd.DataFrame, crs: str) -> np.ndarray:
-    points = gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), crs="EPSG:4326").to_crs(crs)
-    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).reshape(-1, 2)
-
-
-def _nearest_km(origins: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """km from each origin to its nearest target; inf where there is none, NaN where the origin has no point."""
-    if not len(targets):
-        nearest = np.full(len(origins), np.inf)
-    else:
-        km = distances_km(origins, targets)
-        nearest = np.where(np.isnan(km), np.inf, km).min(axis=1)
-    return np.where(np.isnan(origins).any(axis=1), np.nan, nearest)
+def service_reach(costs: CostModel, sites: Sites, people: pd.Series, catchment: float) -> Reach:
+    """Access, nearest site and reach of sites for people (by ubigeo, in the cost model's order)."""
+    cost = costs.costs(sites)
+    demand = pd.Series(people.fillna(0).to_numpy(), index=costs.ubigeos)
+    access = e2sfca(demand, cost, sites.weight, catchment=catchment)
+    access[~costs.located] = np.nan
+    nearest, _ = costs.nearest(sites)
+    return Reach(people.set_axis(costs.ubigeos), access, pd.Series(nearest, index=costs.ubigeos), catchment)
 
 
 def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tuple[float, float, float]:

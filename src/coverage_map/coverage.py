@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import METRIC_CRS, metric_crs
+from .costs import CostModel, sites_of
 from .inventory import Catalogue, Inventory
+
+if TYPE_CHECKING:
+    from .facilities import Facilities
 
 log = logging.getLogger(__name__)
 
@@ -57,43 +61,23 @@ class Coverage:
         return gaps.reset_index(drop=True)
 
 
-def representative_points(districts: gpd.GeoDataFrame, crs: str = METRIC_CRS) -> np.ndarray:
-    """x, y in metres of a point inside each district (NaN where it has no geometry)."""
-    points = districts.geometry.to_crs(crs).representative_point()
-    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
-
-
-def site_points(sites: pd.DataFrame, districts: gpd.GeoDataFrame, crs: str = METRIC_CRS) -> np.ndarray:
-    """x, y in metres of facilities: their own point, else their district's (shelters, no coordinates)."""
-    own = gpd.GeoSeries(gpd.points_from_xy(sites["lon"], sites["lat"]), crs="EPSG:4326").to_crs(crs)
-    fallback = pd.DataFrame(representative_points(districts, crs), index=districts["ubigeo"].to_numpy())
-    fallback = fallback.reindex(sites["ubigeo"]).to_numpy()
-    xy = np.column_stack([own.x.to_numpy(), own.y.to_numpy()])
-    return np.where(np.isnan(xy), fallback, xy)
-
-
-def distances_km(origins: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Kilometres from each origin to each target point (NaN where either is unknown)."""
-    return np.hypot(*(origins[:, None, :] - targets[None, :, :]).transpose(2, 0, 1)) / 1000
-
-
 def measure_coverage(
     districts: gpd.GeoDataFrame,
     inventory: Inventory,
     catalogue: Catalogue,
     declared: pd.DataFrame,
     *,
-    sites: pd.DataFrame | None = None,
+    facilities: Facilities | None = None,
+    costs: CostModel | None = None,
 ) -> Coverage:
     """Count, classify and measure every place-based service the run has data on, in every district.
 
-    The nearest host is the nearest district with the service, measured between the
-    districts' representative points; for a service in sites (facilities: service,
-    ubigeo, lat, lon), it is the nearest facility, measured from the representative point.
+    The nearest host is the district of the nearest of the service's sites in the area, by
+    the cost model (costs.py; straight-line km by default): its facilities when the facility
+    list gives the service, else the host districts. A host district is its own nearest, at 0.
     """
     ubigeos = districts["ubigeo"].to_numpy()
-    crs = metric_crs(districts)
-    origins = representative_points(districts, crs)
+    costs = costs or CostModel(districts)
     by_service = inventory.counts.groupby("service")
     frames, summary = [], []
     # a service the run knows nothing of (no district data, no declared total) has no layer
@@ -110,12 +94,12 @@ def measure_coverage(
                 counts[listed.index] = listed
         status = np.where(counts.isna(), UNKNOWN, np.where(counts.fillna(0) > 0, PRESENT, GAP))
         hosts = counts.fillna(0).to_numpy() > 0
-        if sites is not None and service in set(sites["service"]):
-            own = sites[sites["service"] == service]
-            targets, target_ubigeos = site_points(own, districts, crs), own["ubigeo"].to_numpy()
-        else:
-            targets, target_ubigeos = origins[hosts], ubigeos[hosts]
-        nearest, nearest_km = _nearest(ubigeos, hosts, distances_km(origins, targets), target_ubigeos)
+        sites = sites_of(costs, service, counts, facilities)
+        sites = sites.take(sites.in_area)  # the nearest district *of the area* with the service
+        nearest_km, best = costs.nearest(sites)
+        nearest = np.where(best >= 0, sites.ubigeo[best] if len(sites) else None, None)
+        nearest, nearest_km = np.where(hosts, ubigeos, nearest), np.where(hosts, 0.0, nearest_km)
+        nearest_km = np.where(np.isinf(nearest_km), np.nan, nearest_km)
         known = status != UNKNOWN
         frames.append(
             pd.DataFrame(
@@ -150,25 +134,10 @@ def measure_coverage(
     for column in ("listed_total", "declared_total"):
         summary[column] = summary[column].astype("Int64")
     log.debug(
-        "Measured %d services in %d districts: %d gaps (distances in %s)",
-        len(summary), len(ubigeos), int(summary["gaps"].sum()), crs,
+        "Measured %d services in %d districts: %d gaps (costs in %s, %s)",
+        len(summary), len(ubigeos), int(summary["gaps"].sum()), costs.unit, costs.crs,
     )
     return Coverage(table=table, summary=summary)
-
-
-def _nearest(ubigeos: np.ndarray, hosts: np.ndarray, km: np.ndarray, target_ubigeos: np.ndarray):
-    """For every district, the district of the nearest target and its distance; a host
-    district is its own nearest, at 0 km. km is districts x targets."""
-    if not km.shape[1]:
-        return np.full(len(ubigeos), None, dtype=object), np.full(len(ubigeos), np.nan)
-    km = np.where(np.isnan(km), np.inf, km)
-    best = km.argmin(axis=1)  # ties go to the first target
-    distance = km[np.arange(len(ubigeos)), best]
-    nearest = target_ubigeos[best].astype(object)
-    unreachable = np.isinf(distance) & ~hosts
-    nearest = np.where(hosts, ubigeos, np.where(unreachable, None, nearest))
-    distance = np.where(hosts, 0.0, np.where(unreachable, np.nan, distance))
-    return nearest, distance
 
 
 def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:

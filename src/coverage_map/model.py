@@ -17,6 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .boundaries import BoundaryReport
+from .costs import CostModel
 from .coverage import Coverage
 from .facilities import Facilities
 from .inventory import Catalogue, Inventory, Origin
@@ -173,6 +174,8 @@ class Analysis:
     replaced: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "ubigeo", "count"]))
     #: When the run was made (UTC): the manifest's time; the workbook and the GeoPackage carry its date.
     created: datetime = field(default_factory=run_time)
+    #: What separates people from sites (costs.py): every distance of the run is read from it.
+    costs: CostModel | None = None
     #: The proposals asked for with RunInputs.plans (plan.py), in the order asked.
     plans: tuple[Plan, ...] = ()
 

@@ -22,6 +22,7 @@ from .accessibility import measure_access
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import cite_sources, run_checks
 from .classify import SCHEMES
+from .costs import CostModel
 from .coverage import add_population, measure_coverage
 from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError
@@ -232,7 +233,8 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     lima_figures = area.covers_lima and area.within_lima_callao
     declared = load_declared_totals()
     declared = declared if lima_figures else declared.iloc[0:0]
-    coverage = measure_coverage(area.districts, stock, catalogue, declared, sites=sites and sites.points)
+    costs = CostModel(area.districts)
+    coverage = measure_coverage(area.districts, stock, catalogue, declared, facilities=sites, costs=costs)
     scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
     coverage = apply_scales(coverage, scales)
     progress(coverage_measured(coverage, scales, len(area.districts)))
@@ -245,7 +247,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         coverage = add_population(coverage, population.table)
         coverage = without_metropolitan_rates(coverage, scales)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
-                              sites=sites and sites.points, outside=sites and sites.outside)
+                              facilities=sites, costs=costs)
     summary = coverage.summary
     measured = summary.index[summary["share_within"].notna()] if "share_within" in summary else []
     progress(AccessMeasured(tuple(measured), measured=population is not None))
@@ -260,7 +262,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         catalogue=catalogue, inventory=stock, declared=declared, coverage=coverage, checks=checks,
         lima_figures=lima_figures, files=_files(inputs, area, population), facilities=sites,
         population=population and population.table, population_source=population and population.source,
-        population_columns=population.columns if population else {}, scales=scales,
+        population_columns=population.columns if population else {}, scales=scales, costs=costs,
         replaced=replaced if lima_figures else replaced.iloc[0:0],
     )
 

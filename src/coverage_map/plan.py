@@ -36,9 +36,10 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from .accessibility import e2sfca, service_supply
+from .accessibility import e2sfca
 from .boundaries import metric_crs
-from .coverage import GAP, PRESENT, UNKNOWN, distances_km, representative_points
+from .costs import sites_of
+from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
 from .formatting import counted, listing, number, percent, plural
@@ -305,31 +306,20 @@ def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFra
 
 def _problem(analysis: Analysis, code: str, rows: pd.DataFrame, existing: pd.DataFrame,
              sites: pd.DataFrame, catchment_km: float) -> Problem:
-    districts = analysis.districts
-    crs = metric_crs(districts)
-    origins = representative_points(districts, crs)  # as the coverage model measures from
-    ubigeos = districts["ubigeo"].to_numpy()
+    """The models' data, read from the run's cost model (costs.py): from each district to its
+    nearest existing site (the same sites as the access figures) and to each candidate."""
+    costs = analysis.costs
+    ubigeos = costs.ubigeos
     weights = analysis.population[code].reindex(ubigeos).fillna(0).round().to_numpy()
-    known = ~np.isnan(origins).any(axis=1) & (weights > 0)  # no geometry or nobody: no demand
-    hosts = rows["status"].reindex(ubigeos).eq(PRESENT).to_numpy()
-    existing_km = distances_km(origins, _site_xy(existing, origins, ubigeos, crs))
-    existing_km = np.where(np.isnan(existing_km), np.inf, existing_km).min(axis=1)
-    existing_km = np.where(hosts, 0.0, existing_km)  # as in the coverage model: a host is at 0 km
-    site_xy = _site_xy(sites, origins, ubigeos, crs)
-    candidate_km = distances_km(origins, site_xy)
-    candidate_km[ubigeos[:, None] == sites["ubigeo"].to_numpy()[None, :]] = 0.0  # a site's own district
+    known = costs.located & (weights > 0)  # no geometry or nobody: no demand
+    existing_km, _ = costs.nearest(sites_of(costs, code, rows["count"].reindex(ubigeos), analysis.facilities))
+    candidates = costs.facility_sites(sites)
+    candidate_km = costs.costs(candidates)
     candidate_km = np.where(np.isnan(candidate_km), np.inf, candidate_km)
-    lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(site_xy[:, 0], site_xy[:, 1])
+    lon, lat = Transformer.from_crs(costs.crs, "EPSG:4326", always_xy=True).transform(
+        candidates.xy[:, 0], candidates.xy[:, 1])
     sites = sites.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))  # where the model put each site
     return Problem(ubigeos[known], weights[known], existing_km[known], candidate_km[known], sites, catchment_km)
-
-
-def _site_xy(sites: pd.DataFrame, origins: np.ndarray, ubigeos: np.ndarray, crs: str) -> np.ndarray:
-    """x, y in metres of sites: their own point, else their district's representative point."""
-    own = np.column_stack(Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
-        sites["lon"].to_numpy(float), sites["lat"].to_numpy(float)))
-    fallback = pd.DataFrame(origins, index=ubigeos).reindex(sites["ubigeo"]).to_numpy()
-    return np.where(np.isnan(own), fallback, own)
 
 
 def solve(problem: Problem, add: int, objective: str = "coverage") -> list[int]:
@@ -550,29 +540,21 @@ def access_steps(analysis: Analysis, code: str, rows: pd.DataFrame, problem: Pro
 
     One row per site in order: access_districts (districts whose access rises), access_before
     and access_after (their population-weighted mean access, sites per 100,000 target people).
-    The supply is the run's (facilities, else host districts' counts) plus one site per
-    proposal at its point; adding a site never lowers access elsewhere (E2SFCA's site ratios
-    depend on the demand around each site only).
+    The supply is the run's sites (costs.sites_of) plus one site per proposal; adding a site
+    never lowers access elsewhere (E2SFCA's site ratios depend on the demand around each site only).
     """
-    districts = analysis.districts
-    crs = metric_crs(districts)
-    ubigeos = districts["ubigeo"].to_numpy()
-    origins = representative_points(districts, crs)
-    facilities = analysis.facilities
-    given = facilities is not None and code in set(facilities.points["service"])
-    supply, supply_xy = service_supply(code, rows.reindex(ubigeos), origins, crs,
-                                       sites=facilities.points if given else None,
-                                       outside=facilities.outside if given else None)
+    costs = analysis.costs
+    ubigeos = costs.ubigeos
+    sites = sites_of(costs, code, rows["count"].reindex(ubigeos), analysis.facilities)
     people = analysis.population[code].reindex(ubigeos).fillna(0).to_numpy(float)
     demand = pd.Series(people, index=ubigeos)
-    new_xy = _site_xy(problem.candidates.iloc[chosen], origins, ubigeos, crs)
+    new = costs.facility_sites(problem.candidates.iloc[chosen])
     catchment = access_catchment(analysis, code)
     steps = []
-    before = e2sfca(demand, origins, supply, supply_xy, catchment_km=catchment).to_numpy()
+    before = e2sfca(demand, costs.costs(sites), sites.weight, catchment=catchment).to_numpy()
     for rank in range(1, len(chosen) + 1):
-        added = pd.Series(1.0, index=[f"proposal {k}" for k in range(rank)])
-        after = e2sfca(demand, origins, pd.concat([supply, added]), np.vstack([supply_xy, new_xy[:rank]]),
-                       catchment_km=catchment).to_numpy()
+        added = sites.plus(new.take(slice(0, rank)))
+        after = e2sfca(demand, costs.costs(added), added.weight, catchment=catchment).to_numpy()
         gaining = after > before + 1e-12  # NaN (no point) never gains
         steps.append({"access_districts": int(gaining.sum()),
                       "access_before": _weighted_mean(before[gaining], people[gaining]),

@@ -1,0 +1,141 @@
+"""What separates people from sites: the one cost model that every measure reads.
+
+- demand: where the target people are; today one point per district (its representative
+  point, a point inside it), all of its people there;
+- sites: where a service is given (sites_of): the facilities' points when a facility
+  list gives the service (a confidential one, or one without coordinates, at its
+  district's point; those just outside the area kept), else each host district's count
+  at its point;
+- cost: straight-line km between demand and site in the area's metric CRS (UTM), with one
+  rule applied here and nowhere else: a district reaches a site that counts in it at cost
+  0, wherever in the district the site's point lies.
+
+The nearest district with a service (coverage.py), E2SFCA access and the people beyond a
+catchment (accessibility.py), the gaps' distances and the plan's models all read
+CostModel.costs(): travel time on roads will change what a cost is here, and only here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .boundaries import METRIC_CRS, metric_crs
+
+
+@dataclass(frozen=True)
+class Sites:
+    """The supply points of a service: one row per point."""
+
+    #: The district (ubigeo) each point counts in; None for a site outside the area.
+    ubigeo: np.ndarray
+    #: x, y in metres (NaN where unknown).
+    xy: np.ndarray
+    #: Sites at each point: 1 per facility, or a host district's count.
+    weight: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ubigeo)
+
+    @property
+    def in_area(self) -> np.ndarray:
+        """Whether each point counts in a district of the area."""
+        return np.array([u is not None for u in self.ubigeo], dtype=bool)
+
+    def take(self, rows) -> Sites:
+        """The sites at rows (a boolean mask or positions)."""
+        return Sites(self.ubigeo[rows], self.xy[rows].reshape(-1, 2), self.weight[rows])
+
+    def plus(self, other: Sites) -> Sites:
+        """These sites and other's, in that order."""
+        return Sites(np.concatenate([self.ubigeo, other.ubigeo]), np.vstack([self.xy, other.xy]),
+                     np.concatenate([self.weight, other.weight]))
+
+
+def representative_points(districts: gpd.GeoDataFrame, crs: str = METRIC_CRS) -> np.ndarray:
+    """x, y in metres of a point inside each district (NaN where it has no geometry)."""
+    points = districts.geometry.to_crs(crs).representative_point()
+    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+
+
+def distances_km(origins: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Straight-line kilometres from each origin to each target point (NaN where either is unknown)."""
+    return np.hypot(*(origins[:, None, :] - targets[None, :, :]).transpose(2, 0, 1)) / 1000
+
+
+class CostModel:
+    """Straight-line km from each district's representative point to sites, in the area's UTM zone."""
+
+    unit = "km"
+
+    def __init__(self, districts: gpd.GeoDataFrame) -> None:
+        self.crs = metric_crs(districts)
+        #: The demand points' districts (ubigeo), in the districts' order.
+        self.ubigeos = districts["ubigeo"].to_numpy()
+        #: The demand points (metres): one per district, NaN for a district without geometry.
+        self.origins = representative_points(districts, self.crs)
+
+    @property
+    def located(self) -> np.ndarray:
+        """Whether each demand point has a location."""
+        return ~np.isnan(self.origins).any(axis=1)
+
+    def costs(self, sites: Sites) -> np.ndarray:
+        """Cost from every demand point (rows, in the districts' order) to every site (columns):
+        0 where the site counts in the demand point's district; NaN where either is unplaced."""
+        cost = distances_km(self.origins, sites.xy)
+        own = self.ubigeos[:, None] == sites.ubigeo[None, :]
+        cost[own & self.located[:, None]] = 0.0
+        return cost
+
+    def nearest(self, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
+        """The cost to the nearest site from each demand point and that site's position:
+        inf and -1 where no site is placed, NaN and -1 where the point has none."""
+        if not len(sites):
+            return np.where(self.located, np.inf, np.nan), np.full(len(self.ubigeos), -1)
+        cost = self.costs(sites)
+        cost = np.where(np.isnan(cost), np.inf, cost)
+        best = cost.argmin(axis=1)  # ties go to the first site
+        nearest = cost[np.arange(len(cost)), best]
+        best = np.where(np.isinf(nearest) | ~self.located, -1, best)
+        return np.where(self.located, nearest, np.nan), best
+
+    def district_sites(self, counts: pd.Series) -> Sites:
+        """Each host district's count (counts: by ubigeo; NA or 0 for none) at its point."""
+        counts = counts.reindex(self.ubigeos).fillna(0).astype(float).to_numpy()
+        hosts = counts > 0
+        return Sites(self.ubigeos[hosts].astype(object), self.origins[hosts], counts[hosts])
+
+    def facility_sites(self, points: pd.DataFrame, outside: pd.DataFrame | None = None) -> Sites:
+        """One site per facility of points (ubigeo, lat, lon) at its point, or at its district's
+        point when it has none (a shelter, or no coordinates); then one per facility of outside
+        (lat, lon; outside the area) that has a point."""
+        own = self._lonlat_xy(points)
+        fallback = pd.DataFrame(self.origins, index=self.ubigeos).reindex(points["ubigeo"]).to_numpy()
+        unplaced = np.isnan(own).any(axis=1)
+        own[unplaced] = fallback[unplaced]
+        sites = Sites(points["ubigeo"].to_numpy().astype(object), own, np.ones(len(points)))
+        if outside is not None and len(outside):
+            beyond = outside[outside["lat"].notna() & outside["lon"].notna()]
+            sites = sites.plus(Sites(np.full(len(beyond), None, dtype=object), self._lonlat_xy(beyond),
+                                     np.ones(len(beyond))))
+        return sites
+
+    def _lonlat_xy(self, frame: pd.DataFrame) -> np.ndarray:
+        lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
+        points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(self.crs)
+        return np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).reshape(-1, 2)
+
+
+def sites_of(model: CostModel, service: str, counts: pd.Series, facilities=None) -> Sites:
+    """A service's sites: its facilities (and those just outside the area) when the facility
+    list (a Facilities) gives the service, else each host district's count (counts: by ubigeo)."""
+    if facilities is not None and service in set(facilities.points["service"]):
+        points = facilities.points[facilities.points["service"] == service]
+        outside = facilities.outside[facilities.outside["service"] == service]
+        return model.facility_sites(points, outside)
+    return model.district_sites(counts)

@@ -1,0 +1,80 @@
+"""One cost model: every measure of distance reads costs.CostModel, and they agree.
+
+The nearest district (coverage), E2SFCA access, the people beyond a catchment and the
+plan all take their costs from the same model; a district reaches a site that counts in it
+at cost 0, wherever in the district the site's point lies.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from coverage_map.costs import CostModel, distances_km, sites_of
+from coverage_map.pipeline import analyse
+
+
+@pytest.fixture(scope="module")
+def directory_run(seeded_cache, shared_data):
+    """Lima with MIMP's 2026 directory as the facility list (CEM, HRT, CAI, ... by point)."""
+    return analyse(cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json")
+
+
+def test_a_site_in_a_district_costs_it_nothing_wherever_its_point_is():
+    # three 0.05-degree squares side by side (about 5.4 km each way)
+    cells = [box(-77.1 + 0.05 * i, -12.1, -77.05 + 0.05 * i, -12.05) for i in range(3)]
+    districts = gpd.GeoDataFrame({"ubigeo": ["150101", "150102", "150103"], "name": ["Lima", "Ancón", "Ate"]},
+                                 geometry=cells, crs="EPSG:4326")
+    model = CostModel(districts)
+    lima = cells[0].bounds  # a point at Lima's south-west corner, far from its centre
+    points = pd.DataFrame({"service": ["CEM"], "ubigeo": ["150101"], "lat": [lima[1]], "lon": [lima[0]]})
+    sites = model.facility_sites(points)
+    cost = model.costs(sites)
+    assert cost[0, 0] == 0
+    straight = distances_km(model.origins, sites.xy)
+    assert straight[0, 0] > 1  # the corner is more than a km from Lima's point
+    assert cost[1:, 0] == pytest.approx(straight[1:, 0])  # other districts: the straight line
+
+
+def test_nearest_is_the_minimum_of_the_cost_row(directory_run):
+    analysis = directory_run
+    model, table = analysis.costs, analysis.coverage.table
+    for service in ("CEM", "HRT", "CAI", "CIAM", "UPE"):
+        rows = table[table["service"] == service].set_index("ubigeo").reindex(model.ubigeos)
+        sites = sites_of(model, service, rows["count"], analysis.facilities)
+        cost = np.where(np.isnan(model.costs(sites)), np.inf, model.costs(sites))
+        row_min = np.where(cost.shape[1] > 0, cost.min(axis=1, initial=np.inf), np.inf)
+        site_km = rows["nearest_site_km"].to_numpy(float)
+        assert np.allclose(np.nan_to_num(site_km, nan=np.inf), np.round(row_min, 1)), service
+        in_area = cost[:, sites.in_area].min(axis=1, initial=np.inf)
+        host_km = rows["nearest_km"].to_numpy(float)
+        assert np.allclose(np.nan_to_num(host_km, nan=np.inf), np.round(in_area, 1)), service
+
+
+def test_a_host_district_always_has_access_and_a_site_within_reach(directory_run):
+    """Lurín hosts two CEM whose points lie more than 10 km from Lurín's representative point:
+    it reaches them at 0 km, so it has access and none of its women are beyond the catchment."""
+    table = directory_run.coverage.table
+    hosts = table[(table["status"] == "present") & table["access"].notna()]
+    assert len(hosts) > 100
+    assert (hosts["access"] > 0).all(), hosts.loc[hosts["access"] <= 0, ["service", "district"]]
+    assert (hosts["nearest_site_km"] == 0).all()
+    lurin = table[(table["service"] == "CEM") & (table["district"] == "Lurín")].iloc[0]
+    assert lurin["count"] == 2 and lurin["nearest_km"] == 0 and lurin["nearest_site_km"] == 0
+    assert lurin["access"] > 0
+
+
+def test_people_beyond_are_those_whose_nearest_site_lies_beyond_the_catchment(directory_run):
+    analysis = directory_run
+    table, summary = analysis.coverage.table, analysis.coverage.summary
+    for service in ("CEM", "HRT", "UPE", "CAI"):
+        rows = table[table["service"] == service]
+        catchment = analysis.scales[service].catchment_km
+        beyond = rows.loc[~(rows["nearest_site_km"] <= catchment), "target_population"].sum()
+        assert summary.at[service, "people_beyond"] == pytest.approx(beyond, abs=len(rows) / 2), service
+        # whoever has no site within the catchment has no access, and the other way round
+        reached = rows["nearest_site_km"] <= catchment
+        assert ((rows["access"] > 0) == reached).all(), service
