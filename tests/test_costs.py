@@ -78,3 +78,19 @@ def test_people_beyond_are_those_whose_nearest_site_lies_beyond_the_catchment(di
         # whoever has no site within the catchment has no access, and the other way round
         reached = rows["nearest_site_km"] <= catchment
         assert ((rows["access"] > 0) == reached).all(), service
+
+
+@pytest.mark.parametrize("service", ["CEM", "HRT", "UPE"])
+def test_the_plans_coverage_before_any_site_is_the_access_figures_reach(directory_run, service):
+    """The plan's models count the same sites (those just outside the area included) at the
+    same costs as the access figures: before any new site, the people it counts within the
+    catchment are those the summary counts within it."""
+    from coverage_map.plan import plan
+
+    analysis = directory_run
+    proposal = plan(analysis, service, add=1)
+    summary = analysis.coverage.summary.loc[service]
+    assert proposal.catchment_km == analysis.scales[service].catchment_km
+    within = proposal.target_population - summary["people_beyond"]
+    districts = len(analysis.districts)
+    assert proposal.covered_before == pytest.approx(within, abs=districts / 2)  # people rounded per district
