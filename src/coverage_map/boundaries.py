@@ -310,10 +310,10 @@ def context_districts(features: gpd.GeoDataFrame, codes: pd.Series, districts: g
     """
     drawn = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
     outside = features[~codes.isin(set(drawn["ubigeo"])) & ~features.geometry.is_empty & features.geometry.notna()]
-    if not drawn.empty:
-        outside = outside[outside.intersects(shapely.box(*drawn.total_bounds))]
-    if drawn.empty or outside.empty:
+    if drawn.empty:  # no area drawn: no context around it
         outside = outside.iloc[0:0]
+    else:
+        outside = outside[outside.intersects(shapely.box(*drawn.total_bounds))]
     codes = codes[outside.index]
     return gpd.GeoDataFrame({
         "ubigeo": [str(c or "") for c in codes],

@@ -188,7 +188,8 @@ def resolve_source(value: str | os.PathLike, cache: Path, kind: str,
 
 
 def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) -> Area:
-    """The districts of the study area from the boundaries, and the gazetteer of their names."""
+    """The districts of the study area from the boundaries, the gazetteer of their names, and
+    the file's districts around them (the map's context)."""
     path, source = resolve_source(inputs.boundaries or DEFAULT_BOUNDARIES, cache, "boundaries", progress)
     districts, report, context = read_boundaries(
         path, gazetteer=load_gazetteer(), area=inputs.area, district_field=inputs.district_field, source=source
