@@ -95,6 +95,7 @@ def test_one_site_shared_by_two_districts_matches_the_formula():
     for ubigeo, value in expected.items():
         assert access[ubigeo] == pytest.approx(value, abs=1e-3), ubigeo
     assert access["150103"] == 0  # beyond the catchment: no access, but measured
+    assert coverage.access_measured == {"HRT"}
 
     summary = coverage.summary.loc["HRT"]
     assert summary["people_beyond"] == 500
@@ -188,6 +189,7 @@ def test_without_population_access_is_not_measured(caplog):
     with caplog.at_level("DEBUG", logger="coverage_map"):
         measured = measure_access(coverage, districts, scales, None)
     assert measured.table["access"].isna().all() and measured.summary["people_beyond"].isna().all()
+    assert measured.access_measured == frozenset()
     assert "needs the population" in caplog.text
 
 

@@ -75,6 +75,14 @@ def test_gaps_of_hrt_lists_40(run):
     assert result.stdout.count("\n│ 1501") == 40
 
 
+def test_gaps_without_population_shows_no_access_column(run):
+    """Access is not measured without a population (Coverage.access_measured), whatever columns exist."""
+    result = run("gaps", "HRT", "--lang", "en", "--population", "none", "--quiet")
+    text = " ".join(result.stdout.split())
+    assert "40 of 43 districts without" in text and "with their access" not in text
+    assert "Access (sites per 100,000)" not in text
+
+
 def test_services_lists_the_catalogue(run):
     result = run("services", "--lang", "en")
     assert result.exit_code == 0

@@ -171,6 +171,19 @@ def test_context_is_callao_and_search_knows_every_name(page):
     assert "Callao" in outside and "Cercado del Callao" in outside["Callao"] and "Lima" not in outside
 
 
+def test_context_comes_from_the_analysis_not_the_file(seeded_cache, shared_data, tmp_path):
+    """The map reads the context districts the pipeline read (Analysis.context): a boundary
+    file gone after the analysis changes nothing."""
+    from coverage_map.pipeline import analyse
+
+    boundaries = tmp_path / "districts.geojson"
+    boundaries.write_bytes((shared_data / "lima_callao_distritos.geojson").read_bytes())
+    analysis = analyse(boundaries=boundaries, population=None, cache=seeded_cache)
+    boundaries.unlink()
+    assert sorted(analysis.context["ubigeo"]) == [f"07010{n}" for n in range(1, 8)]
+    assert len(map_data(analysis, lang="es")["context"]["names"]) == 7
+
+
 def test_legend_classes_carry_their_unit_and_rates_their_own_palette(page):
     ciam = embedded(page)["layers"]["CIAM"]
     assert [c["label"] for c in ciam["classes"]] == ["1 centro"]

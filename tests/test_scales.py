@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from coverage_map.errors import InputError
 from coverage_map.inventory import load_catalogue
 from coverage_map.model import RunInputs
 from coverage_map.pipeline import analyse, validate
-from coverage_map.scales import DEFAULT_CATCHMENT_KM, METROPOLITAN, service_scales
+from coverage_map.scales import DEFAULT_CATCHMENT_KM, DEFAULT_SCALE, METROPOLITAN, service_scales
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "seeds" / "000_7948e8974b0049d7.txt"
@@ -42,6 +43,15 @@ def test_every_place_based_service_has_the_decided_scale_and_its_default_catchme
     for code, scale in scales.items():
         assert scale.catchment_km == DEFAULT_CATCHMENT_KM[scale.kind], code
         assert scale.reason_es and scale.reason_en and scale.given_by == "catalogue"
+
+
+def test_a_place_based_service_without_a_scale_in_the_catalogue_takes_the_one_default():
+    catalogue = load_catalogue()
+    services = catalogue.services.copy()
+    services.loc["HRT", ["scale", "catchment_km"]] = ""
+    scale = service_scales(replace(catalogue, services=services))["HRT"]
+    assert scale.kind == DEFAULT_SCALE == "network"
+    assert scale.catchment_km == DEFAULT_CATCHMENT_KM[DEFAULT_SCALE]
 
 
 def test_services_that_are_not_place_based_have_no_scale():

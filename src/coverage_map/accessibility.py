@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -96,7 +96,8 @@ def measure_access(
     costs: CostModel | None = None,
 ) -> Coverage:
     """Coverage with access: the table gains access and nearest_site_km, the summary
-    people_beyond, share_within and weighted_site_km (null where not measured).
+    people_beyond, share_within and weighted_site_km (null where not measured); access_measured
+    names the services measured.
 
     targets: target population per district (ubigeo) and service, or None (no access then);
     facilities: the run's facility list, whose services are measured from their facilities
@@ -111,7 +112,7 @@ def measure_access(
         summary[column] = np.nan
     if targets is None:
         log.debug("Access across district lines not measured: it needs the population (--population).")
-        return _typed(table, summary)
+        return _typed(table, summary, measured=())
     costs = costs or CostModel(districts)
     ubigeos = costs.ubigeos
     measured = []
@@ -131,7 +132,7 @@ def measure_access(
         measured.append(service)
     log.debug("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
               len(measured), ", ".join(measured))
-    return _typed(table, summary)
+    return _typed(table, summary, measured=measured)
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,10 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
     return beyond, share, weighted
 
 
-def _typed(table: pd.DataFrame, summary: pd.DataFrame) -> Coverage:
+def _typed(table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
     table["access"] = table["access"].astype(float).round(4)
     table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan).round(1)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
     summary["share_within"] = summary["share_within"].astype(float).round(4)
     summary["weighted_site_km"] = summary["weighted_site_km"].astype(float).round(1)
-    return Coverage(table=table, summary=summary)
+    return Coverage(table=table, summary=summary, access_measured=frozenset(measured))

@@ -226,8 +226,9 @@ def read_boundaries(
     area: str = "lima",
     district_field: str | None = None,
     source: Source | None = None,
-) -> tuple[gpd.GeoDataFrame, BoundaryReport]:
-    """Read a boundary file and return the districts of area, keyed by ubigeo.
+) -> tuple[gpd.GeoDataFrame, BoundaryReport, gpd.GeoDataFrame]:
+    """Read a boundary file and return the districts of area, keyed by ubigeo, what reading
+    did, and the file's context districts (see context_districts).
 
     Districts of Lima and Callao take their names from the gazetteer; elsewhere the file
     must carry ubigeo codes, and names, provinces and departments come from its fields.
@@ -280,6 +281,7 @@ def read_boundaries(
         prefixes=prefixes,
     )
     report.outside_area = int((~in_area).sum())
+    features = frame
     frame = frame.assign(ubigeo=codes)[in_area]
     _refuse_outside_peru(frame, path, crs)
     _refuse_duplicates(frame, values, path, district_field)
@@ -294,7 +296,29 @@ def read_boundaries(
     districts, report.repaired, report.empty = _repair(districts)
     if report.outside_area:
         log.debug("Left out %d features outside the area %r", report.outside_area, area)
-    return districts.sort_values("ubigeo", ignore_index=True), report
+    return districts.sort_values("ubigeo", ignore_index=True), report, context_districts(features, codes, districts, gazetteer)
+
+
+def context_districts(features: gpd.GeoDataFrame, codes: pd.Series, districts: gpd.GeoDataFrame,
+                      gazetteer: Gazetteer) -> gpd.GeoDataFrame:
+    """The features of the file outside the area's drawn districts that reach into their
+    bounding box (with the default boundaries and Lima, Callao's seven), which the map draws
+    light under the area: ubigeo and name (the gazetteer's; '' where unknown) and valid
+    geometry in EPSG:4326; empty when there are none.
+
+    features: the file's features in EPSG:4326; codes: the ubigeo each was matched to.
+    """
+    drawn = districts[~(districts.geometry.isna() | districts.geometry.is_empty)]
+    outside = features[~codes.isin(set(drawn["ubigeo"])) & ~features.geometry.is_empty & features.geometry.notna()]
+    if drawn.empty:  # no area drawn: no context around it
+        outside = outside.iloc[0:0]
+    else:
+        outside = outside[outside.intersects(shapely.box(*drawn.total_bounds))]
+    codes = codes[outside.index]
+    return gpd.GeoDataFrame({
+        "ubigeo": [str(c or "") for c in codes],
+        "name": [gazetteer.name(c) if isinstance(c, str) and c in gazetteer else "" for c in codes],
+    }, geometry=outside.geometry.make_valid().to_numpy(), crs=OUTPUT_CRS)
 
 
 def require_geometry(frame: gpd.GeoDataFrame, path: Path, kinds: tuple[str, ...], *, what: str, fix: str) -> None:

@@ -215,7 +215,7 @@ def gaps(service: str, lang: str, **options) -> None:
     scale = analysis.scales[code]
     if scale.kind == METROPOLITAN:
         reach = ""
-        if "share_within" in summary and pd.notna(summary["share_within"]):
+        if code in analysis.coverage.access_measured:
             reach = text["cli_reach"].format(share=percent(100 * summary["share_within"], lang, 1), km=km(scale.catchment_km, lang))
         stdout.print(text["cli_metropolitan"].format(name=name, code=code, reach=reach))
         return
@@ -226,7 +226,7 @@ def gaps(service: str, lang: str, **options) -> None:
     if rows.empty:
         stdout.print(text["cli_no_gaps"].format(name=name, code=code))
         return
-    network = scale.kind == NETWORK and "access" in rows
+    network = scale.kind == NETWORK and code in analysis.coverage.access_measured
     title = text["cli_gaps_network" if network else "cli_gaps"]
     table = Table(title=title.format(n=len(rows), total=summary["districts"], name=name, code=code))
     table.add_column("Ubigeo")

@@ -38,6 +38,10 @@ class Coverage:
     #: per service: districts, hosts, gaps, unknown, listed, declared; with scales, scale,
     #: catchment_km and without_site; with population, people_beyond, share_within, ...
     summary: pd.DataFrame
+    #: The services whose access across district lines (E2SFCA) was measured
+    #: (accessibility.measure_access): with known sites, when a target population was given.
+    #: Renderers ask this, not whether the access columns exist or hold values.
+    access_measured: frozenset[str] = frozenset()
 
     def matrix(self) -> pd.DataFrame:
         """Counts, one row per district and one column per service; NA where unknown."""

@@ -25,13 +25,11 @@ import geopandas as gpd
 import jinja2
 import pandas as pd
 import topojson
-from shapely.geometry import box as shapely_box
 
-from .boundaries import read_vector, to_lonlat
 from .accessibility import PER_PEOPLE
 from .classify import DEFAULT_CLASSES, SCHEMES, classify, palette
 from .coverage import GAP, PRESENT, UNKNOWN
-from .districts import load_gazetteer, normalize_name, normalize_ubigeo
+from .districts import normalize_name
 from .errors import InputError
 from .formatting import area_title, cite_origin, credit, number, number_range, percent, plural, separators
 from .formatting import km as km_text
@@ -172,7 +170,7 @@ def map_data(
         "boundaries": _boundary_credit(analysis, lang),
         "population": _population_credit(analysis, lang),
         "basemap": basemap_tiles(basemap or DEFAULT_BASEMAP) | {"on": basemap is not None},
-        "context": _context(analysis, drawn),
+        "context": _context(analysis),
         "names": _search_names(analysis),
         "proposals": proposal_layer(analysis, lang),  # build --plan: proposals.py, map.js showProposals
     }
@@ -190,36 +188,17 @@ def default_layer(analysis: Analysis) -> str:
     return str(known[0] if len(known) else summary.index[0])
 
 
-def _context(analysis: Analysis, drawn: gpd.GeoDataFrame) -> dict | None:
-    """The districts of the boundary file outside the area that reach into its bounding box
-    (with the default boundaries and Lima, Callao's seven): light, unlabelled-by-data context
-    drawn under the area. None when the file has none or cannot be read again."""
-    if drawn.empty:
+def _context(analysis: Analysis) -> dict | None:
+    """The boundary file's districts around the area (Analysis.context; with the default
+    boundaries and Lima, Callao's seven): light, unlabelled-by-data context drawn under the
+    area. None when the file has none."""
+    context = analysis.context
+    if context.empty:
         return None
-    try:
-        frame, _ = to_lonlat(read_vector(Path(analysis.boundary.path)), Path(analysis.boundary.path))
-    except (InputError, OSError) as error:  # a file that was read once and is gone now
-        log.debug("No context districts: %s", error)
-        return None
-    field = analysis.boundary.district_field
-    if field not in frame.columns:
-        return None
-    gazetteer = load_gazetteer()
-    by_code = analysis.boundary.matched_by == "ubigeo"
-    codes = frame[field].map(normalize_ubigeo if by_code else gazetteer.lookup)
-    minx, miny, maxx, maxy = drawn.total_bounds
-    outside = frame[~codes.isin(set(drawn["ubigeo"])) & ~frame.geometry.is_empty & frame.geometry.notna()]
-    outside = outside[outside.intersects(shapely_box(minx, miny, maxx, maxy))]
-    if outside.empty:
-        return None
-    codes = codes[outside.index]
-    names = [gazetteer.name(c) if isinstance(c, str) and c in gazetteer else None for c in codes]
-    context = gpd.GeoDataFrame({"ubigeo": [str(c or "") for c in codes]}, geometry=outside.geometry.make_valid().to_numpy(),
-                               crs=4326)
     points = context.geometry.representative_point()
     return {
         "topology": topology(context, simplify=CONTEXT_SIMPLIFY_DEGREES),
-        "names": [{"name": n, "point": [round(p.y, 5), round(p.x, 5)]} for n, p in zip(names, points) if n],
+        "names": [{"name": n, "point": [round(p.y, 5), round(p.x, 5)]} for n, p in zip(context["name"], points) if n],
     }
 
 
@@ -227,7 +206,7 @@ def _search_names(analysis: Analysis) -> dict:
     """What the search knows besides official names: the gazetteer's variants of the area's
     districts (old names, "Cercado de Lima", SJL), and the districts it knows outside the
     area, so that "Callao" can say where it is instead of "no match"."""
-    gazetteer = load_gazetteer()
+    gazetteer = analysis.gazetteer
     position = {u: i for i, u in enumerate(analysis.districts["ubigeo"])}
     variants = gazetteer.variants
     inside = [[v, position[u]] for u, v in zip(variants["ubigeo"], variants["variant"]) if u in position]
@@ -278,7 +257,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "acronym": service["acronym"],
         "confidential": bool(service["confidential"]),
         "status": _status_codes(rows),
-        "scale": analysis.scales[code].kind if code in analysis.scales else None,
+        "scale": analysis.scales[code].kind,
         "count": [_int_or_none(c) for c in rows["count"]],
         "nearest": [position.get(n) if isinstance(n, str) else None for n in rows["nearest_ubigeo"]],
         "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
@@ -290,7 +269,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "scale_note": _scale_note(analysis, code, lang),
         "source": cite_origin(analysis.origin(code), lang),
     }
-    if "people_per_centre" in rows:
+    if analysis.population is not None:
         # Explicit breaks are for counts; rates keep the scheme.
         layer |= _classed(rows["people_per_centre"].where(present), "rate_", lang=lang, scheme=scheme, breaks=None,
                           unit="per_centre", measure="rate")
@@ -357,8 +336,8 @@ def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str
     district lines (E2SFCA, sites per 100,000 target people), its class and the legend's
     classes, less access darker (a first class "0" for the districts no site reaches);
     {} for a municipal service or where access was not measured."""
-    scale = analysis.scales.get(code)
-    if scale is None or scale.kind == MUNICIPAL or "access" not in rows or rows["access"].isna().all():
+    scale = analysis.scales[code]
+    if scale.kind == MUNICIPAL or code not in analysis.coverage.access_measured:
         return {}
     text, values = texts(lang), rows["access"]
     positive = values[values > 0]
@@ -405,11 +384,11 @@ def _int_or_none(value) -> int | None:
 def _scale_note(analysis: Analysis, code: str, lang: str) -> str:
     """The legend's line on what the layer measures by its scale: a network's access, or a
     metropolitan service's one seat for the whole area ('' for a municipal one)."""
-    scale = analysis.scales.get(code)
-    if scale is None or scale.kind == MUNICIPAL:
+    scale = analysis.scales[code]
+    if scale.kind == MUNICIPAL:
         return ""
     text, summary = texts(lang), analysis.coverage.summary.loc[code]
-    measured = "share_within" in summary and pd.notna(summary["share_within"])
+    measured = code in analysis.coverage.access_measured
     share = percent(100 * summary["share_within"], lang, 1) if measured else ""
     radius = km_text(scale.catchment_km, lang)
     if scale.kind == METROPOLITAN:

@@ -19,6 +19,7 @@ import pandas as pd
 from .boundaries import BoundaryReport
 from .costs import CostModel
 from .coverage import Coverage
+from .districts import Gazetteer
 from .facilities import Facilities
 from .inventory import Catalogue, Inventory, Origin
 from .scales import Scale, pairs
@@ -150,6 +151,13 @@ class Analysis:
     districts: gpd.GeoDataFrame
     boundary: BoundaryReport
     boundary_source: Source | None
+    #: The boundary file's districts outside the area that reach into its bounding box (ubigeo
+    #: and name, '' where unknown, geometry in EPSG:4326; Callao's seven for Lima), which the
+    #: map draws as context; empty when there are none (boundaries.context_districts).
+    context: gpd.GeoDataFrame
+    #: The gazetteer of Lima and Callao: every district's official name and the variants
+    #: people write (old names, "Cercado de Lima", SJL), which the map's search knows.
+    gazetteer: Gazetteer
     catalogue: Catalogue
     inventory: Inventory
     #: Lima Metropolitana's declared totals; empty when they do not apply (see lima_figures).
@@ -160,6 +168,18 @@ class Analysis:
     #: of its tables) apply: the area holds Lima Metropolitana and lies within Lima and Callao.
     lima_figures: bool
     files: tuple[InputFile, ...]
+    #: MIMP's usage figures per service and period (service, period, value, unit_es, unit_en,
+    #: source): Lima Metropolitana's, so empty where lima_figures does not apply.
+    usage: pd.DataFrame
+    #: The first day of the latest usage period's month, whether or not the figures apply: the
+    #: workbook's document date, which depends on the data, not on the day of the run.
+    latest_usage: datetime
+    #: The national indicators of the PNMNNA 2030 (code, service_*, indicator_*, result_2021,
+    #: result_2022, change_pp, related_service, source).
+    indicators: pd.DataFrame
+    #: The embedded files of the figures above (usage.csv where it applies, indicators.csv),
+    #: role "report", for the report's provenance annex (the manifest's inputs are files alone).
+    report_files: tuple[InputFile, ...]
     facilities: Facilities | None = None
     #: Target population per district (rows, ubigeo) and service (columns), or None.
     population: pd.DataFrame | None = None
@@ -167,7 +187,8 @@ class Analysis:
     #: Per service, the population column it was measured against (women, age_60_plus,
     #: age_0_17, men or total, where the population file lacks the group).
     population_columns: dict[str, str] = field(default_factory=dict)
-    #: Per place-based service, its scale and catchment (the catalogue's or the run's override).
+    #: Every place-based service's scale and catchment (scales.service_scales: the catalogue's,
+    #: or the run's override): renderers index it; a service that is not place-based has none.
     scales: dict[str, Scale] = field(default_factory=dict)
     #: The embedded summary's district counts (service, ubigeo, count) of the services a
     #: user's file replaced, in Lima Metropolitana: shown beside the file's.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, replace
+from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -28,7 +29,8 @@ from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import PLACE_BY, Facilities, read_facilities
-from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
+from .inventory import (EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory,
+                        load_indicators, load_usage, read_inventory)
 from .model import Analysis, InputFile, RunInputs
 from .plan import plans_for, requested, write_plan
 from .population import read_population, read_population_cached, targets_for
@@ -42,6 +44,9 @@ log = logging.getLogger(__name__)
 
 #: Embedded data files every analysis reads, beside the inventory.
 EMBEDDED_FILES = ("services.csv", EMBEDDED_FILE, "declared_totals.csv", "consolidated.csv")
+#: Embedded figures the report shows (usage.csv: Lima Metropolitana's only), listed in its provenance.
+USAGE_FILE = "usage.csv"
+REPORT_DATA = (USAGE_FILE, "indicators.csv")
 T = TypeVar("T")
 
 
@@ -76,6 +81,7 @@ class Area:
     source: Source | None
     path: Path
     gazetteer: Gazetteer  # the names users' files are matched against: the area's districts
+    context: gpd.GeoDataFrame  # the file's districts around the area (boundaries.context_districts)
 
     @property
     def ubigeos(self) -> pd.Series:
@@ -183,15 +189,16 @@ def resolve_source(value: str | os.PathLike, cache: Path, kind: str,
 
 
 def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) -> Area:
-    """The districts of the study area from the boundaries, and the gazetteer of their names."""
+    """The districts of the study area from the boundaries, the gazetteer of their names, and
+    the file's districts around them (the map's context)."""
     path, source = resolve_source(inputs.boundaries or DEFAULT_BOUNDARIES, cache, "boundaries", progress)
-    districts, report = read_boundaries(
+    districts, report, context = read_boundaries(
         path, gazetteer=load_gazetteer(), area=inputs.area, district_field=inputs.district_field, source=source
     )
     progress(BoundariesRead(path.name, report.features, len(districts), inputs.area))
     # names of a user's files are matched among the districts of the area only
     gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, scope=f"the area {inputs.area!r}")
-    return Area(districts, report, source, path, gazetteer)
+    return Area(districts, report, source, path, gazetteer, context)
 
 
 @dataclass(frozen=True)
@@ -248,8 +255,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         coverage = without_metropolitan_rates(coverage, scales)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
                               facilities=sites, costs=costs)
-    summary = coverage.summary
-    measured = summary.index[summary["share_within"].notna()] if "share_within" in summary else []
+    measured = [code for code in coverage.summary.index if code in coverage.access_measured]
     progress(AccessMeasured(tuple(measured), measured=population is not None))
     origins = {code: stock.origin.get(code) or _embedded_origin(code, declared, catalogue) for code in catalogue.services.index}
     stock = replace(stock, origin=origins)
@@ -257,10 +263,14 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     replaced_codes = [code for code, origin in origins.items() if not origin.embedded]
     replaced = embedded.within(area.ubigeos).counts
     replaced = replaced[replaced["service"].isin(replaced_codes)][["service", "ubigeo", "count"]].reset_index(drop=True)
+    usage = load_usage()
     return Analysis(
         inputs=inputs, districts=area.districts, boundary=area.report, boundary_source=area.source,
+        context=area.context, gazetteer=load_gazetteer(),
         catalogue=catalogue, inventory=stock, declared=declared, coverage=coverage, checks=checks,
-        lima_figures=lima_figures, files=_files(inputs, area, population), facilities=sites,
+        lima_figures=lima_figures, files=_files(inputs, area, population),
+        usage=usage if lima_figures else usage.iloc[0:0], latest_usage=_period_start(max(usage["period"])),
+        indicators=load_indicators(), report_files=_report_files(lima_figures), facilities=sites,
         population=population and population.table, population_source=population and population.source,
         population_columns=population.columns if population else {}, scales=scales, costs=costs,
         replaced=replaced if lima_figures else replaced.iloc[0:0],
@@ -296,13 +306,28 @@ def _embedded_origin(code: str, declared: pd.DataFrame, catalogue) -> Origin:
     return Origin("embedded", f"data/{EMBEDDED_FILE}", section)
 
 
+def _period_start(period: str) -> datetime:
+    """The first day of a usage period's last month: December 2022 for "2022", January 2023 for "2023-01"."""
+    return datetime.strptime(period if "-" in period else f"{period}-12", "%Y-%m")
+
+
+def _report_files(lima_figures: bool) -> tuple[InputFile, ...]:
+    """The embedded figures the report shows beside the analysis's inputs, with their sha256:
+    MIMP's usage figures where they apply, and the national indicators."""
+    names = REPORT_DATA if lima_figures else tuple(n for n in REPORT_DATA if n != USAGE_FILE)
+    return tuple(InputFile("report", path, sha256_of(path)) for path in map(_data_path, names))
+
+
+def _data_path(name: str) -> Path:
+    return Path(str(files("coverage_map.data").joinpath(name)))
+
+
 def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[InputFile, ...]:
     """Every file the analysis read, in its role, with its sha256."""
-    data = files("coverage_map.data")
     read = [(area.path, "boundaries", area.source)]
     if population is not None:
         read.append((population.path, "population", population.source))
-    read += [(Path(str(data.joinpath(name))), "embedded", None) for name in EMBEDDED_FILES]
+    read += [(_data_path(name), "embedded", None) for name in EMBEDDED_FILES]
     read += [(Path(p), role, None) for role, p in (("inventory", inputs.inventory), ("facilities", inputs.facilities)) if p]
     return tuple(InputFile(role, path, sha256_of(path), source) for path, role, source in read)
 

@@ -6,20 +6,17 @@ the workbook's first sheet show the same rows.
 from __future__ import annotations
 
 import re
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
 from .formatting import area_title, credit, listing, period, short_origin
-from .sources import Source, sha256_of
+from .sources import Source
 from .texts import texts
 
 if TYPE_CHECKING:
     from .model import Analysis
 
-#: Data files the report reads beyond those the analysis lists as its inputs.
-REPORT_DATA = ("usage.csv", "indicators.csv")
 #: The registered extracts of INEI's 2017 census.
 CENSUS_2017 = ("censo_2017_edades", "censo_2017_lima_callao")
 
@@ -68,11 +65,9 @@ def source_rows(analysis: Analysis, lang: str) -> list[dict]:
         elif entry.role == "embedded":
             row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}
         rows.append(row)
-    data = files("coverage_map.data")
-    for name in REPORT_DATA if analysis.lima_figures else [n for n in REPORT_DATA if n != "usage.csv"]:
-        path = Path(str(data.joinpath(name)))
-        doc = labels["doc_004"] if name == "indicators.csv" else labels["doc_000"]
-        rows.append({"role": labels["role_report"], "file": name, "sha": sha256_of(path)[:12],
+    for entry in analysis.report_files:  # the embedded figures the report shows
+        doc = labels["doc_004"] if entry.path.name == "indicators.csv" else labels["doc_000"]
+        rows.append({"role": labels["role_report"], "file": entry.path.name, "sha": entry.sha256[:12],
                      "version": f"coverage-map {__version__}", "license": "", "title": doc})
     return rows
 

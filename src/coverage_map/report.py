@@ -32,14 +32,13 @@ from .coverage import GAP, PRESENT, UNKNOWN
 from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_gains_charts, draw_maps
 from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
-from .inventory import load_indicators, load_usage
 from .maps import DOWNLOADS
 from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
 from .proposals import method_paragraphs, report_sections
 from .provenance import CENSUS_2017, data_date, option_rows, run_date, source_rows
 from .styles import css_variables
 from .texts import texts
-from .workbook import data_time, workbook_sheets, write_workbook
+from .workbook import workbook_sheets, write_workbook
 
 if TYPE_CHECKING:
     from .model import Analysis
@@ -100,7 +99,7 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     labels = texts(lang)
     area = area_title(analysis.area, lang)
     lima = analysis.lima_figures
-    usage, indicators = area_usage(analysis), load_indicators()
+    usage, indicators = analysis.usage, analysis.indicators
     periods = sorted(usage["period"].unique())
     mapped, unmapped = analysis.coverage.mapped(), analysis.coverage.unmapped()
     return {
@@ -142,12 +141,6 @@ def _links(lang: str) -> list[dict]:
     labels = texts(lang)
     return [{"href": MAP, "text": labels["report_map_link"]},
             *({"href": file, "text": labels[key]} for key, file in DOWNLOADS if file != "coverage.gpkg")]
-
-
-def area_usage(analysis: Analysis) -> pd.DataFrame:
-    """MIMP's usage figures, which are Lima Metropolitana's: none for another area."""
-    usage = load_usage()
-    return usage if analysis.lima_figures else usage.iloc[0:0]
 
 
 # --- population and need ------------------------------------------------------------------
@@ -193,7 +186,7 @@ def _need(analysis: Analysis, code: str, lang: str) -> dict:
     table = analysis.coverage.table
     rows = table[table["service"] == code]
     hosts = rows[rows["status"] == PRESENT].sort_values(["people_per_centre", "district"], ascending=[False, True], kind="stable")
-    if _kind(analysis, code) == METROPOLITAN:  # no load measured by its host district
+    if analysis.scales[code].kind == METROPOLITAN:  # no load measured by its host district
         hosts = hosts.iloc[0:0]
     return {
         "loaded": [{"district": r.district, "count": _figure(r.count, lang), "people": _figure(r.target_population, lang),
@@ -298,7 +291,7 @@ def _coverage_rows(analysis: Analysis, lang: str) -> list[dict]:
             "known": known > 0,
             "hosts": _figure(row["hosts"] if known else None, lang),
             "gaps": _figure(row["gaps"] if known else None, lang),
-            "covered": _covered(row, known, _kind(analysis, code), lang),
+            "covered": _covered(row, known, analysis.scales[code].kind, lang),
             "declared": _figure(declared, lang),
         })
     return rows
@@ -326,14 +319,14 @@ def _summary(analysis: Analysis, lang: str) -> dict[str, list[str]]:
     service and of the metropolitan ones, then full coverage and the services without district
     data. Computed from the coverage, never written by hand."""
     labels, summary = texts(lang), analysis.coverage.summary
-    kind = {code: _kind(analysis, code) for code in summary.index}
-    mapped = set(analysis.coverage.mapped())
+    kind = {code: analysis.scales[code].kind for code in summary.index}
+    mapped, measured = set(analysis.coverage.mapped()), analysis.coverage.access_measured
     municipal = summary[(summary["gaps"] > 0) & summary.index.map(lambda c: kind[c] == MUNICIPAL)]
     gaps = [_municipal_sentence(analysis, code, lang)
             for code in municipal.sort_values("gaps", ascending=False, kind="stable").index]
     network = [c for c in summary.index if kind[c] == NETWORK and c in mapped]
-    network.sort(key=lambda c: (-int(summary.at[c, "people_beyond"]) if _has_access(summary, c) else 0, -int(summary.at[c, "without_site"])))
-    access = [_network_sentence(analysis, code, lang) if _has_access(summary, code) else _network_counts_sentence(analysis, code, lang)
+    network.sort(key=lambda c: (-int(summary.at[c, "people_beyond"]) if c in measured else 0, -int(summary.at[c, "without_site"])))
+    access = [_network_sentence(analysis, code, lang) if code in measured else _network_counts_sentence(analysis, code, lang)
               for code in network]
     metropolitan = [c for c in summary.index if kind[c] == METROPOLITAN and c in mapped]
     if metropolitan:
@@ -352,15 +345,6 @@ def _summary(analysis: Analysis, lang: str) -> dict[str, list[str]]:
     return {"gaps": gaps, "access": access, "notes": notes}
 
 
-def _kind(analysis: Analysis, code: str) -> str:
-    """The service's scale (municipal, network or metropolitan); network when none was set."""
-    return analysis.scales[code].kind if code in analysis.scales else NETWORK
-
-
-def _has_access(summary: pd.DataFrame, code: str) -> bool:
-    return "people_beyond" in summary and not _is_na(summary.at[code, "people_beyond"])
-
-
 def _municipal_sentence(analysis: Analysis, code: str, lang: str) -> str:
     """'Chorrillos y San Borja no tienen CIAM en la tabla ... (allí viven ...); el CIAM más
     cercano: ..., aunque la misma fuente declara 43 CIAM y su tabla lista 41 ...'."""
@@ -375,7 +359,7 @@ def _municipal_sentence(analysis: Analysis, code: str, lang: str) -> str:
         scope = f" {labels['with_data']}" if known < len(analysis.districts) else ""
         places = labels["municipal_places"].format(gaps=len(gaps), total=known, scope=scope)
     lived = ""
-    if analysis.population is not None and "target_population" in gaps:
+    if analysis.population is not None:
         lived = labels["municipal_people"].format(people=people(analysis, code, gaps["target_population"].sum(), lang))
     reached = gaps[gaps["nearest_km"].notna()]
     nearest = ""
@@ -404,7 +388,7 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
     table = analysis.coverage.table
     rows = table[(table["service"] == code) & table["access"].notna()]
     radius = km(analysis.scales[code].catchment_km, lang)
-    by_people = ["target_population", "district"] if "target_population" in rows else ["district"]
+    by_people = ["target_population", "district"] if analysis.population is not None else ["district"]
     none = rows[rows["access"] <= 0]
     if len(none):
         first = none.sort_values(by_people, ascending=[False] + [True] * (len(by_people) - 1), kind="stable")
@@ -445,9 +429,9 @@ def _network_counts_sentence(analysis: Analysis, code: str, lang: str) -> str:
 
 def _metropolitan_sentence(analysis: Analysis, codes: list[str], lang: str) -> str:
     """One seat for the whole area: no district gaps, access only."""
-    labels, summary = texts(lang), analysis.coverage.summary
+    labels = texts(lang)
     acronyms = [analysis.catalogue.services.at[c, "acronym"] for c in codes]
-    measured = [c for c in codes if _has_access(summary, c)]
+    measured = [c for c in codes if c in analysis.coverage.access_measured]
     if not measured:
         return labels["sentence_metropolitan_counts"].format(codes=listing(acronyms, lang))
     items = [_metropolitan_item(analysis, c, lang) for c in measured]
@@ -524,10 +508,10 @@ def _access_rows(analysis: Analysis, code: str) -> pd.DataFrame:
     (and among equals, those where most target people live); empty for a municipal service
     or without access figures."""
     table = analysis.coverage.table
-    if _kind(analysis, code) == MUNICIPAL or "access" not in table:
+    if analysis.scales[code].kind == MUNICIPAL or code not in analysis.coverage.access_measured:
         return table.iloc[0:0]
     rows = table[(table["service"] == code) & table["access"].notna()]
-    if "target_population" in rows:
+    if analysis.population is not None:
         return rows.sort_values(["access", "target_population", "district"], ascending=[True, False, True], kind="stable")
     return rows.sort_values(["access", "district"], kind="stable")
 
@@ -548,7 +532,7 @@ def _access_table(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) 
         "title": labels[plural(len(shown), "access_list_one", "access_list")].format(n=len(shown), total=number(len(rows), lang)),
         "rows": [{"district": r.district, "access": _figure(r.access, lang, 2), "nearest": r.nearest_district or "—",
                   "km": _km_figure(_site_km(r), lang),
-                  "people": _figure(r.target_population, lang) if "target_population" in rows else ""}
+                  "people": _figure(r.target_population, lang) if analysis.population is not None else ""}
                  for r in shown.itertuples()],
         "same_nearest": same,
         "more": len(rows) > len(shown),
@@ -560,7 +544,7 @@ def _gap_table(analysis: Analysis, code: str, lang: str) -> dict:
     farthest first without a population), at most GAP_ROWS of them."""
     labels = texts(lang)
     gaps = analysis.coverage.gaps(code)
-    if "target_population" in gaps and gaps["target_population"].notna().any():
+    if analysis.population is not None and gaps["target_population"].notna().any():
         gaps = gaps.sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
     else:
         gaps = gaps.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable")
@@ -568,7 +552,7 @@ def _gap_table(analysis: Analysis, code: str, lang: str) -> dict:
     return {
         "title": labels["gap_list"].format(n=len(gaps)),
         "rows": [{"district": r.district, "nearest": r.nearest_district or "—", "km": _km_figure(r.nearest_km, lang),
-                  "people": _figure(r.target_population, lang) if "target_population" in gaps else ""}
+                  "people": _figure(r.target_population, lang) if analysis.population is not None else ""}
                  for r in shown.itertuples()],
         "same_nearest": _same_nearest(gaps, lang) if len(gaps) > 1 else "",
         "more": labels[plural(len(gaps) - len(shown), "gaps_more_one", "gaps_more")].format(
@@ -731,7 +715,7 @@ def write_report(analysis: Analysis, folder: Path, *, lang: str = "es") -> list[
     for section in context["plans"]:
         section["image"] = data_uri(charts[section["code"]])
     (folder / "report.html").write_text(render_report(context, "html"), encoding="utf-8")
-    write_workbook(workbook_sheets(analysis, lang=lang), folder / "coverage.xlsx", created=data_time())
+    write_workbook(workbook_sheets(analysis, lang=lang), folder / "coverage.xlsx", created=analysis.latest_usage)
     log.debug("Wrote the report (%d maps)", len(images))
     return [folder / name for name in REPORT_FILES] + list(images.values()) + list(charts.values())
 

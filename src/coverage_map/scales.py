@@ -26,6 +26,10 @@ from .inventory import Catalogue
 
 MUNICIPAL, NETWORK, METROPOLITAN = "municipal", "network", "metropolitan"
 SCALES = (MUNICIPAL, NETWORK, METROPOLITAN)
+#: The scale of a place-based service the catalogue gives none: the one rule for every
+#: stage and renderer. network claims neither a site per district (municipal: every absence
+#: a gap) nor one seat for the area (metropolitan: no absence a gap).
+DEFAULT_SCALE = NETWORK
 
 #: Default catchment per scale, in straight-line km from a site. municipal: the median
 #: district of Lima Metropolitana is as large as a circle of 2.8 km radius, and the service
@@ -78,7 +82,9 @@ def service_scales(
     scales: Iterable[tuple[str, str]] = (),
     catchments: Iterable[tuple[str, str]] = (),
 ) -> dict[str, Scale]:
-    """The scale of every place-based service: the catalogue's, with a run's overrides.
+    """The scale of every place-based service: the catalogue's (DEFAULT_SCALE where it gives
+    none), with a run's overrides. Every place-based service has one, so callers index the
+    result; a service that is not place-based has none.
 
     scales and catchments are (service, value) pairs ("HRT", "municipal"), ("CEM", "5").
     A service given another scale takes that scale's default catchment unless its
@@ -112,7 +118,7 @@ def service_scales(
 
 
 def _catalogue_scale(row: pd.Series) -> Scale:
-    kind = row["scale"]
+    kind = row["scale"] or DEFAULT_SCALE
     km = _km(row["catchment_km"]) if row["catchment_km"] else DEFAULT_CATCHMENT_KM[kind]
     return Scale(kind, km, row["scale_reason_es"], row["scale_reason_en"])
 

@@ -38,7 +38,6 @@ from openpyxl.writer.excel import ExcelWriter
 from . import __version__
 from .coverage import UNKNOWN
 from .formatting import cite, cite_origin
-from .inventory import load_indicators, load_usage
 from .phrases import check_message, finding_source, group_label, side_by_side
 from .provenance import data_date, option_rows, source_rows
 from .texts import texts
@@ -257,7 +256,7 @@ def _about_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     """What the figures are and where they come from: the date of the run and of the data,
     every source (title, version, licence, short sha256) and the options."""
     labels = texts(lang)
-    periods = sorted(load_usage()["period"].unique())  # data_date reads them only for Lima
+    periods = sorted(analysis.usage["period"].unique())
     rows = [
         (labels["kind_date"], labels["run_date"], analysis.created.date().isoformat(), None, None, None, None),
         (labels["kind_date"], labels["data_date"], data_date(analysis, periods, lang), None, None, None, None),
@@ -294,7 +293,7 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
         sheet[labels["unserved"]] = summary["unserved_population"]
         sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)
         sheet[labels["col_weighted_km"]] = summary["weighted_km"]
-        if "people_beyond" in summary:  # access (E2SFCA) and the catchment
+        if analysis.coverage.access_measured:  # access (E2SFCA) and the catchment
             sheet[labels["col_people_beyond"]] = summary["people_beyond"]
             sheet[labels["col_share_within"]] = (100 * summary["share_within"]).round(1)
     # where each service's counts come from; both sources where a user's file replaced the summary's
@@ -317,7 +316,7 @@ def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     sheet[labels["col_km"]] = gaps["nearest_km"]
     if analysis.population is not None:
         sheet[labels["target_people"]] = gaps["target_population"]
-        if "access" in gaps:
+        if analysis.coverage.access_measured:
             sheet[labels["col_access"]] = gaps["access"]
     return sheet
 
@@ -335,7 +334,7 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
         labels["target_people"]: rows["target_population"], labels["per_centre"]: rows["people_per_centre"],
         labels["nearest"]: rows["nearest_district"], labels["col_km"]: rows["nearest_km"],
     })
-    if "access" in rows:
+    if analysis.coverage.access_measured:
         sheet[labels["col_access"]] = rows["access"]
     return sheet
 
@@ -354,7 +353,7 @@ def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
 def _usage_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
     if not analysis.lima_figures:
         return None
-    labels, usage = texts(lang), load_usage()
+    labels, usage = texts(lang), analysis.usage
     return pd.DataFrame({
         labels["code"]: usage["service"], labels["service"]: usage["service"].map(lambda c: analysis.catalogue.label(c, lang)),
         labels["col_period"]: usage["period"], labels["col_value"]: usage["value"],
@@ -363,7 +362,7 @@ def _usage_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
 
 
 def _indicators_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
-    labels, indicators = texts(lang), load_indicators()
+    labels, indicators = texts(lang), analysis.indicators
     return pd.DataFrame({
         labels["code"]: indicators["code"], labels["service"]: indicators[f"service_{lang}"],
         labels["indicator"]: indicators[f"indicator_{lang}"], labels["col_2021"]: indicators["result_2021"],
@@ -380,8 +379,3 @@ def _maybe_int(value: object) -> object:
         return int(value)  # a ubigeo (six digits, 070107) stays text
     return value
 
-
-def data_time() -> datetime:
-    """The end of the latest usage period: the workbook's date, so its bytes do not change."""
-    latest = max(load_usage()["period"])
-    return datetime.strptime(latest if "-" in latest else f"{latest}-12", "%Y-%m")
