@@ -284,7 +284,7 @@ def plan_catchment(given: tuple[str, ...]) -> tuple[float | None, tuple[str, ...
                    "Default: every district of the area without the service.")
 @click.option("--force", is_flag=True, help="Plan a metropolitan service (one seat for the whole area) anyway.")
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
-              help="Folder for plan.csv; the other files in it are left as they are.")
+              help="Folder for plan.csv and plan-notes.txt; the other files in it are left as they are.")
 @functools.partial(inputs, catchment=plan_catchment_option)
 @common
 def plan_command(service: str, add: int, objective: str, candidates: Path | None, force: bool, out: Path,
