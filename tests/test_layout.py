@@ -36,10 +36,10 @@ import coverage_map
 PACKAGE = Path(coverage_map.__file__).parent
 
 #: The modules that turn an Analysis into outputs, and the helpers of their templates.
-RENDERERS = ("maps", "report", "workbook", "figures", "export", "gpkg", "provenance", "phrases", "proposals",
+RENDERERS = ("maps", "report", "workbook", "figures", "export", "gpkg", "provenance", "phrases", "proposals", "plan_words",
              "formatting", "styles", "classify")
 #: The stages that read and measure: they may read, and are no renderers.
-STAGES = ("pipeline", "plan", "cli", "model")
+STAGES = ("pipeline", "plan", "plan_request", "plan_costs", "cli", "model")
 #: Package modules whose work is reading inputs: a renderer imports none of them whole.
 READER_MODULES = ("pipeline", "boundaries", "inventory", "districts", "population", "facilities", "sources", "tables")
 #: Readers named otherwise than read_* and load_*.

@@ -7,6 +7,7 @@ district with a site at 0 km; every set of N candidates is tried.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -20,12 +21,14 @@ import pytest
 from click.testing import CliRunner
 from pyproj import Transformer
 
-from coverage_map import plan as plan_module
+from coverage_map import location_models
 from coverage_map.cli import main
 from coverage_map.districts import load_gazetteer
+from coverage_map.errors import InputError
 from coverage_map.pipeline import analyse
+from coverage_map.plan import plan
+from coverage_map.plan_words import write_plan
 from coverage_map.texts import TEXTS
-from coverage_map.plan import plan, write_plan
 
 LIMA = load_gazetteer().districts
 LIMA = LIMA[LIMA["ubigeo"].str.startswith("1501")]
@@ -130,13 +133,6 @@ def test_sites_are_listed_in_order_of_marginal_gain(squares):
         reach = np.minimum(reach, km[:, j])
 
 
-def test_the_sparse_mclp_is_spopts_model(squares, monkeypatch):
-    dense = plan(squares["analysis"], "HRT", add=3, catchment_km=2.5)
-    monkeypatch.setattr(plan_module, "DENSE_MCLP_CELLS", 0)
-    sparse = plan(squares["analysis"], "HRT", add=3, catchment_km=2.5)
-    pd.testing.assert_frame_equal(dense.proposals, sparse.proposals)
-
-
 def test_candidate_points_from_a_file(squares, tmp_path):
     """Two candidate points; the one by the most uncovered people wins, named, with its point."""
     analysis = squares["analysis"]
@@ -156,8 +152,9 @@ def test_candidate_points_from_a_file(squares, tmp_path):
 def test_a_candidate_outside_the_area_is_refused(squares, tmp_path):
     path = tmp_path / "sitios.csv"
     path.write_text("nombre,lat,lon\nCusco,-13.53,-71.97\n", encoding="utf-8")
-    with pytest.raises(plan_module.InputError, match=r"1 candidate\(s\) in no district of the area 'lima': row 2 \(Cusco\)"):
+    with pytest.raises(InputError, match=r"1 candidate\(s\) in no district of the area 'lima': row 2 \(Cusco\)") as refused:
         plan(squares["analysis"], "HRT", add=1, candidates=path)
+    assert refused.value.text("es").endswith("1 candidato(s) fuera de todo distrito del área 'lima': fila 2 (Cusco).")
 
 
 # --- the default data -----------------------------------------------------------------------
@@ -233,7 +230,8 @@ def test_runs_are_deterministic(lima, tmp_path):
     for name, result in (("a", first), ("b", again)):
         (tmp_path / name).mkdir()
         write_plan(result, tmp_path / name, lang="es")
-    assert (tmp_path / "a" / "plan.csv").read_bytes() == (tmp_path / "b" / "plan.csv").read_bytes()
+    for written in ("plan.csv", "plan-notes.txt"):
+        assert (tmp_path / "a" / written).read_bytes() == (tmp_path / "b" / written).read_bytes()
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -253,10 +251,11 @@ def test_plan_hrt_writes_plan_csv_and_leaves_other_outputs(run, tmp_path):
     result = run("plan", "HRT", "--add", "2", "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     assert (out / "coverage.csv").read_text(encoding="utf-8") == "earlier\n"
-    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "plan.csv"]
-    text = (out / "plan.csv").read_text(encoding="utf-8-sig")
-    assert "línea recta" in text and "censo 2017" in text and "capacidad" in text
-    table = pd.read_csv(out / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert sorted(p.name for p in out.iterdir()) == ["coverage.csv", "plan-notes.txt", "plan.csv"]
+    notes = (out / "plan-notes.txt").read_text(encoding="utf-8")
+    assert "línea recta" in notes and "censo 2017" in notes and "capacidad" in notes
+    assert notes.splitlines()[0].startswith("Hogar de Refugio Temporal (HRT): 2 sitios nuevos")
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
     assert table.columns.tolist() == ["service", "rank", "ubigeo", "district", "newly_covered", "covered_after",
                                       "share_covered_after", "weighted_km_after", "access_districts",
                                       "access_before", "access_after"]
@@ -267,14 +266,19 @@ def test_plan_hrt_writes_plan_csv_and_leaves_other_outputs(run, tmp_path):
     assert (table["access_after"] > table["access_before"]).all() and table["access_before"].notna().all()
     assert table["ubigeo"].iloc[0] in result.stdout
     assert "Servicio confidencial" in result.stdout and "Acceso: E2SFCA en sitios por 100 000" in result.stdout
+    # the notes file holds the lines the terminal prints under the table, one for one
+    printed = " ".join(result.stdout.split())  # rich wraps long lines
+    for line in notes.splitlines()[1:]:
+        assert " ".join(line.split()) in printed, line
 
 
 def test_plan_in_english_with_points_for_a_public_service(run, tmp_path):
     result = run("plan", "UPE", "--add", "1", "--lang", "en", "--out", str(tmp_path), "--quiet")
     assert result.exit_code == 0, result.output
     assert "straight-line" in result.stdout and "Capacity is not modelled" in result.stdout
-    table = pd.read_csv(tmp_path / "plan.csv", comment="#", encoding="utf-8-sig")
+    table = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig")
     assert {"lon", "lat"} <= set(table.columns) and table["lat"].between(-13, -11).all()
+    assert "Capacity is not modelled" in (tmp_path / "plan-notes.txt").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -287,7 +291,7 @@ def test_plan_in_english_with_points_for_a_public_service(run, tmp_path):
     (["DEMUNA", "--add", "1"], "Error: DEMUNA is in every district of the area"),
 ])
 def test_requests_that_cannot_be_answered_are_one_line_and_exit_2(run, tmp_path, args, message):
-    result = run("plan", *args, "--out", str(tmp_path / "out"), "--quiet")
+    result = run("plan", *args, "--lang", "en", "--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
@@ -298,9 +302,9 @@ def test_a_service_without_sites_exits_2(run, tmp_path):
     inventory = tmp_path / "inventario.csv"
     inventory.write_text("ubigeo,service,count\n150101,HRT,0\n", encoding="utf-8")
     result = run("plan", "HRT", "--add", "1", "--inventory", str(inventory), "--out", str(tmp_path / "out"), "--quiet")
-    assert result.exit_code == 2
-    assert result.stderr.strip() == ("Error: HRT has no site in the area: nothing to keep and no catchment "
-                                     "to measure from. Check its counts.")
+    assert result.exit_code == 2  # in the run's language, Spanish by default
+    assert result.stderr.strip() == ("Error: HRT no tiene ningún sitio en el área: nada que mantener ni desde dónde "
+                                     "medir. Revise sus conteos.")
 
 
 def test_a_metropolitan_service_with_force(run, tmp_path):
@@ -328,39 +332,21 @@ def loaded_by(*args: str) -> set[str]:
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def test_build_never_imports_spopt_or_pulp_unless_asked_to_plan(cache_env, tmp_path):
+def test_build_never_imports_pulp_unless_asked_to_plan(cache_env, tmp_path):
     solver = {"spopt", "pulp", "pointpats", "libpysal", "sklearn"}
     assert loaded_by("build", "--out", str(tmp_path / "a"), "--quiet") & solver == set()
-    # with --plan: spopt's MCLP and PuLP only, not spopt's regionalisation nor its p-median's pointpats
-    assert loaded_by("build", "--plan", "HRT:1", "--out", str(tmp_path / "b"), "--quiet") & solver == {"pulp", "spopt"}
+    # with --plan: PuLP only; the models are ours, no spopt nor its dependencies
+    assert loaded_by("build", "--plan", "HRT:1", "--out", str(tmp_path / "b"), "--quiet") & solver == {"pulp"}
     # the plan command draws and renders nothing
-    assert loaded_by("plan", "UPE", "--add", "1", "--out", str(tmp_path / "c"), "--quiet") == {"pulp", "spopt"}
-
-
-def test_spopt_is_whole_for_whoever_imports_it_after_a_plan(cache_env):
-    """spopt's package __init__ is deferred, not skipped: it runs once something else is asked."""
-    code = (
-        "import sys\n"
-        "from coverage_map.pipeline import analyse\n"
-        "from coverage_map.plan import plan\n"
-        "plan(analyse(), 'HRT', add=1)\n"
-        "assert 'pointpats' not in sys.modules\n"
-        "import spopt\n"
-        "from spopt.locate import MCLP, PMedian\n"
-        "from spopt.region import Skater\n"
-        "import spopt.locate.coverage\n"
-        "assert MCLP is spopt.locate.coverage.MCLP and spopt.__version__ and 'pointpats' in sys.modules\n"
-        "print('whole')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip().endswith("whole")
+    assert loaded_by("plan", "UPE", "--add", "1", "--objective", "distance", "--out", str(tmp_path / "c"),
+                     "--quiet") == {"pulp"}
 
 
 def test_no_text_of_the_other_language_leaks(run, tmp_path):
     texts = {lang: {k: v for k, v in TEXTS[lang].items() if k.startswith("plan_")} for lang in TEXTS}
     for lang, other in (("es", "en"), ("en", "es")):
         result = run("plan", "CIAM", "--add", "2", "--lang", lang, "--out", str(tmp_path / lang), "--quiet")
-        written = (tmp_path / lang / "plan.csv").read_text(encoding="utf-8-sig")
+        written = "".join((tmp_path / lang / name).read_text(encoding="utf-8-sig") for name in ("plan.csv", "plan-notes.txt"))
         for key, text in texts[other].items():
             for part in text.split("{"):
                 part = part.split("}")[-1].strip(" .,;:()")
@@ -368,20 +354,39 @@ def test_no_text_of_the_other_language_leaks(run, tmp_path):
                     assert part not in result.stdout and part not in written, (lang, part)
 
 
-def test_the_sparse_pmedian_is_spopts_model(squares, monkeypatch):
-    dense = plan(squares["analysis"], "HRT", add=3, objective="distance", catchment_km=2.5)
-    monkeypatch.setattr(plan_module, "DENSE_PMEDIAN_CELLS", 0)
-    sparse = plan(squares["analysis"], "HRT", add=3, objective="distance", catchment_km=2.5)
-    pd.testing.assert_frame_equal(dense.proposals, sparse.proposals)
+def test_a_p_median_too_large_is_refused_in_words(squares, monkeypatch):
+    monkeypatch.setattr(location_models, "MAX_PMEDIAN_PAIRS", 10)
+    with pytest.raises(InputError, match=r"The p-median has [\d,]+ district-candidate pairs, more than the 10") as refused:
+        plan(squares["analysis"], "HRT", add=2, objective="distance", catchment_km=2.5)
+    assert refused.value.text("es").startswith("La p-mediana tiene ")
 
 
 def test_catchment_option_for_the_planned_service(run, tmp_path):
+    """plan's own --catchment KM is what the plan covers within; access keeps the run's 10 km."""
     result = run("plan", "UPE", "--add", "1", "--catchment", "5", "--lang", "en", "--out", str(tmp_path), "--quiet")
     assert result.exit_code == 0, result.output
-    assert "within 5 km of a site" in result.stdout
-    table = pd.read_csv(tmp_path / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert "within 5 km of a site" in result.stdout and "within 10 km with a Gaussian weight" in result.stdout
+    table = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
     analysis_5 = plan(analyse(), "UPE", add=1, catchment_km=5)
     assert table["ubigeo"].tolist() == analysis_5.proposals["ubigeo"].tolist()
+    assert table["access_before"].tolist() == analysis_5.proposals["access_before"].tolist()
+
+
+def test_catchment_option_also_takes_a_service_catchment_for_the_run(run, tmp_path):
+    """SERVICE=KM, as in build, changes the run's catchment: the plan's and the access's."""
+    result = run("plan", "UPE", "--add", "1", "--catchment", "UPE=5", "--lang", "en", "--out", str(tmp_path), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "within 5 km of a site" in result.stdout and "within 5 km with a Gaussian weight" in result.stdout
+    help_text = run("plan", "--help").output
+    assert help_text.count("--catchment KM|SERVICE=KM") == 1 and "--catchment SERVICE=KM" not in help_text
+
+
+@pytest.mark.parametrize("given", [["abc"], ["-1"], ["5", "--catchment", "6"]])
+def test_a_bad_plan_catchment_is_one_line_in_the_runs_language(run, tmp_path, given):
+    result = run("plan", "UPE", "--add", "1", "--catchment", *given, "--out", str(tmp_path / "out"), "--quiet")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"Error: --catchment {' '.join(given)}: dé el radio del plan una sola vez, en km")
+    assert not (tmp_path / "out").exists()
 
 
 def test_when_the_best_pair_does_not_hold_the_best_single_site_the_plan_says_so(seeded_cache):
@@ -416,7 +421,7 @@ def test_out_naming_a_file_is_refused_before_any_work(run, tmp_path):
 def test_candidates_by_district_name(lima, tmp_path):
     path = tmp_path / "candidatos.csv"
     path.write_text("distrito\nchorrillos\nSAN BORJA\nAtlantida\n", encoding="utf-8")
-    with pytest.raises(plan_module.InputError, match=r"1 candidate\(s\) in no district of the area 'lima': row 4"):
+    with pytest.raises(InputError, match=r"1 candidate\(s\) in no district of the area 'lima': row 4"):
         plan(lima, "HRT", add=1, candidates=path)
     path.write_text("distrito\nchorrillos\nSAN BORJA\n", encoding="utf-8")
     result = plan(lima, "HRT", add=2, candidates=path)
@@ -445,12 +450,32 @@ def test_build_with_a_plan_writes_plan_csv_as_the_plan_command_does(planned_buil
     proposal, out = planned_build
     result = run("plan", "HRT", "--add", "2", "--out", str(tmp_path), "--quiet")
     assert result.exit_code == 0
-    assert (out / "plan.csv").read_bytes() == (tmp_path / "plan.csv").read_bytes()
-    table = pd.read_csv(out / "plan.csv", comment="#", encoding="utf-8-sig", dtype={"ubigeo": str})
+    for name in ("plan.csv", "plan-notes.txt"):
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes()
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
     assert table["ubigeo"].tolist() == proposal.proposals["ubigeo"].tolist()
     assert {"lat", "lon", "name"}.isdisjoint(table.columns)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert "plan.csv" in manifest["outputs"] and manifest["options"]["plans"] == "HRT:2"
+    assert {"plan.csv", "plan-notes.txt"} <= set(manifest["outputs"]) and manifest["options"]["plans"] == "HRT:2"
+    assert manifest["plans"] == [{"service": "HRT", "objective": "coverage", "notes": list(proposal.notes)}]
+    assert all(note in (out / "plan-notes.txt").read_text(encoding="utf-8") for note in proposal.notes)
+
+
+def test_every_csv_of_a_build_with_a_plan_is_a_table_with_its_header_first(planned_build):
+    """No note line before the header: pandas, Python's csv module, QGIS and Excel read each as a table."""
+    _, out = planned_build
+    written = sorted(out.rglob("*.csv"))
+    assert "plan.csv" in {path.name for path in written}
+    for path in written:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.DictReader(file)
+            rows = list(reader)
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        assert table.columns.tolist() == reader.fieldnames, path.name
+        assert len(table) == len(rows) and not table.columns.str.startswith("#").any(), path.name
+        assert not any(str(value).startswith("#") for value in table.iloc[:, 0]), path.name
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig")
+    assert table.columns[:3].tolist() == ["service", "rank", "ubigeo"] and table["rank"].tolist() == [1, 2]
 
 
 def test_the_report_has_the_proposal_section_with_the_districts_and_the_chart(planned_build):
@@ -529,7 +554,7 @@ def test_a_bad_plan_is_one_line_and_exit_2_before_any_work(run, tmp_path, monkey
     from coverage_map import pipeline
 
     monkeypatch.setattr(pipeline, "read_area", lambda *a, **k: pytest.fail("read the boundaries"))
-    result = run("build", "--plan", given, "--out", str(tmp_path / "out"), "--quiet")
+    result = run("build", "--plan", given, "--lang", "en", "--out", str(tmp_path / "out"), "--quiet")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), lines
@@ -538,8 +563,9 @@ def test_a_bad_plan_is_one_line_and_exit_2_before_any_work(run, tmp_path, monkey
 
 def test_a_plan_asked_twice_or_too_large_is_refused_and_nothing_is_written(run, tmp_path):
     twice = run("build", "--plan", "HRT:1", "--plan", "hrt:2", "--out", str(tmp_path / "a"), "--quiet")
-    assert twice.exit_code == 2 and twice.stderr.strip() == "Error: --plan HRT is given twice: give each service once."
-    large = run("build", "--plan", "HRT:41", "--out", str(tmp_path / "b"), "--quiet")
+    assert twice.exit_code == 2
+    assert twice.stderr.strip() == "Error: --plan HRT se indica dos veces: indique cada servicio una sola vez."
+    large = run("build", "--plan", "HRT:41", "--lang", "en", "--out", str(tmp_path / "b"), "--quiet")
     assert large.exit_code == 2 and large.stderr.strip().startswith("Error: 41 new sites of HRT: choose between 1 and 40")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     validated = run("validate", "--plan", "HRT:41")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import shutil
 import sys
@@ -23,7 +24,7 @@ from rich.table import Table
 
 from . import __version__
 from .classify import SCHEMES, parse_breaks
-from .errors import CoverageMapError
+from .errors import CoverageMapError, InputError
 from .formatting import km, number, percent
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
@@ -87,8 +88,23 @@ cache_option = click.option(
 )
 
 
-def inputs(func):
-    """Options that choose the inputs of an analysis."""
+#: A service's catchment for the run (its coverage, access and plans): every command that reads inputs.
+catchment_option = click.option(
+    "--catchment", "catchments", multiple=True, metavar="SERVICE=KM",
+    help="Change a service's catchment in straight-line km (default by scale: municipal 3, network 10, "
+         "metropolitan 30), e.g. --catchment CEM=5. Repeatable.",
+)
+#: The plan command's: also a bare KM, the plan's own catchment (plan_catchment reads both forms).
+plan_catchment_option = click.option(
+    "--catchment", "catchments", multiple=True, metavar="KM|SERVICE=KM",
+    help="KM: the catchment the plan covers within, in straight-line km (default: the service's; 0, each "
+         "district by its own site, for a municipal service), e.g. --catchment 5. SERVICE=KM: a service's "
+         "catchment for the whole run, access included, as in build. Repeatable.",
+)
+
+
+def inputs(func, *, catchment=catchment_option):
+    """Options that choose the inputs of an analysis (catchment: the --catchment option)."""
     options = [
         click.option("--area", default="lima", show_default=True, metavar="AREA",
                      help="Study area: lima (the 43 districts of Lima Metropolitana), lima-callao, a department "
@@ -117,9 +133,7 @@ def inputs(func):
                      help="Change a service's scale: municipal (a district without it is a gap), network "
                           "(districts without a site are gaps, measured by access) or metropolitan (one seat "
                           "for the area, access only), e.g. --scale HRT=municipal. Repeatable."),
-        click.option("--catchment", "catchments", multiple=True, metavar="SERVICE=KM",
-                     help="Change a service's catchment in straight-line km (default by scale: municipal 3, "
-                          "network 10, metropolitan 30), e.g. --catchment CEM=5. Repeatable."),
+        catchment,
         cache_option,
     ]
     for option in reversed(options):
@@ -244,13 +258,19 @@ def gaps(service: str, lang: str, **options) -> None:
     stdout.print(table)
 
 
-def plan_catchment_option(func):
-    """plan's --catchment KM, unless the input options already hold --catchment SERVICE=KM."""
-    if any("--catchment" in p.opts for p in getattr(func, "__click_params__", ())):
-        return func
-    return click.option("--catchment", type=float, metavar="KM",
-                        help="Catchment in km (straight line). Default: the service's; 0 (its own district) "
-                             "for a municipal service, else 10.")(func)
+def plan_catchment(given: tuple[str, ...]) -> tuple[float | None, tuple[str, ...]]:
+    """The plan's own catchment (a bare KM, at most one) and the run's SERVICE=KM overrides."""
+    bare = [value for value in given if "=" not in value]
+    overrides = tuple(value for value in given if "=" in value)
+    if not bare:
+        return None, overrides
+    try:
+        km = float(bare[0].strip().replace(",", "."))
+    except ValueError:
+        km = math.nan
+    if len(bare) > 1 or not 0 <= km < math.inf:
+        raise InputError("error_plan_catchment_option", value=" --catchment ".join(bare))
+    return km, overrides
 
 
 @main.command("plan")
@@ -264,26 +284,26 @@ def plan_catchment_option(func):
                    "Default: every district of the area without the service.")
 @click.option("--force", is_flag=True, help="Plan a metropolitan service (one seat for the whole area) anyway.")
 @click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
-              help="Folder for plan.csv; the other files in it are left as they are.")
-@plan_catchment_option
-@inputs
+              help="Folder for plan.csv and plan-notes.txt; the other files in it are left as they are.")
+@functools.partial(inputs, catchment=plan_catchment_option)
 @common
 def plan_command(service: str, add: int, objective: str, candidates: Path | None, force: bool, out: Path,
                  lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv).
 
-    Within the service's catchment (a bare --catchment KM is SERVICE's); a municipal service
-    is planned district by district unless its catchment is given.
+    Within the service's catchment, or the plan's own (--catchment KM); a municipal service
+    is planned district by district unless a catchment is given. Also writes plan-notes.txt:
+    the plan's title, state and notes, as printed under the table.
     """
     from .export import check_out_folder, staged_outputs
     from .inventory import load_catalogue
-    from .plan import plan, resolve_service, terminal_table, write_plan
+    from .plan import plan
+    from .plan_request import resolve_service
+    from .plan_words import terminal_table, write_plan
 
     code = resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
+    catchment, options["catchments"] = plan_catchment(options["catchments"])
     check_out_folder(out)
-    catchment = options.pop("catchment", None)
-    if "catchments" in options:  # the shared --catchment SERVICE=KM: a bare KM is the planned service's
-        options["catchments"] = tuple(c if "=" in c else f"{code}={c}" for c in options["catchments"])
     analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
     proposal = plan(analysis, code, add=add, objective=objective, candidates=candidates,
                     catchment_km=catchment, force=force)
@@ -292,8 +312,8 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     for line in lines:
         stdout.print(line, markup=False, soft_wrap=True)
     with staged_outputs(out) as staging:
-        write_plan(proposal, staging, lang=lang)
-    list_written(out, [out / "plan.csv"], lang)
+        written = write_plan(proposal, staging, lang=lang)
+    list_written(out, [out / path.name for path in written], lang)
 
 
 @main.command()

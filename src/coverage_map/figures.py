@@ -498,7 +498,7 @@ def draw_gains_charts(analysis: Analysis, folder: Path, *, lang: str) -> dict[st
 
 def _gains_content(plan, lang: str) -> dict:
     """What a gains chart shows, as plain values and texts (also the key of its cache)."""
-    from .plan import reach_text
+    from .plan_words import reach_text
 
     text = texts(lang)
     rows = plan.proposals

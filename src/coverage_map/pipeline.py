@@ -32,7 +32,9 @@ from .facilities import PLACE_BY, Facilities, read_facilities
 from .inventory import (EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory,
                         load_indicators, load_usage, read_inventory)
 from .model import Analysis, InputFile, RunInputs
-from .plan import plans_for, requested, write_plan
+from .plan import plans_for
+from .plan_request import requested
+from .plan_words import write_plan
 from .population import read_population, read_population_cached, targets_for
 from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasured, Downloading, FacilitiesRead,
                        PopulationRead, Progress, SourcesChecked, log_event)
@@ -364,6 +366,9 @@ def manifest(analysis: Analysis, folder: Path) -> dict:
         "options": analysis.inputs.options(),
         "inputs": [f.manifest() for f in analysis.files],
         "outputs": {p.relative_to(folder).as_posix(): sha256_of(p) for p in written},
+        # what plan.csv cannot hold: each plan's notes, in the run's language (also in plan-notes.txt)
+        **({"plans": [{"service": plan.service, "objective": plan.objective, "notes": list(plan.notes)}
+                      for plan in analysis.plans]} if analysis.plans else {}),
     }
 
 

@@ -1,7 +1,7 @@
 """The proposals of a run (build --plan SERVICE:N) in its outputs: the report's "Propuesta"
 section and the map's layer of proposed sites.
 
-Both read the plans the analysis holds (Analysis.plans, made by plan.py) and only put them
+Both read the plans the analysis holds (Analysis.plans, made by plan.py; plan_words.py puts a plan into words) and only put them
 into words and values for the page: nothing is measured here. A confidential service's
 proposals are districts only: no point of one reaches the map's data.
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .formatting import number, percent, plural
-from .plan import access_change, people, reach_text, summary_lines
+from .plan_words import access_change, people, reach_text, summary_lines
 from .styles import PROPOSAL
 from .texts import texts
 

@@ -1,0 +1,162 @@
+"""A plan in words and files, in the run's language: its notes, title and state, the
+terminal's table, and plan.csv with its sidecar plan-notes.txt.
+
+plan.csv is a plain table (header first, one row per proposed site, plan after plan); what
+a table cannot hold, each plan's title, state before and after and notes, goes to
+plan-notes.txt beside it, line for line as the terminal prints it, and to the report
+(proposals.py) and the manifest. Nothing is measured here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .export import write_csv
+from .formatting import counted, listing, number, percent, plural
+from .model import Plan
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .plan_request import Request
+    from .sources import Source
+
+#: Files a plan writes (plan command, build --plan): the table and the words beside it.
+PLAN_TABLE, PLAN_NOTES = "plan.csv", "plan-notes.txt"
+
+#: Texts that name the catchment, and their form for a plan district by district (0 km).
+OWN_DISTRICT = {
+    "plan_objective_coverage": "plan_objective_coverage_own",
+    "plan_newly": "plan_newly_own",
+    "plan_within": "plan_within_own",
+    "plan_chart_covered": "plan_chart_covered_own",
+}
+
+
+def notes(plan: Plan, request: Request, best_single: dict | None, lang: str) -> list[str]:
+    """What the plan's table needs read with it: the order, what was left out or forced, the
+    best single site when the set does not start with it, access, and the limits.
+
+    best_single: district, ubigeo, newly (people it alone adds) and weighted (km), or None.
+    """
+    text = texts(lang)
+    n = len(plan.proposals)
+    lines = [text[plural(n, "plan_order_one", "plan_order")].format(n=n)]
+    if request.left_out:
+        lines.append(text["plan_left_out"].format(districts=listing(request.left_out, lang=lang, limit=8)))
+    if best_single is not None:
+        lines.append(text["plan_best_single"].format(
+            district=best_single["district"], ubigeo=best_single["ubigeo"], newly=people(best_single["newly"], lang),
+            weighted=number(best_single["weighted"], lang, 2), n=n))
+    idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
+    if idle and plan.objective == "coverage":
+        lines.append(text[plural(len(idle), "plan_no_gain_one", "plan_no_gain")].format(districts=listing(idle, lang)))
+    if request.scale == "municipal" and plan.catchment_km == 0:
+        lines.append(text["plan_municipal"].format(group=plan.population_group))
+    lines.append(text["plan_access_note"].format(km=km_text(plan.access_catchment_km, lang)))
+    if request.scale == "metropolitan" and request.force:
+        lines.append(text["plan_forced"])
+    if plan.confidential:
+        lines.append(text["plan_confidential"])
+    lines += [text["plan_limit_points"].format(crs=plan.crs),
+              text["plan_limit_census"].format(group=plan.population_group, census=plan.census),
+              text["plan_limit_capacity"]]
+    return lines
+
+
+def census_words(source: Source | None, path: Path | None, lang: str) -> str:
+    """Where the target population comes from: 'censo 2017 (INEI)', or 'archivo poblacion.csv'."""
+    text = texts(lang)
+    if source is not None and "2017" in source.name:
+        return text["plan_census"]
+    return text["plan_file"].format(name=path.name if path else "?")
+
+
+def people(n: int, lang: str) -> str:
+    """A whole number as the language writes it (65 389, 65,389)."""
+    return number(n, lang)
+
+
+def km_text(value: float, lang: str) -> str:
+    """A catchment: '10', '7,5' (no decimals when whole)."""
+    return number(value, lang, 1 if value % 1 else 0)
+
+
+def reach_text(plan: Plan, key: str, lang: str) -> str:
+    """A text naming the plan's catchment ('Nuevas personas a ≤ 10 km'), or its own-district
+    form for a plan district by district (0 km): 'Nuevas personas con sede en su distrito'."""
+    text = texts(lang)
+    if plan.catchment_km == 0 and key in OWN_DISTRICT:
+        return text[OWN_DISTRICT[key]]
+    return text[key].format(km=km_text(plan.catchment_km, lang))
+
+
+def summary_lines(plan: Plan, lang: str) -> list[str]:
+    """The plan's title, its state before and after, in the run's language."""
+    text = texts(lang)
+    objective = reach_text(plan, f"plan_objective_{plan.objective}", lang)
+    share = lambda n: percent(100 * n / plan.target_population, lang) if plan.target_population else "-"  # noqa: E731
+    lines = [
+        text["plan_title"].format(name=plan.name, code=plan.service, objective=objective,
+                                  sites=counted(len(plan.proposals), "plan_new_sites", lang)),
+        text["plan_before"].format(covered=people(plan.covered_before, lang), total=people(plan.target_population, lang),
+                                   share=share(plan.covered_before), within=reach_text(plan, "plan_within", lang),
+                                   weighted=number(plan.weighted_km_before, lang, 2),
+                                   sites=counted(plan.existing_sites, "plan_existing_sites", lang),
+                                   candidates=counted(plan.candidates, "plan_candidates", lang)),
+    ]
+    if len(plan.proposals):
+        last = plan.proposals.iloc[-1]
+        lines.append(text["plan_after"].format(covered=people(int(last["covered_after"]), lang),
+                                               share=share(int(last["covered_after"])),
+                                               weighted=number(last["weighted_km_after"], lang, 2)))
+    return lines
+
+
+def plan_lines(plan: Plan, lang: str) -> list[str]:
+    """Everything a plan says besides its table: title, state before and after, notes."""
+    return [*summary_lines(plan, lang), *plan.notes]
+
+
+def terminal_table(plan: Plan, lang: str):
+    """The curve of gains as a rich Table titled with the plan, and the lines to print under it
+    (the state before and after, then the notes)."""
+    from rich.table import Table
+
+    title, *lines = plan_lines(plan, lang)
+    table = Table(title=title, title_justify="left")
+    for key, justify in (("plan_rank", "right"), ("plan_ubigeo", "left"), ("plan_district", "left"),
+                         ("plan_newly", "right"), ("plan_covered", "right"), ("plan_km", "right"),
+                         ("plan_access_short", "right")):
+        table.add_column(reach_text(plan, key, lang), justify=justify)
+    for row in plan.proposals.itertuples():
+        table.add_row(str(row.rank), row.ubigeo, row.district, people(row.newly_covered, lang),
+                      people(row.covered_after, lang), number(row.weighted_km_after, lang, 2),
+                      f"{row.access_districts}: {access_change(row.access_before, row.access_after, lang)}")
+    return table, lines
+
+
+def access_change(before: float, after: float, lang: str) -> str:
+    """'0,45 → 1,92' (sites per 100,000 target people; three decimals below 1); '—' when no
+    district gains."""
+    if pd.isna(before) or pd.isna(after):
+        return "—"
+    decimals = 2 if after >= 1 else 3
+    return f"{number(before, lang, decimals)} → {number(after, lang, decimals)}"
+
+
+def write_plan(plans: Plan | Sequence[Plan], folder: Path, *, lang: str) -> list[Path]:
+    """plan.csv in folder, one row per proposed site, plan after plan, in order (a confidential
+    service's without name and point); and plan-notes.txt, each plan's lines (plan_lines) in
+    a block of its own."""
+    plans = [plans] if isinstance(plans, Plan) else list(plans)
+    table = pd.concat([plan.proposals for plan in plans], ignore_index=True)
+    # a confidential service's rows stay without a point even beside a public one's
+    public = [c for c in ("name", "lon", "lat") if c in table]
+    paths = [Path(folder) / PLAN_TABLE, Path(folder) / PLAN_NOTES]
+    write_csv(table[[c for c in table if c not in public] + public], paths[0])
+    paths[1].write_text("\n\n".join("\n".join(plan_lines(plan, lang)) for plan in plans) + "\n", encoding="utf-8")
+    return paths
