@@ -408,7 +408,7 @@ def test_when_the_best_pair_does_not_hold_the_best_single_site_the_plan_says_so(
 
 def test_out_naming_a_file_is_refused_before_any_work(run, tmp_path):
     (tmp_path / "plan.csv").write_text("x", encoding="utf-8")
-    result = run("plan", "HRT", "--add", "1", "--out", str(tmp_path / "plan.csv"), "--quiet")
+    result = run("plan", "HRT", "--add", "1", "--out", str(tmp_path / "plan.csv"), "--quiet", "--lang", "en")
     assert result.exit_code == 2
     assert result.stderr.strip().startswith(f"Error: --out {tmp_path / 'plan.csv'} is a file, not a folder.")
 
