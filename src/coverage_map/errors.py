@@ -5,7 +5,12 @@ not a sentence: the CLI words it in the run's language (`exc.text(lang)`); `str(
 English text, for logs and tracebacks. A value that differs by language (a list joined with
 "o"/"or", a noun) is given as {"es": ..., "en": ...}, or as a Message (worded in the same language).
 
-    raise InputError("error_file_not_found", path=path, option="--facilities")
+    raise InputError("error_out_is_file", out=out)
+
+Lists inside a message are built with formatting.listed (in every language, joined with
+"y"/"and"), their items with texts.in_languages; a file's kind, as {what}/{What}, with
+tables.file_named. pipeline.Problems keeps these errors, not their text, so that
+`coverage-map validate` words every problem in the run's language.
 """
 
 from __future__ import annotations
