@@ -23,10 +23,9 @@ from pyogrio.errors import DataSourceError, DataLayerError
 
 from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
 from .errors import MESSAGE_ITEMS, InputError
-from .formatting import listed
 from .sources import Source
 from .tables import file_named, without_controls
-from .texts import in_languages
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 

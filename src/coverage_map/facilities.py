@@ -23,11 +23,10 @@ from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, require_geo
 from .districts import normalize_ubigeo
 from .errors import InputError
 from .formatting import km as km_text
-from .formatting import listed
 from .inventory import Catalogue, Inventory, Origin
 from .tables import as_text, find_columns, parse_decimal, shorten
 from .tables import read_table as read_users_table
-from .texts import LANGUAGES, TEXTS, in_languages, messages
+from .texts import LANGUAGES, TEXTS, in_languages, listed, messages
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .texts import LANGUAGES, TEXTS, in_language
+from .texts import TEXTS, listing  # noqa: F401 (listing lives with the catalogue, below every reader; named here too)
 
 if TYPE_CHECKING:
     from .inventory import Origin
@@ -70,27 +70,6 @@ def change_pp(value: float, lang: str) -> str:
     """A change in percentage points with its sign: '+1,5', '−0,3', '±0,0'."""
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     return f"{sign}{number(abs(value), lang, 1)}"
-
-
-def listing(items: list, lang: str = "en", *, word: str | None = "and", limit: int | None = None,
-            sep: str = ", ") -> str:
-    """'A, B y C' / 'A, B and C' (word: and, or; None joins with sep only).
-
-    With limit, at most that many items and then how many more: 'a, b, ... and 12 more'.
-    An item may be given by language ({"es": ..., "en": ...}) or as a Message.
-    """
-    items = [in_language(item, lang) for item in items]
-    text = TEXTS[lang]
-    if limit is not None and len(items) > limit:
-        return f"{sep.join(items[:limit])} {text['and']} {text['more'].format(n=len(items) - limit)}"
-    if word is None or len(items) <= 1:
-        return sep.join(items)
-    return f"{sep.join(items[:-1])} {text[word]} {items[-1]}"
-
-
-def listed(items: list, *, word: str | None = "and", limit: int | None = None, sep: str = ", ") -> dict[str, str]:
-    """listing in every language, {"es": "a, b y c", "en": "a, b and c"}: a value of a message."""
-    return {lang: listing(items, lang, word=word, limit=limit, sep=sep) for lang in LANGUAGES}
 
 
 def plural(n: int, one: str, many: str) -> str:

@@ -20,9 +20,8 @@ from rapidfuzz import process
 
 from .districts import Gazetteer, normalize_name
 from .errors import InputError
-from .formatting import listed
 from .tables import as_text, find_columns, read_table, shorten
-from .texts import in_languages
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 

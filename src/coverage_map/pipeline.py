@@ -27,7 +27,6 @@ from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError, Message, Note
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import PLACE_BY, Facilities, read_facilities
-from .formatting import listed
 from .inventory import EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory, read_inventory
 from .model import Analysis, InputFile, RunInputs
 from .plan import plans_for, requested, write_plan
@@ -37,7 +36,7 @@ from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasu
 from .scales import METROPOLITAN, apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
 from .sources import status as source_status
-from .texts import in_languages
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import pandas as pd
 
 from .districts import normalize_ubigeo
 from .errors import MESSAGE_ITEMS, InputError
-from .formatting import listed, number
+from .formatting import number
 from .tables import file_named, find_columns, read_csv, shorten
-from .texts import LANGUAGES, in_languages
+from .texts import LANGUAGES, in_languages, listed
 
 log = logging.getLogger(__name__)
 

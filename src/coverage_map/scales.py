@@ -22,9 +22,8 @@ import pandas as pd
 
 from .coverage import GAP, UNKNOWN, Coverage
 from .errors import InputError
-from .formatting import listed
 from .inventory import Catalogue
-from .texts import in_languages
+from .texts import in_languages, listed
 
 MUNICIPAL, NETWORK, METROPOLITAN = "municipal", "network", "metropolitan"
 SCALES = (MUNICIPAL, NETWORK, METROPOLITAN)

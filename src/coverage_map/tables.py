@@ -21,8 +21,7 @@ import pandas as pd
 
 from .districts import normalize_name
 from .errors import InputError
-from .formatting import listed
-from .texts import in_languages
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,10 @@
 """Every user-facing text, one catalogue per language: TEXTS["es"] and TEXTS["en"] hold the same keys.
 
 Keys are flat and unique; a key names one text wherever it is shown (the CLI, the map page, the
-report, the workbook and the source checks). Texts with {fields} are str.format templates. Numbers,
-lists and citations are formatted by formatting.py; nothing here computes anything.
+report, the workbook and the source checks). Texts with {fields} are str.format templates; {What}
+is the value {what} with a capital, to begin a sentence. Numbers and citations are formatted by
+formatting.py; lists are joined here (listing, listed: "a, b y c"), so that every module can word
+its messages; nothing here computes anything. Errors (errors.py) are at the end of each catalogue.
 """
 
 from __future__ import annotations
@@ -1276,6 +1278,27 @@ def in_language(value, lang: str):
 def in_languages(key: str, **values) -> dict[str, str]:
     """A text in every language, {"es": ..., "en": ...}: a value for another text."""
     return {lang: worded(key, lang, **values) for lang in LANGUAGES}
+
+
+def listing(items: list, lang: str = "en", *, word: str | None = "and", limit: int | None = None,
+            sep: str = ", ") -> str:
+    """'A, B y C' / 'A, B and C' (word: and, or; None joins with sep only).
+
+    With limit, at most that many items and then how many more: 'a, b, ... and 12 more'.
+    An item may be given by language ({"es": ..., "en": ...}) or as a Message.
+    """
+    items = [in_language(item, lang) for item in items]
+    text = TEXTS[lang]
+    if limit is not None and len(items) > limit:
+        return f"{sep.join(items[:limit])} {text['and']} {text['more'].format(n=len(items) - limit)}"
+    if word is None or len(items) <= 1:
+        return sep.join(items)
+    return f"{sep.join(items[:-1])} {text[word]} {items[-1]}"
+
+
+def listed(items: list, *, word: str | None = "and", limit: int | None = None, sep: str = ", ") -> dict[str, str]:
+    """listing in every language, {"es": "a, b y c", "en": "a, b and c"}: a value of a message."""
+    return {lang: listing(items, lang, word=word, limit=limit, sep=sep) for lang in LANGUAGES}
 
 
 def messages(key: str, **values) -> dict[str, str]:
