@@ -7,6 +7,9 @@
 #   pyproject.toml or constraints.txt changed, and the package itself is reinstalled from
 #   this checkout (as a wheel, so that packaging mistakes show in the tests)
 #   COVERAGE_MAP_SHARED_DATA  folder with the registered files (default: ../shared/data)
+#   HYPOTHESIS_PROFILE        ci (default: the property tests draw the same examples every run)
+#                             or explore (ten times more examples, at random), to look for new failures:
+#     HYPOTHESIS_PROFILE=explore scripts/test.sh tests/test_robustness.py -k ends_in_0_or_2
 #   other arguments go to pytest, e.g. scripts/test.sh -k boundaries
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
-"""Shared fixtures: a cache seeded from ../shared/data, and no network but loopback."""
+"""Shared fixtures: a cache seeded from ../shared/data, and no network but loopback; the
+Hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from hypothesis import settings
 from shapely.geometry import box
 
 from coverage_map.districts import load_gazetteer
 from coverage_map.sources import seed_from
+
+# Property tests draw the same examples on every run and every fresh clone ("ci", the default):
+# a failure seen once is seen again. "explore" draws ten times more, at random, to find new
+# failures; fix what it finds and add the failing value as an explicit test. Choose with
+# HYPOTHESIS_PROFILE=explore (see scripts/test.sh).
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=1000, derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("COVERAGE_MAP_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -100,21 +100,29 @@ def test_sources_list_and_verify(run):
 
 
 def test_a_user_error_is_one_line_and_exit_code_2(run, tmp_path):
-    result = run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--out", str(tmp_path / "out"))
+    result = run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--out", str(tmp_path / "out"), "--lang", "en")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"Error: Boundary file not found: {tmp_path / 'nada.geojson'}. Check the path, or leave out "
         "--boundaries to use the default boundaries of Lima and Callao."
     ]
     assert not (tmp_path / "out").exists()
+    spanish = run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--out", str(tmp_path / "out"))
+    assert spanish.exit_code == 2
+    assert spanish.stderr.strip().splitlines() == [
+        f"Error: El archivo de límites distritales {tmp_path / 'nada.geojson'} no existe. Revise la ruta, u omita "
+        "--boundaries para usar los límites por defecto de Lima y Callao."
+    ]
 
 
 def test_a_bad_inventory_names_the_row_and_leaves_no_output(run, tmp_path):
     inventory = tmp_path / "inv.csv"
     inventory.write_text("distrito,servicio,cantidad\nComas,CIAM,dos\n", encoding="utf-8")
-    result = run("build", "--inventory", str(inventory), "--out", str(tmp_path / "out"), "--quiet")
+    result = run("build", "--inventory", str(inventory), "--out", str(tmp_path / "out"), "--quiet", "--lang", "en")
     assert result.exit_code == 2
     assert result.stderr.strip() == f"Error: {inventory}: 1 problem: row 2, count 'dos': not a whole number of 0 or more."
+    spanish = run("build", "--inventory", str(inventory), "--out", str(tmp_path / "out"), "--quiet")
+    assert spanish.stderr.strip() == f"Error: {inventory}: 1 problema: fila 2, cantidad 'dos': no es un número entero de 0 o más."
     assert not (tmp_path / "out").exists()
 
 
@@ -126,7 +134,7 @@ def test_debug_shows_the_traceback(run, tmp_path):
 
 
 def test_unknown_service(run):
-    result = run("gaps", "CIAMM", "--quiet")
+    result = run("gaps", "CIAMM", "--quiet", "--lang", "en")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: Unknown or non place-based service 'CIAMM' (closest: CIAM")
 
@@ -150,9 +158,16 @@ def test_validate_lists_every_problem_of_every_input(run, tmp_path):
     population = tmp_path / "pob.csv"
     population.write_text("ubigeo,total\n150101,5\n", encoding="utf-8")
     result = run("validate", "--inventory", str(inventory), "--facilities", str(facilities),
-                 "--population", str(population), "--quiet")
+                 "--population", str(population), "--quiet", "--lang", "en")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
+    spanish = run("validate", "--inventory", str(inventory), "--facilities", str(facilities),
+                  "--population", str(population), "--quiet").stderr.strip().splitlines()
+    assert len(spanish) == 3 and spanish[0].startswith(f"Error: {inventory}: 3 problemas: fila 2, servicio 'CIAMM'")
+    assert "fila 3, distrito: 'Chorillos' no es el nombre de un distrito del área 'lima'" in spanish[0]
+    assert "la latitud y la longitud parecen intercambiadas" in spanish[1]
+    assert spanish[2].startswith(f"Error: Al archivo de población {population} le faltan 42 distritos del área: Ancón (150102)")
+    assert spanish[2].endswith("y 34 más. Use un archivo que los cubra, o --population none para medir solo cantidades.")
     assert len(lines) == 3
     assert lines[0].startswith(f"Error: {inventory}: 3 problems: row 2, service 'CIAMM'")
     assert "row 3, district: 'Chorillos' is not the name of a district of the area 'lima'" in lines[0]

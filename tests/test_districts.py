@@ -100,11 +100,11 @@ def test_the_gazetteer_grows_with_the_districts_of_a_boundary_file():
     extra = pd.DataFrame({"ubigeo": ["040101", "040104", "210101", "220101"],
                           "name": ["Arequipa", "Cerro Colorado", "Santa Rosa", "Santa Rosa"],
                           "province": "", "department": ""})
-    gazetteer = load_gazetteer().with_districts(extra, scope="the area 'peru'")
+    gazetteer = load_gazetteer().with_districts(extra, area="peru")
     assert gazetteer.lookup("CERRO COLORADO") == "040104"
     assert gazetteer.lookup("040101") == "040101"
     assert gazetteer.lookup("Rímac") == "150128"
     assert gazetteer.lookup("Santa Rosa") is None  # Lima's, Puno's and San Martín's
-    assert gazetteer.explain("Santa Rosa", where="row 2") == (
+    assert str(gazetteer.explain("Santa Rosa", where="row 2")) == (
         "row 2: 'Santa Rosa' is the name of several districts (150139, 210101, 220101). Give its ubigeo."
     )

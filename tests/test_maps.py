@@ -217,7 +217,7 @@ def test_cli_map_options(tmp_path, seeded_cache):
     common = ["build", "--cache-dir", str(seeded_cache), "--out", str(tmp_path / "out"), "--quiet"]
     bad = runner.invoke(main, [*common, "--breaks", "1,x"])
     assert bad.exit_code == 2
-    assert bad.output.strip() == "Error: --breaks '1,x': give increasing numbers separated by commas, e.g. 1,2,5."
+    assert bad.output.strip() == "Error: --breaks '1,x': dé números crecientes separados por comas, p. ej. 1,2,5."
     unknown = runner.invoke(main, [*common, "--basemap", "No.Such"])
     assert unknown.exit_code == 2 and "xyzservices" in unknown.output
     good = runner.invoke(main, [*common, "--breaks", "1,2", "--lang", "en"])

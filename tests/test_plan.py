@@ -413,7 +413,7 @@ def test_when_the_best_pair_does_not_hold_the_best_single_site_the_plan_says_so(
 
 def test_out_naming_a_file_is_refused_before_any_work(run, tmp_path):
     (tmp_path / "plan.csv").write_text("x", encoding="utf-8")
-    result = run("plan", "HRT", "--add", "1", "--out", str(tmp_path / "plan.csv"), "--quiet")
+    result = run("plan", "HRT", "--add", "1", "--out", str(tmp_path / "plan.csv"), "--quiet", "--lang", "en")
     assert result.exit_code == 2
     assert result.stderr.strip().startswith(f"Error: --out {tmp_path / 'plan.csv'} is a file, not a folder.")
 
@@ -569,7 +569,7 @@ def test_a_plan_asked_twice_or_too_large_is_refused_and_nothing_is_written(run, 
     assert large.exit_code == 2 and large.stderr.strip().startswith("Error: 41 new sites of HRT: choose between 1 and 40")
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
     validated = run("validate", "--plan", "HRT:41")
-    assert validated.exit_code == 2 and "41 new sites of HRT" in validated.stderr
+    assert validated.exit_code == 2 and "41 sitios nuevos de HRT" in validated.stderr
 
 
 def test_a_candidate_district_without_geometry_is_left_out_and_named(squares):

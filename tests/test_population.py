@@ -79,8 +79,8 @@ def test_a_csv_with_bad_values_names_every_row(tmp_path):
     with pytest.raises(InputError) as err:
         read_population(path)
     assert str(err.value) == (
-        f"Population file {path}: row 3, total 'abc': not a number of 0 or more; row 4, ubigeo 'Lima': not a "
-        "6-digit code; row 4, total '-5': not a number of 0 or more."
+        f"Population file {path}: row 3, poblacion 'abc': not a number of 0 or more; row 4, ubigeo 'Lima': not a "
+        "6-digit code; row 4, poblacion '-5': not a number of 0 or more."  # the file's own column name
     )
 
 

@@ -1,8 +1,10 @@
 """No input can crash the tool: every mistake in a user's file or option ends in one line
 that names the file and the fix, and exit status 2 (issue 12, item 3).
 
-The explicit tests reproduce each known case through the command line; the property
-tests (hypothesis) mutate valid inputs and require that every run ends with 0 or 2.
+The explicit tests reproduce each known case through the command line, in English (--lang en),
+and every refusal again in Spanish: each line must be the catalogue's sentence in the run's
+language. The property tests (hypothesis) mutate valid inputs and require that every run ends
+with 0 or 2; their number of examples follows the Hypothesis profile (conftest.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import random
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import geopandas as gpd
 import pandas as pd
@@ -21,7 +24,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coverage_map import cli
 from coverage_map.cli import main
+from coverage_map.errors import CoverageMapError
+from coverage_map.texts import TEXTS, worded
 
 # --- valid inputs, and running the command ------------------------------------------------
 
@@ -56,9 +62,22 @@ def population_csv(lima43: Path) -> str:
     return "ubigeo,total,mujeres\n" + "".join(f"{c},{10000 + i},{5000 + i}\n" for i, c in enumerate(codes))
 
 
-def run(*args: str, cache: Path):
-    """The command in-process, as a user would type it; returns click's Result."""
-    return CliRunner().invoke(main, [*args, "--quiet", "--cache-dir", str(cache)])
+def run(*args: str, cache: Path, lang: str = "en"):
+    """The command in-process, as a user would type it, in lang; returns click's Result, with the
+    command's arguments (result.command) and the errors and notes it printed (result.problems)."""
+    problems = []
+
+    def recorded(problem, lang):
+        problems.append(problem)
+        return error_line_of(problem, lang)
+
+    with mock.patch.object(cli, "error_line", recorded):
+        result = CliRunner().invoke(main, [*args, "--quiet", "--lang", lang, "--cache-dir", str(cache)])
+    result.command, result.problems = (args, cache), problems
+    return result
+
+
+error_line_of = cli.error_line
 
 
 def error_line(result) -> str:
@@ -76,7 +95,23 @@ def refused(result, *words: str) -> str:
     assert result.stderr.rstrip().splitlines()[-1] == line  # the message is the last line, whole
     for word in words:
         assert word in line, (word, line)
+    in_both_languages(result)
     return line
+
+
+def in_both_languages(result) -> None:
+    """The refusal of result (an English run) again in Spanish: each line is the catalogue's
+    sentence of the same error in the run's language, "Error: " included, and the two differ."""
+    args, cache = result.command
+    lines = {"en": (error_line(result), result.problems)}
+    spanish = run(*args, cache=cache, lang="es")
+    lines["es"] = (error_line(spanish), spanish.problems)
+    for lang, (line, problems) in lines.items():
+        (error,) = [p for p in problems if isinstance(p, CoverageMapError)]
+        assert error.key in TEXTS[lang], f"not a catalogue key: {error.key}"
+        assert line == worded("error_line", lang, message=worded(error.key, lang, **error.values)), lang
+    assert lines["es"][1][0].key == lines["en"][1][0].key
+    assert lines["es"][0] != lines["en"][0]
 
 
 def validate(*args: str, cache: Path, boundaries: Path):
@@ -156,6 +191,38 @@ def test_a_truncated_json_facility_list_no_longer_ends_in_jsondecodeerror(tmp_pa
     assert "JSONDecodeError" not in line
 
 
+def test_a_missing_facilities_file_is_said_in_spanish_by_default_and_in_english_with_lang_en(
+        tmp_path, lima43, seeded_cache):
+    path = tmp_path / "centros.csv"
+    common = ["validate", "--population", "none", "--boundaries", str(lima43), "--facilities", str(path),
+              "--cache-dir", str(seeded_cache), "--quiet"]
+    spanish = CliRunner().invoke(main, common)  # no --lang: Spanish
+    assert spanish.exit_code == 2
+    assert spanish.stderr.strip() == (f"Error: El archivo de establecimientos {path} no existe. "
+                                      "Revise la ruta dada a --facilities.")
+    english = CliRunner().invoke(main, [*common, "--lang", "en"])
+    assert english.stderr.strip() == f"Error: Facilities file not found: {path}. Check the path given to --facilities."
+
+
+def test_validate_says_what_it_could_not_check_as_a_note_in_the_run_s_language(tmp_path, seeded_cache):
+    boundaries, facilities = tmp_path / "b.geojson", tmp_path / "centros.csv"
+    boundaries.write_bytes(b"")
+    facilities.write_text(facility_csv())
+    lines = {}
+    for lang in ("es", "en"):
+        result = run("validate", "--population", "none", "--boundaries", str(boundaries), "--facilities",
+                     str(facilities), cache=seeded_cache, lang=lang)
+        assert result.exit_code == 2
+        lines[lang] = result.stderr.strip().splitlines()
+    assert lines["en"] == [
+        f"Error: Boundary file {boundaries} is empty. Save it again, or give another GeoJSON, Shapefile or GeoPackage.",
+        f"Note: {facilities}: not checked, the facilities need readable boundaries."]
+    assert lines["es"] == [
+        f"Error: El archivo de límites distritales {boundaries} está vacío. Guárdelo de nuevo, o dé otro GeoJSON, "
+        "Shapefile o GeoPackage.",
+        f"Nota: no se revisó el archivo de establecimientos {facilities}: hace falta poder leer los límites distritales."]
+
+
 # --- 3. --out that is a file, or cannot be written -------------------------------------------
 
 
@@ -214,7 +281,7 @@ def test_an_inventory_in_excel_is_read_like_its_csv(tmp_path, lima43, seeded_cac
     path.write_bytes(_xlsx(rows.assign(count=rows["count"].astype(int))))  # counts as Excel numbers
     assert validate("--inventory", str(path), cache=seeded_cache, boundaries=lima43).exit_code == 0
     result = run("gaps", "CIAM", "--population", "none", "--boundaries", str(lima43), "--inventory", str(path),
-                 "--lang", "en", cache=seeded_cache)
+                 cache=seeded_cache)
     assert result.exit_code == 0, result.output
     assert "41 of 43 districts without" in " ".join(result.stdout.split())  # CIAM in the file's 2 districts only
 
@@ -400,6 +467,10 @@ def test_a_row_with_more_values_than_the_header_is_refused_by_row(tmp_path, lima
     ("pob.csv", "ubigeo;total\n150101;268352,5\n", ("row 2, total '268352,5': a comma in a number", "1234.5")),
     ("pob.csv", "ubigeo,total\n150101,1\n150101,2\n", ("row 3, ubigeo 150101 given again (first in row 2)",)),
     ("pob.csv", "", ("is empty",)),
+    # drawn once by a property test: it overflowed the whole-number columns and crashed validate
+    ("pob.csv", "ubigeo,total\n150101,9.2e18\n",
+     ("row 2, total '9.2e18': more than 100,000,000 people, more than any district of Peru",)),
+    ("pob.csv", "ubigeo,total,mujeres\n150101,268352,1e300\n", ("row 2, mujeres '1e300': more than 100,000,000 people",)),
 ])
 def test_population_files_refused_by_row(name, content, words, tmp_path, lima43, seeded_cache):
     path = tmp_path / name
@@ -410,7 +481,13 @@ def test_population_files_refused_by_row(name, content, words, tmp_path, lima43,
 
 # --- property tests: mutated valid inputs end in 0 or 2, never in a traceback --------------------
 
-PROPERTY = settings(max_examples=30, deadline=None, database=None,
+def examples(n: int) -> int:
+    """A property test's n examples, scaled by the loaded profile's (Hypothesis's default, 100,
+    in "ci"; ten times more in "explore")."""
+    return max(1, round(n * settings.default.max_examples / 100))
+
+
+PROPERTY = settings(max_examples=examples(30), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
@@ -419,8 +496,9 @@ def ends_cleanly(result) -> None:
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code in (0, 2), result.output
-    if result.exit_code == 2:  # validate prints one line per problem, the last one last
-        assert result.stderr.rstrip().splitlines()[-1].startswith("Error: "), result.stderr
+    assert [p.key for p in result.problems if p.key not in TEXTS["en"]] == []  # every line from the catalogue
+    if result.exit_code == 2:  # validate prints one line per problem (and note), the last one last
+        assert result.stderr.rstrip().splitlines()[-1].startswith(("Error: ", "Note: ")), result.stderr
 
 
 cells = st.one_of(
@@ -598,7 +676,7 @@ def _scaled(geometry, factor):
     return {**geometry, "coordinates": scale(geometry["coordinates"])}
 
 
-@settings(PROPERTY, max_examples=40)
+@settings(PROPERTY, max_examples=examples(40))
 @given(data=st.data())
 def test_any_mutated_boundary_file_ends_in_0_or_2(data, lima43, seeded_cache):
     content = data.draw(mutated_geojson(lima43.read_text(encoding="utf-8")))
@@ -629,7 +707,7 @@ def test_any_mutated_facility_geojson_ends_in_0_or_2(data, lima43, seeded_cache)
         ends_cleanly(validate("--facilities", str(path), cache=seeded_cache, boundaries=lima43))
 
 
-@settings(PROPERTY, max_examples=4)
+@settings(PROPERTY, max_examples=examples(4))
 @given(data=st.data())
 def test_a_whole_build_on_mutated_facilities_ends_in_0_or_2(data, lima43, seeded_cache):
     """The build path too (coverage, map, report), a few examples: each costs about 2 s."""
@@ -730,12 +808,12 @@ def valid_facilities_with_any_text(draw) -> bytes:
     return json.dumps(rows).encode()
 
 
-@settings(PROPERTY, max_examples=5)
+@settings(PROPERTY, max_examples=examples(5))
 @given(content=valid_facilities_with_any_text())
 def test_a_whole_build_with_any_text_in_a_facility_list_ends_in_0_or_2(content, lima43, seeded_cache):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "centros.json"
         path.write_bytes(content)
         result = run("build", "--out", str(Path(folder) / "out"), "--population", "none", "--boundaries", str(lima43),
-                     "--facilities", str(path), "--lang", "en", cache=seeded_cache)
+                     "--facilities", str(path), cache=seeded_cache)
         ends_cleanly(result)

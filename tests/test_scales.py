@@ -207,7 +207,7 @@ def test_bad_overrides_are_refused_by_analyse_and_validate(seeded_cache, options
     with pytest.raises(InputError, match=re.escape(message)):
         analyse(cache=seeded_cache, population=None, **options)
     problems = validate(cache=seeded_cache, population=None, **options)
-    assert len(problems) == 1 and message in problems[0]
+    assert len(problems) == 1 and message in str(problems[0])
 
 
 def test_aliases_name_services_in_overrides():
@@ -224,15 +224,19 @@ def run(cache_env):
 
 
 def test_cli_bad_scale_is_one_line_and_exit_2(run, tmp_path):
-    result = run("build", "--scale", "HRT=regional", "--out", str(tmp_path / "out"), "--quiet")
+    result = run("build", "--scale", "HRT=regional", "--out", str(tmp_path / "out"), "--quiet", "--lang", "en")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         "Error: --scale HRT=regional: unknown scale 'regional'; use municipal, network, metropolitan."]
+    spanish = run("build", "--scale", "HRT=regional", "--out", str(tmp_path / "out"), "--quiet")  # the default
+    assert spanish.stderr.strip().splitlines() == [
+        "Error: --scale HRT=regional: escala desconocida 'regional'; use municipal, network, metropolitan."]
     assert not (tmp_path / "out").exists()
 
 
 def test_cli_validate_lists_every_bad_override_and_exits_2(run):
-    result = run("validate", "--scale", "XYZ=network", "--catchment", "CEM=-3", "--population", "none", "--quiet")
+    result = run("validate", "--scale", "XYZ=network", "--catchment", "CEM=-3", "--population", "none", "--quiet",
+                 "--lang", "en")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1

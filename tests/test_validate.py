@@ -82,5 +82,5 @@ def test_validate_lists_every_problem_not_only_the_first(files, cache_env):
     errors = result.stderr.splitlines()
     assert result.exit_code == 2 and len(errors) == 3
     assert "servicio.csv" in errors[0] and "XYZ" in errors[0]
-    assert "swapped.csv" in errors[1] and "swapped" in errors[1]
-    assert "pob.csv" in errors[2] and "lacks 42 districts" in errors[2]
+    assert "swapped.csv" in errors[1] and "intercambiadas" in errors[1]  # Spanish, the default
+    assert "pob.csv" in errors[2] and "le faltan 42 distritos" in errors[2]

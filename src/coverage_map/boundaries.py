@@ -23,9 +23,9 @@ from pyogrio.errors import DataSourceError, DataLayerError
 
 from .districts import AREAS, Gazetteer, area_prefixes, display_name, normalize_ubigeo
 from .errors import MESSAGE_ITEMS, InputError
-from .formatting import listing
 from .sources import Source
-from .tables import without_controls
+from .tables import file_named, without_controls
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 
@@ -66,27 +66,28 @@ class BoundaryReport:
     missing: list[str] = field(default_factory=list)  # known districts the file lacks ('peru' only)
 
 
+#: What a vector file must hold, by the geometry read from it: the catalogue key of its noun.
+_GEOMETRY_NOUNS = {"Polygon": "error_noun_polygons", "Point": "error_noun_points"}
+_LAYER_NOUNS = {"Polygon": "error_noun_polygon_layers", "Point": "error_noun_point_layers"}
+
+
 def read_vector(
-    path: Path, *, what: str = "Boundary file", option: str = "--boundaries", geometry: str = "Polygon"
+    path: Path, *, what: str = "boundary", option: str = "--boundaries", geometry: str = "Polygon"
 ) -> gpd.GeoDataFrame:
     """Read a vector file through pyogrio, turning GDAL's failures into clear errors.
 
     A file of several layers (a GeoPackage, a zip of Shapefiles) is read from its one layer
     of the wanted geometry ("Polygon" or "Point"); with several such layers it is refused.
     """
+    named = file_named(what)
     if not path.exists():
-        fix = (
-            "Check the path, or leave out --boundaries to use the default boundaries of Lima and Callao."
-            if option == "--boundaries" else f"Check the path given to {option}."
-        )
-        msg = f"{what} not found: {path}. {fix}"
-        raise InputError(msg)
+        if option == "--boundaries":
+            raise InputError("error_boundaries_not_found", path=path, **named)
+        raise InputError("error_file_not_found", path=path, option=option, **named)
     if path.is_dir() and not any(path.iterdir()):
-        msg = f"{what.split()[0]} folder is empty: {path}. Give a GeoJSON, Shapefile or GeoPackage."
-        raise InputError(msg)
+        raise InputError("error_vector_folder_empty", path=path, **named)
     if path.is_file() and not path.stat().st_size:
-        msg = f"{what} {path} is empty. Save it again, or give another GeoJSON, Shapefile or GeoPackage."
-        raise InputError(msg)
+        raise InputError("error_vector_empty", path=path, **named)
     layer = _choose_layer(path, what, geometry)
     try:
         with warnings.catch_warnings():
@@ -96,18 +97,12 @@ def read_vector(
             frame = gpd.read_file(path, engine="pyogrio", layer=layer)
     except (DataSourceError, DataLayerError, pyproj.exceptions.CRSError, UnicodeError, ValueError) as exc:
         detail = " ".join(str(exc).split(";")[0].replace(f"'{path}' ", "").split()).rstrip(".")
-        msg = (
-            f"Cannot read {what.lower()} {path}: {detail}. The file may be cut short or damaged: "
-            "give a vector file GDAL reads (GeoJSON, Shapefile or zipped Shapefile, GeoPackage)."
-        )
-        raise InputError(msg) from exc
-    kind = "district polygons" if geometry == "Polygon" else "points"
+        raise InputError("error_vector_unreadable", path=path, detail=detail, **named) from exc
+    kind = in_languages(_GEOMETRY_NOUNS[geometry])
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
-        msg = f"{what} {path} has no geometries. Give a file of {kind}."
-        raise InputError(msg)
+        raise InputError("error_vector_no_geometries", path=path, kind=kind, **named)
     if len(frame) == 0:
-        msg = f"{what} {path} has no features. Give a file of {kind}."
-        raise InputError(msg)
+        raise InputError("error_vector_no_features", path=path, kind=kind, **named)
     return frame.reset_index(drop=True)
 
 
@@ -119,17 +114,16 @@ def _choose_layer(path: Path, what: str, geometry: str) -> str | None:
         return None
     if len(layers) <= 1:
         return None
-    described = ", ".join(f"{name!r} ({kind or 'no geometry'})" for name, kind in layers)
+    described = ", ".join(f"{name!r} ({kind or 'no geometry'})" for name, kind in layers)  # the log's
     fitting = [str(name) for name, kind in layers if kind and geometry.lower() in str(kind).lower()]
     if len(fitting) == 1:
         log.debug("%s has %d layers (%s): read the %s layer %r", path, len(layers), described, geometry.lower(), fitting[0])
         return fitting[0]
-    how = "several" if fitting else "no"
-    msg = (
-        f"{what} {path} has {len(layers)} layers and {how} {geometry.lower()} layers among them: {described}. "
-        f"Save the layer to use on its own (e.g. ogr2ogr -f GPKG districts.gpkg {path.name} LAYER) and give that file."
-    )
-    raise InputError(msg)
+    layer_list = listed([in_languages("error_item_layer", name=repr(name), kind=kind) if kind
+                         else in_languages("error_item_layer_no_geometry", name=repr(name)) for name, kind in layers],
+                        word=None)
+    raise InputError("error_layers_several" if fitting else "error_layers_none", path=path, n=len(layers),
+                     layers=layer_list, kind=in_languages(_LAYER_NOUNS[geometry]), name=path.name, **file_named(what))
 
 
 def _fits_lonlat(bounds: np.ndarray) -> bool:
@@ -137,47 +131,34 @@ def _fits_lonlat(bounds: np.ndarray) -> bool:
     return bool(-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90)
 
 
-def to_lonlat(frame: gpd.GeoDataFrame, path: Path, *, what: str = "Boundary file") -> tuple[gpd.GeoDataFrame, str]:
+def to_lonlat(frame: gpd.GeoDataFrame, path: Path, *, what: str = "boundary") -> tuple[gpd.GeoDataFrame, str]:
     """Reproject to EPSG:4326; a file without CRS is taken as lon/lat only if it fits.
 
     A file that declares longitude/latitude, or that GDAL takes as such (every GeoJSON),
     must have coordinates that fit: projected metres there are refused, not guessed.
     """
     bounds = frame.total_bounds
+    named = file_named(what)
     if not np.isfinite(bounds).all():
-        msg = f"{what} {path} has no geometries with coordinates. Give a file whose features have geometries."
-        raise InputError(msg)
-    where = f"(x {bounds[0]:.6g} to {bounds[2]:.6g}, y {bounds[1]:.6g} to {bounds[3]:.6g})"
+        raise InputError("error_vector_no_coordinates", path=path, **named)
+    where = in_languages("error_bounds", minx=f"{bounds[0]:.6g}", maxx=f"{bounds[2]:.6g}", miny=f"{bounds[1]:.6g}",
+                         maxy=f"{bounds[3]:.6g}")
     if frame.crs is None:
         if _fits_lonlat(bounds):
             log.debug("%s has no CRS; its coordinates fit longitude/latitude: EPSG:4326", path)
             return frame.set_crs(OUTPUT_CRS), "none (taken as EPSG:4326)"
-        msg = (
-            f"{what} {path} has no coordinate reference system and its coordinates {where} are not "
-            "longitude/latitude. Save it with its CRS (for a Shapefile, keep the .prj file beside it)."
-        )
-        raise InputError(msg)
+        raise InputError("error_vector_no_crs", path=path, bounds=where, **named)
     crs = frame.crs.to_string()
     if frame.crs.is_geographic and not _fits_lonlat(bounds):
-        declared = "GeoJSON is always read as WGS 84 longitude/latitude" if path.suffix.lower() in (
-            ".geojson", ".json") else f"the file declares {crs}"
-        msg = (
-            f"{what} {path}: coordinates {where} are not longitude/latitude, but {declared}; they look like "
-            "projected metres (e.g. UTM). Save the file in EPSG:4326 (for UTM zone 18S: ogr2ogr -s_srs EPSG:32718 "
-            f"-t_srs EPSG:4326 out.geojson {path.name}), or as a GeoPackage or Shapefile that keeps its CRS."
-        )
-        raise InputError(msg)
+        if path.suffix.lower() in (".geojson", ".json"):
+            raise InputError("error_vector_projected_geojson", path=path, bounds=where, name=path.name, **named)
+        raise InputError("error_vector_projected", path=path, bounds=where, crs=crs, name=path.name, **named)
     try:
         frame = frame.to_crs(OUTPUT_CRS)
     except pyproj.exceptions.ProjError as exc:  # e.g. a CRS PROJ cannot transform from
-        msg = f"{what} {path}: cannot reproject from {crs} to EPSG:4326 ({exc}). Save the file in EPSG:4326."
-        raise InputError(msg) from exc
+        raise InputError("error_vector_reproject", path=path, crs=crs, detail=exc, **named) from exc
     if not _fits_lonlat(frame.total_bounds):
-        msg = (
-            f"{what} {path}: its coordinates {where} do not fit the CRS it declares ({crs}): they are not "
-            "valid positions once reprojected. Save the file with its true CRS."
-        )
-        raise InputError(msg)
+        raise InputError("error_vector_crs_mismatch", path=path, bounds=where, crs=crs, **named)
     return frame, crs
 
 
@@ -206,12 +187,12 @@ def detect_district_field(
             best, best_hits = column, hits
     if best is not None and best_hits >= max(1, len(frame) // 2):
         return best, "name"
-    names = ", ".join(columns) or "none"
-    msg = (
-        f"No district field found: no field holds ubigeo codes or names of districts of "
-        f"Lima or Callao (fields: {names}). Name the field with --district-field."
-    )
-    raise InputError(msg)
+    raise InputError("error_no_district_field", fields=_fields(columns))
+
+
+def _fields(columns: list) -> dict[str, str]:
+    """A file's field names for a message, or 'none'."""
+    return listed(columns, word=None) if columns else in_languages("none")
 
 
 def _field_kind(values: pd.Series) -> str:
@@ -235,14 +216,12 @@ def read_boundaries(
     """
     path = Path(path)
     frame = read_vector(path)
-    require_geometry(frame, path, ("Polygon", "MultiPolygon"), what="Boundary file",
-                     fix="Give the district boundaries, not points or lines.")
+    require_geometry(frame, path, ("Polygon", "MultiPolygon"), what="boundary")
     frame, crs = to_lonlat(frame, path)
     hints = (source.ubigeo_field, source.name_field) if source else ()
     if district_field is not None and (district_field not in frame.columns or district_field == frame.geometry.name):
-        fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
-        msg = f"Boundary file {path} has no field {district_field!r} (fields: {fields})."
-        raise InputError(msg)
+        fields = _fields([c for c in frame.columns if c != frame.geometry.name])
+        raise InputError("error_no_such_field", path=path, field=repr(district_field), fields=fields)
     if district_field is None:
         district_field, kind = detect_district_field(frame, gazetteer, hints=hints)
     else:
@@ -262,19 +241,11 @@ def read_boundaries(
     if kind == "ubigeo":
         unmatched &= in_area | codes.isna()
     if unmatched.any():
-        problems = "; ".join(
-            gazetteer.explain(values[i], where=f"feature {n + 1}")
-            for n, i in enumerate(frame.index)
-            if unmatched[i]
-        )
-        msg = f"Boundary file {path}, field {district_field!r}: {problems}"
-        raise InputError(msg)
+        problems = listed([gazetteer.explain(values[i], where=in_languages("error_item_feature", feature=n + 1))
+                           for n, i in enumerate(frame.index) if unmatched[i]], word=None, sep="; ")
+        raise InputError("error_boundaries_unmatched", path=path, field=repr(district_field), problems=problems)
     if not in_area.any():
-        msg = (
-            f"Boundary file {path} has no district of the area {area!r} (ubigeo {', '.join(prefixes)}). "
-            "Outside Lima and Callao the file must give ubigeo codes: name the field with --district-field."
-        )
-        raise InputError(msg)
+        raise InputError("error_boundaries_no_district_of_area", path=path, area=repr(area), prefixes=", ".join(prefixes))
 
     report = BoundaryReport(
         path=str(path), features=len(frame), district_field=district_field, matched_by=kind, crs=crs,
@@ -321,14 +292,16 @@ def context_districts(features: gpd.GeoDataFrame, codes: pd.Series, districts: g
     }, geometry=outside.geometry.make_valid().to_numpy(), crs=OUTPUT_CRS)
 
 
-def require_geometry(frame: gpd.GeoDataFrame, path: Path, kinds: tuple[str, ...], *, what: str, fix: str) -> None:
-    """Refuse features of another geometry type than kinds, named by their number in the file."""
+def require_geometry(frame: gpd.GeoDataFrame, path: Path, kinds: tuple[str, ...], *, what: str) -> None:
+    """Refuse features of another geometry type than kinds (points, or polygons), named by their number in the file."""
     found = frame.geometry.geom_type
     wrong = np.flatnonzero(found.notna().to_numpy() & ~found.isin(kinds).to_numpy())
     if len(wrong):
-        listed = listing([f"feature {i + 1} ({found.iloc[i]})" for i in wrong], limit=5)
-        msg = f"{what} {path} must hold {' or '.join(kinds)} features; {len(wrong)} are not: {listed}. {fix}"
-        raise InputError(msg)
+        features = listed([in_languages("error_item_feature_type", feature=i + 1, type=found.iloc[i]) for i in wrong],
+                          limit=5)
+        points = kinds == ("Point",)
+        raise InputError("error_geometry_not_points" if points else "error_geometry_not_polygons", path=path, kinds=listed(kinds, word="or"), n=len(wrong), features=features,
+                         **file_named(what))
 
 
 def _refuse_outside_peru(frame: gpd.GeoDataFrame, path: Path, crs: str) -> None:
@@ -337,12 +310,8 @@ def _refuse_outside_peru(frame: gpd.GeoDataFrame, path: Path, crs: str) -> None:
     if not np.isfinite([minx, miny, maxx, maxy]).all():
         return  # no geometry at all: reported as districts without geometry
     if minx < PERU_LON[0] or maxx > PERU_LON[1] or miny < PERU_LAT[0] or maxy > PERU_LAT[1]:
-        msg = (
-            f"Boundary file {path}: its districts lie outside Peru once read as {crs} (longitude {minx:.2f} to "
-            f"{maxx:.2f}, latitude {miny:.2f} to {maxy:.2f}). The CRS the file declares is probably wrong: "
-            "save it with its true CRS."
-        )
-        raise InputError(msg)
+        raise InputError("error_boundaries_outside_peru", path=path, crs=crs, minx=f"{minx:.2f}", maxx=f"{maxx:.2f}",
+                         miny=f"{miny:.2f}", maxy=f"{maxy:.2f}")
 
 
 def _provinces(frame: pd.DataFrame, codes: pd.Series, source: Source | None) -> pd.DataFrame | None:
@@ -377,16 +346,12 @@ def _refuse_duplicates(frame, values, path, district_field) -> None:
     repeated = frame["ubigeo"].duplicated(keep=False)
     if repeated.any():
         groups = frame[repeated].groupby("ubigeo").groups
-        parts = []
-        for ubigeo, index in groups.items():
-            # numbered as in the file (read_vector keeps its order from 0), not among the area's
-            features = ", ".join(f"feature {i + 1} ({values[i]!r})" for i in index)
-            parts.append(f"{ubigeo}: {features}")
-        msg = (
-            f"Boundary file {path}, field {district_field!r}: the same district appears more than "
-            f"once ({'; '.join(parts)}). Dissolve or remove the extra features."
-        )
-        raise InputError(msg)
+        # numbered as in the file (read_vector keeps its order from 0), not among the area's
+        parts = [in_languages("error_item_ubigeo_features", ubigeo=ubigeo, features=listed(
+            [in_languages("error_item_feature_value", feature=i + 1, value=repr(values[i])) for i in index], word=None))
+            for ubigeo, index in groups.items()]
+        raise InputError("error_boundaries_duplicates", path=path, field=repr(district_field),
+                         districts=listed(parts, word=None, sep="; "))
 
 
 def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> list[str]:
@@ -403,12 +368,8 @@ def _require_whole_area(frame, gazetteer: Gazetteer, prefixes, path) -> list[str
         log.debug("Districts not in the boundary file (left out of the area): %s", ", ".join(names))
         return names
     if names:
-        names = listing(names, limit=MESSAGE_ITEMS)
-        msg = (
-            f"Boundary file {path} lacks {len(missing)} of the {len(expected)} districts of the "
-            f"area: {names}. Use a file that covers the whole area, or choose another --area."
-        )
-        raise InputError(msg)
+        raise InputError("error_boundaries_lack", path=path, n=len(missing), total=len(expected),
+                         districts=listed(names, limit=MESSAGE_ITEMS))
     return []
 
 

@@ -41,6 +41,12 @@ class Classes:
         return [self.index.count(i) for i in range(len(self.labels))]
 
 
+def check_scheme(scheme: str, breaks: tuple[float, ...] | None = None) -> None:
+    """Refuse a scheme that is not one of SCHEMES, unless explicit breaks replace it."""
+    if breaks is None and scheme not in SCHEMES:
+        raise InputError("error_unknown_scheme", scheme=repr(scheme), schemes=", ".join(SCHEMES))
+
+
 def classify(
     values, *, scheme: str = "quantiles", k: int = DEFAULT_CLASSES, breaks: tuple[float, ...] | None = None
 ) -> Classes:
@@ -48,9 +54,7 @@ def classify(
     y = np.asarray(values, dtype=float)
     if len(y) == 0:
         return Classes((), (), (), (), ())
-    if breaks is None and scheme not in SCHEMES:
-        msg = f"Unknown classification scheme {scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
-        raise InputError(msg)
+    check_scheme(scheme, breaks)
     integer = bool(np.all(y == np.round(y)))
     distinct = len(np.unique(y))
     if breaks is None and distinct < k:
@@ -147,8 +151,7 @@ def palette(k: int, measure: str = "count") -> tuple[str, ...]:
         return ()
     colours = PALETTES[measure]
     if k > max(colours):
-        msg = f"At most {max(colours)} classes can be coloured; {k} were asked for."
-        raise InputError(msg)
+        raise InputError("error_too_many_classes", most=max(colours), k=k)
     return colours[k]
 
 
@@ -157,9 +160,7 @@ def parse_breaks(text: str) -> tuple[float, ...]:
     try:
         values = tuple(float(part) for part in text.split(","))
     except ValueError:
-        msg = f"--breaks {text!r}: give increasing numbers separated by commas, e.g. 1,2,5."
-        raise InputError(msg) from None
+        raise InputError("error_breaks_not_numbers", breaks=repr(text)) from None
     if any(b >= a for a, b in zip(values[1:], values)) or not all(map(math.isfinite, values)):
-        msg = f"--breaks {text!r}: the numbers must be finite and increasing, e.g. 1,2,5."
-        raise InputError(msg)
+        raise InputError("error_breaks_not_increasing", breaks=repr(text))
     return values

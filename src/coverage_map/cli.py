@@ -24,7 +24,7 @@ from rich.table import Table
 
 from . import __version__
 from .classify import SCHEMES, parse_breaks
-from .errors import CoverageMapError, InputError
+from .errors import CoverageMapError, InputError, Message
 from .formatting import km, number, percent
 from .model import RunInputs
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
@@ -32,7 +32,7 @@ from .progress import Downloading, Event, Progress, phrase
 from .scales import METROPOLITAN, NETWORK
 from .sources import DEFAULT_POPULATION, cache_dir, fetch, packaged_path, registry, seed_from
 from .sources import status as source_status
-from .texts import texts
+from .texts import texts, worded
 
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
@@ -58,6 +58,12 @@ def _setup_logging(quiet: bool, debug: bool) -> None:
     logger.propagate = False
 
 
+def error_line(problem: Message, lang: str) -> str:
+    """The line that shows a user error ("Error: ...") or a note ("Nota: ...") in lang."""
+    key = "error_line" if isinstance(problem, CoverageMapError) else "note_line"
+    return worded(key, lang, message=problem.text(lang))
+
+
 def common(func):
     """Options every command shares: --lang, --quiet, --debug, and error handling."""
 
@@ -76,7 +82,7 @@ def common(func):
         except CoverageMapError as exc:
             if debug:
                 raise
-            stderr.print(f"Error: {exc.text(kwargs.get('lang', 'es'))}", markup=False, soft_wrap=True)
+            stderr.print(error_line(exc, kwargs.get("lang", "es")), markup=False, soft_wrap=True)
             sys.exit(2)
 
     return wrapper
@@ -221,9 +227,8 @@ def gaps(service: str, lang: str, **options) -> None:
     catalogue, text = analysis.catalogue, texts(lang)
     code = catalogue.resolve(service)
     if code is None or code not in catalogue.place_based:
-        closest = ", ".join(catalogue.closest(service))
-        msg = f"Unknown or non place-based service {service!r} (closest: {closest}). See `coverage-map services`."
-        raise CoverageMapError(msg)
+        raise CoverageMapError("error_unknown_gaps_service", service=repr(service),
+                               closest=", ".join(catalogue.closest(service)))
     name = catalogue.label(code, lang)
     summary = analysis.coverage.summary.loc[code]
     scale = analysis.scales[code]
@@ -328,7 +333,7 @@ def validate(lang: str, **options) -> None:
         stdout.print(texts(lang)["valid"])
         return
     for problem in problems:
-        stderr.print(f"Error: {problem}", markup=False, soft_wrap=True)
+        stderr.print(error_line(problem, lang), markup=False, soft_wrap=True)
     sys.exit(2)
 
 
@@ -431,8 +436,4 @@ def sources_verify(cache: Path | None, lang: str) -> None:
             if found != "not cached":
                 bad.append(str(packaged_path(source) if source.embedded else folder / source.file))
     if bad:
-        msg = (
-            f"Corrupted files: {', '.join(bad)}. Delete cached ones and fetch them again; "
-            "reinstall coverage-map for embedded ones."
-        )
-        raise CoverageMapError(msg)
+        raise CoverageMapError("error_sources_corrupted", files=", ".join(bad))

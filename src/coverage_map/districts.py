@@ -19,6 +19,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from .errors import DistrictMatchError
+from .texts import in_languages
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 _DISTRICT_PREFIX = re.compile(r"^DISTRITO( DE)? ")
@@ -63,7 +64,7 @@ class Gazetteer:
     variants: pd.DataFrame
     _keys: dict[str, str] = field(repr=False)
     _ambiguous: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    scope: str = "Lima or Callao"  # what the districts are, for messages
+    area: str = ""  # the study area whose districts were added (with_districts), for messages; "" for Lima or Callao
 
     @classmethod
     def from_frames(cls, districts: pd.DataFrame, variants: pd.DataFrame) -> Gazetteer:
@@ -82,9 +83,9 @@ class Gazetteer:
         keep = self.districts.index.str.startswith(prefixes)
         kept = set(self.districts.index[keep])
         keys = {k: u for k, u in self._keys.items() if u in kept}
-        return Gazetteer(self.districts[keep], self.variants[self.variants["ubigeo"].isin(kept)], keys, {}, self.scope)
+        return Gazetteer(self.districts[keep], self.variants[self.variants["ubigeo"].isin(kept)], keys, {}, self.area)
 
-    def with_districts(self, extra: pd.DataFrame, *, scope: str) -> Gazetteer:
+    def with_districts(self, extra: pd.DataFrame, *, area: str) -> Gazetteer:
         """This gazetteer and the districts of extra it lacks (ubigeo, name, province, department).
 
         Their names are matched too, unless two districts share one (Santa Rosa is the name
@@ -92,7 +93,7 @@ class Gazetteer:
         """
         new = extra.loc[~extra["ubigeo"].isin(self.districts.index), ["ubigeo", "name", "province", "department"]]
         if new.empty:
-            return replace(self, scope=scope)
+            return replace(self, area=area)
         keys, ambiguous = dict(self._keys), {k: list(v) for k, v in self._ambiguous.items()}
         by_key = new.groupby(new["name"].map(normalize_name))["ubigeo"].agg(list)
         for key, ubigeos in by_key.items():
@@ -101,7 +102,7 @@ class Gazetteer:
             elif key not in ambiguous:
                 keys[key] = ubigeos[0]
         districts = pd.concat([self.districts, new.set_index("ubigeo", drop=False)])
-        return Gazetteer(districts, self.variants, keys, ambiguous, scope)
+        return Gazetteer(districts, self.variants, keys, ambiguous, area)
 
     def __contains__(self, ubigeo: str) -> bool:
         return ubigeo in self.districts.index
@@ -138,23 +139,24 @@ class Gazetteer:
         """Return the ubigeo of value, or raise an error naming where it was read."""
         ubigeo = self.lookup(value)
         if ubigeo is None:
-            raise DistrictMatchError(self.explain(value, where=where))
+            raise self.explain(value, where=where)
         return ubigeo
 
-    def explain(self, value: object, *, where: str) -> str:
-        """Say why value matches no district, and what would."""
+    def explain(self, value: object, *, where: str | dict[str, str]) -> DistrictMatchError:
+        """Why value matches no district, and what would: the error, to raise or to word
+        among others (where: the row or feature, a text or a text by language)."""
         if normalize_ubigeo(value) is not None:
-            return (
-                f"{where}: ubigeo {normalize_ubigeo(value)} is not a district of {self.scope}. "
-                "Check the code (6 digits, e.g. 150101 for Lima, 070101 for Callao)."
-            )
+            return DistrictMatchError("error_ubigeo_not_a_district", where=where, ubigeo=normalize_ubigeo(value),
+                                      scope=self._scope())
         if shared := self.ambiguous(value):
-            return f"{where}: {value!r} is the name of several districts ({', '.join(shared)}). Give its ubigeo."
-        closest = ", ".join(self.closest(value))
-        return (
-            f"{where}: {value!r} is not the name of a district of {self.scope} "
-            f"(closest: {closest}). Correct the name or give its ubigeo."
-        )
+            return DistrictMatchError("error_district_name_shared", where=where, name=repr(value),
+                                      ubigeos=", ".join(shared))
+        return DistrictMatchError("error_district_name_unknown", where=where, name=repr(value), scope=self._scope(),
+                                  closest=", ".join(self.closest(value)))
+
+    def _scope(self) -> dict[str, str]:
+        """What the districts are, for messages: Lima or Callao, or the study area."""
+        return in_languages("error_scope_area", area=repr(self.area)) if self.area else in_languages("error_scope_lima_callao")
 
     def is_official_spelling(self, name: str, ubigeo: str) -> bool:
         """True when name is the official name up to case, accents and spacing."""
@@ -220,8 +222,4 @@ def area_prefixes(area: str, provinces: pd.DataFrame | None = None) -> tuple[str
         codes = sorted(set(provinces.loc[provinces["name"].map(normalize_name) == key, "code"]))
         if codes:
             return tuple(codes)
-    msg = (
-        f"Unknown area {area!r}. Use lima, lima-callao, peru, a department (e.g. arequipa), a province "
-        "named in the boundary file, or a ubigeo prefix (e.g. 04, 0401)."
-    )
-    raise DistrictMatchError(msg)
+    raise DistrictMatchError("error_unknown_area", area=repr(area))

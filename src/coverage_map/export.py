@@ -178,20 +178,17 @@ def check_out_folder(out: str | os.PathLike) -> None:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        msg = f"--out {out} is a file, not a folder. Give a folder for the outputs (it is created if missing)."
-        raise InputError(msg)
+        raise InputError("error_out_is_file", out=out)
     parent = out.resolve().parent
     existing = next(p for p in (parent, *parent.parents) if p.exists())
     if not existing.is_dir():
-        msg = f"--out {out} cannot be created: {existing} is a file, not a folder. Give another folder for the outputs."
-        raise InputError(msg)
+        raise InputError("error_out_below_file", out=out, file=existing)
     for folder in (existing, out) if out.is_dir() else (existing,):
         try:
             shutil.rmtree(tempfile.mkdtemp(prefix=".coverage-map-check-", dir=folder))
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            msg = f"--out {out}: cannot write in {folder} ({reason}). Give a folder you can write to."
-            raise InputError(msg) from exc
+            raise InputError("error_out_not_writable", out=out, folder=folder, detail=reason) from exc
 
 
 @contextlib.contextmanager

@@ -23,11 +23,10 @@ from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, require_geo
 from .districts import normalize_ubigeo
 from .errors import InputError
 from .formatting import km as km_text
-from .formatting import listing
 from .inventory import Catalogue, Inventory, Origin
 from .tables import as_text, find_columns, parse_decimal, shorten
 from .tables import read_table as read_users_table
-from .texts import LANGUAGES, TEXTS, messages
+from .texts import LANGUAGES, TEXTS, in_languages, listed, messages
 
 log = logging.getLogger(__name__)
 
@@ -82,23 +81,20 @@ def read_table(path: Path) -> pd.DataFrame:
     so that messages number rows as the file does.
     """
     if path.suffix.lower() in (".geojson", ".gpkg", ".shp", ".zip"):
-        frame = read_vector(path, what="Facilities file", option="--facilities", geometry="Point")
-        frame, _ = to_lonlat(frame, path, what="Facilities file")
-        require_geometry(frame, path, ("Point",), what="Facilities file", fix="Give one point per facility.")
+        frame = read_vector(path, what="facilities", option="--facilities", geometry="Point")
+        frame, _ = to_lonlat(frame, path, what="facilities")
+        require_geometry(frame, path, ("Point",), what="facilities")
         points = frame.geometry
         return pd.DataFrame(frame.drop(columns=frame.geometry.name)).assign(lon=points.x, lat=points.y)
-    return read_users_table(path, what="Facilities file", option="--facilities")
+    return read_users_table(path, what="facilities", option="--facilities")
 
 
 def detect_columns(table: pd.DataFrame, path: Path) -> dict[str, str]:
     """Map our columns to the file's; service is required, and ubigeo or coordinates."""
     found = find_columns(table.columns, _COLUMNS)
     if "service" not in found or not ("ubigeo" in found or {"lat", "lon"} <= found.keys()):
-        msg = (
-            f"Facilities file {path} needs a service column (tipo, servicio) and either ubigeo or "
-            f"coordinates (lat/lon, latitud/longitud, COORD_Y/COORD_X); found: {listing([shorten(c) for c in table.columns], word=None, limit=12)}."
-        )
-        raise InputError(msg)
+        raise InputError("error_facilities_columns", path=path,
+                         found=listed([shorten(c) for c in table.columns], word=None, limit=12))
     return found
 
 
@@ -125,43 +121,27 @@ def _coordinates(
         bad = [key for key in ("lat", "lon") if parsed[key][i] is None]
         if bad and relevant[i]:
             cells = ", ".join(f"{columns[k]} {table[columns[k]].iloc[i]!r}" for k in bad)
-            problems.append(f"{_where(path, label)}: {cells} is not a number")
+            problems.append(in_languages("error_item_not_a_number", where=_where_named(path, label), cells=cells))
     if problems:
-        msg = (
-            f"Facilities file {path}: {len(problems)} rows with coordinates that are not numbers: "
-            f"{listing(problems, limit=5)}. Write decimal degrees (-12.0464 or -12,0464), or leave both "
-            "empty to count the facility by its ubigeo."
-        )
-        raise InputError(msg)
+        raise InputError("error_facilities_coordinates_not_numbers", path=path, n=len(problems),
+                         rows=listed(problems, limit=5))
     lat = np.array([np.nan if v is None else v for v in parsed["lat"]], dtype=float)
     lon = np.array([np.nan if v is None else v for v in parsed["lon"]], dtype=float)
     half = np.isnan(lat) != np.isnan(lon)
     unplaceable = half & relevant & ~by_ubigeo
     if unplaceable.any():
-        rows = listing([_where(path, table.index[i]) for i in np.flatnonzero(unplaceable)], limit=5)
-        msg = (
-            f"Facilities file {path}: {int(unplaceable.sum())} rows without a ubigeo give only one of latitude and "
-            f"longitude: {rows}. Give both, or give the facility's ubigeo to count it by its district."
-        )
-        raise InputError(msg)
+        rows = listed([_where_named(path, table.index[i]) for i in np.flatnonzero(unplaceable)], limit=5)
+        raise InputError("error_facilities_half_point", path=path, n=int(unplaceable.sum()), rows=rows)
     lat[half], lon[half] = np.nan, np.nan  # half a point places nothing
     both = ~np.isnan(lat) & ~np.isnan(lon)
     inside = both & _in_peru(lat, lon)
     if both.any() and not inside.any() and _in_peru(lon, lat)[both].all():
-        msg = (
-            f"Facilities file {path}: latitude and longitude look swapped: the values of "
-            f"{columns['lat']!r} are longitudes of Peru and those of {columns['lon']!r} latitudes. "
-            "Swap the two column names."
-        )
-        raise InputError(msg)
+        raise InputError("error_facilities_swapped", path=path, lat=repr(columns["lat"]), lon=repr(columns["lon"]))
     stray = np.flatnonzero(both & ~inside)
     if len(stray):
-        rows = "; ".join(f"{_where(path, table.index[i])} ({lat[i]}, {lon[i]})" for i in stray[:10])
-        msg = (
-            f"Facilities file {path}: {len(stray)} coordinates outside Peru: {rows}. Correct them or "
-            "leave them empty to count the facility by its ubigeo."
-        )
-        raise InputError(msg)
+        rows = listed([in_languages("error_item_where_point", where=_where_named(path, table.index[i]), lat=lat[i],
+                                    lon=lon[i]) for i in stray[:10]], word=None, sep="; ")
+        raise InputError("error_facilities_outside_peru", path=path, n=len(stray), rows=rows)
     return lat, lon, half
 
 
@@ -183,8 +163,7 @@ def read_facilities(
     path = Path(path)
     table = read_table(path)
     if table.empty:
-        msg = f"Facilities file {path} has no rows. Give one row per facility under the header."
-        raise InputError(msg)
+        raise InputError("error_facilities_no_rows", path=path)
     columns = detect_columns(table, path)
     log.debug("Facilities %s: %d rows; columns used: %s", path, len(table),
              ", ".join(f"{k}={v}" for k, v in columns.items()))
@@ -267,16 +246,13 @@ def _refuse_none_in_area(table, columns, path: Path, prefixes: tuple[str, ...], 
     """A list of which nothing lands in the area is a wrong file, area or column, not an empty result."""
     how = []
     if "ubigeo" in columns:
-        how.append(f"none has a ubigeo of the area in {columns['ubigeo']!r}")
+        how.append(in_languages("error_none_by_ubigeo", column=repr(columns["ubigeo"])))
     if with_point:
-        how.append(f"none of the {with_point} points falls in one of its districts")
+        how.append(in_languages("error_none_by_point", n=with_point))
     elif {"lat", "lon"} <= columns.keys():
-        how.append("no row has coordinates")
-    msg = (
-        f"Facilities file {path}: none of its {len(table)} rows is in the area (ubigeo {', '.join(prefixes)}): "
-        f"{'; '.join(how)}. Check --area, and that the file's ubigeo and coordinate columns are the right ones."
-    )
-    raise InputError(msg)
+        how.append(in_languages("error_none_with_coordinates"))
+    raise InputError("error_facilities_none_in_area", path=path, n=len(table), prefixes=", ".join(prefixes),
+                     how=listed(how, word=None, sep="; "))
 
 
 def _where(path: Path, index: int) -> str:
@@ -290,21 +266,34 @@ def _where(path: Path, index: int) -> str:
     return f"{path.name}, row {index + 2}"
 
 
+def _where_named(path: Path, index: int) -> dict[str, str]:
+    """_where in every language, for a message."""
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".gpkg", ".shp", ".zip"):
+        return in_languages("error_at_feature", file=path.name, feature=index + 1)
+    if suffix == ".json":
+        return in_languages("error_at_record", file=path.name, record=index + 1)
+    return in_languages("error_at_row", file=path.name, row=index + 2)
+
+
 def _refuse_problems(facilities: pd.DataFrame, catalogue: Catalogue, districts, path: Path) -> None:
     problems = []
     for row in facilities.itertuples():
+        where = _where_named(path, row.Index)
         if row.service not in catalogue.place_based:
-            problems.append(f"{row.source}, {row.name!r}: unknown or non place-based service {row.service!r}")
+            problems.append(in_languages("error_item_facility_service", where=where, name=repr(row.name),
+                                         service=repr(row.service)))
         if pd.isna(row.ubigeo) or row.ubigeo not in set(districts["ubigeo"]):
-            problems.append(f"{row.source}, {row.name!r}: neither its point nor its ubigeo is in a district of the area")
+            problems.append(in_languages("error_item_facility_not_in_area", where=where, name=repr(row.name)))
     keys = pd.Series(
         ["|".join(map(str, key)) for key in facilities[["service", "name", "given_ubigeo", "lat", "lon"]].itertuples(index=False)],
         index=facilities.index,
     )
     for _, group in facilities[keys.duplicated(keep=False)].groupby(keys):
-        problems.append(f"{' and '.join(group['source'])}: the same facility twice ({group['name'].iloc[0]!r})")
+        rows = listed([_where_named(path, i) for i in group.index])
+        problems.append(in_languages("error_item_facility_twice", rows=rows, name=repr(group["name"].iloc[0])))
     if problems:
-        raise InputError(f"Facilities file {path}: " + "; ".join(problems) + ".")
+        raise InputError("error_facilities_problems", path=path, problems=listed(problems, word=None, sep="; "))
 
 
 def _placement_findings(

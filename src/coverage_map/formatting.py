@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .texts import TEXTS
+from .texts import TEXTS, listing  # noqa: F401 (listing lives with the catalogue, below every reader; named here too)
 
 if TYPE_CHECKING:
     from .inventory import Origin
@@ -70,20 +70,6 @@ def change_pp(value: float, lang: str) -> str:
     """A change in percentage points with its sign: '+1,5', '−0,3', '±0,0'."""
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     return f"{sign}{number(abs(value), lang, 1)}"
-
-
-def listing(items: list[str], lang: str = "en", *, word: str | None = "and", limit: int | None = None) -> str:
-    """'A, B y C' / 'A, B and C' (word: and, or; None joins with commas only).
-
-    With limit, at most that many items and then how many more: 'a, b, ... and 12 more'.
-    """
-    items = list(items)
-    text = TEXTS[lang]
-    if limit is not None and len(items) > limit:
-        return f"{', '.join(items[:limit])} {text['and']} {text['more'].format(n=len(items) - limit)}"
-    if word is None or len(items) <= 1:
-        return ", ".join(items)
-    return f"{', '.join(items[:-1])} {text[word]} {items[-1]}"
 
 
 def plural(n: int, one: str, many: str) -> str:

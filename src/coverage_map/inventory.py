@@ -21,6 +21,7 @@ from rapidfuzz import process
 from .districts import Gazetteer, normalize_name
 from .errors import InputError
 from .tables import as_text, find_columns, read_table, shorten
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 
@@ -175,11 +176,10 @@ def read_inventory(
     Every problem in the file is reported at once, each with its row and field.
     """
     path = Path(path)
-    table = read_table(path, what="Inventory file", option="--inventory")
+    table = read_table(path, what="inventory", option="--inventory")
     rows = _rename_columns(table.apply(as_text) if len(table.columns) else table, path)
     if rows.empty:
-        msg = f"Inventory {path} has a header but no rows. Add one row per service and district."
-        raise InputError(msg)
+        raise InputError("error_inventory_no_rows", path=path)
     cite = pd.Series([f"{path.name}, row {i + 2}" for i in rows.index], index=rows.index)
     counts = _parse_rows(rows, str(path), catalogue, gazetteer, cite=cite)
     services = counts["service"].unique()
@@ -189,16 +189,14 @@ def read_inventory(
 def _rename_columns(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
     """The columns we use, under our names; other columns are left out."""
     found = find_columns(rows.columns, _COLUMNS)
-    missing = [c for c in ("service", "count") if c not in found]
+    names = {"service": "error_column_service", "count": "error_column_count"}
+    missing = [in_languages(key) for column, key in names.items() if column not in found]
     if "ubigeo" not in found and "district" not in found:
-        missing.append("ubigeo or district")
+        missing.append(in_languages("error_column_place"))
     if missing:
-        columns = ", ".join(repr(shorten(c)) for c in rows.columns) or "none"
-        msg = (
-            f"Inventory {path} lacks the column {' and '.join(missing)} (columns found: "
-            f"{columns}). It needs: service, count, and ubigeo or district."
-        )
-        raise InputError(msg)
+        columns = [repr(shorten(c)) for c in rows.columns]
+        raise InputError("error_inventory_columns", path=path, missing=listed(missing),
+                         found=listed(columns, word=None) if columns else in_languages("none"))
     return pd.DataFrame({ours: rows.iloc[:, list(rows.columns).index(theirs)] for ours, theirs in found.items()})
 
 
@@ -214,7 +212,7 @@ def _parse_rows(
     whole = count.str.fullmatch(r"\d+")
     bad = services.isna() | ~services.isin(catalogue.place_based) | ~whole | ubigeos.isna()
     problems = [problem for i in rows.index[bad] for problem in _row_problems(
-        f"row {i + 2}", rows.at[i, "service"], services[i], count[i], place[i], ubigeos[i], catalogue, gazetteer)]
+        i + 2, rows.at[i, "service"], services[i], count[i], place[i], ubigeos[i], catalogue, gazetteer)]
     counts = pd.DataFrame({
         "service": services, "ubigeo": ubigeos, "count": count, "written": district.where(district != "", place),
         "source": cite, "row": rows.index + 2,
@@ -222,28 +220,30 @@ def _parse_rows(
     if not problems:
         repeated = counts[counts.duplicated(["service", "ubigeo"], keep=False)]
         for (service, ubigeo), group in repeated.groupby(["service", "ubigeo"]):
-            listed = " and ".join(f"row {r}" for r in group["row"])
-            problems.append(f"{listed} both give {service} in {gazetteer.name(ubigeo)}: keep one")
+            twice = listed([in_languages("error_item_row", row=r) for r in group["row"]])
+            problems.append(in_languages("error_item_count_twice", rows=twice, service=service,
+                                         district=gazetteer.name(ubigeo)))
     if problems:
-        n = len(problems)
-        msg = f"{where}: {n} problem{'s' if n > 1 else ''}: " + "; ".join(problems)
-        msg += "" if msg.endswith(".") else "."
-        raise InputError(msg)
+        # a district's explanation ends its own sentence; the list ends with a period either way
+        ended = {lang: text if text.endswith(".") else text + "." for lang, text in listed(problems, word=None, sep="; ").items()}
+        raise InputError("error_inventory_problem" if len(problems) == 1 else "error_inventory_problems",
+                         where=where, n=len(problems), problems=ended)
     counts["count"] = counts["count"].astype("int64")
     return counts.drop(columns="row").reset_index(drop=True)
 
 
-def _row_problems(at, written, service, count, place, ubigeo, catalogue, gazetteer) -> list[str]:
-    """What is wrong with one row of an inventory, field by field."""
+def _row_problems(row, written, service, count, place, ubigeo, catalogue, gazetteer) -> list:
+    """What is wrong with one row of an inventory (its number in the file), field by field, in every language."""
     problems = []
     if service is None or pd.isna(service):
-        problems.append(f"{at}, service {written!r}: unknown service (closest: {', '.join(catalogue.closest(written))})")
+        problems.append(in_languages("error_item_unknown_service", row=row, written=repr(written),
+                                     closest=", ".join(catalogue.closest(written))))
     elif service not in catalogue.place_based:
-        problems.append(f"{at}, service {written!r}: {service} is not place-based")
+        problems.append(in_languages("error_item_not_place_based", row=row, written=repr(written), service=service))
     if not re.fullmatch(r"\d+", count):
-        problems.append(f"{at}, count {count!r}: not a whole number of 0 or more")
+        problems.append(in_languages("error_item_count_not_whole", row=row, count=repr(count)))
     if ubigeo is None or pd.isna(ubigeo):
-        problems.append(gazetteer.explain(place, where=f"{at}, district"))
+        problems.append(gazetteer.explain(place, where=in_languages("error_item_row_district", row=row)))
     return problems
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 import topojson
 
 from .accessibility import PER_PEOPLE
-from .classify import DEFAULT_CLASSES, SCHEMES, classify, palette
+from .classify import DEFAULT_CLASSES, check_scheme, classify, palette
 from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import normalize_name
 from .errors import InputError
@@ -106,9 +106,7 @@ def render_map(
     basemap: str | None = None,
 ) -> str:
     """The map page as one HTML string."""
-    if breaks is None and scheme not in SCHEMES:
-        msg = f"Unknown classification scheme {scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
-        raise InputError(msg)
+    check_scheme(scheme, breaks)
     data = map_data(analysis, lang=lang, scheme=scheme, breaks=breaks, basemap=basemap)
     leaflet = files("xstatic.pkg.leaflet") / "data"
     assets = files("coverage_map") / "assets"
@@ -426,15 +424,9 @@ def basemap_tiles(name: str) -> dict:
     try:
         provider = providers.query_name(name)
     except ValueError:
-        msg = (
-            f"Unknown basemap {name!r}. Give an xyzservices provider name such as OpenStreetMap.Mapnik "
-            "or CartoDB.Positron; list them with: python -c \"import xyzservices.providers as p; "
-            "print('\\n'.join(p.flatten()))\""
-        )
-        raise InputError(msg) from None
+        raise InputError("error_unknown_basemap", name=repr(name)) from None
     if provider.requires_token():
-        msg = f"Basemap {name!r} needs an API key; choose a provider that does not, e.g. OpenStreetMap.Mapnik."
-        raise InputError(msg)
+        raise InputError("error_basemap_needs_key", name=repr(name))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # some providers warn about their terms on every URL
         url = provider.build_url()

@@ -22,11 +22,11 @@ from . import __version__
 from .accessibility import measure_access
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import cite_sources, run_checks
-from .classify import SCHEMES
+from .classify import check_scheme
 from .costs import CostModel
 from .coverage import add_population, measure_coverage
 from .districts import AREAS, Gazetteer, load_gazetteer
-from .errors import CoverageMapError, InputError
+from .errors import CoverageMapError, InputError, Message, Note
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import PLACE_BY, Facilities, read_facilities
 from .inventory import (EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory,
@@ -41,6 +41,7 @@ from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasu
 from .scales import METROPOLITAN, apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
 from .sources import status as source_status
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,15 @@ T = TypeVar("T")
 
 
 class Problems:
-    """The user errors of one run's stages: raised at once (build), or collected (validate)."""
+    """The user errors of one run's stages: raised at once (build), or collected (validate).
+
+    found keeps them as they were raised (key and values), in the order found, with a Note
+    for each input left unchecked: the caller words them in the run's language.
+    """
 
     def __init__(self, *, collect: bool) -> None:
         self.collect = collect
-        self.found: list[str] = []
+        self.found: list[Message] = []
 
     def attempt(self, stage: Callable[..., T], *args, **kwargs) -> T | None:
         """stage(*args, **kwargs); when collecting, a user error is kept and None returned."""
@@ -66,12 +71,13 @@ class Problems:
         except CoverageMapError as exc:
             if not self.collect:
                 raise
-            self.found.append(str(exc))
+            self.found.append(exc)
             return None
 
     def skipped(self, value: object, role: str) -> None:
-        """An input that cannot be checked because the boundaries could not be read."""
-        self.found.append(f"{value}: not checked, the {role} need readable boundaries.")
+        """An input (role: facilities or population) that cannot be checked because the boundaries could not be read."""
+        self.found.append(Note("note_facilities_unchecked" if role == "facilities" else "note_population_unchecked",
+                               value=value))
 
 
 @dataclass(frozen=True)
@@ -112,18 +118,19 @@ def analyse(inputs: RunInputs | None = None, *, progress: Progress | None = None
     return analysis
 
 
-def validate(inputs: RunInputs | None = None, *, progress: Progress | None = None, **options) -> list[str]:
+def validate(inputs: RunInputs | None = None, *, progress: Progress | None = None, **options) -> list[Message]:
     """Every problem build() would stop on, found by the same readers and checks; writes nothing.
 
     Each input is read on its own, so one bad file does not hide the problems of another;
-    an input that needs the boundaries is not checked when they cannot be read.
+    an input that needs the boundaries is not checked when they cannot be read (a Note says
+    so). Each problem is a CoverageMapError or a Note: `.text(lang)` words it, str() in English.
     """
     problems = Problems(collect=True)
     _read_and_measure(RunInputs.of(inputs, **options), problems, progress or log_event)
     return problems.found
 
 
-def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress) -> tuple[Analysis | None, list[str]]:
+def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress) -> tuple[Analysis | None, list[Message]]:
     cache = cache_dir(inputs.cache)
     problems.attempt(check_options, inputs)
     area = problems.attempt(read_area, inputs, cache, progress)
@@ -131,9 +138,7 @@ def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress)
     gazetteer = area.gazetteer if area else load_gazetteer()
     scope = area.report.prefixes if area else ()
     if area is not None and not (area.covers_lima or inputs.inventory or inputs.facilities):
-        problems.attempt(_refuse, (
-            f"The area {inputs.area!r} is outside Lima Metropolitana, where the embedded MIMP inventory ends: "
-            "give your counts with --inventory or your facilities with --facilities."))
+        problems.attempt(_refuse_outside_lima, inputs.area)
     own = sites = population = None
     if inputs.inventory is not None:
         own = problems.attempt(read_inventory, Path(inputs.inventory), catalogue=catalogue, gazetteer=gazetteer, scope=scope)
@@ -158,22 +163,24 @@ def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress)
 
 def check_options(inputs: RunInputs) -> None:
     """Options that need no file: the map's classification and basemap, scales, --place-by, --plan."""
-    if inputs.breaks is None and inputs.scheme not in SCHEMES:
-        msg = f"Unknown classification scheme {inputs.scheme!r}: use one of {', '.join(SCHEMES)}, or explicit breaks."
-        raise InputError(msg)
+    check_scheme(inputs.scheme, inputs.breaks)
     if inputs.basemap:
         from .maps import basemap_tiles
 
         basemap_tiles(inputs.basemap)
     service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
     if inputs.place_by not in PLACE_BY:
-        msg = f"Unknown --place-by {inputs.place_by!r}: use {' or '.join(PLACE_BY)}."
-        raise InputError(msg)
+        raise InputError("error_unknown_place_by", place_by=repr(inputs.place_by), choices=listed(PLACE_BY, word="or"))
     requested(load_catalogue(), inputs.plans)
 
 
-def _refuse(msg: str) -> None:
-    raise InputError(msg)
+def _refuse_outside_lima(area: str) -> None:
+    raise InputError("error_area_outside_lima", area=repr(area))
+
+
+def _source_kind(kind: str) -> dict[str, str]:
+    """A kind of registered source (boundaries, population) in every language."""
+    return in_languages({"boundaries": "source_kind_boundaries", "population": "source_kind_population"}[kind])
 
 
 def resolve_source(value: str | os.PathLike, cache: Path, kind: str,
@@ -183,8 +190,8 @@ def resolve_source(value: str | os.PathLike, cache: Path, kind: str,
     if source is None:
         return Path(value), None
     if source.kind != kind:
-        msg = f"{source.name} is a {source.kind} source, not {kind}. See `coverage-map sources list`."
-        raise InputError(msg)
+        raise InputError("error_source_wrong_kind", name=source.name, kind=_source_kind(source.kind),
+                         wanted=_source_kind(kind))
     if not source.embedded and source_status(source, cache) != "cached":
         progress(Downloading(source.name, source.url))
     return fetch(source, cache=cache), source
@@ -199,7 +206,7 @@ def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) ->
     )
     progress(BoundariesRead(path.name, report.features, len(districts), inputs.area))
     # names of a user's files are matched among the districts of the area only
-    gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, scope=f"the area {inputs.area!r}")
+    gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, area=inputs.area)
     return Area(districts, report, source, path, gazetteer, context)
 
 

@@ -159,7 +159,7 @@ def read_candidates(given, districts: gpd.GeoDataFrame, area: str) -> pd.DataFra
     if isinstance(given, pd.DataFrame):
         table, source = given.astype(str), {"es": "La tabla de candidatos", "en": "The candidates table"}
     else:
-        table, source = read_csv(Path(given), what="Candidates file", option="--candidates"), f"--candidates {given}"
+        table, source = read_csv(Path(given), what="candidates", option="--candidates"), f"--candidates {given}"
     columns = find_columns(table.columns, _CANDIDATE_COLUMNS)
     has_points = {"lat", "lon"} <= columns.keys()
     if not (has_points or "ubigeo" in columns or "district" in columns):

@@ -18,8 +18,9 @@ import pandas as pd
 
 from .districts import normalize_ubigeo
 from .errors import MESSAGE_ITEMS, InputError
-from .formatting import listing
-from .tables import find_columns, read_csv, shorten
+from .formatting import number
+from .tables import file_named, find_columns, read_csv, shorten
+from .texts import LANGUAGES, in_languages, listed
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,10 @@ COLUMNS = ["total", "men", "women", "age_0_14", "age_15_19", "age_60_plus", "age
            "women_18_plus", "men_18_plus"]
 #: A census age group of a district: 5-year groups, the last one open (age_to empty).
 GROUP_COLUMNS = ["ubigeo", "district", "age_from", "age_to", "men", "women", "total"]
+#: More people than any district can hold: Peru counted 29.4 million in the 2017 census and its
+#: largest district (San Juan de Lurigancho) about 1.1 million. A count above it is a typo or a
+#: damaged cell, and would overflow the whole-number columns the measures are kept in.
+MAX_DISTRICT_POPULATION = 100_000_000
 #: Share of the 15-19 group taken as under 18 (ages 15, 16 and 17: 3 of its 5 years).
 SHARE_15_19_UNDER_18 = 0.6
 
@@ -81,13 +86,9 @@ def read_redatam_groups(path: Path) -> pd.DataFrame:
         sheet = pd.read_excel(path, engine="calamine", header=None, dtype=object)
     except Exception as exc:  # calamine raises its own types for damaged or cut files
         detail = " ".join(str(exc).split()).rstrip(".")
-        msg = (
-            f"Cannot read population workbook {path} ({detail}): the file may be damaged or cut short. "
-            "Export it again from REDATAM as .xlsx, or give a CSV with the columns ubigeo and total."
-        )
-        raise InputError(msg) from exc
+        raise InputError("error_population_workbook_unreadable", path=path, detail=detail) from exc
     if sheet.shape[1] < 5:
-        raise InputError(_layout_error(path, "fewer than five columns"))
+        raise InputError("error_population_layout_columns", path=path)
     labels = [str(v).strip() if pd.notna(v) else "" for v in sheet.iloc[:, 1]]
     places = [str(v).strip() if pd.notna(v) else "" for v in sheet.iloc[:, 2]]
     values = sheet.iloc[:, 2:5].to_numpy()
@@ -108,15 +109,12 @@ def read_redatam_groups(path: Path) -> pd.DataFrame:
         elif label.lower() == "total":
             men, women, total = _numbers(values[row - 1], path, row)
             if abs(men + women - total) > 0.5 or abs(sum(r[-1] for r in block) - total) > 0.5:
-                msg = (
-                    f"Population workbook {path}, row {row}: the Total of block {ubigeo} ({total:.0f}) is not "
-                    "the sum of its age groups or of men and women. The file may be cut or edited."
-                )
-                raise InputError(msg)
+                raise InputError("error_population_total_mismatch", path=path, row=row, ubigeo=ubigeo,
+                                 total=f"{total:.0f}")
             rows += block
             block = None
     if not rows:
-        raise InputError(_layout_error(path, "no block headed 'AREA # <ubigeo>' in column B"))
+        raise InputError("error_population_layout_blocks", path=path)
     groups = pd.DataFrame(rows, columns=GROUP_COLUMNS)
     groups["age_to"] = groups["age_to"].astype("Int64")
     return groups
@@ -189,59 +187,57 @@ def _numbers(cells, path: Path, row: int) -> tuple[float, float, float]:
         numbers = ()
     if len(numbers) != 3 or not all(np.isfinite(n) and n >= 0 for n in numbers):
         written = ", ".join(repr(v) for v in cells)
-        msg = (
-            f"Population workbook {path}, row {row}: men, women and total ({written}) are not counts of 0 "
-            "or more. The file may be edited: export it again from REDATAM."
-        )
-        raise InputError(msg)
+        raise InputError("error_population_cells_not_counts", path=path, row=row, cells=written)
+    if max(numbers) > MAX_DISTRICT_POPULATION:
+        raise InputError("error_population_cells_too_large", path=path, row=row,
+                         cells=", ".join(repr(v) for v in cells), limit=_limit())
     return numbers
 
 
-def _layout_error(path: Path, why: str) -> str:
-    return (
-        f"Population workbook {path} is not an INEI REDATAM crosstab of age groups by sex ({why}). "
-        "Export 'P: Edad en grupos quinquenales' by 'P: Sexo' at district level, or give a CSV "
-        "with the columns ubigeo and total."
-    )
+def _limit() -> dict[str, str]:
+    """MAX_DISTRICT_POPULATION as each language writes it."""
+    return {lang: number(MAX_DISTRICT_POPULATION, lang) for lang in LANGUAGES}
 
 
 def read_population_csv(path: Path) -> pd.DataFrame:
     """A CSV with a ubigeo column and one or more population columns (at least the total)."""
-    table = read_csv(path, what="Population file", option="--population")
+    table = read_csv(path, what="population", option="--population")
     found = find_columns(table.columns, _CSV_COLUMNS)
     if "ubigeo" not in found or "total" not in found:
-        msg = (
-            f"Population file {path} needs the columns ubigeo and total (found: {listing([shorten(c) for c in table.columns], word=None, limit=12)}). "
-            "Add them, or give --population none to measure counts only."
-        )
-        raise InputError(msg)
+        raise InputError("error_population_columns", path=path,
+                         found=listed([shorten(c) for c in table.columns], word=None, limit=12))
     if table.empty:
-        msg = f"Population file {path} has a header but no rows. Give one row per district."
-        raise InputError(msg)
+        raise InputError("error_population_no_rows", path=path)
     table = table[list(found.values())].set_axis(list(found), axis=1)
-    problems = []  # (row, message), reported together in row order
+    problems = []  # (row, message by language), reported together in row order
     codes = table["ubigeo"].map(normalize_ubigeo)
     rows = table.index + 2  # as a spreadsheet numbers them: blank lines were dropped, not renumbered
     for i in np.flatnonzero(codes.isna()):
-        problems.append((rows[i], f"ubigeo {table['ubigeo'].iloc[i]!r}: not a 6-digit code"))
+        problems.append((rows[i], in_languages("error_item_population_code", row=rows[i],
+                                               ubigeo=repr(table["ubigeo"].iloc[i]))))
     for i in np.flatnonzero(codes.duplicated(keep="first") & codes.notna()):
         first = rows[np.flatnonzero(codes == codes.iloc[i])[0]]
-        problems.append((rows[i], f"ubigeo {codes.iloc[i]} given again (first in row {first}): keep one row"))
+        problems.append((rows[i], in_languages("error_item_population_again", row=rows[i], ubigeo=codes.iloc[i],
+                                               first=first)))
     numbers = table.drop(columns="ubigeo").apply(lambda c: pd.to_numeric(c.str.replace(" ", ""), errors="coerce"))
     for column in numbers:
         values = numbers[column]
-        for i in np.flatnonzero(values.isna() | (values < 0) | ~np.isfinite(values.fillna(0))):
+        for i in np.flatnonzero(values.isna() | (values < 0) | ~np.isfinite(values.fillna(0))
+                                | (values > MAX_DISTRICT_POPULATION)):
             written = table[column].iloc[i]
-            why = "not a number of 0 or more"
+            key = "error_item_population_not_a_count"
             if "," in written:
-                why = "a comma in a number: write it without thousands separators or decimal commas (1234 or 1234.5)"
-            problems.append((rows[i], f"{column} {written!r}: {why}"))
+                key = "error_item_population_comma"
+            elif values.iloc[i] > MAX_DISTRICT_POPULATION and np.isfinite(values.iloc[i]):
+                key = "error_item_population_too_large"
+            problems.append((rows[i], in_languages(key, row=rows[i], column=found[column], value=repr(written),
+                                                   limit=_limit())))
     if problems:
         problems.sort(key=lambda p: p[0])
-        listed = "; ".join(f"row {row}, {problem}" for row, problem in problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        msg = f"Population file {path}: {listed}{more}."
-        raise InputError(msg)
+        shown = listed([problem for _, problem in problems[:10]], word=None, sep="; ")
+        if len(problems) > 10:
+            raise InputError("error_population_problems_more", path=path, problems=shown, n=len(problems) - 10)
+        raise InputError("error_population_problems", path=path, problems=shown)
     frame = numbers.set_index(codes.rename("ubigeo"))
     if "age_0_17" not in frame and {"age_0_14", "age_15_19"} <= set(frame):
         frame["age_0_17"] = frame["age_0_14"] + SHARE_15_19_UNDER_18 * frame["age_15_19"]
@@ -252,8 +248,7 @@ def read_population(path: Path) -> pd.DataFrame:
     """Population per ubigeo from a REDATAM workbook (.xlsx, .xls) or a CSV."""
     path = Path(path)
     if not path.is_file():
-        msg = f"Population file not found: {path}. Check the path given to --population."
-        raise InputError(msg)
+        raise InputError("error_file_not_found", path=path, option="--population", **file_named("population"))
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm", ".ods"):
         return read_redatam(path)
     if is_census_extract(path):
@@ -286,21 +281,11 @@ def targets_for(
     """
     missing = districts.loc[~districts["ubigeo"].isin(population.index)]
     if len(missing):
-        names = listing([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])], limit=MESSAGE_ITEMS)
+        names = listed([f"{n} ({u})" for u, n in zip(missing["ubigeo"], missing["name"])], limit=MESSAGE_ITEMS)
         if "extract_prefixes" in population.attrs:  # the embedded default covers Lima and Callao only
-            covers = ", ".join(population.attrs["extract_prefixes"])
-            msg = (
-                f"The census extract {Path(where).name} covers only the districts whose ubigeo starts with {covers}, "
-                f"and the area has {len(missing)} more: {names}. Use --population censo_2017_edades "
-                "(the national 2017 census, downloaded once or seeded with `coverage-map sources fetch "
-                "--from DIR`), or --population none to measure counts only."
-            )
-        else:
-            msg = (
-                f"Population file {where} lacks {len(missing)} districts of the area: {names}. "
-                "Use a file that covers them, or --population none to measure counts only."
-            )
-        raise InputError(msg)
+            raise InputError("error_population_extract_lacks", file=Path(where).name, n=len(missing), districts=names,
+                             prefixes=", ".join(population.attrs["extract_prefixes"]))
+        raise InputError("error_population_lacks", path=where, n=len(missing), districts=names)
     rows = population.loc[districts["ubigeo"]]
     columns = {code: target_column(rows, group) for code, group in services["target_group"].items()}
     return pd.DataFrame({code: rows[column] for code, column in columns.items()}), columns

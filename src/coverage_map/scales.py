@@ -23,6 +23,7 @@ import pandas as pd
 from .coverage import GAP, UNKNOWN, Coverage
 from .errors import InputError
 from .inventory import Catalogue
+from .texts import in_languages, listed
 
 MUNICIPAL, NETWORK, METROPOLITAN = "municipal", "network", "metropolitan"
 SCALES = (MUNICIPAL, NETWORK, METROPOLITAN)
@@ -90,30 +91,32 @@ def service_scales(
     A service given another scale takes that scale's default catchment unless its
     catchment is given too. Every bad override is reported at once in one InputError.
     """
-    problems: list[str] = []
+    problems: list[dict[str, str]] = []  # in every language
+    unknown = False  # a service the catalogue lacks: the message says where the codes are
     services = catalogue.services
     found = {code: _catalogue_scale(services.loc[code]) for code in catalogue.place_based}
     for service, kind in scales:
         code = _service(catalogue, service, f"--scale {service}={kind}", problems)
+        unknown |= code is None
         if not kind:
-            problems.append(f"--scale {service}: give SERVICE=SCALE, e.g. HRT=municipal")
+            problems.append(in_languages("error_item_scale_missing", service=service))
         elif kind.strip().lower() not in SCALES:
-            problems.append(f"--scale {service}={kind}: unknown scale {kind!r}; use {', '.join(SCALES)}")
+            problems.append(in_languages("error_item_scale_unknown", service=service, kind=kind, scales=", ".join(SCALES)))
         elif code is not None:
             kind = kind.strip().lower()
             found[code] = Scale(kind, DEFAULT_CATCHMENT_KM[kind], found[code].reason_es, found[code].reason_en, OPTION)
     for service, km in catchments:
         code = _service(catalogue, service, f"--catchment {service}={km}", problems)
+        unknown |= code is None
         value = _km(km)
         if value is None:
-            problems.append(f"--catchment {service}={km}: the catchment must be a positive number of km, e.g. CEM=5")
+            problems.append(in_languages("error_item_catchment_bad", service=service, km=km))
         elif code is not None:
             old = found[code]
             found[code] = Scale(old.kind, value, old.reason_es, old.reason_en, OPTION)
     if problems:
-        codes = " See `coverage-map services` for the codes." if any("service" in p for p in problems) else ""
-        msg = "; ".join(problems) + "." + codes
-        raise InputError(msg)
+        raise InputError("error_scales_services" if unknown else "error_scales",
+                         problems=listed(problems, word=None, sep="; "))
     return found
 
 
@@ -123,11 +126,11 @@ def _catalogue_scale(row: pd.Series) -> Scale:
     return Scale(kind, km, row["scale_reason_es"], row["scale_reason_en"])
 
 
-def _service(catalogue: Catalogue, service: str, option: str, problems: list[str]) -> str | None:
+def _service(catalogue: Catalogue, service: str, option: str, problems: list[dict[str, str]]) -> str | None:
     code = catalogue.resolve(service)
     if code is None or code not in catalogue.place_based:
         closest = ", ".join(c for c in catalogue.closest(service) if c in catalogue.place_based)
-        problems.append(f"{option}: unknown or non place-based service {service!r} (closest: {closest})")
+        problems.append(in_languages("error_item_option_service", option=option, service=repr(service), closest=closest))
         return None
     return code
 

@@ -72,9 +72,7 @@ def get_source(name: str) -> Source:
     try:
         return registry()[name]
     except KeyError:
-        known = ", ".join(registry())
-        msg = f"Unknown data source {name!r}. Registered sources: {known}."
-        raise SourceError(msg) from None
+        raise SourceError("error_unknown_source", name=repr(name), known=", ".join(registry())) from None
 
 
 def _pooch(cache: str | os.PathLike | None, sources: list[Source]) -> pooch.Pooch:
@@ -130,11 +128,8 @@ def fetch(source: Source, *, cache: Path) -> Path:
     if source.embedded:
         path = cached_path(source, cache)
         if path is None:
-            msg = (
-                f"The packaged file {packaged_path(source)} of {source.name} is missing or does not match "
-                f"its sha256 ({source.sha256[:12]}…): reinstall coverage-map."
-            )
-            raise SourceError(msg)
+            raise SourceError("error_source_packaged_broken", path=packaged_path(source), name=source.name,
+                              sha256=source.sha256[:12])
         return path
     path = cached_path(source, cache)
     if path is not None:
@@ -147,20 +142,11 @@ def fetch(source: Source, *, cache: Path) -> Path:
     except ValueError as exc:
         if "hash" not in str(exc):
             raise
-        msg = (
-            f"Downloaded {source.file} from {source.url} but its sha256 does not match the "
-            f"registry ({source.sha256[:12]}…): the file was refused and not cached. "
-            "The server may have changed it; report this, or seed the cache with "
-            "`coverage-map sources fetch --from DIR`."
-        )
-        raise SourceError(msg) from exc
+        raise SourceError("error_source_hash_mismatch", file=source.file, url=source.url,
+                          sha256=source.sha256[:12]) from exc
     except (requests.RequestException, OSError) as exc:
-        msg = (
-            f"Cannot download {source.file} from {source.url} ({type(exc).__name__}). "
-            "Without internet, copy the file from a machine that has it and run "
-            "`coverage-map sources fetch --from DIR`."
-        )
-        raise SourceError(msg) from exc
+        raise SourceError("error_source_download_failed", file=source.file, url=source.url,
+                          detail=type(exc).__name__) from exc
 
 
 def seed_from(folder: Path, *, cache: Path) -> dict[str, str]:
@@ -171,8 +157,7 @@ def seed_from(folder: Path, *, cache: Path) -> dict[str, str]:
     error and is not copied.
     """
     if not folder.is_dir():
-        msg = f"Folder not found: {folder}. Give the folder that holds the downloaded files."
-        raise SourceError(msg)
+        raise SourceError("error_seed_folder_not_found", folder=folder)
     result: dict[str, str] = {}
     for source in registry().values():
         if source.embedded:
@@ -186,12 +171,8 @@ def seed_from(folder: Path, *, cache: Path) -> dict[str, str]:
             result[source.name] = "not found"
             continue
         if sha256_of(found) != source.sha256:
-            msg = (
-                f"{found}: sha256 does not match the registered {source.name} "
-                f"({source.sha256[:12]}…); it was not copied. Use the file from the pinned URL "
-                f"{source.url}"
-            )
-            raise SourceError(msg)
+            raise SourceError("error_seed_hash_mismatch", path=found, name=source.name, sha256=source.sha256[:12],
+                              url=source.url)
         cache.mkdir(parents=True, exist_ok=True)
         with found.open("rb") as src, tempfile.NamedTemporaryFile(
             dir=cache, delete=False, suffix=".part"

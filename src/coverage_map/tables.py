@@ -21,6 +21,7 @@ import pandas as pd
 
 from .districts import normalize_name
 from .errors import InputError
+from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +31,28 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
+#: The kinds of users' files, as messages name them: the catalogue key of each one's noun.
+FILE_NOUNS = {
+    "facilities": "error_file_facilities",
+    "inventory": "error_file_inventory",
+    "population": "error_file_population",
+    "boundary": "error_file_boundary",
+    "candidates": "error_file_candidates",
+}
+
+
+def file_named(what: str) -> dict[str, dict[str, str]]:
+    """The values {what} and {What} (sentence-initial) of a message about a file of the kind
+    what: 'facilities', 'inventory', 'population', 'boundary' or 'candidates'."""
+    noun = in_languages(FILE_NOUNS[what])
+    return {"what": noun, "What": {lang: text[:1].upper() + text[1:] for lang, text in noun.items()}}
+
+
 def _require_file(path: Path, what: str, option: str) -> None:
-    where = f" given to {option}" if option else ""
     if not path.exists():
-        msg = f"{what} not found: {path}. Check the path{where}."
-        raise InputError(msg)
+        raise InputError("error_file_not_found", path=path, option=option, **file_named(what))
     if not path.is_file():
-        msg = f"{what} {path} is a folder, not a file. Give the path of the file{where}."
-        raise InputError(msg)
+        raise InputError("error_file_is_folder", path=path, option=option, **file_named(what))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -45,13 +60,12 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
 
 
-def read_text(path: Path, *, what: str = "File", option: str = "") -> tuple[str, str]:
+def read_text(path: Path, *, what: str, option: str) -> tuple[str, str]:
     """Decode a text file written as UTF-8 (with or without BOM), UTF-16 with BOM, or Latin-1/cp1252."""
     _require_file(path, what, option)
     data = path.read_bytes()
     if not data.strip():
-        msg = f"{what} {path} is empty. Save the file again with its header and rows."
-        raise InputError(msg)
+        raise InputError("error_file_empty", path=path, **file_named(what))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # "Unicode text" as Excel saves it
         try:
             return data.decode("utf-16"), "utf-16"
@@ -68,11 +82,7 @@ def read_text(path: Path, *, what: str = "File", option: str = "") -> tuple[str,
 def _refuse_binary(text: str, path: Path, what: str) -> None:
     """A text that holds NUL bytes is not a CSV: a workbook or a compressed file renamed."""
     if "\x00" in text:
-        msg = (
-            f"{what} {path} is not a text (CSV) file: it holds binary data. Save it as CSV "
-            "(UTF-8, comma or semicolon separated) or as an Excel workbook (.xlsx)."
-        )
-        raise InputError(msg)
+        raise InputError("error_file_binary", path=path, **file_named(what))
 
 
 def read_csv(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
@@ -94,11 +104,7 @@ def read_csv(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
             table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                                 skip_blank_lines=False, index_col=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
-        msg = (
-            f"Cannot read {what.lower()} {path} as CSV ({_one_line(exc)}). Save it again as CSV, "
-            "one header line and one row per line, separated by commas or semicolons."
-        )
-        raise InputError(msg) from exc
+        raise _unreadable_csv(exc, path, what) from exc
     _refuse_bad_header(table, path, what)
     table = table[(table != "").any(axis=1)]  # blank lines, keeping the rows' numbers
     log.debug("Read %d rows from %s (%s, separator %r)", len(table), path, encoding, sep)
@@ -113,20 +119,16 @@ def _refuse_long_rows(text: str, sep: str, path: Path, what: str) -> None:
         header = next(reader, [])
         long = [(reader.line_num, len(row)) for row in reader if len(row) > len(header) and any(row[len(header):])]
     except csv.Error as exc:
-        msg = (
-            f"Cannot read {what.lower()} {path} as CSV ({_one_line(exc)}). Save it again as CSV, "
-            "one header line and one row per line, separated by commas or semicolons."
-        )
-        raise InputError(msg) from exc
+        raise _unreadable_csv(exc, path, what) from exc
     if long:
-        rows = ", ".join(f"row {line} ({n} values)" for line, n in long[:5])
-        more = f" and {len(long) - 5} more" if len(long) > 5 else ""
-        msg = (
-            f"{what} {path}: {rows}{more} {'holds' if len(long) == 1 else 'hold'} more values than the header "
-            f"has names ({len(header)}). "
-            f"Put quotes around values that contain the separator {sep!r}, or name every column in the header."
-        )
-        raise InputError(msg)
+        rows = listed([in_languages("error_item_row_values", row=line, n=n) for line, n in long], word=None, limit=5)
+        raise InputError("error_csv_long_row" if len(long) == 1 else "error_csv_long_rows", path=path, rows=rows,
+                         names=len(header), sep=repr(sep), **file_named(what))
+
+
+def _unreadable_csv(exc: Exception, path: Path, what: str) -> InputError:
+    """A CSV the parser refuses, with the parser's own words."""
+    return InputError("error_csv_unreadable", path=path, detail=_one_line(exc), **file_named(what))
 
 
 def read_excel(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
@@ -135,11 +137,7 @@ def read_excel(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
     try:
         table = pd.read_excel(path, engine="calamine", dtype=object)
     except Exception as exc:  # calamine raises its own types, and ValueError/OSError for damaged files
-        msg = (
-            f"Cannot read {what.lower()} {path} as an Excel workbook ({_one_line(exc)}): the file may be "
-            "damaged or not a workbook. Open it in Excel and save it again as .xlsx, or as CSV."
-        )
-        raise InputError(msg) from exc
+        raise InputError("error_excel_unreadable", path=path, detail=_one_line(exc), **file_named(what)) from exc
     table.columns = _unique(["" if str(c).startswith("Unnamed: ") else str(c) for c in table.columns])
     _refuse_bad_header(table, path, what)
     table = table.dropna(how="all")
@@ -153,28 +151,19 @@ def read_json_records(path: Path, *, what: str, option: str = "") -> pd.DataFram
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = " (the file may be cut short)" if exc.pos >= len(text.rstrip()) - 1 else ""
-        msg = (
-            f"{what} {path} is not valid JSON ({exc.msg}: line {exc.lineno}, column {exc.colno}){cut}. "
-            "Save or download it again, or give the list as CSV."
-        )
-        raise InputError(msg) from exc
+        cut = exc.pos >= len(text.rstrip()) - 1
+        raise InputError("error_json_cut_short" if cut else "error_json_invalid", path=path, detail=exc.msg,
+                         line=exc.lineno, column=exc.colno, **file_named(what)) from exc
     except RecursionError as exc:
-        msg = f"{what} {path}: its JSON is nested too deeply to be a list of records. Give a list of objects."
-        raise InputError(msg) from exc
+        raise InputError("error_json_too_deep", path=path, **file_named(what)) from exc
     if isinstance(data, dict):
         data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list):
-        msg = f"{what} {path}: expected a JSON list of records (or an object holding one). Give a list of objects."
-        raise InputError(msg)
+        raise InputError("error_json_not_records", path=path, **file_named(what))
     bad = [i for i, record in enumerate(data) if not isinstance(record, dict)]
     if bad:
-        records = ", ".join(f"record {i + 1}" for i in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
-        msg = (
-            f"{what} {path}: {records} {'is' if len(bad) == 1 else 'are'} not an object with named fields. "
-            'Give each record as {"field": value, ...}.'
-        )
-        raise InputError(msg)
+        records = listed([in_languages("error_item_record", record=i + 1) for i in bad], word=None, limit=5)
+        raise InputError("error_json_not_object" if len(bad) == 1 else "error_json_not_objects", path=path, records=records, **file_named(what))
     table = pd.DataFrame.from_records(data)
     table.columns = _unique([str(c) for c in table.columns])
     log.debug("Read %d records from %s (JSON)", len(table), path)
@@ -201,8 +190,7 @@ def read_table(path: Path, *, what: str, option: str = "") -> pd.DataFrame:
 def _refuse_bad_header(table: pd.DataFrame, path: Path, what: str) -> None:
     """A table must have at least one named column to be read."""
     if table.shape[1] == 0:
-        msg = f"{what} {path} has no columns. Save it with a header line naming its columns."
-        raise InputError(msg)
+        raise InputError("error_table_no_columns", path=path, **file_named(what))
 
 
 def _unique(names: list[str]) -> list[str]:
