@@ -47,6 +47,9 @@ class RunInputs:
     inventory: str | os.PathLike | None = None
     facilities: str | os.PathLike | None = None
     population: str | os.PathLike | None = DEFAULT_POPULATION
+    #: The year of the target people: the census year (2017) or one INEI projects (2018-2025);
+    #: None takes the latest projected. Only with a registered census (a user's file is its own).
+    population_year: int | None = None
     lang: str = "es"
     scheme: str = "quantiles"
     breaks: tuple[float, ...] | None = None
@@ -166,6 +169,10 @@ class Analysis:
     #: Per service, the population column it was measured against (women, age_60_plus,
     #: age_0_17, men or total, where the population file lacks the group).
     population_columns: dict[str, str] = field(default_factory=dict)
+    #: The year of the target people (the census's or a projected one); None for a user's file.
+    population_year: int | None = None
+    #: Whether they are INEI's projected totals by the census structure (else counted people).
+    population_projected: bool = False
     #: Per place-based service, its scale and catchment (the catalogue's or the run's override).
     scales: dict[str, Scale] = field(default_factory=dict)
     #: The embedded summary's district counts (service, ubigeo, count) of the services a

@@ -43,6 +43,7 @@ from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
 from .formatting import counted, listing, number, percent, plural
 from .model import Analysis, Plan
+from .projection import CENSUS_YEAR
 from .tables import find_columns, read_csv
 from .texts import texts
 
@@ -623,6 +624,8 @@ def _plan(analysis: Analysis, code: str, problem: Problem, chosen: list[int], ac
 
 def _census(analysis: Analysis, text: dict) -> str:
     source = analysis.population_source
+    if analysis.population_projected:
+        return text["plan_projection"].format(year=analysis.population_year, census=CENSUS_YEAR)
     if source is not None and "2017" in source.name:
         return text["plan_census"]
     population = analysis.file("population")
