@@ -26,7 +26,7 @@ from coverage_map.projection import read_projection_workbook
 from coverage_map.sources import get_source, sha256_of
 
 WORKBOOK = "proyeccion_2018_2025"
-EXTRACT = "proyeccion_2018_2025_lima_callao"
+EXTRACT = "proyeccion_lima_callao"
 
 
 def extract_table(workbook: Path):

@@ -12,6 +12,7 @@ from coverage_map.errors import SourceError
 from coverage_map.sources import (
     DEFAULT_BOUNDARIES,
     DEFAULT_POPULATION,
+    PROJECTION_OF,
     cache_dir,
     cached_path,
     fetch,
@@ -80,6 +81,8 @@ def test_seed_from_a_folder_checks_and_copies_the_registered_files(shared_data, 
         "peru_distrital_simple": "cached",
         "censo_2017_edades": "cached",
         "censo_2017_lima_callao": "embedded",
+        "proyeccion_2018_2025": "cached",
+        "proyeccion_lima_callao": "embedded",
     }
     assert cached_path(get_source("peru_distrital_simple"), tmp_path) == tmp_path / "peru_distrital_simple.geojson"
     assert not (tmp_path / "lima_callao_distritos.geojson").exists()  # embedded: never copied
@@ -106,7 +109,8 @@ def test_cache_dir_override_then_environment_then_user_cache(monkeypatch, tmp_pa
 
 def test_the_defaults_are_embedded_and_the_others_downloaded():
     embedded = {name for name, source in registry().items() if source.embedded}
-    assert embedded == {DEFAULT_BOUNDARIES, DEFAULT_POPULATION} == {"lima_callao_distritos", "censo_2017_lima_callao"}
+    assert embedded == {DEFAULT_BOUNDARIES, DEFAULT_POPULATION, PROJECTION_OF[DEFAULT_POPULATION]} == {
+        "lima_callao_distritos", "censo_2017_lima_callao", "proyeccion_lima_callao"}
     for source in registry().values():
         assert source.url.startswith("https://raw.githubusercontent.com/")  # where it came from
 
@@ -190,7 +194,8 @@ def test_sources_list_is_never_cut_at_any_width_or_when_piped(cache_env, columns
     if status:
         assert status == {"lima_callao_distritos": "embedded", "lima_callao_distritos_simple": "cached",
                           "peru_distrital_simple": "cached", "censo_2017_edades": "cached",
-                          "censo_2017_lima_callao": "embedded"}
+                          "censo_2017_lima_callao": "embedded", "proyeccion_2018_2025": "cached",
+                          "proyeccion_lima_callao": "embedded"}
 
 
 def test_sources_list_speaks_spanish_by_default(cache_env):

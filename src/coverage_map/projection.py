@@ -83,7 +83,7 @@ def read_projection_workbook(path: Path) -> Projection:
     written = sheet.iloc[:, 1].astype(str)
     names = written[places].str.replace(r"(\s*\d+/)+\s*$", "", regex=True).str.strip().set_axis(codes[places])
     totals = pd.DataFrame({year: pd.to_numeric(sheet.loc[districts, column], errors="coerce")
-                           for column, year in years.items()})
+                           for column, year in years.items()}).astype(float)
     totals.index = pd.Index(codes[districts], name="ubigeo")
     notes = {m[1]: m[2] for text in codes[~places] if (m := _FOOTNOTE.match(text))}
     marks = {u: _MARKS.findall(w) for u, w in zip(totals.index, written[districts])}

@@ -38,7 +38,7 @@ DEFAULT_BOUNDARIES = "lima_callao_distritos"
 DEFAULT_POPULATION = "censo_2017_lima_callao"
 NATIONAL_POPULATION = "censo_2017_edades"
 #: INEI's projected totals that go with each census source: its own districts, 2018-2025.
-PROJECTION_OF = {DEFAULT_POPULATION: "proyeccion_2018_2025_lima_callao", NATIONAL_POPULATION: "proyeccion_2018_2025"}
+PROJECTION_OF = {DEFAULT_POPULATION: "proyeccion_lima_callao", NATIONAL_POPULATION: "proyeccion_2018_2025"}
 CACHE_ENV = "COVERAGE_MAP_CACHE"
 APP = "coverage-map"
 
