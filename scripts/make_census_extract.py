@@ -85,12 +85,17 @@ def register(out: Path, registry: Path, name: str = EXTRACT) -> None:
     registry.write_text(text[: section.start()] + entry + text[section.end() :], encoding="utf-8")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workbook", type=Path, help="the REDATAM workbook (default: the registered one)")
-    parser.add_argument("--out", type=Path, default=REPO / "data" / "census_2017_lima_callao.csv")
+def arguments(doc: str, workbook: str, out: str) -> argparse.Namespace:
+    """--workbook (default: the registered one), --out (default: data/out) and --registry."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--workbook", type=Path, help=f"the {workbook} workbook (default: the registered one)")
+    parser.add_argument("--out", type=Path, default=REPO / "data" / out)
     parser.add_argument("--registry", type=Path, default=REPO / "geo" / "sources.toml")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__, "REDATAM", "census_2017_lima_callao.csv")
     workbook = args.workbook or find_workbook()
     rows = extract_rows(workbook)
     districts = len({row[0] for row in rows})

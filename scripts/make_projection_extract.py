@@ -17,10 +17,9 @@ or from $COVERAGE_MAP_SHARED_DATA/population/.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from make_census_extract import PREFIXES, REPO, find_workbook, register
+from make_census_extract import PREFIXES, arguments, find_workbook, register
 
 from coverage_map.projection import read_projection_workbook
 from coverage_map.sources import get_source, sha256_of
@@ -44,11 +43,7 @@ def extract_table(workbook: Path):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workbook", type=Path, help="INEI's Cuadro Nº 01 (default: the registered one)")
-    parser.add_argument("--out", type=Path, default=REPO / "data" / "projection_lima_callao.csv")
-    parser.add_argument("--registry", type=Path, default=REPO / "geo" / "sources.toml")
-    args = parser.parse_args()
+    args = arguments(__doc__, "Cuadro Nº 01", "projection_lima_callao.csv")
     table = extract_table(args.workbook or find_workbook(WORKBOOK))
     table.to_csv(args.out, index=False, lineterminator="\n", encoding="utf-8")
     register(args.out, args.registry, EXTRACT)

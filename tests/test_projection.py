@@ -2,9 +2,6 @@
 structure, held to INEI's published figures (shared/data/population/SOURCE.md)."""
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +11,7 @@ from click.testing import CliRunner
 from coverage_map.errors import InputError
 from coverage_map.population import read_census_groups
 from coverage_map.projection import largest_remainder, people_of, project_groups, read_projection
-from coverage_map.sources import fetch, get_source, packaged_path, sha256_of
+from coverage_map.sources import fetch, get_source, packaged_path
 
 #: Lima province projected for 30 June of each year (SOURCE.md's cross-checks).
 LIMA = {2020: 9_674_755, 2021: 9_846_795, 2022: 10_004_141, 2023: 10_151_207, 2024: 10_292_408, 2025: 10_432_133}
@@ -64,21 +61,6 @@ def test_the_embedded_extract_is_the_inei_table_for_lima_and_callao(embedded, na
     assert list(table.columns[:3]) == ["ubigeo", "district", "2018"]  # data first: the header is the first line
     assert table["source"].str.contains("INEI, Cuadro Nº 01").all()
     assert table["source"].str.contains(get_source("proyeccion_2018_2025").sha256).all()
-
-
-def test_the_projection_extract_is_what_the_script_writes(shared_data, tmp_path):
-    """The shipped CSV is generated, never edited: the script writes it again byte for byte."""
-    repo = Path(__file__).resolve().parents[1]
-    registry_copy = tmp_path / "sources.toml"
-    shutil.copy(repo / "geo" / "sources.toml", registry_copy)
-    out = tmp_path / "projection.csv"
-    workbook = shared_data / "population" / "pob_total_estimada_distrito_2018_2025.xlsx"
-    subprocess.run([sys.executable, str(repo / "scripts" / "make_projection_extract.py"), "--workbook", str(workbook),
-                    "--out", str(out), "--registry", str(registry_copy)], check=True, capture_output=True)
-    source = get_source("proyeccion_lima_callao")
-    assert out.read_bytes() == packaged_path(source).read_bytes()
-    assert sha256_of(out) == source.sha256 and out.stat().st_size == source.size
-    assert registry_copy.read_bytes() == (repo / "geo" / "sources.toml").read_bytes()
 
 
 def test_largest_remainder_gives_whole_people_that_add_up_to_the_total():

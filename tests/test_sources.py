@@ -153,19 +153,32 @@ def test_a_download_shows_a_progress_bar_unless_quiet(httpserver, source, tmp_pa
         logger.setLevel(level)
 
 
-def test_the_census_extract_is_what_the_script_writes(shared_data, tmp_path):
-    """The shipped CSV is generated, never edited: the script writes it again byte for byte."""
-    repo = Path(__file__).resolve().parents[1]
-    registry_copy = tmp_path / "sources.toml"
-    shutil.copy(repo / "geo" / "sources.toml", registry_copy)
-    out = tmp_path / "census.csv"
-    workbook = shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx"
-    subprocess.run([sys.executable, str(repo / "scripts" / "make_census_extract.py"), "--workbook", str(workbook),
-                    "--out", str(out), "--registry", str(registry_copy)], check=True, capture_output=True)
-    source = get_source("censo_2017_lima_callao")
+@pytest.mark.parametrize("script, workbook, name", [
+    ("make_census_extract.py", "censo_pob_sexo_edades_quin_2017.xlsx", "censo_2017_lima_callao"),
+    ("make_projection_extract.py", "pob_total_estimada_distrito_2018_2025.xlsx", "proyeccion_lima_callao"),
+])
+def test_an_embedded_extract_is_what_its_script_writes(shared_data, tmp_path, script, workbook, name):
+    """The shipped CSVs are generated, never edited: each script writes its file again byte for byte."""
+    out = written_again(script, shared_data / "population" / workbook, tmp_path)
+    source = get_source(name)
     assert out.read_bytes() == packaged_path(source).read_bytes()
     assert sha256_of(out) == source.sha256 and out.stat().st_size == source.size
+
+
+def written_again(script: str, workbook: Path, folder: Path) -> Path:
+    """The file script writes from workbook into folder; the registry it updates must be the project's."""
+    repo = Path(__file__).resolve().parents[1]
+    registry_copy = folder / "sources.toml"
+    shutil.copy(repo / "geo" / "sources.toml", registry_copy)
+    out = folder / "extract.csv"
+    subprocess.run([sys.executable, str(repo / "scripts" / script), "--workbook", str(workbook),
+                    "--out", str(out), "--registry", str(registry_copy)], check=True, capture_output=True)
     assert registry_copy.read_bytes() == (repo / "geo" / "sources.toml").read_bytes()
+    return out
+
+
+def test_the_census_extract_cites_its_source(shared_data, tmp_path):
+    out = written_again("make_census_extract.py", shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", tmp_path)
     header = out.read_text(encoding="utf-8").split("ubigeo,")[0]
     for cited in ("INEI, Censos Nacionales 2017", "REDATAM", get_source("censo_2017_edades").url,
                   get_source("censo_2017_edades").sha256, "Do not edit by hand"):

@@ -225,12 +225,8 @@ def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path, p
         targets, columns = targets_for(read_population(path), area.districts, services, where=str(path))
         progress(PopulationRead(path.name, len(targets)))
         return Targets(targets, columns, path, source)
-    groups = read_census_groups(path)
-    if source.name == DEFAULT_POPULATION and not area.ubigeos.isin(groups["ubigeo"]).all():
-        log.debug("The area reaches beyond %s: its people are the national census's", source.file)
-        path, source = resolve_source(NATIONAL_POPULATION, cache, "population", progress)
-        groups = None
-    projected, projection = None, None
+    path, source, groups = census_groups(path, source, area, cache, progress)
+    projected = projection = None
     if year != CENSUS_YEAR:
         projected = resolve_source(PROJECTION_OF[source.name], cache, "projection", progress)
         projection = read_projection(projected[0])
@@ -238,15 +234,27 @@ def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path, p
         year = years[-1] if year is None else year
         if year not in years:
             raise InputError("error_population_year", year=year, years=f"{years[0]}-{years[-1]}")
-    if groups is None:
-        groups = read_groups_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
     people = people_of(groups, list(area.ubigeos), year=year, projection=projection)
     targets, columns = targets_for(people.table, area.districts, services, where=str(path))
     census = targets_for(people.census, area.districts, services, where=str(path))[0] if projection else None
-    progress(PopulationRead(path.name, len(targets)))
+    read = [path] + ([projected[0]] if projected else [])
+    progress(PopulationRead(", ".join(p.name for p in read), len(targets), year))
     names = dict(zip(area.districts["ubigeo"], area.districts["name"]))
-    findings = population_findings(people, names, projection, (projected or (path,))[0].name)
+    findings = population_findings(people, names, projection, read[-1].name)
     return Targets(targets, columns, path, source, year, census, projected, tuple(findings))
+
+
+def census_groups(path: Path, source: Source, area: Area, cache: Path,
+                  progress: Progress = log_event) -> tuple[Path, Source, pd.DataFrame]:
+    """The census groups of a registered census; the embedded extract of Lima and Callao gives
+    way to the national census when the area reaches beyond it."""
+    if source.embedded:
+        groups = read_census_groups(path)
+        if source.name != DEFAULT_POPULATION or area.ubigeos.isin(groups["ubigeo"]).all():
+            return path, source, groups
+        log.debug("The area reaches beyond %s: its people are the national census's", source.file)
+        path, source = resolve_source(NATIONAL_POPULATION, cache, "population", progress)
+    return path, source, read_groups_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
 
 
 def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, population: Targets | None,

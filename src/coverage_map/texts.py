@@ -165,6 +165,7 @@ ES: dict[str, str] = {
     "log_downloading": "Descargando {name} de {url}",
     "log_boundaries": "Límites ({file}): {features}; en {area}: {districts}",
     "log_population": "Población objetivo ({file}): {districts} del área",
+    "log_population_year": "Población objetivo {year} ({file}): {districts} del área",
     "log_counts": "Inventario ({file}): {counts} de {services}",
     "log_embedded": "el incluido, del MIMP",
     "log_facilities": "Centros ({file}): {n} en el área",
@@ -428,7 +429,7 @@ ES: dict[str, str] = {
     "method_per_centre": "Personas por centro: la población objetivo del distrito dividida entre los centros del distrito; no tiene en cuenta a quienes acuden desde otros distritos. Un servicio metropolitano (una sede para toda el área) no tiene personas por centro: la población de su distrito sede no mide su carga.",
     # --- The year of the people: the census's or INEI's projection (projection.py)
     "population_basis_projected": "población proyectada {year} (INEI), estructura por sexo y edad del censo {census}",
-    "population_basis_census": "población censada en {census} (INEI, Censos Nacionales)",
+    "population_basis_census": "población censada en {census} (censo del INEI)",
     "data_date_basis": "población: {basis}",
     "method_projection": "Son las personas de {year}: el total que el INEI proyecta para cada distrito al 30 de junio (Cuadro Nº 01) repartido por sexo y grupo quinquenal de edad según la estructura del distrito en el censo {census}, en personas enteras que suman exactamente el total proyectado (mayor resto). El reparto es una hipótesis, no una cifra del INEI: supone que la estructura por sexo y edad de cada distrito no cambió desde {census}.",
     "growth_intro": "Crecimiento donde faltan servicios: la población objetivo de {census} a {year} en los distritos sin el servicio, los que más crecieron primero.",
@@ -666,6 +667,7 @@ EN: dict[str, str] = {
     "log_downloading": "Downloading {name} from {url}",
     "log_boundaries": "Boundaries ({file}): {features}; in {area}: {districts}",
     "log_population": "Target population ({file}): {districts} of the area",
+    "log_population_year": "Target population {year} ({file}): {districts} of the area",
     "log_counts": "Inventory ({file}): {counts} of {services}",
     "log_embedded": "the embedded one, MIMP's",
     "log_facilities": "Facilities ({file}): {n} in the area",
@@ -929,7 +931,7 @@ EN: dict[str, str] = {
     "method_per_centre": "People per centre: the district's target population divided by the district's centres; people coming from other districts are not taken into account. A metropolitan service (one seat for the whole area) has no people per centre: its host district's population is no measure of its load.",
     # --- The year of the people: the census's or INEI's projection (projection.py)
     "population_basis_projected": "population projected for {year} (INEI), with the sex and age structure of the {census} census",
-    "population_basis_census": "population counted in {census} (INEI, National Censuses)",
+    "population_basis_census": "population counted in {census} (INEI census)",
     "data_date_basis": "population: {basis}",
     "method_projection": "These are the people of {year}: the total INEI projects for each district on 30 June (Cuadro Nº 01) spread over sex and five-year age groups by the district's structure in the {census} census, in whole people that add up exactly to the projected total (largest remainder). The spread is an assumption, not an INEI figure: it supposes that each district's structure by sex and age has not changed since {census}.",
     "growth_intro": "Growth where services are missing: the target population from {census} to {year} in the districts without the service, those that grew most first.",
