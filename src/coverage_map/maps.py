@@ -442,8 +442,7 @@ def _population_credit(analysis: Analysis, lang: str) -> str | None:
         return None
     if population.source is None:
         return population.path.name
-    read = [f.source for f in analysis.files if f.role in ("population", "projection") and f.source is not None]
-    return "; ".join([population_basis(analysis, lang), *(credit(source, lang) for source in read)])
+    return "; ".join([population_basis(analysis, lang), *(credit(f.source, lang) for f in analysis.population_files())])
 
 
 def _people_labels(analysis: Analysis, lang: str) -> dict | None:

@@ -195,6 +195,11 @@ class Analysis:
         """The (first) input file read in role, or None."""
         return next((f for f in self.files if f.role == role), None)
 
+    def population_files(self) -> list[InputFile]:
+        """The registered files the target people come from: the census and, for a projected
+        year, INEI's projection."""
+        return [f for f in self.files if f.role in ("population", "projection") and f.source is not None]
+
     def origin(self, code: str) -> Origin:
         """Where a service's district counts come from."""
         return self.inventory.origin[code]

@@ -196,8 +196,7 @@ def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dic
 
 def _population_credits(analysis: Analysis, lang: str) -> str:
     """The registered sources of the people: the census and, for a projected year, INEI's projection."""
-    read = [f for f in analysis.files if f.role in ("population", "projection") and f.source is not None]
-    return "; ".join(credit(f.source, lang, role=f.role) for f in read)
+    return "; ".join(credit(f.source, lang, role=f.role) for f in analysis.population_files())
 
 
 def _need(analysis: Analysis, code: str, lang: str) -> dict:
