@@ -34,9 +34,9 @@ PREFIXES = ("1501", "0701")  # Lima province (Lima Metropolitana) and Callao
 AGE_GROUPS = [(low, low + 4) for low in range(0, 95, 5)] + [(95, None)]
 
 
-def find_workbook() -> Path:
-    """The registered workbook: from the cache, else from the shared reference data."""
-    source = get_source(WORKBOOK)
+def find_workbook(name: str = WORKBOOK) -> Path:
+    """The registered workbook name: from the cache, else from the shared reference data."""
+    source = get_source(name)
     path = cached_path(source, cache_dir())
     if path is not None:
         return path
@@ -44,7 +44,7 @@ def find_workbook() -> Path:
     for found in sorted(shared.rglob(source.file)) if shared.is_dir() else []:
         if sha256_of(found) == source.sha256:
             return found
-    sys.exit(f"{source.file} not found: run `coverage-map sources fetch {WORKBOOK}` or give --workbook")
+    sys.exit(f"{source.file} not found: run `coverage-map sources fetch {name}` or give --workbook")
 
 
 def extract_rows(workbook: Path) -> list[list]:
@@ -74,23 +74,28 @@ def header(districts: int) -> list[str]:
     ]
 
 
-def register(out: Path, registry: Path) -> None:
-    """Record the extract's sha256 and size in its entry of the registry."""
+def register(out: Path, registry: Path, name: str = EXTRACT) -> None:
+    """Record the extract's sha256 and size in the registry's entry name."""
     text = registry.read_text(encoding="utf-8")
-    section = re.search(rf"^\[{EXTRACT}\]\n(?:(?!^\[).*\n?)*", text, re.MULTILINE)
+    section = re.search(rf"^\[{name}\]\n(?:(?!^\[).*\n?)*", text, re.MULTILINE)
     if section is None:
-        sys.exit(f"No [{EXTRACT}] entry in {registry}")
+        sys.exit(f"No [{name}] entry in {registry}")
     entry = re.sub(r'^sha256 = ".*"$', f'sha256 = "{sha256_of(out)}"', section.group(0), flags=re.MULTILINE)
     entry = re.sub(r"^size = \d+$", f"size = {out.stat().st_size}", entry, flags=re.MULTILINE)
     registry.write_text(text[: section.start()] + entry + text[section.end() :], encoding="utf-8")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workbook", type=Path, help="the REDATAM workbook (default: the registered one)")
-    parser.add_argument("--out", type=Path, default=REPO / "data" / "census_2017_lima_callao.csv")
+def arguments(doc: str, workbook: str, out: str) -> argparse.Namespace:
+    """--workbook (default: the registered one), --out (default: data/out) and --registry."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--workbook", type=Path, help=f"the {workbook} workbook (default: the registered one)")
+    parser.add_argument("--out", type=Path, default=REPO / "data" / out)
     parser.add_argument("--registry", type=Path, default=REPO / "geo" / "sources.toml")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__, "REDATAM", "census_2017_lima_callao.csv")
     workbook = args.workbook or find_workbook()
     rows = extract_rows(workbook)
     districts = len({row[0] for row in rows})

@@ -193,7 +193,7 @@ def test_build_log_in_spanish_has_the_counts_of_each_stage(run, tmp_path):
     lines = result.stderr.splitlines()
     assert lines[:5] == [
         "Límites (lima_callao_distritos.geojson): 50 distritos; en Lima Metropolitana: 43 distritos",
-        "Población objetivo (census_2017_lima_callao.csv): 43 distritos del área",
+        "Población objetivo 2025 (census_2017_lima_callao.csv, projection_lima_callao.csv): 43 distritos del área",
         "Inventario (el incluido, del MIMP): 93 conteos por distrito de 7 servicios",
         "Cobertura de 17 servicios en 43 distritos: 82 brechas; 126 distritos sin la sede de un servicio "
         "metropolitano: sin brecha, su sede atiende toda el área",

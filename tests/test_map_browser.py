@@ -83,9 +83,10 @@ def test_ciam_shows_its_two_gaps(default_build, watched_page, artifacts):
     assert "Centro Integral del Adulto Mayor (CIAM)" in legend
     assert "Sin servicio" in legend and "2 distritos" in legend and "41 distritos" in legend
     assert "Servicios que promueve 3" in legend and "IGN" in legend
-    # Numbers as the report writes them (formatting.number), not as the browser's locale would.
-    assert "Población objetivo sin el servicio en su distrito: 65\u00a0389" in legend
-    assert "65\u00a0389" in (out / "report.html").read_text(encoding="utf-8")
+    # Numbers as the report writes them (formatting.number), not as the browser's locale would:
+    # the people aged 60 and over of Chorrillos and San Borja in 2025 (INEI's projection)
+    assert "Población objetivo sin el servicio en su distrito: 78\u00a0800" in legend
+    assert "78\u00a0800" in (out / "report.html").read_text(encoding="utf-8")
     page.screenshot(path=artifacts / "map-ciam.png")
     assert_clean(watched_page)
 
@@ -100,7 +101,9 @@ def test_hrt_shows_forty_gaps_and_three_hosts(default_build, watched_page, artif
     hover_district(page, "Lima")
     tooltip = page.locator(".leaflet-tooltip").inner_text()
     assert "Lima" in tooltip and "150101" in tooltip and "HRT: 1" in tooltip
-    assert "Población objetivo: " in tooltip and "Personas por centro: " in tooltip
+    # the people of 2025 (INEI's projection), then those of the census year
+    assert "Población objetivo 2025: 107\u00a0634\nPoblación objetivo 2017 (censo): 108\u00a0788" in tooltip
+    assert "Personas por centro: " in tooltip
     page.screenshot(path=artifacts / "map-hrt-hover.png")
     assert_clean(watched_page)
 
@@ -198,7 +201,7 @@ def test_english_page(default_build, watched_page, artifacts, tmp_path):
     assert "Sin " not in page.locator("body").inner_text()
     page.screenshot(path=artifacts / "map-english-cem.png")
     page.check("#cm-layer-CIAM")
-    assert "Target population without the service in its district: 65,389" in page.locator(".cm-legend").inner_text()
+    assert "Target population without the service in its district: 78,800" in page.locator(".cm-legend").inner_text()
     assert_clean(watched_page)
 
 

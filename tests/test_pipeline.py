@@ -16,7 +16,7 @@ from coverage_map.sources import get_source, packaged_path
 
 @pytest.fixture(scope="module")
 def lima(seeded_cache):
-    return analyse(cache=seeded_cache)
+    return analyse(cache=seeded_cache, population_year=2017)  # the census's people, whose figures INEI publishes
 
 
 def districts_with(analysis, service, status):

@@ -91,15 +91,17 @@ def test_a_csv_without_total(tmp_path):
         read_population(path)
 
 
-def test_the_parsed_census_is_kept_and_read_back_equal(census, shared_data, tmp_path):
-    from coverage_map.population import read_population_cached
+def test_the_parsed_census_groups_are_kept_and_read_back_equal(census, shared_data, tmp_path):
+    from coverage_map.population import population_from_groups, read_groups_cached, read_redatam_groups
 
+    workbook = shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx"
     sidecar = tmp_path / "censo.49e6cb9529a1.csv"
-    first = read_population_cached(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", sidecar)
+    first = read_groups_cached(workbook, sidecar)
     assert sidecar.is_file()
-    again = read_population_cached(tmp_path / "not-read.xlsx", sidecar)  # served from the sidecar
-    pd.testing.assert_frame_equal(again, census, check_dtype=False)
-    pd.testing.assert_frame_equal(first, census)
+    again = read_groups_cached(tmp_path / "not-read.xlsx", sidecar)  # served from the sidecar
+    pd.testing.assert_frame_equal(again, read_redatam_groups(workbook), check_dtype=False)
+    pd.testing.assert_frame_equal(population_from_groups(again), census)
+    pd.testing.assert_frame_equal(population_from_groups(first), census)
 
 
 # --- the embedded default: the census extract of Lima and Callao ------------------------------
@@ -144,22 +146,11 @@ def test_adults_are_two_fifths_of_15_19_and_everyone_from_20(extract):
     assert (extract["age_0_17"] + extract["age_18_plus"]).round(6).equals(extract["total"])
 
 
-def test_outside_lima_and_callao_the_default_population_names_the_national_census(seeded_cache):
-    from coverage_map.pipeline import analyse
-
-    with pytest.raises(InputError) as err:
-        analyse(boundaries="peru_distrital_simple", area="peru", cache=seeded_cache)
-    message = str(err.value)
-    assert message.startswith("The census extract census_2017_lima_callao.csv covers only the districts whose "
-                              "ubigeo starts with 0701, 1501, and the area has 1785 more: ")
-    assert "Use --population censo_2017_edades" in message and "or --population none" in message
-
-
-def test_a_parsed_census_kept_by_an_older_version_is_parsed_again(census, shared_data, tmp_path):
-    from coverage_map.population import read_population_cached
+def test_a_census_kept_by_an_older_version_is_parsed_again(census, shared_data, tmp_path):
+    from coverage_map.population import GROUP_COLUMNS, population_from_groups, read_groups_cached
 
     sidecar = tmp_path / "censo.49e6cb9529a1.csv"
-    census.drop(columns="age_18_plus").to_csv(sidecar)  # the columns of the previous release
-    again = read_population_cached(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", sidecar)
-    pd.testing.assert_frame_equal(again, census)
-    assert "age_18_plus" in pd.read_csv(sidecar, nrows=0).columns
+    census.to_csv(sidecar)  # the previous release kept the target groups, not the census groups
+    again = read_groups_cached(shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", sidecar)
+    pd.testing.assert_frame_equal(population_from_groups(again), census)
+    assert list(pd.read_csv(sidecar, nrows=0).columns) == GROUP_COLUMNS

@@ -28,14 +28,25 @@ def parse_html(path: Path):
 
 
 @pytest.fixture(scope="module")
-def report(default_build):
-    analysis, out = default_build
+def census_build(seeded_cache, tmp_path_factory):
+    """The default build with the people counted in the 2017 census, whose figures INEI publishes
+    (SOURCE.md): these tests check the report against them (test_projection.py checks 2025's)."""
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("report_2017")
+    analysis, _ = build(out=out, cache=seeded_cache, population_year=2017)
+    return analysis, out
+
+
+@pytest.fixture(scope="module")
+def report(census_build):
+    analysis, out = census_build
     return analysis, out, parse_html(out / "report.html")
 
 
 @pytest.fixture(scope="module")
-def english(default_build, tmp_path_factory):
-    analysis, _ = default_build
+def english(census_build, tmp_path_factory):
+    analysis, _ = census_build
     out = tmp_path_factory.mktemp("report_en")
     write_report(analysis, out, lang="en")
     return out
@@ -438,8 +449,8 @@ def test_english_population_figures(english):
     assert "0-14 plus 3/5 of those aged 15-19" in text_of(section(document, "method"))
 
 
-def test_workbook_has_the_population_columns_as_numbers(default_build):
-    _, out = default_build
+def test_workbook_has_the_population_columns_as_numbers(census_build):
+    _, out = census_build
     workbook = openpyxl.load_workbook(out / "coverage.xlsx")
     summary = workbook["Resumen"]
     header = [c.value for c in summary[1]]

@@ -12,6 +12,7 @@ from coverage_map.errors import SourceError
 from coverage_map.sources import (
     DEFAULT_BOUNDARIES,
     DEFAULT_POPULATION,
+    PROJECTION_OF,
     cache_dir,
     cached_path,
     fetch,
@@ -80,6 +81,8 @@ def test_seed_from_a_folder_checks_and_copies_the_registered_files(shared_data, 
         "peru_distrital_simple": "cached",
         "censo_2017_edades": "cached",
         "censo_2017_lima_callao": "embedded",
+        "proyeccion_2018_2025": "cached",
+        "proyeccion_lima_callao": "embedded",
     }
     assert cached_path(get_source("peru_distrital_simple"), tmp_path) == tmp_path / "peru_distrital_simple.geojson"
     assert not (tmp_path / "lima_callao_distritos.geojson").exists()  # embedded: never copied
@@ -106,7 +109,8 @@ def test_cache_dir_override_then_environment_then_user_cache(monkeypatch, tmp_pa
 
 def test_the_defaults_are_embedded_and_the_others_downloaded():
     embedded = {name for name, source in registry().items() if source.embedded}
-    assert embedded == {DEFAULT_BOUNDARIES, DEFAULT_POPULATION} == {"lima_callao_distritos", "censo_2017_lima_callao"}
+    assert embedded == {DEFAULT_BOUNDARIES, DEFAULT_POPULATION, PROJECTION_OF[DEFAULT_POPULATION]} == {
+        "lima_callao_distritos", "censo_2017_lima_callao", "proyeccion_lima_callao"}
     for source in registry().values():
         assert source.url.startswith("https://raw.githubusercontent.com/")  # where it came from
 
@@ -149,19 +153,32 @@ def test_a_download_shows_a_progress_bar_unless_quiet(httpserver, source, tmp_pa
         logger.setLevel(level)
 
 
-def test_the_census_extract_is_what_the_script_writes(shared_data, tmp_path):
-    """The shipped CSV is generated, never edited: the script writes it again byte for byte."""
-    repo = Path(__file__).resolve().parents[1]
-    registry_copy = tmp_path / "sources.toml"
-    shutil.copy(repo / "geo" / "sources.toml", registry_copy)
-    out = tmp_path / "census.csv"
-    workbook = shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx"
-    subprocess.run([sys.executable, str(repo / "scripts" / "make_census_extract.py"), "--workbook", str(workbook),
-                    "--out", str(out), "--registry", str(registry_copy)], check=True, capture_output=True)
-    source = get_source("censo_2017_lima_callao")
+@pytest.mark.parametrize("script, workbook, name", [
+    ("make_census_extract.py", "censo_pob_sexo_edades_quin_2017.xlsx", "censo_2017_lima_callao"),
+    ("make_projection_extract.py", "pob_total_estimada_distrito_2018_2025.xlsx", "proyeccion_lima_callao"),
+])
+def test_an_embedded_extract_is_what_its_script_writes(shared_data, tmp_path, script, workbook, name):
+    """The shipped CSVs are generated, never edited: each script writes its file again byte for byte."""
+    out = written_again(script, shared_data / "population" / workbook, tmp_path)
+    source = get_source(name)
     assert out.read_bytes() == packaged_path(source).read_bytes()
     assert sha256_of(out) == source.sha256 and out.stat().st_size == source.size
+
+
+def written_again(script: str, workbook: Path, folder: Path) -> Path:
+    """The file script writes from workbook into folder; the registry it updates must be the project's."""
+    repo = Path(__file__).resolve().parents[1]
+    registry_copy = folder / "sources.toml"
+    shutil.copy(repo / "geo" / "sources.toml", registry_copy)
+    out = folder / "extract.csv"
+    subprocess.run([sys.executable, str(repo / "scripts" / script), "--workbook", str(workbook),
+                    "--out", str(out), "--registry", str(registry_copy)], check=True, capture_output=True)
     assert registry_copy.read_bytes() == (repo / "geo" / "sources.toml").read_bytes()
+    return out
+
+
+def test_the_census_extract_cites_its_source(shared_data, tmp_path):
+    out = written_again("make_census_extract.py", shared_data / "population" / "censo_pob_sexo_edades_quin_2017.xlsx", tmp_path)
     header = out.read_text(encoding="utf-8").split("ubigeo,")[0]
     for cited in ("INEI, Censos Nacionales 2017", "REDATAM", get_source("censo_2017_edades").url,
                   get_source("censo_2017_edades").sha256, "Do not edit by hand"):
@@ -190,7 +207,8 @@ def test_sources_list_is_never_cut_at_any_width_or_when_piped(cache_env, columns
     if status:
         assert status == {"lima_callao_distritos": "embedded", "lima_callao_distritos_simple": "cached",
                           "peru_distrital_simple": "cached", "censo_2017_edades": "cached",
-                          "censo_2017_lima_callao": "embedded"}
+                          "censo_2017_lima_callao": "embedded", "proyeccion_2018_2025": "cached",
+                          "proyeccion_lima_callao": "embedded"}
 
 
 def test_sources_list_speaks_spanish_by_default(cache_env):

@@ -41,9 +41,9 @@ def test_every_text_is_used():
 
 def test_every_kind_of_check_has_a_name_in_both_languages():
     package = files("coverage_map")
-    code = "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("checks.py", "facilities.py"))
+    code = "\n".join(package.joinpath(name).read_text(encoding="utf-8") for name in ("checks.py", "facilities.py", "projection.py"))
     kinds = set(re.findall(r'finding\(\s*"(\w+)"', code)) | set(re.findall(r'"check": "(\w+)"', code))
-    assert {"declared_vs_listed", "spelling", "boundary_repaired", "facility_outside"} <= kinds
+    assert {"declared_vs_listed", "spelling", "boundary_repaired", "facility_outside", "population_missing"} <= kinds
     for lang in ("es", "en"):
         assert [kind for kind in sorted(kinds) if f"kind_{kind}" not in TEXTS[lang]] == [], lang
 

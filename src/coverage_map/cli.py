@@ -130,8 +130,13 @@ def inputs(func, *, catchment=catchment_option):
                           "ubigeo and/or lat/lon); their counts replace the inventory's for their services."),
         click.option("--population", default=DEFAULT_POPULATION, show_default=True, metavar="PATH|NAME|none",
                      callback=lambda ctx, param, value: None if value.lower() == "none" else value,
-                     help="Population per district: an INEI REDATAM export (.xlsx), a CSV (ubigeo, total, "
-                          "mujeres, ...) or a registered source; 'none' for counts only."),
+                     help="Population per district: a registered INEI census (the default; outside Lima and Callao "
+                          "the national census), an INEI REDATAM export (.xlsx) or a CSV (ubigeo, total, mujeres, ...) "
+                          "taken as it is; 'none' for counts only."),
+        click.option("--population-year", type=int, metavar="YEAR",
+                     help="Year of the target people with INEI's census: 2017 (people counted in the census) or "
+                          "2018-2025 (INEI's projected district totals with the census structure by sex and age). "
+                          "Default: the latest projected year."),
         click.option("--place-by", type=click.Choice(["ubigeo", "point"]), default="ubigeo", show_default=True,
                      help="Where a facility of --facilities counts: in the district its ubigeo names (when it is "
                           "in the area; its point still draws the dot and measures distances), or where its point falls."),

@@ -33,7 +33,8 @@ class Coverage:
 
     #: ubigeo, district, service, count, status, nearest_*, nearest_km; with scales, gap (what
     #: the scale calls a gap); with population, target_population, people_per_centre, access
-    #: (E2SFCA, sites per 100,000 target people) and nearest_site_km
+    #: (E2SFCA, sites per 100,000 target people) and nearest_site_km; with a projected year,
+    #: census_population (the same target people in the census year)
     table: pd.DataFrame
     #: per service: districts, hosts, gaps, unknown, listed, declared; with scales, scale,
     #: catchment_km and without_site; with population, people_beyond, share_within, ...
@@ -63,6 +64,16 @@ class Coverage:
         if service is not None:
             gaps = gaps[gaps["service"] == service]
         return gaps.reset_index(drop=True)
+
+    def gaps_by_growth(self, service: str) -> pd.DataFrame:
+        """A service's gaps whose target people of the census year are known, those that grew
+        most first (growth: people gained since the census); empty without a projected year."""
+        gaps = self.gaps(service)
+        if "census_population" not in gaps:
+            return gaps.iloc[0:0].assign(growth=pd.Series(dtype="Int64"))
+        gaps = gaps[gaps["census_population"].notna() & gaps["target_population"].notna()]
+        gaps = gaps.assign(growth=gaps["target_population"] - gaps["census_population"])
+        return gaps.sort_values(["growth", "district"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def measure_coverage(
@@ -144,16 +155,20 @@ def measure_coverage(
     return Coverage(table=table, summary=summary)
 
 
-def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:
+def add_population(coverage: Coverage, targets: pd.DataFrame, *, census: pd.DataFrame | None = None) -> Coverage:
     """Add the measures that need people: per district and service, the target population
     and the people per centre; per service, the people living where it is absent, the
     share living where it is present and the population-weighted distance to it.
 
-    targets has one column per service: its target population in each district (ubigeo).
+    targets has one column per service: its target population in each district (ubigeo);
+    census, the same in the census year when targets are of a later year (census_population,
+    to show growth).
     """
     table = coverage.table.copy()
     people = targets.stack().rename("target_population")
     table = table.join(people, on=["ubigeo", "service"])
+    if census is not None:
+        table = table.join(census.stack().rename("census_population"), on=["ubigeo", "service"])
     hosts = table["status"] == PRESENT
     table["people_per_centre"] = (table["target_population"] / table["count"].astype(float)).where(hosts)
     known = table[table["status"] != UNKNOWN]
@@ -171,7 +186,8 @@ def add_population(coverage: Coverage, targets: pd.DataFrame) -> Coverage:
     summary["served_share"] = (served / by_service["target_population"].sum()).round(4)
     summary["weighted_km"] = (weighted / reach).round(1)
     # people are whole: 0-17 is interpolated (0-14 + 3/5 of 15-19), so round only at the end
-    for frame, column in [(table, "target_population"), (table, "people_per_centre"),
-                          (summary, "target_population"), (summary, "unserved_population")]:
+    rounded = [(table, "target_population"), (table, "people_per_centre"), (summary, "target_population"),
+               (summary, "unserved_population")] + [(table, "census_population")] * (census is not None)
+    for frame, column in rounded:
         frame[column] = frame[column].round().astype("Int64")
     return Coverage(table=table, summary=summary)

@@ -33,7 +33,8 @@ from .districts import normalize_name
 from .errors import InputError
 from .formatting import area_title, cite_origin, credit, number, number_range, percent, plural, separators
 from .formatting import km as km_text
-from .phrases import side_by_side
+from .phrases import population_basis, side_by_side
+from .projection import CENSUS_YEAR
 from .proposals import map_layer as proposal_layer
 from .scales import METROPOLITAN, MUNICIPAL
 from .styles import css_variables, page_styles
@@ -167,6 +168,7 @@ def map_data(
         "default_layer": default_layer(analysis),
         "boundaries": _boundary_credit(analysis, lang),
         "population": _population_credit(analysis, lang),
+        "people_labels": _people_labels(analysis, lang),
         "basemap": basemap_tiles(basemap or DEFAULT_BASEMAP) | {"on": basemap is not None},
         "context": _context(analysis),
         "names": _search_names(analysis),
@@ -272,6 +274,8 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         layer |= _classed(rows["people_per_centre"].where(present), "rate_", lang=lang, scheme=scheme, breaks=None,
                           unit="per_centre", measure="rate")
         layer["population"] = [_int_or_none(v) for v in rows["target_population"]]
+        if "census_population" in rows:  # a projected year: the census year's people beside
+            layer["census_population"] = [_int_or_none(v) for v in rows["census_population"]]
         layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
         if pd.notna(summary.get("served_share")):
             layer["summary"]["served_share"] = float(summary["served_share"])
@@ -408,13 +412,23 @@ def _boundary_credit(analysis: Analysis, lang: str) -> str:
 
 
 def _population_credit(analysis: Analysis, lang: str) -> str | None:
-    """Where the target population comes from, or None when the run has no population."""
+    """Which year the target population is of, how it was made and where it comes from, or None
+    when the run has no population."""
     population = analysis.file("population")
     if population is None:
         return None
     if population.source is None:
         return population.path.name
-    return credit(population.source, lang)
+    return "; ".join([population_basis(analysis, lang), *(credit(f.source, lang) for f in analysis.population_files())])
+
+
+def _people_labels(analysis: Analysis, lang: str) -> dict | None:
+    """The popup's labels of a projected year's people and of the census year's, or None."""
+    if not analysis.population_projected:
+        return None
+    text = texts(lang)
+    return {"year": text["target_people_year"].format(year=analysis.population_year),
+            "census": text["target_people_census"].format(census=CENSUS_YEAR)}
 
 
 def basemap_tiles(name: str) -> dict:

@@ -49,6 +49,9 @@ class RunInputs:
     inventory: str | os.PathLike | None = None
     facilities: str | os.PathLike | None = None
     population: str | os.PathLike | None = DEFAULT_POPULATION
+    #: The year of the target people: the census year (2017) or one INEI projects (2018-2025);
+    #: None takes the latest projected. Only with a registered census (a user's file is its own).
+    population_year: int | None = None
     lang: str = "es"
     scheme: str = "quantiles"
     breaks: tuple[float, ...] | None = None
@@ -187,6 +190,10 @@ class Analysis:
     #: Per service, the population column it was measured against (women, age_60_plus,
     #: age_0_17, men or total, where the population file lacks the group).
     population_columns: dict[str, str] = field(default_factory=dict)
+    #: The year of the target people (the census's or a projected one); None for a user's file.
+    population_year: int | None = None
+    #: Whether they are INEI's projected totals by the census structure (else counted people).
+    population_projected: bool = False
     #: Every place-based service's scale and catchment (scales.service_scales: the catalogue's,
     #: or the run's override): renderers index it; a service that is not place-based has none.
     scales: dict[str, Scale] = field(default_factory=dict)
@@ -211,6 +218,11 @@ class Analysis:
     def file(self, role: str) -> InputFile | None:
         """The (first) input file read in role, or None."""
         return next((f for f in self.files if f.role == role), None)
+
+    def population_files(self) -> list[InputFile]:
+        """The registered files the target people come from: the census and, for a projected
+        year, INEI's projection."""
+        return [f for f in self.files if f.role in ("population", "projection") and f.source is not None]
 
     def origin(self, code: str) -> Origin:
         """Where a service's district counts come from."""

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .formatting import cite, cite_origin, listing, number, short_origin
+from .formatting import cite, cite_origin, listing, number, percent, short_origin
 from .inventory import Catalogue, declared_parts
 from .population import TARGET_POPULATION
+from .projection import CENSUS_YEAR
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -40,6 +41,39 @@ def group_label(analysis: Analysis, code: str, lang: str) -> str:
 def people(analysis: Analysis, code: str, value: float, lang: str) -> str:
     """'65 389 personas de 60 años y más'."""
     return f"{number(value, lang)} {texts(lang)['noun_' + analysis.population_columns[code]]}"
+
+
+def population_basis(analysis: Analysis, lang: str) -> str | None:
+    """The year of the target people and how they were made: 'población proyectada 2025 (INEI),
+    estructura por sexo y edad del censo 2017'; None for a user's file (its own figures)."""
+    if analysis.population_year is None:
+        return None
+    key = "population_basis_projected" if analysis.population_projected else "population_basis_census"
+    return texts(lang)[key].format(year=analysis.population_year, census=CENSUS_YEAR)
+
+
+#: Districts named per service where it is missing and its target people grew most.
+GROWTH_NAMED = 5
+
+
+def growth_items(analysis: Analysis, scales: tuple[str, ...], lang: str) -> list[str]:
+    """Per service of the scales with gaps, the districts without it whose target people grew
+    most since the census: 'CIAM: Carabayllo (+12 345, +31 %), ...'; [] without a projected year."""
+    text, items = texts(lang), []
+    for code in analysis.coverage.summary.index:
+        rows = analysis.coverage.gaps_by_growth(code).head(GROWTH_NAMED)
+        if analysis.scales.get(code) is None or analysis.scales[code].kind not in scales or rows.empty:
+            continue
+        named = [text["growth_district"].format(district=r.district, people=_signed(number(abs(r.growth), lang), r.growth),
+                                                share=_signed(percent(abs(100 * r.growth / r.census_population), lang, 0), r.growth))
+                 for r in rows.itertuples()]
+        items.append(text["growth_item"].format(acronym=analysis.catalogue.services.at[code, "acronym"],
+                                                districts=listing(named, lang)))
+    return items
+
+
+def _signed(text: str, value: float) -> str:
+    return f"{'−' if value < 0 else '+'}{text}"
 
 
 def check_message(analysis: Analysis, row: pd.Series, lang: str) -> str:

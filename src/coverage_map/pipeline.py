@@ -32,14 +32,16 @@ from .facilities import PLACE_BY, Facilities, read_facilities
 from .inventory import (EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory,
                         load_indicators, load_usage, read_inventory)
 from .model import Analysis, InputFile, RunInputs
+from .phrases import population_basis
 from .plan import plans_for
 from .plan_request import requested
 from .plan_words import write_plan
-from .population import read_population, read_population_cached, targets_for
+from .population import read_census_groups, read_groups_cached, read_population, targets_for
+from .projection import CENSUS_YEAR, people_of, population_findings, read_projection
 from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasured, Downloading, FacilitiesRead,
                        PopulationRead, Progress, SourcesChecked, log_event)
 from .scales import METROPOLITAN, apply_scales, service_scales, without_metropolitan_rates
-from .sources import DEFAULT_BOUNDARIES, Source, cache_dir, fetch, registry, sha256_of
+from .sources import DEFAULT_BOUNDARIES, DEFAULT_POPULATION, NATIONAL_POPULATION, PROJECTION_OF, Source, cache_dir, fetch, registry, sha256_of
 from .sources import status as source_status
 from .texts import in_languages, listed
 
@@ -149,7 +151,8 @@ def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress)
         sites = problems.attempt(read_facilities, Path(inputs.facilities), catalogue=catalogue,
                                  districts=area.districts, prefixes=scope, place_by=inputs.place_by)
     if inputs.population is not None and area is not None:
-        population = problems.attempt(read_targets, inputs.population, area, catalogue, cache, progress)
+        population = problems.attempt(read_targets, inputs.population, area, catalogue, cache, progress,
+                                      inputs.population_year)
     if problems.found:
         return None, problems.found
     analysis = measure(inputs, area, own, sites, population, progress)
@@ -212,24 +215,63 @@ def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) ->
 
 @dataclass(frozen=True)
 class Targets:
-    """The target population per district and service, with where it was read."""
+    """The target population per district and service, with where it was read and for which year."""
 
     table: pd.DataFrame
     columns: dict[str, str]
     path: Path
     source: Source | None
+    #: The year of the people: CENSUS_YEAR or a projected year; None for a user's file (its own).
+    year: int | None = None
+    #: The same targets in the census year, beside those of a projected year (growth).
+    census: pd.DataFrame | None = None
+    #: INEI's projected totals read for the year (path, source), when projected.
+    projection: tuple[Path, Source] | None = None
+    findings: tuple[dict, ...] = ()
 
 
-def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path, progress: Progress = log_event) -> Targets:
+def read_targets(value: str | os.PathLike, area: Area, catalogue, cache: Path, progress: Progress = log_event,
+                 year: int | None = None) -> Targets:
+    """The target people of the area's districts: INEI's for year (the latest projected by
+    default) from a registered census, or a user's file as it is."""
     path, source = resolve_source(value, cache, "population", progress)
-    if source is not None and not source.embedded:  # pinned by sha256: its parsed table can be kept
-        table = read_population_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
-    else:
-        table = read_population(path)
     services = catalogue.services.loc[catalogue.place_based]
-    targets, columns = targets_for(table, area.districts, services, where=str(path))
-    progress(PopulationRead(path.name, len(targets)))
-    return Targets(targets, columns, path, source)
+    if source is None or source.name not in PROJECTION_OF:
+        if year is not None:
+            raise InputError("error_population_year_file", file=path.name, year=year)
+        targets, columns = targets_for(read_population(path), area.districts, services, where=str(path))
+        progress(PopulationRead(path.name, len(targets)))
+        return Targets(targets, columns, path, source)
+    path, source, groups = census_groups(path, source, area, cache, progress)
+    projected = projection = None
+    if year != CENSUS_YEAR:
+        projected = resolve_source(PROJECTION_OF[source.name], cache, "projection", progress)
+        projection = read_projection(projected[0])
+        years = [CENSUS_YEAR, *projection.years]
+        year = years[-1] if year is None else year
+        if year not in years:
+            raise InputError("error_population_year", year=year, years=f"{years[0]}-{years[-1]}")
+    people = people_of(groups, list(area.ubigeos), year=year, projection=projection)
+    targets, columns = targets_for(people.table, area.districts, services, where=str(path))
+    census = targets_for(people.census, area.districts, services, where=str(path))[0] if projection else None
+    read = [path] + ([projected[0]] if projected else [])
+    progress(PopulationRead(", ".join(p.name for p in read), len(targets), year))
+    names = dict(zip(area.districts["ubigeo"], area.districts["name"]))
+    findings = population_findings(people, names, projection, read[-1].name)
+    return Targets(targets, columns, path, source, year, census, projected, tuple(findings))
+
+
+def census_groups(path: Path, source: Source, area: Area, cache: Path,
+                  progress: Progress = log_event) -> tuple[Path, Source, pd.DataFrame]:
+    """The census groups of a registered census; the embedded extract of Lima and Callao gives
+    way to the national census when the area reaches beyond it."""
+    if source.embedded:
+        groups = read_census_groups(path)
+        if source.name != DEFAULT_POPULATION or area.ubigeos.isin(groups["ubigeo"]).all():
+            return path, source, groups
+        log.debug("The area reaches beyond %s: its people are the national census's", source.file)
+        path, source = resolve_source(NATIONAL_POPULATION, cache, "population", progress)
+    return path, source, read_groups_cached(path, cache / f"{source.file}.{source.sha256[:12]}.csv")
 
 
 def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, population: Targets | None,
@@ -255,12 +297,13 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     coverage = apply_scales(coverage, scales)
     progress(coverage_measured(coverage, scales, len(area.districts)))
     checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)
-    if sites is not None and sites.findings:
-        checks = pd.concat([checks, pd.DataFrame(sites.findings)], ignore_index=True)
+    for found in (sites and sites.findings, population and population.findings):
+        if found:
+            checks = pd.concat([checks, pd.DataFrame(list(found))], ignore_index=True)
     checks = cite_sources(checks, stock.origin)
     progress(SourcesChecked(tuple({"es": es, "en": en} for es, en in zip(checks["message_es"], checks["message_en"]))))
     if population is not None:
-        coverage = add_population(coverage, population.table)
+        coverage = add_population(coverage, population.table, census=population.census)
         coverage = without_metropolitan_rates(coverage, scales)
     coverage = measure_access(coverage, area.districts, scales, population and population.table,
                               facilities=sites, costs=costs)
@@ -282,6 +325,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         indicators=load_indicators(), report_files=_report_files(lima_figures), facilities=sites,
         population=population and population.table, population_source=population and population.source,
         population_columns=population.columns if population else {}, scales=scales, costs=costs,
+        population_year=population and population.year, population_projected=bool(population and population.projection),
         replaced=replaced if lima_figures else replaced.iloc[0:0],
     )
 
@@ -336,6 +380,9 @@ def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[I
     read = [(area.path, "boundaries", area.source)]
     if population is not None:
         read.append((population.path, "population", population.source))
+    if population is not None and population.projection is not None:
+        projection, source = population.projection
+        read.append((projection, "projection", source))
     read += [(_data_path(name), "embedded", None) for name in EMBEDDED_FILES]
     read += [(Path(p), role, None) for role, p in (("inventory", inputs.inventory), ("facilities", inputs.facilities)) if p]
     return tuple(InputFile(role, path, sha256_of(path), source) for path, role, source in read)
@@ -372,6 +419,9 @@ def manifest(analysis: Analysis, folder: Path) -> dict:
         "created": analysis.created.isoformat(timespec="seconds"),
         "options": analysis.inputs.options(),
         "inputs": [f.manifest() for f in analysis.files],
+        **({"population": {"year": analysis.population_year, "projected": analysis.population_projected,
+                           "census_year": CENSUS_YEAR, "basis": population_basis(analysis, analysis.lang)}}
+           if analysis.population_year is not None else {}),
         "outputs": {p.relative_to(folder).as_posix(): sha256_of(p) for p in written},
         # what plan.csv cannot hold: each plan's notes, in the run's language (also in plan-notes.txt)
         **({"plans": [{"service": plan.service, "objective": plan.objective, "notes": list(plan.notes)}
@@ -415,6 +465,9 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_csv(gaps, folder / "gaps.csv")
     summary = coverage.summary.copy()
     summary.insert(1, "service_name", summary["service"].map(names))
+    if analysis.population_year is not None:  # which people the per-person figures count
+        summary["population_year"] = analysis.population_year
+        summary["population_basis"] = population_basis(analysis, lang)
     write_csv(summary, folder / "summary.csv")
     checks = analysis.checks.drop(columns=["message_es", "message_en"])
     checks["message"] = analysis.checks[f"message_{lang}"]

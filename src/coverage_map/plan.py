@@ -127,7 +127,8 @@ def _plan(analysis: Analysis, request: Request, problem: Problem, chosen: list[i
         covered_before=covered_before, weighted_km_before=round(weighted_before, 2),
         existing_sites=len(request.existing), candidates=len(problem.candidates), confidential=confidential,
         crs=analysis.costs.crs, population_group=texts(lang)[f"noun_{column}"],
-        census=census_words(analysis.population_source, population.path if population else None, lang),
+        census=census_words(analysis.population_source, population.path if population else None, lang,
+                            projected=analysis.population_year if analysis.population_projected else None),
         access_catchment_km=request.access_catchment_km,
     )
     return replace(plan, notes=tuple(notes(plan, request, _best_single(problem, chosen, request.objective), lang)))

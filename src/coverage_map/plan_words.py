@@ -18,6 +18,7 @@ import pandas as pd
 from .export import write_csv
 from .formatting import counted, listing, number, percent, plural
 from .model import Plan
+from .projection import CENSUS_YEAR
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -67,9 +68,12 @@ def notes(plan: Plan, request: Request, best_single: dict | None, lang: str) -> 
     return lines
 
 
-def census_words(source: Source | None, path: Path | None, lang: str) -> str:
-    """Where the target population comes from: 'censo 2017 (INEI)', or 'archivo poblacion.csv'."""
+def census_words(source: Source | None, path: Path | None, lang: str, *, projected: int | None = None) -> str:
+    """Where the target population comes from: INEI's projection for the year projected,
+    'censo 2017 (INEI)', or 'archivo poblacion.csv'."""
     text = texts(lang)
+    if projected is not None:
+        return text["plan_projection"].format(year=projected, census=CENSUS_YEAR)
     if source is not None and "2017" in source.name:
         return text["plan_census"]
     return text["plan_file"].format(name=path.name if path else "?")

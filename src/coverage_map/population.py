@@ -172,8 +172,7 @@ def read_census_extract(path: Path) -> pd.DataFrame:
     The frame's attrs say which areas the extract covers (its ubigeo prefixes), so that a
     run elsewhere can name the source that covers it.
     """
-    groups = pd.read_csv(path, comment="#", dtype={"ubigeo": str, "district": str}, encoding="utf-8")
-    frame = population_from_groups(groups)
+    frame = population_from_groups(read_census_groups(path))
     frame.attrs["extract_prefixes"] = sorted({u[:4] for u in frame.index})
     log.debug("Read the population of %d districts from %s (census extract)", len(frame), path.name)
     return frame
@@ -291,19 +290,26 @@ def targets_for(
     return pd.DataFrame({code: rows[column] for code, column in columns.items()}), columns
 
 
-def read_population_cached(path: Path, sidecar: Path) -> pd.DataFrame:
-    """read_population, keeping the parsed table in sidecar (a CSV) for the next run.
+def read_census_groups(path: Path) -> pd.DataFrame:
+    """The census groups (GROUP_COLUMNS) of a REDATAM workbook or of a census extract."""
+    if Path(path).suffix.lower() == ".csv":
+        return pd.read_csv(path, comment="#", dtype={"ubigeo": str, "district": str}, encoding="utf-8")
+    return read_redatam_groups(path)
+
+
+def read_groups_cached(path: Path, sidecar: Path) -> pd.DataFrame:
+    """read_census_groups, keeping the parsed groups in sidecar (a CSV) for the next run.
 
     Only for files pinned by sha256 (the registered sources): the sidecar's name carries
     the hash, so a different file never reuses it.
     """
     if sidecar.is_file():
-        kept = pd.read_csv(sidecar, dtype={"ubigeo": str}).set_index("ubigeo")
-        if list(kept.columns) == COLUMNS:  # one kept by an older version is parsed again
-            log.debug("Read the population of %s from the cache (%s)", path.name, sidecar.name)
+        kept = pd.read_csv(sidecar, dtype={"ubigeo": str, "district": str})
+        if list(kept.columns) == GROUP_COLUMNS:  # one kept by an older version is parsed again
+            log.debug("Read the census groups of %s from the cache (%s)", path.name, sidecar.name)
             return kept
-    population = read_population(path)
+    groups = read_census_groups(path)
     partial = sidecar.with_suffix(".part")
-    population.to_csv(partial)
+    groups.to_csv(partial, index=False)
     partial.replace(sidecar)
-    return population
+    return groups

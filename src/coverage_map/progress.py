@@ -46,6 +46,8 @@ class PopulationRead:
 
     file: str
     districts: int
+    #: The year of the people (the census's or a projected one); None for a user's file.
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def phrase(event: Event, lang: str) -> list[str]:
         return [text["log_boundaries"].format(file=event.file, features=districts(event.features),
                                               area=area_title(event.area, lang), districts=districts(event.districts))]
     if isinstance(event, PopulationRead):
-        return [text["log_population"].format(file=event.file, districts=districts(event.districts))]
+        key = "log_population" if event.year is None else "log_population_year"
+        return [text[key].format(file=event.file, districts=districts(event.districts), year=event.year)]
     if isinstance(event, CountsRead):
         counts = counted(event.counts, text["log_district_count"], text["log_district_counts"], lang)
         return [text["log_counts"].format(file=event.file or text["log_embedded"], counts=counts,

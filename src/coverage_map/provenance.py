@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .formatting import area_title, credit, listing, period, short_origin
+from .phrases import population_basis
 from .sources import Source
 from .texts import texts
 
@@ -30,7 +31,9 @@ def data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
     parts = [labels["data_date_text"].format(sources=listing(list(editions), lang))]
     if analysis.lima_figures and periods:
         parts.append(labels["data_date_usage"].format(periods=listing([period(p, lang) for p in periods], lang)))
-    if analysis.population_source is not None and analysis.population_source.name in CENSUS_2017:
+    if analysis.population_projected:
+        parts.append(labels["data_date_basis"].format(basis=population_basis(analysis, lang)))
+    elif analysis.population_source is not None and analysis.population_source.name in CENSUS_2017:
         parts.append(labels["data_date_census"])
     elif analysis.file("population") is not None:
         parts.append(labels["data_date_population"].format(file=analysis.file("population").path.name))
@@ -88,5 +91,7 @@ def option_rows(analysis: Analysis, lang: str) -> list[dict]:
         if entry.role not in ("boundaries", "embedded", "inventory"):
             role = labels.get(f"role_{entry.role}", entry.role)
             options.append((role, entry.source.name if entry.source else entry.path.name))
+    if analysis.population_year is not None:
+        options.append((labels["opt_population_year"], str(analysis.population_year)))
     options.append((labels["opt_lang"], lang))
     return [{"option": k, "value": v} for k, v in options]

@@ -33,8 +33,10 @@ from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_gains_charts, draw_maps
 from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
 from .maps import DOWNLOADS
-from .phrases import check_message, finding_source, group_label, people, service_name, side_by_side
+from .phrases import (check_message, finding_source, group_label, growth_items, people, population_basis, service_name,
+                      side_by_side)
 from .proposals import method_paragraphs, report_sections
+from .projection import CENSUS_YEAR
 from .provenance import CENSUS_2017, data_date, option_rows, run_date, source_rows
 from .styles import css_variables
 from .texts import texts
@@ -152,8 +154,10 @@ NEED_ROWS = 5
 
 
 def population_source(analysis: Analysis, lang: str) -> str:
-    """The census (its title) or the user's file."""
+    """The year of INEI's people and how they were made, the census (its title) or the user's file."""
     source = analysis.population_source
+    if analysis.population_projected:
+        return population_basis(analysis, lang)
     if source is not None:
         return source.title
     return texts(lang)["population_file"].format(file=analysis.file("population").path.name)
@@ -173,11 +177,19 @@ def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dic
             "people": _figure(row["target_population"], lang), "unserved": _figure(row["unserved_population"], lang),
             "share": Figure(percent(100 * row["served_share"], lang, 1), row["served_share"]), "km": _km_figure(row["weighted_km"], lang),
         })
+    growth = growth_items(analysis, (MUNICIPAL, NETWORK), lang)
     return {
         "intro": labels["population_intro"].format(source=population_source(analysis, lang)),
-        "attribution": credit(analysis.population_source, lang, role="population") if analysis.population_source else "",
+        "attribution": _population_credits(analysis, lang),
         "rows": rows,
+        "growth_intro": labels["growth_intro"].format(census=CENSUS_YEAR, year=analysis.population_year) if growth else "",
+        "growth": growth,
     }
+
+
+def _population_credits(analysis: Analysis, lang: str) -> str:
+    """The registered sources of the people: the census and, for a projected year, INEI's projection."""
+    return "; ".join(credit(f.source, lang, role=f.role) for f in analysis.population_files())
 
 
 def _need(analysis: Analysis, code: str, lang: str) -> dict:
@@ -218,9 +230,11 @@ def _population_method(analysis: Analysis, lang: str) -> list[str]:
     labels = texts(lang)
     source = population_source(analysis, lang)
     if analysis.population_source is not None:
-        source = f"{source}; {credit(analysis.population_source, lang, role='population')}"
+        source = f"{source}; {_population_credits(analysis, lang)}"
     paragraphs = [labels["method_population"].format(source=source)]
-    if analysis.population_source is not None and analysis.population_source.name in CENSUS_2017:
+    if analysis.population_projected:
+        paragraphs.append(labels["method_projection"].format(year=analysis.population_year, census=CENSUS_YEAR))
+    elif analysis.population_source is not None and analysis.population_source.name in CENSUS_2017:
         paragraphs.append(labels["method_census"])
     codes = list(analysis.coverage.summary.index)
     if any(analysis.population_columns[c] == "age_0_17" for c in codes):

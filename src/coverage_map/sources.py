@@ -1,7 +1,8 @@
 """The registry of data sources: the embedded defaults and the files fetched into a cache.
 
 Every source pins the sha256 of its bytes (geo/sources.toml). The defaults (Lima and
-Callao's boundaries, their 2017 census figures) ship inside the package and are only
+Callao's boundaries, their 2017 census figures and INEI's projected totals for 2018-2025)
+ship inside the package and are only
 checked; the others are downloaded from their pinned URL by pooch, which owns the cache
 folder, writes to a temporary file and checks it before it takes its place. Offline
 machines seed the cache from a folder that holds the same files
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 DEFAULT_BOUNDARIES = "lima_callao_distritos"
 DEFAULT_POPULATION = "censo_2017_lima_callao"
 NATIONAL_POPULATION = "censo_2017_edades"
+#: INEI's projected totals that go with each census source: its own districts, 2018-2025.
+PROJECTION_OF = {DEFAULT_POPULATION: "proyeccion_lima_callao", NATIONAL_POPULATION: "proyeccion_2018_2025"}
 CACHE_ENV = "COVERAGE_MAP_CACHE"
 APP = "coverage-map"
 

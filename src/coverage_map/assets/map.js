@@ -207,7 +207,11 @@
       box.appendChild(el("span", null, T.nearest + ": " + nearest + " (" + formatKm(layer.km[i]) + ")"));
     }
     if (layer.population && layer.population[i] !== null) {
-      box.appendChild(el("span", null, T.target_people + ": " + formatNumber(layer.population[i])));
+      var people = data.people_labels;  // a projected year: its people, then the census year's
+      box.appendChild(el("span", null, (people ? people.year : T.target_people) + ": " + formatNumber(layer.population[i])));
+      if (people && layer.census_population && layer.census_population[i] !== null) {
+        box.appendChild(el("span", null, people.census + ": " + formatNumber(layer.census_population[i])));
+      }
       if (status === "p" && layer.per_centre[i] !== null) {
         box.appendChild(el("span", null, T.people_per_centre + ": " + formatNumber(layer.per_centre[i])));
       }
