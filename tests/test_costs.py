@@ -94,3 +94,34 @@ def test_the_plans_coverage_before_any_site_is_the_access_figures_reach(director
     within = proposal.target_population - summary["people_beyond"]
     districts = len(analysis.districts)
     assert proposal.covered_before == pytest.approx(within, abs=districts / 2)  # people rounded per district
+
+
+def test_people_are_measured_at_demand_points_and_brought_back_to_their_district():
+    """A district split into demand points (as roads will do): half of B's people 5 km from the
+    site, half 15 km; with a 10 km catchment half of them are beyond it, and B's access is the
+    mean of its points'."""
+    from coverage_map.accessibility import e2sfca, service_reach
+
+    cells = [box(-77.1 + 0.05 * i, -12.1, -77.05 + 0.05 * i, -12.05) for i in range(2)]
+    districts = gpd.GeoDataFrame({"ubigeo": ["150101", "150102"], "name": ["A", "B"]}, geometry=cells, crs="EPSG:4326")
+
+    class SplitB(CostModel):
+        def __init__(self, frame):
+            super().__init__(frame)
+            self.point_district = np.array([0, 1, 1])
+            self.point_share = np.array([1.0, 0.5, 0.5])
+
+        def point_costs(self, sites):
+            return np.array([[0.0], [5.0], [15.0]])
+
+    model = SplitB(districts)
+    sites = model.district_sites(pd.Series({"150101": 1}))
+    people = pd.Series({"150101": 1000.0, "150102": 2000.0})
+    reach = service_reach(model, sites, people, 10.0)
+    beyond, share, weighted = reach.totals()
+    assert beyond == 1000 and share == pytest.approx(2000 / 3000)
+    assert weighted == pytest.approx((1000 * 5 + 1000 * 15) / 3000)
+    points = e2sfca(pd.Series([1000.0, 1000.0, 1000.0]), model.point_costs(sites), np.array([1.0]), catchment=10.0)
+    assert reach.access["150102"] == pytest.approx((points[1] + points[2]) / 2)
+    assert points[2] == 0 and reach.access["150101"] == pytest.approx(points[0])
+    assert reach.nearest["150102"] == pytest.approx(10.0)  # the people-weighted mean of 5 and 15

@@ -139,28 +139,29 @@ def measure_access(
 class Reach:
     """What a service's sites give the people of each district, by the cost model."""
 
-    people: pd.Series  # target people per district (ubigeo), NaN unknown
-    access: pd.Series  # E2SFCA, sites per 100,000 target people
-    nearest: pd.Series  # cost to the nearest site; inf where none is placed, NaN without a point
+    access: pd.Series  # per district (ubigeo): E2SFCA, sites per 100,000 target people
+    nearest: pd.Series  # per district: cost to the nearest site; inf where none is placed, NaN without a point
+    point_people: np.ndarray  # target people at each demand point, NaN unknown
+    point_nearest: np.ndarray  # cost from each demand point to its nearest site
     catchment: float
-
-    def within(self) -> pd.Series:
-        """Whether each district's nearest site lies within the catchment."""
-        return self.nearest <= self.catchment
 
     def totals(self) -> tuple[float, float, float]:
         """People beyond the catchment, the share within it, the population-weighted mean cost."""
-        return _reach(self.people.to_numpy(), self.nearest.to_numpy(), self.catchment)
+        return _reach(self.point_people, self.point_nearest, self.catchment)
 
 
 def service_reach(costs: CostModel, sites: Sites, people: pd.Series, catchment: float) -> Reach:
-    """Access, nearest site and reach of sites for people (by ubigeo, in the cost model's order)."""
-    cost = costs.costs(sites)
-    demand = pd.Series(people.fillna(0).to_numpy(), index=costs.ubigeos)
-    access = e2sfca(demand, cost, sites.weight, catchment=catchment)
-    access[~costs.located] = np.nan
-    nearest, _ = costs.nearest(sites)
-    return Reach(people.set_axis(costs.ubigeos), access, pd.Series(nearest, index=costs.ubigeos), catchment)
+    """Access, nearest site and reach of sites for people (by ubigeo): measured at the cost
+    model's demand points, each weighed by its people, then brought back to districts."""
+    point_people = costs.point_people(people)
+    demand = pd.Series(np.nan_to_num(point_people), index=np.arange(len(point_people)))
+    access = e2sfca(demand, costs.point_costs(sites), sites.weight, catchment=catchment).to_numpy()
+    point_nearest, _ = costs.nearest(sites, points=True)
+    located = costs.located[costs.point_district]
+    access = costs.per_district(np.where(located, access, np.nan))
+    nearest = costs.per_district(point_nearest)
+    return Reach(pd.Series(access, index=costs.ubigeos), pd.Series(nearest, index=costs.ubigeos),
+                 point_people, point_nearest, catchment)
 
 
 def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tuple[float, float, float]:

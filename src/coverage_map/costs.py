@@ -1,7 +1,8 @@
 """What separates people from sites: the one cost model that every measure reads.
 
-- demand: where the target people are; today one point per district (its representative
-  point, a point inside it), all of its people there;
+- demand: where the target people are, as demand points, each in a district with a share of
+  its people (point_district, point_share); today one point per district (its
+  representative point, a point inside it), all of its people there;
 - sites: where a service is given (sites_of): the facilities' points when a facility
   list gives the service (a confidential one, or one without coordinates, at its
   district's point; those just outside the area kept), else each host district's count
@@ -10,9 +11,11 @@
   rule applied here and nowhere else: a district reaches a site that counts in it at cost
   0, wherever in the district the site's point lies.
 
-The nearest district with a service (coverage.py), E2SFCA access and the people beyond a
-catchment (accessibility.py), the gaps' distances and the plan's models all read
-CostModel.costs(): travel time on roads will change what a cost is here, and only here.
+The nearest district with a service (coverage.py) reads costs() (district x site); E2SFCA
+access, the people beyond a catchment (accessibility.py) and the plan's models read
+point_costs() (demand point x site) and weigh each point by its people; per_district()
+brings a point's figures back to its district. Travel time on roads will change what a
+cost is and where the demand points are here, and only here.
 """
 
 from __future__ import annotations
@@ -75,8 +78,12 @@ class CostModel:
         self.crs = metric_crs(districts)
         #: The demand points' districts (ubigeo), in the districts' order.
         self.ubigeos = districts["ubigeo"].to_numpy()
-        #: The demand points (metres): one per district, NaN for a district without geometry.
+        #: Each district's representative point (metres), NaN for a district without geometry.
         self.origins = representative_points(districts, self.crs)
+        #: The demand points: the district of each (its position in ubigeos) and its share of
+        #: the district's people. Here one per district, at its representative point.
+        self.point_district = np.arange(len(self.ubigeos))
+        self.point_share = np.ones(len(self.ubigeos))
 
     @property
     def located(self) -> np.ndarray:
@@ -91,17 +98,35 @@ class CostModel:
         cost[own & self.located[:, None]] = 0.0
         return cost
 
-    def nearest(self, sites: Sites) -> tuple[np.ndarray, np.ndarray]:
-        """The cost to the nearest site from each demand point and that site's position:
-        inf and -1 where no site is placed, NaN and -1 where the point has none."""
+    def point_costs(self, sites: Sites) -> np.ndarray:
+        """Cost from every demand point (rows) to every site (columns). With one point per
+        district, the districts' costs."""
+        return self.costs(sites)
+
+    def nearest(self, sites: Sites, *, points: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The cost to the nearest site from each district (or demand point) and that site's
+        position: inf and -1 where no site is placed, NaN and -1 where it has no location."""
+        located = self.located[self.point_district] if points else self.located
         if not len(sites):
-            return np.where(self.located, np.inf, np.nan), np.full(len(self.ubigeos), -1)
-        cost = self.costs(sites)
+            return np.where(located, np.inf, np.nan), np.full(len(located), -1)
+        cost = self.point_costs(sites) if points else self.costs(sites)
         cost = np.where(np.isnan(cost), np.inf, cost)
         best = cost.argmin(axis=1)  # ties go to the first site
         nearest = cost[np.arange(len(cost)), best]
-        best = np.where(np.isinf(nearest) | ~self.located, -1, best)
-        return np.where(self.located, nearest, np.nan), best
+        best = np.where(np.isinf(nearest) | ~located, -1, best)
+        return np.where(located, nearest, np.nan), best
+
+    def point_people(self, people: pd.Series) -> np.ndarray:
+        """People at each demand point: its district's (people, by ubigeo; NaN unknown) times its share."""
+        return people.reindex(self.ubigeos).to_numpy(float)[self.point_district] * self.point_share
+
+    def per_district(self, values: np.ndarray) -> np.ndarray:
+        """A figure per demand point as one per district: the mean weighted by each point's share
+        of the district's people (NaN for a district without demand points)."""
+        weighted = np.bincount(self.point_district, weights=self.point_share * values, minlength=len(self.ubigeos))
+        shares = np.bincount(self.point_district, weights=self.point_share, minlength=len(self.ubigeos))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(shares > 0, weighted / shares, np.nan)
 
     def district_sites(self, counts: pd.Series) -> Sites:
         """Each host district's count (counts: by ubigeo; NA or 0 for none) at its point."""

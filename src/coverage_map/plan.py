@@ -73,8 +73,9 @@ def plans_for(analysis: Analysis) -> tuple[Plan, ...]:
 def access_steps(points: AccessCosts, chosen: list[int]) -> pd.DataFrame:
     """What each chosen site, added to those before it, does to E2SFCA access (accessibility.py).
 
-    One row per site in order: access_districts (districts whose access rises), access_before
-    and access_after (their population-weighted mean access, sites per 100,000 target people).
+    One row per site in order: access_districts (districts where access rises at some demand
+    point), access_before and access_after (the population-weighted mean access of those
+    points, sites per 100,000 target people).
     The supply is the run's plus one site per proposal; adding a site never lowers access
     elsewhere (E2SFCA's site ratios depend on the demand around each site only).
     """
@@ -86,7 +87,7 @@ def access_steps(points: AccessCosts, chosen: list[int]) -> pd.DataFrame:
         after = e2sfca(points.demand, cost, np.concatenate([points.supply, np.ones(rank)]),
                        catchment=points.catchment).to_numpy()
         gaining = after > before + 1e-12  # NaN (no point) never gains
-        steps.append({"access_districts": int(gaining.sum()),
+        steps.append({"access_districts": len(np.unique(points.district[gaining])),
                       "access_before": _weighted_mean(before[gaining], people[gaining]),
                       "access_after": _weighted_mean(after[gaining], people[gaining])})
         before = after

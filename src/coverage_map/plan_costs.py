@@ -39,12 +39,12 @@ def problem_for(analysis: Analysis, request: Request) -> Problem:
     their district's representative point.
     """
     costs = analysis.costs
-    ubigeos = costs.ubigeos
-    weights = analysis.population[request.code].reindex(ubigeos).fillna(0).round().to_numpy()
-    known = costs.located & (weights > 0)  # no geometry or nobody: no demand
-    existing, _ = costs.nearest(existing_sites(analysis, request))
+    ubigeos = costs.ubigeos[costs.point_district]  # the district of each demand point
+    weights = np.nan_to_num(costs.point_people(analysis.population[request.code])).round()
+    known = costs.located[costs.point_district] & (weights > 0)  # no geometry or nobody: no demand
+    existing, _ = costs.nearest(existing_sites(analysis, request), points=True)
     candidates = costs.facility_sites(request.candidates)
-    candidate_cost = costs.costs(candidates)
+    candidate_cost = costs.point_costs(candidates)
     candidate_cost = np.where(np.isnan(candidate_cost), np.inf, candidate_cost)
     lon, lat = Transformer.from_crs(costs.crs, "EPSG:4326", always_xy=True).transform(
         candidates.xy[:, 0], candidates.xy[:, 1])
@@ -55,20 +55,22 @@ def problem_for(analysis: Analysis, request: Request) -> Problem:
 
 @dataclass(frozen=True)
 class AccessCosts:
-    """What E2SFCA access reads (accessibility.e2sfca): the demand, and the costs from it to the
-    run's sites and to each candidate."""
+    """What E2SFCA access reads (accessibility.e2sfca): the demand at the cost model's demand
+    points, and the costs from them to the run's sites and to each candidate."""
 
-    demand: pd.Series  # target people per district (index: ubigeo)
+    demand: pd.Series  # target people per demand point
+    district: np.ndarray  # the district (ubigeo) of each demand point
     supply: np.ndarray  # sites at each existing supply point
-    supply_cost: np.ndarray  # districts x existing supply points
-    candidate_cost: np.ndarray  # districts x candidates, in the order of Problem.candidates
+    supply_cost: np.ndarray  # demand points x existing supply points
+    candidate_cost: np.ndarray  # demand points x candidates, in the order of Problem.candidates
     catchment: float
 
 
 def access_costs(analysis: Analysis, request: Request) -> AccessCosts:
     """The run's demand and sites of the service, and the candidates, for the access each proposal adds."""
     costs = analysis.costs
-    people = analysis.population[request.code].reindex(costs.ubigeos).fillna(0).to_numpy(float)
+    people = np.nan_to_num(costs.point_people(analysis.population[request.code]))
     sites = existing_sites(analysis, request)
-    return AccessCosts(pd.Series(people, index=costs.ubigeos), sites.weight, costs.costs(sites),
-                       costs.costs(costs.facility_sites(request.candidates)), request.access_catchment_km)
+    return AccessCosts(pd.Series(people, index=np.arange(len(people))), costs.ubigeos[costs.point_district],
+                       sites.weight, costs.point_costs(sites),
+                       costs.point_costs(costs.facility_sites(request.candidates)), request.access_catchment_km)
