@@ -325,6 +325,22 @@ def test_english_report_has_english_headings_and_numbers(english):
     assert (english / "report.md").read_text(encoding="utf-8").startswith("# Gap analysis of MIMP services")
 
 
+def test_maxima_and_shares_come_from_exact_values(report):
+    """Issue 19: UA's farthest district is Pucusana (47.34 km), not Ancón (47.28 km), which the
+    distances rounded before the maximum made the first by name; OREDIS has 94.55 % of its
+    people within 30 km, written once: 94,6 %, not 94,5 % from a share already rounded."""
+    analysis, _, document = report
+    summary = " ".join(text_of(li) for li in section(document, "summary").iter("li"))
+    ua = analysis.coverage.table.query("service == 'UA'").set_index("district")["nearest_km"]
+    assert ua.idxmax() == "Pucusana" and ua["Pucusana"] > ua["Ancón"] and round(ua["Ancón"], 1) == round(ua["Pucusana"], 1)
+    assert "UA: 89,7 %" in summary and "el distrito más lejano, Pucusana, a 47,3 km" in summary
+    share = analysis.coverage.summary.at["OREDIS", "share_within"]
+    assert 0.9455 <= share < 0.9456  # exact in the analysis
+    assert "OREDIS: 94,6 %" in summary
+    # the files keep their decimals
+    assert analysis.coverage.rounded().summary.at["OREDIS", "share_within"] == 0.9455
+
+
 def test_report_command_rebuilds_only_the_report_whole(seeded_cache, tmp_path):
     from click.testing import CliRunner
 

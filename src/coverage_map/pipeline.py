@@ -401,7 +401,7 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
     from .maps import default_layer
 
-    coverage, catalogue = analysis.coverage, analysis.catalogue
+    coverage, catalogue = analysis.coverage.rounded(), analysis.catalogue  # the files' decimals
     layer = coverage_layer(analysis.districts, coverage)
     write_geojson(layer, folder / "coverage.geojson")
     write_csv(coverage.matrix(), folder / "coverage.csv")

@@ -40,7 +40,7 @@ def problem_for(analysis: Analysis, request: Request) -> Problem:
     """
     costs = analysis.costs
     ubigeos = costs.ubigeos
-    weights = analysis.population[request.code].reindex(ubigeos).fillna(0).round().to_numpy()
+    weights = analysis.population[request.code].reindex(ubigeos).fillna(0).to_numpy(float)  # exact: rounded when written
     known = costs.located & (weights > 0)  # no geometry or nobody: no demand
     existing, _ = costs.nearest(existing_sites(analysis, request))
     candidates = costs.facility_sites(request.candidates)
