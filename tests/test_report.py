@@ -145,7 +145,7 @@ def test_summary_sentences_are_computed_from_the_gaps(report):
     assert sentences.index(hrt) < next(i for i, s in enumerate(sentences) if "OREDIS" in s)
     # metropolitan services as access only: no sentence counts districts without them
     assert not any(re.search(r"distritos[^.]* no tienen[^.]*\b(OREDIS|UA|CAI|Unidad de Adopción)", s) for s in sentences)
-    assert any("CAI, UA y OREDIS tienen una sede para toda el área" in s for s in sentences)
+    assert any("CAI, UA y OREDIS se leen como servicios para toda el área (lectura nuestra" in s for s in sentences)
 
 
 def test_unmapped_services_show_declared_totals_usage_and_what_is_needed(report):
@@ -339,6 +339,35 @@ def test_maxima_and_shares_come_from_exact_values(report):
     assert "OREDIS: 94,6 %" in summary
     # the files keep their decimals
     assert analysis.coverage.rounded().summary.at["OREDIS", "share_within"] == 0.9455
+
+
+def test_readings_say_they_are_ours_and_confidential_distances_are_estimates(report):
+    """Issue 19: a scale is our reading, said in the same sentence; a shelter's distance is to
+    its host district's point; the HRT note says what each source publishes."""
+    analysis, _, document = report
+    sentences = [text_of(li) for li in section(document, "summary").iter("li")]
+    assert not any("por diseño" in s for s in sentences)
+    hrt = next(s for s in sentences if "Hogar de Refugio Temporal" in s)
+    assert "lectura nuestra" in hrt
+    assert "del punto representativo del distrito sede más cercano" in hrt and "una estimación" in hrt
+    upe = next(s for s in sentences if "(UPE)" in s)
+    assert "lectura nuestra" in upe and "punto representativo" not in upe  # not confidential
+    page = text_of(document.find(".//body"))
+    assert "Ubicación confidencial por decisión nuestra, no de la fuente" not in page
+    assert "el Resumen ejecutivo 2023 publica los distritos de los hogares" in page
+    assert "«No se registra por confidencialidad»" in page
+
+
+def test_two_seats_of_a_metropolitan_service_are_named_as_two(seeded_cache, shared_data):
+    """With MIMP's directory, CAI has two seats (Breña and El Agustino): the summary must not say one."""
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import summary_sentences
+
+    analysis = analyse(facilities=str(shared_data / "mimp_directorio" / "directorio.json"), cache=seeded_cache)
+    text = " ".join(summary_sentences(analysis, "es")).replace("\u00a0", " ")
+    assert "CAI: 97,6 % de su población objetivo a menos de 30,0 km de una de sus 2 sedes (Breña y El Agustino)" in text
+    assert "SAU: 92,6 %" in text and "OREDIS: 94,6 %" in text
+    assert "una sede para toda el área por diseño" not in text
 
 
 def test_report_command_rebuilds_only_the_report_whole(seeded_cache, tmp_path):

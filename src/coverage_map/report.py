@@ -298,7 +298,7 @@ def _coverage_rows(analysis: Analysis, lang: str) -> list[dict]:
 
 
 def _covered(row: pd.Series, known: int, kind: str, lang: str) -> str:
-    """The share of districts with the service; a metropolitan seat covers the whole area by design."""
+    """The share of districts with the service; a metropolitan service (our reading of its scale) covers the whole area."""
     labels = texts(lang)
     if not known:
         return labels["no_district_data"]
@@ -397,7 +397,8 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
     else:
         first = rows.sort_values(["access", "district"], kind="stable")
         least = labels["network_least"].format(names=listing(list(first["district"].head(NEED_ROWS)), lang))
-    return labels["sentence_network"].format(
+    confidential = bool(analysis.catalogue.services.at[code, "confidential"])  # to the host district's point
+    return labels["sentence_network_confidential" if confidential else "sentence_network"].format(
         name=service_name(analysis.catalogue, code, lang), without=_without_site(analysis, code, lang), least=least, km=radius,
         beyond=people(analysis, code, row["people_beyond"], lang),
         share=percent(100 * row["share_within"], lang, 1), source=cite_origin(analysis.origin(code), lang))
@@ -443,10 +444,11 @@ def _metropolitan_item(analysis: Analysis, code: str, lang: str) -> str:
     summary, table = analysis.coverage.summary, analysis.coverage.table
     rows = table[table["service"] == code]
     farthest = rows.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable").iloc[0]
-    return texts(lang)["metropolitan_item"].format(
+    seats = int(rows["count"].fillna(0).sum())  # two CAI in the directory are two seats, not one
+    return texts(lang)[plural(seats, "metropolitan_item", "metropolitan_item_many")].format(
         acronym=analysis.catalogue.services.at[code, "acronym"], share=percent(100 * summary.at[code, "share_within"], lang, 1),
         km=km(analysis.scales[code].catchment_km, lang), seat=listing(list(rows.loc[rows["status"] == PRESENT, "district"]), lang),
-        district=farthest["district"], far=km(farthest["nearest_km"], lang))
+        district=farthest["district"], far=km(farthest["nearest_km"], lang), n=number(seats, lang))
 
 
 def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -> list[dict]:
