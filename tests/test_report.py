@@ -385,6 +385,19 @@ def test_report_command_rebuilds_only_the_report_whole(seeded_cache, tmp_path):
     assert not (out / "img" / "OLD.png").exists() and (out / "img" / "HRT.png").is_file()
     assert (out / "manifest.json").read_text(encoding="utf-8") == "{}"
     assert "Gap analysis" in (out / "report.html").read_text(encoding="utf-8")
+    # alone, the report links only to what is beside it (issue 19): the workbook it wrote, no map or CSV
+    for name in ("report.html", "report.md"):
+        page = (out / name).read_text(encoding="utf-8")
+        for missing in ("map.html", "coverage.csv", "coverage.geojson"):
+            assert missing not in page, (name, missing)
+        assert "coverage.xlsx" in page
+    # beside a build's map and tables, it links to them again
+    for name in ("map.html", "coverage.csv", "coverage.geojson"):
+        (out / name).write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "--out", str(out), "--cache-dir", str(seeded_cache), "--quiet"])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.md").read_text(encoding="utf-8")
+    assert "(map.html)" in page and "(map.html#HRT)" in page and "(coverage.csv)" in page and "(coverage.geojson)" in page
 
 
 def test_report_files_are_byte_identical_run_to_run(default_build, tmp_path):

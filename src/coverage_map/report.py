@@ -90,10 +90,11 @@ def _sort_value(text: object) -> str:
 
 # --- the report context ----------------------------------------------------------------
 
-def report_context(analysis: Analysis, *, lang: str) -> dict:
+def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | None = None) -> dict:
     """Everything the report shows, formatted for lang, as plain dicts and lists.
 
-    Each mapped service's image is its relative path (img/CODE.png), as Markdown links it.
+    beside: the files the report may link to (the map, the tables); None for all of them,
+    as a build writes them. Each mapped service's image is its relative path (img/CODE.png), as Markdown links it.
     Outside Lima Metropolitana MIMP's usage figures and declared totals (Lima's) are left out.
     """
     labels = texts(lang)
@@ -109,7 +110,7 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "title": labels["title"].format(area=area),
         "data_date": data_date(analysis, periods, lang),
         "run_date": run_date(analysis, lang),
-        "links": _links(lang),
+        "links": _links(lang, beside),
         "lima": lima,
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
         "sources": source_rows(analysis, lang),
@@ -119,7 +120,8 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "population": _population_section(analysis, mapped, lang),
         "facilities": _facilities_section(analysis, lang),
         "periods": [period(p, lang) for p in periods],
-        "mapped": [_service_section(analysis, code, lang, usage, indicators, periods) for code in mapped],
+        "mapped": [_service_section(analysis, code, lang, usage, indicators, periods, map_link=beside is None or MAP in beside)
+                   for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
         "plans": report_sections(analysis, lang),
@@ -136,11 +138,18 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     }
 
 
-def _links(lang: str) -> list[dict]:
-    """The outputs a build writes beside the report: the map, then the tables."""
+def linked_files() -> tuple[str, ...]:
+    """The files beside the report that it links to: the map, then the tables."""
+    return (MAP, *(file for _, file in DOWNLOADS if file != "coverage.gpkg"))
+
+
+def _links(lang: str, beside: frozenset[str] | None = None) -> list[dict]:
+    """The outputs a build writes beside the report (the map, then the tables), those of
+    beside only (the files there when `coverage-map report` writes the report alone)."""
     labels = texts(lang)
-    return [{"href": MAP, "text": labels["report_map_link"]},
-            *({"href": file, "text": labels[key]} for key, file in DOWNLOADS if file != "coverage.gpkg")]
+    links = [{"href": MAP, "text": labels["report_map_link"]},
+             *({"href": file, "text": labels[key]} for key, file in DOWNLOADS if file != "coverage.gpkg")]
+    return [link for link in links if beside is None or link["href"] in beside]
 
 
 # --- population and need ------------------------------------------------------------------
@@ -471,7 +480,8 @@ def _indicator_cells(row: pd.Series, lang: str) -> dict:
 
 
 def _service_section(
-    analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, indicators: pd.DataFrame, periods: list[str]
+    analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, indicators: pd.DataFrame, periods: list[str],
+    *, map_link: bool = True,
 ) -> dict:
     """A mapped service: who it serves, where it is, then the districts a planner looks at
     first (those with the least access to a network or metropolitan service, or those
@@ -489,7 +499,7 @@ def _service_section(
         "description": catalogue[f"description_{lang}"], "confidential": bool(catalogue["confidential"]),
         "image": f"{IMAGE_FOLDER}/{code}.png",
         "image_alt": labels["map_alt"].format(name=name, area=area_title(analysis.area, lang)),
-        "map_link": f"{MAP}#{code}",
+        "map_link": f"{MAP}#{code}" if map_link else "",
         "hosts_title": labels["host_list"].format(n=len(hosts)),
         "hosts": [d if c == 1 else f"{d} ({c})" for d, c in zip(hosts["district"], hosts["count"])],
         # a user's file replaced the summary's listing: both sources, each named, not the summary's words alone
@@ -705,12 +715,13 @@ def data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def write_report(analysis: Analysis, folder: Path, *, lang: str = "es") -> list[Path]:
-    """Write report.html, report.md, img/CODE.png and coverage.xlsx into folder."""
+def write_report(analysis: Analysis, folder: Path, *, lang: str = "es", beside: frozenset[str] | None = None) -> list[Path]:
+    """Write report.html, report.md, img/CODE.png and coverage.xlsx into folder; beside: the
+    files the report may link to (None: all, as a build writes them; coverage.xlsx is written here)."""
     folder = Path(folder)
     images = draw_maps(analysis, folder / IMAGE_FOLDER, lang=lang)
     charts = draw_gains_charts(analysis, folder / IMAGE_FOLDER, lang=lang)
-    context = report_context(analysis, lang=lang)
+    context = report_context(analysis, lang=lang, beside=None if beside is None else beside | {WORKBOOK})
     (folder / "report.md").write_text(render_report(context, "md"), encoding="utf-8")
     for section in context["mapped"]:
         section["image"] = data_uri(images[section["code"]])
