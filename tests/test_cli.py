@@ -195,8 +195,9 @@ def test_build_log_in_spanish_has_the_counts_of_each_stage(run, tmp_path):
         "Límites (lima_callao_distritos.geojson): 50 distritos; en Lima Metropolitana: 43 distritos",
         "Población objetivo 2025 (census_2017_lima_callao.csv, projection_lima_callao.csv): 43 distritos del área",
         "Inventario (el incluido, del MIMP): 93 conteos por distrito de 7 servicios",
-        "Cobertura de 17 servicios en 43 distritos: 82 brechas; 126 distritos sin la sede de un servicio "
-        "metropolitano: sin brecha, su sede atiende toda el área",
+        # districts counted once (issue 19): each lacks CAI and OREDIS's seat (Lima) or UA's (Miraflores)
+        "Cobertura de 17 servicios en 43 distritos: 82 brechas; 43 distritos sin la sede de algún servicio "
+        "metropolitano: sin brecha, por lectura nuestra su sede atiende toda el área",
         "Comprobación de las fuentes: 3 hallazgos (checks.csv)",
     ]
     assert lines[5].startswith("  - CIAM: el total declarado es 43, pero la tabla por distrito suma 41")
@@ -212,8 +213,8 @@ def test_build_log_in_english(run, tmp_path):
     assert result.exit_code == 0
     lines = result.stderr.splitlines()
     assert lines[0] == "Boundaries (lima_callao_distritos.geojson): 50 districts; in Lima Metropolitana: 43 districts"
-    assert lines[3] == ("Coverage of 17 services in 43 districts: 82 gaps; 126 districts without the seat of a "
-                        "metropolitan service: not a gap, its seat serves the whole area")
+    assert lines[3] == ("Coverage of 17 services in 43 districts: 82 gaps; 43 districts without the seat of some "
+                        "metropolitan service: not a gap, by our reading its seat serves the whole area")
     assert lines[4] == "Source checks: 3 findings (checks.csv)"
     assert lines[8] == "Access across district lines (E2SFCA) for 7 services: CAI, HRT, UA, UPE, OREDIS, DEMUNA, CIAM"
     assert not [f for f in foreign_fragments("en") if f in result.stderr + result.stdout]

@@ -119,3 +119,23 @@ def test_a_cache_that_cannot_be_written_costs_only_a_drawing(squares, tmp_path):
     written = draw(squares, statuses_of(squares), tmp_path / "out", blocked)
     assert sorted(p.name for p in written.values()) == ["A.png", "B.png"]
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written.values())
+
+
+def test_a_long_title_wraps_inside_the_figure(default_build):
+    """Issue 19: OREDIS's long name was cut at the static map's right edge. The drawn title,
+    measured with matplotlib's renderer, fits the figure's width; a short one stays on one line."""
+    from coverage_map.figures import TITLE_RIGHT, _draw_base, fit_title
+    from coverage_map.phrases import service_name
+
+    analysis, _ = default_build
+    canvas = _draw_base(prepare_frame(analysis.districts))
+    renderer = canvas.figure.canvas.get_renderer()
+    long = service_name(analysis.catalogue, "OREDIS", "es")
+    canvas.title.set_text(long)
+    assert canvas.title.get_window_extent(renderer).x1 > canvas.figure.bbox.width  # cut without wrapping
+    fit_title(canvas.title, long)
+    extent = canvas.title.get_window_extent(renderer)
+    assert extent.x1 <= canvas.figure.bbox.width * TITLE_RIGHT + 0.5
+    assert "\n" in canvas.title.get_text() and canvas.title.get_text().replace("\n", " ") == long
+    fit_title(canvas.title, "CIAM")
+    assert canvas.title.get_text() == "CIAM"

@@ -170,7 +170,7 @@ def test_hrt_first_site_is_the_brute_force_best_single_addition(lima):
     xy = np.column_stack([points.x, points.y])
     km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000
     ubigeos = districts["ubigeo"].to_numpy()
-    women = lima.population["HRT"].reindex(ubigeos).round().to_numpy()
+    women = lima.population["HRT"].reindex(ubigeos).to_numpy(float)  # exact: rounded only when written
     host = np.isin(ubigeos, HOSTS)
     reach = np.where(host, 0.0, km[:, host].min(axis=1))
     best = max(np.flatnonzero(~host), key=lambda j: (
@@ -178,7 +178,7 @@ def test_hrt_first_site_is_the_brute_force_best_single_addition(lima):
     result = plan(lima, "HRT", add=1)
     assert result.proposals["ubigeo"].tolist() == [ubigeos[best]]
     gain = women[np.minimum(reach, km[:, best]) <= 10].sum() - women[reach <= 10].sum()
-    assert result.proposals["newly_covered"].iloc[0] == gain
+    assert result.proposals["newly_covered"].iloc[0] == pytest.approx(gain)
     assert {"lat", "lon", "name"}.isdisjoint(result.proposals.columns)  # shelters: districts only
 
 
@@ -369,7 +369,7 @@ def test_catchment_option_for_the_planned_service(run, tmp_path):
     table = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
     analysis_5 = plan(analyse(), "UPE", add=1, catchment_km=5)
     assert table["ubigeo"].tolist() == analysis_5.proposals["ubigeo"].tolist()
-    assert table["access_before"].tolist() == analysis_5.proposals["access_before"].tolist()
+    assert table["access_before"].tolist() == analysis_5.proposals["access_before"].round(4).tolist()  # plan.csv's decimals
 
 
 def test_catchment_option_also_takes_a_service_catchment_for_the_run(run, tmp_path):
@@ -586,3 +586,51 @@ def test_a_candidate_district_without_geometry_is_left_out_and_named(squares):
     assert shapeless not in set(result.proposals["ubigeo"])
     assert result.candidates == 43 - len(squares["hosts"]) - 1
     assert f"Candidatos descartados porque su distrito no tiene geometría en los límites: {name}." in result.notes
+
+
+# --- equally good sets (issue 19) --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def lima_2017(seeded_cache):
+    return analyse(cache=seeded_cache, population_year=2017)
+
+
+def test_hrt_plan_names_the_set_that_covers_exactly_as_many_women(lima_2017):
+    """{San Juan de Miraflores, Los Olivos} is proposed; {San Juan de Miraflores, Comas} covers
+    the same women within 10 km (2017 census), and the notes (terminal, plan-notes.txt,
+    manifest, report) say so."""
+    lima = lima_2017
+    result = plan(lima, "HRT", add=2)
+    assert result.proposals["district"].tolist() == ["San Juan de Miraflores", "Los Olivos"]
+    assert ("San Juan de Miraflores", "Comas") in result.alternatives
+    tie = next(note for note in result.notes if note.startswith("Igual de bueno"))
+    assert "«San Juan de Miraflores y Comas»" in tie and "2\u00a0829\u00a0517 mujeres de 18 años y más" in tie
+    # people rounded once, from the exact (interpolated) target population
+    women = lima.population["HRT"]
+    assert round(result.proposals["covered_after"].iloc[-1]) == 2_829_517
+    assert result.target_population == pytest.approx(women.sum())
+
+
+@pytest.mark.parametrize("objective", ["coverage", "distance"])
+def test_equal_sets_reach_exactly_the_chosen_objective(squares, objective):
+    """Every district has the same people: the swaps named tie with the proposal, and no other does."""
+    from coverage_map.location_models import equal_sets
+    from coverage_map.plan_costs import problem_for
+    from coverage_map.plan_request import check_request
+
+    analysis = squares["even"]
+    problem = problem_for(analysis, check_request(analysis, "HRT", add=2, objective=objective, candidates=None,
+                                                  catchment_km=2.5, force=False))
+    result = plan(analysis, "HRT", add=2, objective=objective, catchment_km=2.5)
+    index = {u: j for j, u in enumerate(problem.candidates["ubigeo"])}
+    chosen = [index[u] for u in result.proposals["ubigeo"]]
+    best = problem.evaluate(chosen)[0 if objective == "coverage" else 1]
+    found = {tuple(s) for s in equal_sets(problem, chosen, objective)}
+    assert found or objective == "distance", "the even squares tie in people covered"
+    for place in range(2):
+        for k in range(len(problem.candidates)):
+            if k in chosen:
+                continue
+            swapped = [*chosen[:place], k, *chosen[place + 1:]]
+            value = problem.evaluate(swapped)[0 if objective == "coverage" else 1]
+            assert (tuple(swapped) in found) == (value == pytest.approx(best, rel=1e-12, abs=1e-9))

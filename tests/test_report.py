@@ -156,7 +156,7 @@ def test_summary_sentences_are_computed_from_the_gaps(report):
     assert sentences.index(hrt) < next(i for i, s in enumerate(sentences) if "OREDIS" in s)
     # metropolitan services as access only: no sentence counts districts without them
     assert not any(re.search(r"distritos[^.]* no tienen[^.]*\b(OREDIS|UA|CAI|Unidad de Adopción)", s) for s in sentences)
-    assert any("CAI, UA y OREDIS tienen una sede para toda el área" in s for s in sentences)
+    assert any("CAI, UA y OREDIS se leen como servicios para toda el área (lectura nuestra" in s for s in sentences)
 
 
 def test_unmapped_services_show_declared_totals_usage_and_what_is_needed(report):
@@ -336,6 +336,53 @@ def test_english_report_has_english_headings_and_numbers(english):
     assert (english / "report.md").read_text(encoding="utf-8").startswith("# Gap analysis of MIMP services")
 
 
+def test_maxima_and_shares_come_from_exact_values(report):
+    """Issue 19: UA's farthest district is Pucusana (47.34 km), not Ancón (47.28 km), which the
+    distances rounded before the maximum made the first by name; OREDIS has 94.55 % of its
+    people within 30 km, written once: 94,6 %, not 94,5 % from a share already rounded."""
+    analysis, _, document = report
+    summary = " ".join(text_of(li) for li in section(document, "summary").iter("li"))
+    ua = analysis.coverage.table.query("service == 'UA'").set_index("district")["nearest_km"]
+    assert ua.idxmax() == "Pucusana" and ua["Pucusana"] > ua["Ancón"] and round(ua["Ancón"], 1) == round(ua["Pucusana"], 1)
+    assert "UA: 89,7 %" in summary and "el distrito más lejano, Pucusana, a 47,3 km" in summary
+    share = analysis.coverage.summary.at["OREDIS", "share_within"]
+    assert 0.9455 <= share < 0.9456  # exact in the analysis
+    assert "OREDIS: 94,6 %" in summary
+    # the files keep their decimals
+    assert analysis.coverage.rounded().summary.at["OREDIS", "share_within"] == 0.9455
+
+
+def test_readings_say_they_are_ours_and_confidential_distances_are_estimates(report):
+    """Issue 19: a scale is our reading, said in the same sentence; a shelter's distance is to
+    its host district's point; the HRT note says what each source publishes."""
+    analysis, _, document = report
+    sentences = [text_of(li) for li in section(document, "summary").iter("li")]
+    assert not any("por diseño" in s for s in sentences)
+    hrt = next(s for s in sentences if "Hogar de Refugio Temporal" in s)
+    assert "lectura nuestra" in hrt
+    assert "del punto representativo del distrito sede más cercano" in hrt and "una estimación" in hrt
+    upe = next(s for s in sentences if "(UPE)" in s)
+    assert "lectura nuestra" in upe and "punto representativo" not in upe  # not confidential
+    page = text_of(document.find(".//body"))
+    assert "Ubicación confidencial por decisión nuestra, no de la fuente" not in page
+    assert "el Resumen ejecutivo 2023 publica los distritos de los hogares" in page
+    assert "«No se registra por confidencialidad»" in page
+
+
+def test_two_seats_of_a_metropolitan_service_are_named_as_two(seeded_cache, shared_data):
+    """With MIMP's directory, CAI has two seats (Breña and El Agustino): the summary must not say
+    one. Shares of the 2017 census (the audit's figures)."""
+    from coverage_map.pipeline import analyse
+    from coverage_map.report import summary_sentences
+
+    analysis = analyse(facilities=str(shared_data / "mimp_directorio" / "directorio.json"), cache=seeded_cache,
+                       population_year=2017)
+    text = " ".join(summary_sentences(analysis, "es")).replace("\u00a0", " ")
+    assert "CAI: 97,6 % de su población objetivo a menos de 30,0 km de una de sus 2 sedes (Breña y El Agustino)" in text
+    assert "SAU: 92,6 %" in text and "OREDIS: 94,6 %" in text
+    assert "una sede para toda el área por diseño" not in text
+
+
 def test_report_command_rebuilds_only_the_report_whole(seeded_cache, tmp_path):
     from click.testing import CliRunner
 
@@ -351,6 +398,19 @@ def test_report_command_rebuilds_only_the_report_whole(seeded_cache, tmp_path):
     assert not (out / "img" / "OLD.png").exists() and (out / "img" / "HRT.png").is_file()
     assert (out / "manifest.json").read_text(encoding="utf-8") == "{}"
     assert "Gap analysis" in (out / "report.html").read_text(encoding="utf-8")
+    # alone, the report links only to what is beside it (issue 19): the workbook it wrote, no map or CSV
+    for name in ("report.html", "report.md"):
+        page = (out / name).read_text(encoding="utf-8")
+        for missing in ("map.html", "coverage.csv", "coverage.geojson"):
+            assert missing not in page, (name, missing)
+        assert "coverage.xlsx" in page
+    # beside a build's map and tables, it links to them again
+    for name in ("map.html", "coverage.csv", "coverage.geojson"):
+        (out / name).write_text("", encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", "--out", str(out), "--cache-dir", str(seeded_cache), "--quiet"])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.md").read_text(encoding="utf-8")
+    assert "(map.html)" in page and "(map.html#HRT)" in page and "(coverage.csv)" in page and "(coverage.geojson)" in page
 
 
 def test_report_files_are_byte_identical_run_to_run(default_build, tmp_path):

@@ -76,6 +76,22 @@ def test_every_reason_quotes_the_seed_word_for_word():
             assert "Resumen ejecutivo en Lima Metropolitana (2023)" in row[column]  # the document cited
 
 
+def test_every_scale_reason_marks_our_reading():
+    """Issue 19: the scale is our reading of the source; the source's own words are quoted (above)."""
+    with (REPO / "data" / "services.csv").open(encoding="utf-8") as f:
+        rows = [row for row in csv.DictReader(f) if row["place_based"] == "true"]
+    for row in rows:
+        assert "(lectura nuestra" in row["scale_reason_es"], row["code"]
+        assert "(our reading" in row["scale_reason_en"], row["code"]
+    reasons = {row["code"]: row["scale_reason_en"] for row in rows}
+    # CAI and CAR NNA are both referred by courts: their different scales are explained by their seats
+    assert "CAR NNA" in reasons["CAI"] and "the number of seats decides" in reasons["CAI"]
+    assert "CAI" in reasons["CAR_NNA"] and "the number of seats decides" in reasons["CAR_NNA"]
+    # readings that were given as the source's facts are gone
+    for words in ("not because they live nearby", "day services used near home", "each serves a sector, not a district"):
+        assert not any(words in reason for reason in reasons.values()), words
+
+
 @pytest.fixture(scope="module")
 def lima(seeded_cache):
     return analyse(cache=seeded_cache)

@@ -178,9 +178,10 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
 
 
 def _typed(table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
-    table["access"] = table["access"].astype(float).round(4)
-    table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan).round(1)
+    """Typed and exact: people whole, the rest unrounded (the files round them: Coverage.rounded)."""
+    table["access"] = table["access"].astype(float)
+    table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
-    summary["share_within"] = summary["share_within"].astype(float).round(4)
-    summary["weighted_site_km"] = summary["weighted_site_km"].astype(float).round(1)
+    summary["share_within"] = summary["share_within"].astype(float)
+    summary["weighted_site_km"] = summary["weighted_site_km"].astype(float)
     return Coverage(table=table, summary=summary, access_measured=frozenset(measured))

@@ -291,6 +291,23 @@ def _wrap(name: str, width: int) -> str:
     return " ".join(words[:cut]) + "\n" + " ".join(words[cut:])
 
 
+#: The title's right margin, as a share of the figure's width (its left one is 0.02).
+TITLE_RIGHT = 0.98
+
+
+def fit_title(title: Text, text: str) -> None:
+    """Set title to text, wrapped at spaces onto as many lines as keep it inside the figure
+    (OREDIS's long name was cut at the right edge), measured with the figure's renderer."""
+    figure = title.get_figure()
+    renderer = figure.canvas.get_renderer()
+    room = figure.bbox.width * (TITLE_RIGHT - title.get_position()[0])
+    title.set_text(text)
+    width = len(text)
+    while title.get_window_extent(renderer).width > room and width > 10:
+        width = min(width - 1, int(width * room / title.get_window_extent(renderer).width))
+        title.set_text(textwrap.fill(text, max(width, 10)))
+
+
 def _frame_inset(frame: MapFrame, main: Axes, inset: Axes) -> None:
     """Zoom the inset on the small districts and outline its extent on the main map."""
     bounds = frame.districts.geometry[frame.small].total_bounds
@@ -346,7 +363,7 @@ def draw_service_maps(
         for service, cached in to_draw.items():
             status = statuses[service].reindex(frame.districts["ubigeo"]).fillna(UNKNOWN).to_numpy()
             _recolour(canvas, frame, status)
-            canvas.title.set_text(titles[service])
+            fit_title(canvas.title, titles[service])
             # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
             canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
             _legend(canvas, legends[service], frame.layout)

@@ -40,19 +40,19 @@ class Problem:
     """What the models are built from: one row per demand district, one column per candidate."""
 
     ubigeos: np.ndarray  # demand districts
-    weights: np.ndarray  # target people (whole) per demand district
+    weights: np.ndarray  # target people per demand district (exact: 0-17 and 18+ are interpolated)
     existing_km: np.ndarray  # km from each demand district to its nearest existing site (0 in a host)
     candidate_km: np.ndarray  # demand districts x candidates, km (0 in the candidate's own district)
     candidates: pd.DataFrame  # ubigeo, district, name, lat, lon; sorted by ubigeo, name, point
     catchment_km: float
     left_out: tuple[str, ...] = ()  # candidate districts without geometry, named in the notes
 
-    def evaluate(self, chosen) -> tuple[int, float]:
+    def evaluate(self, chosen) -> tuple[float, float]:
         """People within the catchment and population-weighted km with the chosen candidates open."""
         km = self.existing_km
         if len(chosen):
             km = np.minimum(km, self.candidate_km[:, list(chosen)].min(axis=1))
-        covered = int(self.weights[km <= self.catchment_km].sum())
+        covered = float(self.weights[km <= self.catchment_km].sum())
         return covered, float((self.weights * km).sum() / self.weights.sum())
 
     def singles(self) -> tuple[np.ndarray, np.ndarray]:
@@ -86,13 +86,36 @@ def priority(problem: Problem, objective: str) -> np.ndarray:
 def best_single(problem: Problem, objective: str) -> int:
     """The candidate that alone does most for the objective (ties: the other measure, then the first)."""
     covered, weighted = problem.singles()
-    keys = [(gain_key(int(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
+    keys = [(gain_key(float(c), float(w), objective), -j) for j, (c, w) in enumerate(zip(covered, weighted))]
     return max(range(len(keys)), key=keys.__getitem__)
 
 
-def gain_key(covered: int, weighted: float, objective: str) -> tuple:
+def gain_key(covered: float, weighted: float, objective: str) -> tuple:
     """Larger is better: people covered then distance for coverage, the reverse for distance."""
     return (covered, -round(weighted, 9)) if objective == "coverage" else (-round(weighted, 9), covered)
+
+
+def equal_sets(problem: Problem, chosen: list[int], objective: str) -> list[list[int]]:
+    """The sets that reach exactly the chosen set's objective with one of its sites swapped for
+    another candidate (each in chosen's order, the swapped site in the place of the one it
+    replaces), the swaps of the first site first. Exact and cheap: one matrix of the
+    districts x candidates per chosen site; sets that differ in two or more sites are not
+    searched.
+    """
+    chosen = list(chosen)
+    covered, weighted = problem.evaluate(chosen)
+    others = np.setdiff1d(np.arange(len(problem.candidates)), chosen)
+    found = []
+    for place, site in enumerate(chosen):
+        rest = [j for j in chosen if j != site]
+        km = problem.existing_km if not rest else np.minimum(problem.existing_km, problem.candidate_km[:, rest].min(axis=1))
+        swapped = np.minimum(km[:, None], problem.candidate_km[:, others])
+        if objective == "coverage":
+            same = np.isclose(problem.weights @ (swapped <= problem.catchment_km), covered, rtol=1e-12, atol=1e-9)
+        else:
+            same = np.isclose(problem.weights @ swapped / problem.weights.sum(), weighted, rtol=1e-12, atol=1e-9)
+        found += [[*chosen[:place], int(k), *chosen[place + 1:]] for k in others[same]]
+    return found
 
 
 def _order(problem: Problem, chosen: list[int], objective: str) -> list[int]:
@@ -126,8 +149,8 @@ def maximal_covering(problem: Problem, add: int) -> list[int]:
         covered.append(float(problem.weights[i]) * y)
     model += pulp.lpSum(covered)
     model += pulp.lpSum(sites) == add
-    # weights are whole people: a set half a person short is not optimal
-    return _least_ranks(model, sites, ranks, slack=0.5)
+    # CBC's precision on a sum of people (exact, not whole: 0-17 and 18+ are interpolated)
+    return _least_ranks(model, sites, ranks, slack=1e-7 * max(float(problem.weights.sum()), 1.0))
 
 
 def p_median(problem: Problem, add: int) -> list[int]:

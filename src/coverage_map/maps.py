@@ -28,7 +28,7 @@ import topojson
 
 from .accessibility import PER_PEOPLE
 from .classify import DEFAULT_CLASSES, check_scheme, classify, palette
-from .coverage import GAP, PRESENT, UNKNOWN
+from .coverage import FILE_DECIMALS, GAP, PRESENT, UNKNOWN
 from .districts import normalize_name
 from .errors import InputError
 from .formatting import area_title, cite_origin, credit, number, number_range, percent, plural, separators
@@ -260,7 +260,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         "scale": analysis.scales[code].kind,
         "count": [_int_or_none(c) for c in rows["count"]],
         "nearest": [position.get(n) if isinstance(n, str) else None for n in rows["nearest_ubigeo"]],
-        "km": [None if pd.isna(k) else float(k) for k in rows["nearest_km"]],
+        "km": [None if pd.isna(k) else round(float(k), FILE_DECIMALS["table"]["nearest_km"]) for k in rows["nearest_km"]],
         **_classed(rows["count"].where(present), "", lang=lang, scheme=scheme, breaks=breaks, unit="centre"),
         "summary": {key: _int_or_none(summary[key]) for key in SUMMARY_KEYS if key in summary},
         # where a user's file replaced the summary's listing, both sources, each named
@@ -278,7 +278,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
             layer["census_population"] = [_int_or_none(v) for v in rows["census_population"]]
         layer["per_centre"] = [_int_or_none(v) for v in rows["people_per_centre"]]
         if pd.notna(summary.get("served_share")):
-            layer["summary"]["served_share"] = float(summary["served_share"])
+            layer["summary"]["served_share"] = round(float(summary["served_share"]), FILE_DECIMALS["summary"]["served_share"])
     layer |= _access_view(analysis, code, rows, lang=lang, scheme=scheme)
     sites = _sites(analysis, code, position)
     if sites:
@@ -353,7 +353,8 @@ def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str
     counts = ([unreached] if unreached else []) + classes.counts()
     class_of = dict(zip(positive.index, (first + i for i in classes.index)))
     return {
-        "access": [None if pd.isna(v) else round(float(v), 4) for v in values],
+        # rounded once, from the exact value, to the decimals the page writes
+        "access": [None if pd.isna(v) else round(float(v), decimals) for v in values],
         "access_class": [0 if v == 0 else class_of.get(u) for u, v in values.items()],
         "access_classes": [{"label": label, "color": colour, "districts": n}
                            for label, colour, n in zip(labels, palette(len(labels), "access"), counts)],

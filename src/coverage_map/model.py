@@ -132,8 +132,8 @@ class Plan:
     objective: str
     catchment_km: float
     proposals: pd.DataFrame
-    target_population: int
-    covered_before: int
+    target_population: float  # exact; the words round it
+    covered_before: float
     weighted_km_before: float
     existing_sites: int
     candidates: int
@@ -143,6 +143,9 @@ class Plan:
     census: str
     #: The catchment E2SFCA access is measured within (the service's, as the run measures it).
     access_catchment_km: float = 0.0
+    #: Other sets of sites (their districts, in the proposal's order) that reach exactly the
+    #: same objective, one site swapped (location_models.equal_sets).
+    alternatives: tuple[tuple[str, ...], ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 

@@ -346,11 +346,12 @@ def report_counts(inputs: RunInputs, area: Area, embedded, own, sites: Facilitie
 
 
 def coverage_measured(coverage, scales, districts: int) -> CoverageMeasured:
-    """The gaps by each service's scale, and the districts without the seat of a metropolitan service."""
-    summary = coverage.summary
+    """The gaps by each service's scale, and the districts (each once, not once per service)
+    without the seat of some metropolitan service."""
+    summary, table = coverage.summary, coverage.table
     metropolitan = [code for code in summary.index if scales[code].kind == METROPOLITAN]
-    return CoverageMeasured(len(summary), districts, int(summary["gaps"].sum()),
-                            int(summary.loc[metropolitan, "without_site"].sum()))
+    without_seat = table[table["service"].isin(metropolitan) & (table["count"].fillna(-1) == 0)]
+    return CoverageMeasured(len(summary), districts, int(summary["gaps"].sum()), without_seat["ubigeo"].nunique())
 
 
 def _embedded_origin(code: str, declared: pd.DataFrame, catalogue) -> Origin:
@@ -435,13 +436,14 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 
     The manifest is left as the last build wrote it.
     """
-    from .report import write_report
+    from .report import linked_files, write_report
 
     check_out_folder(out)
     analysis = analyse(inputs, progress=progress, **options)
     out = Path(out)
+    beside = frozenset(name for name in linked_files() if (out / name).is_file())  # links only to what is there
     with staged_outputs(out) as staging:
-        written = write_report(analysis, staging, lang=analysis.lang)
+        written = write_report(analysis, staging, lang=analysis.lang, beside=beside)
     return analysis, [out / path.relative_to(staging) for path in written]
 
 
@@ -451,7 +453,7 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
     from .maps import default_layer
 
-    coverage, catalogue = analysis.coverage, analysis.catalogue
+    coverage, catalogue = analysis.coverage.rounded(), analysis.catalogue  # the files' decimals
     layer = coverage_layer(analysis.districts, coverage)
     write_geojson(layer, folder / "coverage.geojson")
     write_csv(coverage.matrix(), folder / "coverage.csv")

@@ -24,7 +24,7 @@ import pandas as pd
 
 from .accessibility import e2sfca
 from .errors import InputError
-from .location_models import Problem, best_single, solve
+from .location_models import Problem, best_single, equal_sets, solve
 from .model import Analysis, Plan
 from .plan_costs import AccessCosts, access_costs, problem_for
 from .plan_request import Request, check_request, requested
@@ -99,13 +99,13 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     if not len(values):
         return np.nan
     mean = np.average(values, weights=weights) if weights.sum() else values.mean()
-    return round(float(mean), 4)
+    return float(mean)  # exact: plan.csv rounds it (plan_words.PLAN_DECIMALS)
 
 
 def _plan(analysis: Analysis, request: Request, problem: Problem, chosen: list[int], access: pd.DataFrame) -> Plan:
     code, lang = request.code, analysis.lang
     confidential = bool(analysis.catalogue.services.at[code, "confidential"])
-    total = int(problem.weights.sum())
+    total = float(problem.weights.sum())
     covered_before, weighted_before = problem.evaluate([])
     rows, previous = [], covered_before
     for rank in range(1, len(chosen) + 1):
@@ -113,7 +113,7 @@ def _plan(analysis: Analysis, request: Request, problem: Problem, chosen: list[i
         site = problem.candidates.iloc[chosen[rank - 1]]
         rows.append({"service": code, "rank": rank, "ubigeo": site["ubigeo"], "district": site["district"],
                      "newly_covered": covered - previous, "covered_after": covered,
-                     "share_covered_after": round(covered / total, 4), "weighted_km_after": round(weighted, 2),
+                     "share_covered_after": covered / total, "weighted_km_after": weighted,
                      **access.iloc[rank - 1].to_dict(),
                      "name": site["name"], "lon": site["lon"], "lat": site["lat"]})
         previous = covered
@@ -125,14 +125,16 @@ def _plan(analysis: Analysis, request: Request, problem: Problem, chosen: list[i
     plan = Plan(
         service=code, name=analysis.catalogue.label(code, lang), objective=request.objective,
         catchment_km=request.catchment_km, proposals=proposals, target_population=total,
-        covered_before=covered_before, weighted_km_before=round(weighted_before, 2),
+        covered_before=covered_before, weighted_km_before=weighted_before,
         existing_sites=len(request.existing), candidates=len(problem.candidates), confidential=confidential,
         crs=analysis.costs.crs, population_group=texts(lang)[f"noun_{column}"],
         census=census_words(analysis.population_source, population.path if population else None, lang,
                             projected=analysis.population_year if analysis.population_projected else None),
         access_catchment_km=request.access_catchment_km,
     )
-    return replace(plan, notes=tuple(notes(plan, request, _best_single(problem, chosen, request.objective), lang)))
+    ties = [list(problem.candidates.iloc[alternative]["district"]) for alternative in equal_sets(problem, chosen, request.objective)]
+    return replace(plan, alternatives=tuple(map(tuple, ties)),
+                   notes=tuple(notes(plan, request, _best_single(problem, chosen, request.objective), lang, ties=ties)))
 
 
 def _best_single(problem: Problem, chosen: list[int], objective: str) -> dict | None:
@@ -144,4 +146,4 @@ def _best_single(problem: Problem, chosen: list[int], objective: str) -> dict | 
     covered, weighted = problem.singles()
     site = problem.candidates.iloc[best]
     return {"district": site["district"], "ubigeo": site["ubigeo"],
-            "newly": int(covered[best]) - problem.evaluate([])[0], "weighted": float(weighted[best])}
+            "newly": float(covered[best]) - problem.evaluate([])[0], "weighted": float(weighted[best])}

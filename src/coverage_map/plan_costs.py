@@ -40,7 +40,7 @@ def problem_for(analysis: Analysis, request: Request) -> Problem:
     """
     costs = analysis.costs
     ubigeos = costs.ubigeos[costs.point_district]  # the district of each demand point
-    weights = np.nan_to_num(costs.point_people(analysis.population[request.code])).round()
+    weights = np.nan_to_num(costs.point_people(analysis.population[request.code]))  # exact: rounded when written
     known = costs.located[costs.point_district] & (weights > 0)  # no geometry or nobody: no demand
     existing, _ = costs.nearest(existing_sites(analysis, request), points=True)
     candidates = costs.facility_sites(request.candidates)

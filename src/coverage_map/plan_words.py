@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 #: Files a plan writes (plan command, build --plan): the table and the words beside it.
 PLAN_TABLE, PLAN_NOTES = "plan.csv", "plan-notes.txt"
 
+#: Decimals of plan.csv's measures; the Plan keeps them exact, and the words round them once.
+PLAN_DECIMALS = {"newly_covered": 0, "covered_after": 0, "share_covered_after": 4, "weighted_km_after": 2, "access_before": 4, "access_after": 4}
+
 #: Texts that name the catchment, and their form for a plan district by district (0 km).
 OWN_DISTRICT = {
     "plan_objective_coverage": "plan_objective_coverage_own",
@@ -37,11 +40,17 @@ OWN_DISTRICT = {
 }
 
 
-def notes(plan: Plan, request: Request, best_single: dict | None, lang: str) -> list[str]:
-    """What the plan's table needs read with it: the order, what was left out or forced, the
-    best single site when the set does not start with it, access, and the limits.
+#: Equally good sets a plan's notes name; the others are counted.
+NAMED_TIES = 3
 
-    best_single: district, ubigeo, newly (people it alone adds) and weighted (km), or None.
+
+def notes(plan: Plan, request: Request, best_single: dict | None, lang: str, *, ties: Sequence[Sequence[str]] = ()) -> list[str]:
+    """What the plan's table needs read with it: the order, what was left out or forced, the
+    best single site when the set does not start with it, the sets as good as it, access,
+    and the limits.
+
+    best_single: district, ubigeo, newly (people it alone adds) and weighted (km), or None;
+    ties: the districts of each equally good set (location_models.equal_sets).
     """
     text = texts(lang)
     n = len(plan.proposals)
@@ -52,6 +61,7 @@ def notes(plan: Plan, request: Request, best_single: dict | None, lang: str) -> 
         lines.append(text["plan_best_single"].format(
             district=best_single["district"], ubigeo=best_single["ubigeo"], newly=people(best_single["newly"], lang),
             weighted=number(best_single["weighted"], lang, 2), n=n))
+    lines += tie_lines(plan, ties, lang)
     idle = plan.proposals.loc[plan.proposals["newly_covered"] == 0, "district"].tolist()
     if idle and plan.objective == "coverage":
         lines.append(text[plural(len(idle), "plan_no_gain_one", "plan_no_gain")].format(districts=listing(idle, lang)))
@@ -66,6 +76,23 @@ def notes(plan: Plan, request: Request, best_single: dict | None, lang: str) -> 
               text["plan_limit_census"].format(group=plan.population_group, census=plan.census),
               text["plan_limit_capacity"]]
     return lines
+
+
+def tie_lines(plan: Plan, ties: Sequence[Sequence[str]], lang: str) -> list[str]:
+    """'Igual de bueno: proponer «San Juan de Miraflores y Comas» cubre exactamente tantas
+    personas objetivo (2 829 517 ...) como lo propuesto; ...', and how many more sets tie."""
+    if not ties:
+        return []
+    text = texts(lang)
+    sets = text["plan_tie_or"].join(f"«{listing(list(districts), lang)}»" for districts in ties[:NAMED_TIES])
+    if plan.objective == "coverage":
+        covered = plan.proposals["covered_after"].iloc[-1] if len(plan.proposals) else plan.covered_before
+        line = text["plan_tie_coverage"].format(sets=sets, covered=people(covered, lang), group=plan.population_group)
+    else:
+        weighted = plan.proposals["weighted_km_after"].iloc[-1] if len(plan.proposals) else plan.weighted_km_before
+        line = text["plan_tie_distance"].format(sets=sets, km=number(weighted, lang, 2))
+    more = len(ties) - NAMED_TIES
+    return [line] + ([text[plural(more, "plan_tie_more_one", "plan_tie_more")].format(n=number(more, lang))] if more > 0 else [])
 
 
 def census_words(source: Source | None, path: Path | None, lang: str, *, projected: int | None = None) -> str:
@@ -114,8 +141,8 @@ def summary_lines(plan: Plan, lang: str) -> list[str]:
     ]
     if len(plan.proposals):
         last = plan.proposals.iloc[-1]
-        lines.append(text["plan_after"].format(covered=people(int(last["covered_after"]), lang),
-                                               share=share(int(last["covered_after"])),
+        lines.append(text["plan_after"].format(covered=people(last["covered_after"], lang),
+                                               share=share(last["covered_after"]),
                                                weighted=number(last["weighted_km_after"], lang, 2)))
     return lines
 
@@ -157,7 +184,8 @@ def write_plan(plans: Plan | Sequence[Plan], folder: Path, *, lang: str) -> list
     service's without name and point); and plan-notes.txt, each plan's lines (plan_lines) in
     a block of its own."""
     plans = [plans] if isinstance(plans, Plan) else list(plans)
-    table = pd.concat([plan.proposals for plan in plans], ignore_index=True)
+    table = pd.concat([plan.proposals for plan in plans], ignore_index=True).round(PLAN_DECIMALS)
+    table = table.astype({"newly_covered": int, "covered_after": int})  # whole people, as before
     # a confidential service's rows stay without a point even beside a public one's
     public = [c for c in ("name", "lon", "lat") if c in table]
     paths = [Path(folder) / PLAN_TABLE, Path(folder) / PLAN_NOTES]

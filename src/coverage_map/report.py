@@ -92,10 +92,11 @@ def _sort_value(text: object) -> str:
 
 # --- the report context ----------------------------------------------------------------
 
-def report_context(analysis: Analysis, *, lang: str) -> dict:
+def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | None = None) -> dict:
     """Everything the report shows, formatted for lang, as plain dicts and lists.
 
-    Each mapped service's image is its relative path (img/CODE.png), as Markdown links it.
+    beside: the files the report may link to (the map, the tables); None for all of them,
+    as a build writes them. Each mapped service's image is its relative path (img/CODE.png), as Markdown links it.
     Outside Lima Metropolitana MIMP's usage figures and declared totals (Lima's) are left out.
     """
     labels = texts(lang)
@@ -111,7 +112,7 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "title": labels["title"].format(area=area),
         "data_date": data_date(analysis, periods, lang),
         "run_date": run_date(analysis, lang),
-        "links": _links(lang),
+        "links": _links(lang, beside),
         "lima": lima,
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
         "sources": source_rows(analysis, lang),
@@ -121,7 +122,8 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
         "population": _population_section(analysis, mapped, lang),
         "facilities": _facilities_section(analysis, lang),
         "periods": [period(p, lang) for p in periods],
-        "mapped": [_service_section(analysis, code, lang, usage, indicators, periods) for code in mapped],
+        "mapped": [_service_section(analysis, code, lang, usage, indicators, periods, map_link=beside is None or MAP in beside)
+                   for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
         "plans": report_sections(analysis, lang),
@@ -138,11 +140,18 @@ def report_context(analysis: Analysis, *, lang: str) -> dict:
     }
 
 
-def _links(lang: str) -> list[dict]:
-    """The outputs a build writes beside the report: the map, then the tables."""
+def linked_files() -> tuple[str, ...]:
+    """The files beside the report that it links to: the map, then the tables."""
+    return (MAP, *(file for _, file in DOWNLOADS if file != "coverage.gpkg"))
+
+
+def _links(lang: str, beside: frozenset[str] | None = None) -> list[dict]:
+    """The outputs a build writes beside the report (the map, then the tables), those of
+    beside only (the files there when `coverage-map report` writes the report alone)."""
     labels = texts(lang)
-    return [{"href": MAP, "text": labels["report_map_link"]},
-            *({"href": file, "text": labels[key]} for key, file in DOWNLOADS if file != "coverage.gpkg")]
+    links = [{"href": MAP, "text": labels["report_map_link"]},
+             *({"href": file, "text": labels[key]} for key, file in DOWNLOADS if file != "coverage.gpkg")]
+    return [link for link in links if beside is None or link["href"] in beside]
 
 
 # --- population and need ------------------------------------------------------------------
@@ -312,7 +321,7 @@ def _coverage_rows(analysis: Analysis, lang: str) -> list[dict]:
 
 
 def _covered(row: pd.Series, known: int, kind: str, lang: str) -> str:
-    """The share of districts with the service; a metropolitan seat covers the whole area by design."""
+    """The share of districts with the service; a metropolitan service (our reading of its scale) covers the whole area."""
     labels = texts(lang)
     if not known:
         return labels["no_district_data"]
@@ -411,7 +420,8 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
     else:
         first = rows.sort_values(["access", "district"], kind="stable")
         least = labels["network_least"].format(names=listing(list(first["district"].head(NEED_ROWS)), lang))
-    return labels["sentence_network"].format(
+    confidential = bool(analysis.catalogue.services.at[code, "confidential"])  # to the host district's point
+    return labels["sentence_network_confidential" if confidential else "sentence_network"].format(
         name=service_name(analysis.catalogue, code, lang), without=_without_site(analysis, code, lang), least=least, km=radius,
         beyond=people(analysis, code, row["people_beyond"], lang),
         share=percent(100 * row["share_within"], lang, 1), source=cite_origin(analysis.origin(code), lang))
@@ -457,10 +467,11 @@ def _metropolitan_item(analysis: Analysis, code: str, lang: str) -> str:
     summary, table = analysis.coverage.summary, analysis.coverage.table
     rows = table[table["service"] == code]
     farthest = rows.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable").iloc[0]
-    return texts(lang)["metropolitan_item"].format(
+    seats = int(rows["count"].fillna(0).sum())  # two CAI in the directory are two seats, not one
+    return texts(lang)[plural(seats, "metropolitan_item", "metropolitan_item_many")].format(
         acronym=analysis.catalogue.services.at[code, "acronym"], share=percent(100 * summary.at[code, "share_within"], lang, 1),
         km=km(analysis.scales[code].catchment_km, lang), seat=listing(list(rows.loc[rows["status"] == PRESENT, "district"]), lang),
-        district=farthest["district"], far=km(farthest["nearest_km"], lang))
+        district=farthest["district"], far=km(farthest["nearest_km"], lang), n=number(seats, lang))
 
 
 def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -> list[dict]:
@@ -483,7 +494,8 @@ def _indicator_cells(row: pd.Series, lang: str) -> dict:
 
 
 def _service_section(
-    analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, indicators: pd.DataFrame, periods: list[str]
+    analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, indicators: pd.DataFrame, periods: list[str],
+    *, map_link: bool = True,
 ) -> dict:
     """A mapped service: who it serves, where it is, then the districts a planner looks at
     first (those with the least access to a network or metropolitan service, or those
@@ -501,7 +513,7 @@ def _service_section(
         "description": catalogue[f"description_{lang}"], "confidential": bool(catalogue["confidential"]),
         "image": f"{IMAGE_FOLDER}/{code}.png",
         "image_alt": labels["map_alt"].format(name=name, area=area_title(analysis.area, lang)),
-        "map_link": f"{MAP}#{code}",
+        "map_link": f"{MAP}#{code}" if map_link else "",
         "hosts_title": labels["host_list"].format(n=len(hosts)),
         "hosts": [d if c == 1 else f"{d} ({c})" for d, c in zip(hosts["district"], hosts["count"])],
         # a user's file replaced the summary's listing: both sources, each named, not the summary's words alone
@@ -717,12 +729,13 @@ def data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def write_report(analysis: Analysis, folder: Path, *, lang: str = "es") -> list[Path]:
-    """Write report.html, report.md, img/CODE.png and coverage.xlsx into folder."""
+def write_report(analysis: Analysis, folder: Path, *, lang: str = "es", beside: frozenset[str] | None = None) -> list[Path]:
+    """Write report.html, report.md, img/CODE.png and coverage.xlsx into folder; beside: the
+    files the report may link to (None: all, as a build writes them; coverage.xlsx is written here)."""
     folder = Path(folder)
     images = draw_maps(analysis, folder / IMAGE_FOLDER, lang=lang)
     charts = draw_gains_charts(analysis, folder / IMAGE_FOLDER, lang=lang)
-    context = report_context(analysis, lang=lang)
+    context = report_context(analysis, lang=lang, beside=None if beside is None else beside | {WORKBOOK})
     (folder / "report.md").write_text(render_report(context, "md"), encoding="utf-8")
     for section in context["mapped"]:
         section["image"] = data_uri(images[section["code"]])

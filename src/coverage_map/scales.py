@@ -4,7 +4,7 @@
   it is a gap.
 - network: sites spread over the area with no one-per-district rule in the source (CEM,
   HRT, UPE, CAR, CEDIF, SAR): a district without a site is a gap shown with its access.
-- metropolitan: one seat or team for the whole area by design (OREDIS, UA, CAI, SAU,
+- metropolitan: one seat or team for the whole area, by our reading of the source (OREDIS, UA, CAI, SAU,
   Mi60+, CAN, Educadores de Calle, Sociedad de Beneficencia): never a district gap,
   measured by access only.
 

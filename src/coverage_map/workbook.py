@@ -291,8 +291,8 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
         sheet[labels["target_group"]] = [group_label(analysis, c, lang) for c in summary.index]
         sheet[labels["target_people"]] = summary["target_population"]
         sheet[labels["unserved"]] = summary["unserved_population"]
-        sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)
-        sheet[labels["col_weighted_km"]] = summary["weighted_km"]
+        sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)  # once, from the exact share
+        sheet[labels["col_weighted_km"]] = analysis.coverage.rounded().summary["weighted_km"]
         if analysis.coverage.access_measured:  # access (E2SFCA) and the catchment
             sheet[labels["col_people_beyond"]] = summary["people_beyond"]
             sheet[labels["col_share_within"]] = (100 * summary["share_within"]).round(1)
@@ -303,7 +303,7 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
 
 
 def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
-    labels, gaps, summary = texts(lang), analysis.coverage.gaps(), analysis.coverage.summary
+    labels, gaps, summary = texts(lang), analysis.coverage.rounded().gaps(), analysis.coverage.summary
     sheet = pd.DataFrame({
         labels["code"]: gaps["service"], labels["service"]: gaps["service"].map(lambda c: analysis.catalogue.label(c, lang)),
     })
@@ -325,7 +325,7 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
     """Every district of every service with district data: its target population and the people per centre."""
     if analysis.population is None:
         return None
-    labels, table = texts(lang), analysis.coverage.table
+    labels, table = texts(lang), analysis.coverage.rounded().table
     rows = table[table["status"] != UNKNOWN]
     sheet = pd.DataFrame({
         labels["code"]: rows["service"], labels["service"]: rows["service"].map(lambda c: analysis.catalogue.label(c, lang)),
