@@ -11,7 +11,10 @@ service with known sites, PySAL's `access` package computes the E2SFCA with
   ``access.weights.gaussian(catchment / 2)``: 1 at the site, 0.61 at half the catchment,
   0.14 at the catchment, nothing beyond.
 
-Access is given as sites per 100,000 target people. Per service, also the target people
+Access is computed as sites per 100,000 target people (the raw figure of the GeoJSON and
+GeoPackage, `S_access`) and shown to people as its inverse, target people per site within
+reach (people_per_site: 4 000 000 where access is 0.025), with "no site within X km"
+where it is 0; docs/methods.md argues the choice. Per service, also the target people
 living farther than the catchment from the nearest site (people_beyond), the share living
 within it (share_within) and the population-weighted mean cost to the nearest site.
 
@@ -43,6 +46,26 @@ log = logging.getLogger(__name__)
 
 #: Access is expressed per this many target people.
 PER_PEOPLE = 100_000
+#: Significant digits of the people per site shown: the measure (one point per district,
+#: straight lines) is not finer than that, and 3 keep neighbouring classes apart.
+PER_SITE_DIGITS = 3
+#: Significant digits of the raw access kept in the files: enough for people_per_site.
+ACCESS_DIGITS = 6
+
+
+def people_per_site(access: float | pd.Series) -> float | pd.Series:
+    """Target people per site within reach, PER_PEOPLE / access to PER_SITE_DIGITS significant
+    digits; NaN where no site is within reach (access 0) or access was not measured."""
+    if isinstance(access, pd.Series):
+        return (PER_PEOPLE / access.astype(float).where(access > 0)).map(lambda v: _significant(v, PER_SITE_DIGITS))
+    return _significant(PER_PEOPLE / access, PER_SITE_DIGITS) if access > 0 else np.nan
+
+
+def _significant(value: float, digits: int) -> float:
+    """value to digits significant digits; NaN stays NaN, infinity becomes NaN."""
+    if not np.isfinite(value) or value == 0:
+        return 0.0 if value == 0 else np.nan
+    return float(round(value, digits - 1 - int(np.floor(np.log10(abs(value))))))
 
 
 def e2sfca(demand: pd.Series, cost: np.ndarray, supply: np.ndarray, *, catchment: float) -> pd.Series:
@@ -177,7 +200,9 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
 
 
 def _typed(table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
-    table["access"] = table["access"].astype(float).round(4)
+    access = table["access"].astype(float)
+    table["people_per_site"] = people_per_site(access).round().astype("Int64")
+    table["access"] = access.map(lambda v: _significant(v, ACCESS_DIGITS))
     table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan).round(1)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
     summary["share_within"] = summary["share_within"].astype(float).round(4)

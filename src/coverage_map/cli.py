@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
@@ -27,6 +26,7 @@ from .classify import SCHEMES, parse_breaks
 from .errors import CoverageMapError, InputError, Message
 from .formatting import km, number, percent
 from .model import RunInputs
+from .phrases import access_text
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .progress import Downloading, Event, Progress, phrase
 from .scales import METROPOLITAN, NETWORK
@@ -253,12 +253,12 @@ def gaps(service: str, lang: str, **options) -> None:
     table.add_column(text["nearest"])
     table.add_column(text["unit_km"], justify="right")
     if network:
-        table.add_column(text["cli_access"], justify="right")
+        table.add_column(text["cli_access"], justify="right", no_wrap=True)
     for row in rows.itertuples():
         distance = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
         cells = [row.ubigeo, row.district, row.nearest_district or "", distance]
         if network:
-            cells.append("" if pd.isna(row.access) else number(row.access, lang, 1))
+            cells.append(access_text(row.access, scale.catchment_km, lang))
         table.add_row(*cells)
     stdout.print(table)
 

@@ -26,7 +26,6 @@ import jinja2
 import pandas as pd
 import topojson
 
-from .accessibility import PER_PEOPLE
 from .classify import DEFAULT_CLASSES, check_scheme, classify, palette
 from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import normalize_name
@@ -331,40 +330,30 @@ def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: 
 
 def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str, scheme: str) -> dict:
     """The access view of a network or metropolitan service: each district's access across
-    district lines (E2SFCA, sites per 100,000 target people), its class and the legend's
-    classes, less access darker (a first class "0" for the districts no site reaches);
-    {} for a municipal service or where access was not measured."""
+    district lines (E2SFCA) read as target people per site within reach, its class and the
+    legend's classes, more people per site darker, and a last, darkest class for the districts
+    no site reaches ("no site within 10 km"); {} for a municipal service or where access was
+    not measured."""
     scale = analysis.scales[code]
     if scale.kind == MUNICIPAL or code not in analysis.coverage.access_measured:
         return {}
-    text, values = texts(lang), rows["access"]
-    positive = values[values > 0]
-    classes = classify(positive.to_list(), scheme=scheme)
-    unreached = int((values == 0).sum())
-    first = 1 if unreached else 0
-    decimals = access_decimals([*classes.lower, *classes.upper])
-    unit = text["unit_access"].format(n=number(PER_PEOPLE, lang))
-    labels = ([text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []) + [
-        f"{number(lo, lang, decimals)}–{number(hi, lang, decimals)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
-    counts = ([unreached] if unreached else []) + classes.counts()
-    class_of = dict(zip(positive.index, (first + i for i in classes.index)))
+    text, access, per_site = texts(lang), rows["access"], rows["people_per_site"]
+    reached = per_site.dropna().astype(float)
+    classes = classify(reached.to_list(), scheme=scheme)
+    unreached = int((access == 0).sum())
+    unit = text["unit_access"]
+    labels = [f"{number_range(lo, hi, lang)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
+    labels += [text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []
+    counts = classes.counts() + ([unreached] if unreached else [])
+    class_of = dict(zip(reached.index, (int(i) for i in classes.index)))
     return {
-        "access": [None if pd.isna(v) else round(float(v), 4) for v in values],
-        "access_class": [0 if v == 0 else class_of.get(u) for u, v in values.items()],
+        "per_site": [_int_or_none(v) for v in per_site],
+        "access_class": [len(classes.lower) if v == 0 else class_of.get(u) for u, v in access.items()],
         "access_classes": [{"label": label, "color": colour, "districts": n}
                            for label, colour, n in zip(labels, palette(len(labels), "access"), counts)],
         "access_unit": unit,
-        "access_decimals": decimals,
+        "access_unreached": text["access_unreached"].format(km=km_text(scale.catchment_km, lang)),
     }
-
-
-def access_decimals(bounds: list[float]) -> int:
-    """The fewest decimals (1 to 4) that tell the class bounds apart and write none of them as 0."""
-    for decimals in range(1, 5):
-        written = [round(b, decimals) for b in bounds]
-        if len(set(written)) == len(set(bounds)) and all(w > 0 for w in written):
-            return decimals
-    return 4
 
 
 def _with_unit(lower: float, upper: float, unit: str, lang: str) -> str:

@@ -407,7 +407,7 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_csv(coverage.matrix(), folder / "coverage.csv")
     gaps = coverage.gaps().drop(columns=["count", "status"])
     columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population",
-               "access"]
+               "access", "people_per_site"]
     gaps = gaps[[c for c in columns if c in gaps]]
     names = {code: catalogue.label(code, lang) for code in coverage.summary.index}
     gaps.insert(1, "service_name", gaps["service"].map(names))

@@ -212,14 +212,20 @@
         box.appendChild(el("span", null, T.people_per_centre + ": " + formatNumber(layer.per_centre[i])));
       }
     }
-    if (layer.access && layer.access[i] !== null) {
-      box.appendChild(el("span", null, T.access_label + ": " + formatNumber(layer.access[i], layer.access_decimals) +
-        " " + layer.access_unit));
-    }
+    var access = accessText(layer, i);
+    if (access) { box.appendChild(el("span", null, T.access_label + ": " + access)); }
     if (full) {
       box.appendChild(el("span", "cm-note", layer.name));
     }
     return box;
+  }
+
+  // A district's access in the legend's unit (per_site), or the label of the legend's last
+  // class where no site reaches it; "" for a layer without the access view.
+  function accessText(layer, i) {
+    if (!layer.access_classes || layer.access_class[i] === null) { return ""; }
+    if (layer.per_site[i] === null) { return layer.access_unreached; }
+    return formatNumber(layer.per_site[i]) + " " + layer.access_unit;
   }
 
   /* ---- facilities of the active service: dots, clustered where dense ---- */
