@@ -133,10 +133,24 @@ def test_debug_shows_the_traceback(run, tmp_path):
         run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--debug")
 
 
-def test_unknown_service(run):
-    result = run("gaps", "CIAMM", "--quiet", "--lang", "en")
+def test_unknown_service_is_refused_before_anything_is_read(run):
+    result = run("gaps", "CIAMM", "--lang", "en")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: Unknown or non place-based service 'CIAMM' (closest: CIAM")
+    # one line, no progress line: the service is checked before the boundaries are read
+    assert result.stderr == "Error: Unknown or non place-based service 'CIAMM' (closest: CIAM, CEM, CAI). See `coverage-map services`.\n"
+
+
+def test_a_district_typed_as_a_service_is_told_so(run):
+    result = run("gaps", "Chorrillos")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Chorrillos es un distrito; los servicios son CEM, CAI, ")
+    assert "CAR NNA" in result.stderr and "CAR_NNA" not in result.stderr
+
+
+def test_codes_are_suggested_as_every_output_writes_them(run, tmp_path):
+    result = run("build", "--plan", "XYZ:2", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "CAR NNA" in result.stderr and "CAR_NNA" not in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_fetch_without_internet_says_how_to_seed_the_cache(tmp_path):

@@ -223,31 +223,33 @@ def report(out: Path, lang: str, **options) -> None:
 @common
 def gaps(service: str, lang: str, **options) -> None:
     """List the districts that lack SERVICE (e.g. CIAM), with the nearest that has it."""
-    analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
-    catalogue, text = analysis.catalogue, texts(lang)
+    from .inventory import load_catalogue
+
+    catalogue = load_catalogue()
     code = catalogue.resolve(service)
-    if code is None or code not in catalogue.place_based:
-        raise CoverageMapError("error_unknown_gaps_service", service=repr(service),
-                               closest=", ".join(catalogue.closest(service)))
-    name = catalogue.label(code, lang)
+    if code is None or code not in catalogue.place_based:  # before anything is read
+        raise catalogue.district_typed(service) or InputError(
+            "error_unknown_gaps_service", service=repr(service), closest=", ".join(catalogue.closest(service, place_based=True)))
+    analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
+    text, name, acronym = texts(lang), catalogue.label(code, lang), catalogue.services.at[code, "acronym"]
     summary = analysis.coverage.summary.loc[code]
     scale = analysis.scales[code]
     if scale.kind == METROPOLITAN:
         reach = ""
         if code in analysis.coverage.access_measured:
             reach = text["cli_reach"].format(share=percent(100 * summary["share_within"], lang, 1), km=km(scale.catchment_km, lang))
-        stdout.print(text["cli_metropolitan"].format(name=name, code=code, reach=reach))
+        stdout.print(text["cli_metropolitan"].format(name=name, code=acronym, reach=reach))
         return
     if summary["unknown"] == summary["districts"]:
-        stdout.print(text["cli_unknown"].format(name=name, code=code))
+        stdout.print(text["cli_unknown"].format(name=name, code=acronym))
         return
     rows = analysis.coverage.gaps(code)
     if rows.empty:
-        stdout.print(text["cli_no_gaps"].format(name=name, code=code))
+        stdout.print(text["cli_no_gaps"].format(name=name, code=acronym))
         return
     network = scale.kind == NETWORK and code in analysis.coverage.access_measured
     title = text["cli_gaps_network" if network else "cli_gaps"]
-    table = Table(title=title.format(n=len(rows), total=summary["districts"], name=name, code=code))
+    table = Table(title=title.format(n=len(rows), total=summary["districts"], name=name, code=acronym))
     table.add_column("Ubigeo")
     table.add_column(text["district"])
     table.add_column(text["nearest"])

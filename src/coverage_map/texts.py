@@ -144,7 +144,7 @@ ES: dict[str, str] = {
     "plan_file": "archivo {name}",
     # --- Errors: plan
     "error_plan_unknown_objective": "Objetivo desconocido '{objective}': use coverage o distance.",
-    "error_plan_unknown_service": "Servicio desconocido '{service}' (los más parecidos: {closest}). Vea `coverage-map services`.",
+    "error_plan_unknown_service": "Servicio desconocido {service} (los más parecidos: {closest}). Vea `coverage-map services`.",
     "error_plan_not_place_based": "{code} no es un servicio con sedes ({name}): no tiene sitios que planificar.",
     "error_plan_no_data": "{code} no tiene datos en esta ejecución: dé sus conteos con --inventory o sus establecimientos con --facilities.",
     "error_plan_metropolitan": "{code} es un servicio metropolitano: una sede para toda el área por diseño, así que un distrito sin él no es una brecha; `coverage-map plan {code} --add N --force` propone sitios nuevos de todos modos.",
@@ -620,6 +620,7 @@ ES: dict[str, str] = {
     "error_out_below_file": "No se puede crear --out {out}: {file} es un archivo, no una carpeta. Dé otra carpeta para los resultados.",
     "error_out_not_writable": "--out {out}: no se puede escribir en {folder} ({detail}). Dé una carpeta en la que se pueda escribir.",
     "error_unknown_gaps_service": "Servicio desconocido o sin sede física: {service} (más parecidos: {closest}). Vea `coverage-map services`.",
+    "error_district_not_service": "{district} es un distrito; los servicios son {services} (vea `coverage-map services`).",
     "error_sources_corrupted": "Archivos dañados: {files}. Borre los de la caché y descárguelos de nuevo; reinstale coverage-map para los incluidos en el paquete.",
     "error_population_workbook_unreadable": "No se puede leer el libro de población {path} ({detail}): el archivo puede estar dañado o cortado. Expórtelo de nuevo desde REDATAM como .xlsx, o dé un CSV con las columnas ubigeo y total.",
     "error_population_layout_columns": "El libro de población {path} no es un tabulado de REDATAM del INEI de grupos de edad por sexo (tiene menos de cinco columnas). Exporte 'P: Edad en grupos quinquenales' por 'P: Sexo' a nivel de distrito, o dé un CSV con las columnas ubigeo y total.",
@@ -785,7 +786,7 @@ EN: dict[str, str] = {
     "plan_file": "file {name}",
     # --- Errors: plan
     "error_plan_unknown_objective": "Unknown objective '{objective}': use coverage or distance.",
-    "error_plan_unknown_service": "Unknown service '{service}' (closest: {closest}). See `coverage-map services`.",
+    "error_plan_unknown_service": "Unknown service {service} (closest: {closest}). See `coverage-map services`.",
     "error_plan_not_place_based": "{code} is not a place-based service ({name}): it has no sites to plan.",
     "error_plan_no_data": "{code} has no data in this run: give its counts with --inventory or its facilities with --facilities.",
     "error_plan_metropolitan": "{code} is a metropolitan service: one seat for the whole area by design, so a district without it is not a gap; `coverage-map plan {code} --add N --force` plans new sites anyway.",
@@ -1261,6 +1262,7 @@ EN: dict[str, str] = {
     "error_out_below_file": "--out {out} cannot be created: {file} is a file, not a folder. Give another folder for the outputs.",
     "error_out_not_writable": "--out {out}: cannot write in {folder} ({detail}). Give a folder you can write to.",
     "error_unknown_gaps_service": "Unknown or non place-based service {service} (closest: {closest}). See `coverage-map services`.",
+    "error_district_not_service": "{district} is a district; the services are {services} (see `coverage-map services`).",
     "error_sources_corrupted": "Corrupted files: {files}. Delete cached ones and fetch them again; reinstall coverage-map for embedded ones.",
     "error_population_workbook_unreadable": "Cannot read population workbook {path} ({detail}): the file may be damaged or cut short. Export it again from REDATAM as .xlsx, or give a CSV with the columns ubigeo and total.",
     "error_population_layout_columns": "Population workbook {path} is not an INEI REDATAM crosstab of age groups by sex (fewer than five columns). Export 'P: Edad en grupos quinquenales' by 'P: Sexo' at district level, or give a CSV with the columns ubigeo and total.",
