@@ -384,6 +384,9 @@ def test_access_reads_as_people_per_site_warm_with_less_access_darker(default_bu
             popup = page.get_by_role("dialog", name=name)
             popup.wait_for()
             assert expected in popup.inner_text() and "Acceso: 0" not in popup.inner_text()
+            # Leaflet's own controls in the page's language, not "Close popup", "Zoom in"
+            assert page.get_attribute(".leaflet-popup-close-button", "aria-label") == "Cerrar la ventana"
+            assert [page.get_attribute(f".leaflet-control-zoom-{d}", "title") for d in ("in", "out")] == ["Acercar", "Alejar"]
             page.keyboard.press("Escape")
     page.evaluate("location.hash = 'CIAM'")  # a municipal service shows its counts, and says so
     page.wait_for_function("document.body.dataset.layer === 'CIAM'")

@@ -68,6 +68,8 @@ MAP_TEXTS = (
     # the access view, the metropolitan seat and the image of the view
     "measure_access", "access_label", "access_counts_only", "rate_counts_only", "legend_served", "served_from_seat", "district_aria_served",
     "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap",
+    # Leaflet's own controls, in the page's language
+    "zoom_in", "zoom_out", "close_popup",
 )
 #: The tables the build writes beside the page, for its download menu (text key, file).
 DOWNLOADS = (

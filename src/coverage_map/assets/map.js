@@ -77,7 +77,12 @@
   /* ---- the map and the shared district shapes ---- */
   // maxZoom: without tiles the map has none, and clustering needs one
   var map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 18, zoomControl: false });
-  L.control.zoom({ position: "topright" }).addTo(map);
+  L.control.zoom({ position: "topright", zoomInTitle: T.zoom_in, zoomOutTitle: T.zoom_out }).addTo(map);
+  // Leaflet names its popups' close button in English: in the page's language instead
+  map.on("popupopen", function (event) {
+    var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", T.close_popup); close.title = T.close_popup; }
+  });
   // First view: the whole study area. Set before the shapes, which Leaflet draws only once
   // the map has a view; fitArea() sets it again once the panels are there to be kept clear of.
   var bbox = data.topology.bbox;
