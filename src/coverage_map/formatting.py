@@ -146,7 +146,7 @@ def credit(source: Source, lang: str, *, role: str | None = None) -> str:
     """A registered source's attribution, without the registry's own (Spanish) label, or
     with the label of its role in lang: 'District boundaries: IGN (...)'."""
     # the registry words its attributions in Spanish: its "vía" in the run's language
-    attribution = source.attribution.split(": ", 1)[-1].replace(", vía ", f", {TEXTS[lang]['via']} ")
+    attribution = source.attribution.split(": ", 1)[-1].replace(" vía ", f" {TEXTS[lang]['via']} ")
     return attribution if role is None else f"{TEXTS[lang]['role_' + role]}: {attribution}"
 
 
