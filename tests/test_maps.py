@@ -266,6 +266,8 @@ def test_access_reads_as_people_per_site_more_darker_and_no_site_within_reach_la
     assert classes[-1]["label"] == "Sin sede a menos de 10,0\u00a0km" and classes[-1]["districts"] == 21
     assert all(c["label"].endswith(" personas objetivo por sede a su alcance") for c in classes[:-1])
     assert not any("," in c["label"] for c in classes[:-1])  # whole numbers: no "0,03"
+    bounds = [int(b.replace("\u00a0", "")) for c in classes[:-1] for b in c["label"].split(" personas")[0].split("–")]
+    assert all(float(f"{b:.3g}") == b for b in bounds), bounds  # to the figures' three digits, no "678 401"
     assert sum(c["districts"] for c in classes) == 43 and None not in hrt["access_class"]
     assert [hrt["access_class"][i] for i, v in enumerate(hrt["per_site"]) if v is None] == [5] * 21
     reached = [v for v in hrt["per_site"] if v is not None]

@@ -57,11 +57,11 @@ def people_per_site(access: float | pd.Series) -> float | pd.Series:
     """Target people per site within reach, PER_PEOPLE / access to PER_SITE_DIGITS significant
     digits; NaN where no site is within reach (access 0) or access was not measured."""
     if isinstance(access, pd.Series):
-        return (PER_PEOPLE / access.astype(float).where(access > 0)).map(lambda v: _significant(v, PER_SITE_DIGITS))
-    return _significant(PER_PEOPLE / access, PER_SITE_DIGITS) if access > 0 else np.nan
+        return (PER_PEOPLE / access.astype(float).where(access > 0)).map(lambda v: significant(v, PER_SITE_DIGITS))
+    return significant(PER_PEOPLE / access, PER_SITE_DIGITS) if access > 0 else np.nan
 
 
-def _significant(value: float, digits: int) -> float:
+def significant(value: float, digits: int = PER_SITE_DIGITS) -> float:
     """value to digits significant digits; NaN stays NaN, infinity becomes NaN."""
     if not np.isfinite(value) or value == 0:
         return 0.0 if value == 0 else np.nan
@@ -202,7 +202,7 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
 def _typed(table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
     access = table["access"].astype(float)
     table["people_per_site"] = people_per_site(access).round().astype("Int64")
-    table["access"] = access.map(lambda v: _significant(v, ACCESS_DIGITS))
+    table["access"] = access.map(lambda v: significant(v, ACCESS_DIGITS))
     table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan).round(1)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
     summary["share_within"] = summary["share_within"].astype(float).round(4)

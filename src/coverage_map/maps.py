@@ -26,6 +26,7 @@ import jinja2
 import pandas as pd
 import topojson
 
+from .accessibility import significant
 from .classify import DEFAULT_CLASSES, check_scheme, classify, palette
 from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import normalize_name
@@ -344,7 +345,8 @@ def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str
     classes = classify(reached.to_list(), scheme=scheme)
     unreached = int((access == 0).sum())
     unit = text["unit_access"]
-    labels = [f"{number_range(lo, hi, lang)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
+    # bounds to the figures' own three digits: "117 000–678 000", not "117 000–678 400", "678 401–..."
+    labels = [f"{number_range(significant(lo), significant(hi), lang)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
     labels += [text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []
     counts = classes.counts() + ([unreached] if unreached else [])
     class_of = dict(zip(reached.index, (int(i) for i in classes.index)))
