@@ -23,12 +23,30 @@ def all_commands(group, prefix=()):
             yield from all_commands(command, (*prefix, name))
 
 
-def test_every_command_and_option_has_help_text():
+def test_every_command_and_option_has_help_text_in_both_languages():
+    from coverage_map.texts import TEXTS
+
     for path, command in all_commands(main):
         assert command.help, f"coverage-map {' '.join(path)} has no help"
-        for param in command.params:
-            if isinstance(param, click.Option):
-                assert param.help, f"coverage-map {' '.join(path)} {param.opts[0]} has no help"
+        keys = [command.__dict__["_help_key"]] + [p.__dict__["_help_key"] for p in command.params if isinstance(p, click.Option)]
+        for key in keys:
+            assert key in TEXTS["es"] and key in TEXTS["en"], f"coverage-map {' '.join(path)}: {key}"
+
+
+def test_help_is_spanish_by_default_english_with_lang_en_or_an_english_locale(run, monkeypatch):
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    spanish = run("--help").stdout
+    assert spanish.startswith("Uso: main [OPCIONES] COMANDO") and "Opciones:" in spanish and "Comandos:" in spanish
+    assert "Show this message" not in spanish and "Muestra este mensaje y termina." in spanish
+    gaps = " ".join(spanish.split()).split("gaps ", 1)[1].split(" plan ", 1)[0]
+    assert "(e.g." not in spanish and gaps.startswith("Lista los distritos sin SERVICIO")
+    english = run("gaps", "--help", "--lang", "en").stdout
+    assert english.startswith("Usage: main gaps [OPTIONS] SERVICE") and "[default: lima]" in english
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert run("build", "--help").stdout.startswith("Usage: main build [OPTIONS]")
+    assert run("build", "--help", "--lang", "es").stdout.startswith("Uso: main build [OPCIONES]")
 
 
 def test_build_says_where_each_output_went(run, tmp_path):
@@ -133,10 +151,24 @@ def test_debug_shows_the_traceback(run, tmp_path):
         run("build", "--boundaries", str(tmp_path / "nada.geojson"), "--debug")
 
 
-def test_unknown_service(run):
-    result = run("gaps", "CIAMM", "--quiet", "--lang", "en")
+def test_unknown_service_is_refused_before_anything_is_read(run):
+    result = run("gaps", "CIAMM", "--lang", "en")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: Unknown or non place-based service 'CIAMM' (closest: CIAM")
+    # one line, no progress line: the service is checked before the boundaries are read
+    assert result.stderr == "Error: Unknown or non place-based service 'CIAMM' (closest: CIAM, CEM, CAI). See `coverage-map services`.\n"
+
+
+def test_a_district_typed_as_a_service_is_told_so(run):
+    result = run("gaps", "Chorrillos")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Chorrillos es un distrito; los servicios son CEM, CAI, ")
+    assert "CAR NNA" in result.stderr and "CAR_NNA" not in result.stderr
+
+
+def test_codes_are_suggested_as_every_output_writes_them(run, tmp_path):
+    result = run("build", "--plan", "XYZ:2", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "CAR NNA" in result.stderr and "CAR_NNA" not in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_fetch_without_internet_says_how_to_seed_the_cache(tmp_path):
@@ -147,7 +179,7 @@ def test_fetch_without_internet_says_how_to_seed_the_cache(tmp_path):
 
 def test_python_dash_m_runs_from_any_directory(tmp_path):
     result = subprocess.run([sys.executable, "-m", "coverage_map", "--help"], cwd=tmp_path, capture_output=True, text=True)
-    assert result.returncode == 0 and "Usage:" in result.stdout
+    assert result.returncode == 0 and ("Usage:" in result.stdout or "Uso:" in result.stdout)
 
 
 def test_validate_lists_every_problem_of_every_input(run, tmp_path):
@@ -232,7 +264,7 @@ def test_debug_adds_the_decisions_the_default_log_leaves_out(run, tmp_path):
 
 
 def test_the_inventory_option_names_every_format_it_reads(run):
-    result = run("build", "--help")
+    result = run("build", "--help", "--lang", "en")
     assert "--inventory FILE" in result.stdout and "CSV, Excel or JSON" in " ".join(result.stdout.split())
 
 

@@ -58,3 +58,20 @@ def test_counted_says_one_and_many_in_each_language():
     assert counted(1_834, "plan_candidates", "es") == "1\u00a0834 candidatos"
     assert counted(2, "plan_existing_sites", "en") == "2 existing sites"
     assert counted(1, "plan_candidates", "en") == "1 candidate"
+
+
+def test_a_finding_is_placed_by_its_section_never_by_the_seeds_internal_key():
+    from coverage_map.formatting import section_of
+
+    assert section_of("000 Servicios que promueve 3", "es") == "sección Servicios que promueve 3"
+    assert section_of("000 I. AURORA 1.5; 000 Servicios que promueve 2", "en") == "section I. AURORA 1.5; section Servicios que promueve 2"
+    assert section_of("directorio.json, fila 3", "es") == "directorio.json, fila 3"
+
+
+def test_a_registered_sources_credit_has_no_spanish_word_in_english():
+    from coverage_map.formatting import credit
+    from coverage_map.sources import registry
+
+    for source in registry().values():
+        assert " vía " not in credit(source, "en")
+    assert any(" via " in credit(source, "en") for source in registry().values())

@@ -355,7 +355,7 @@ def fills(page, selector: str) -> set[str]:
     return set(page.eval_on_selector_all(selector, "els => els.map(e => e.getAttribute('fill'))"))
 
 
-def test_access_is_classed_warm_with_less_access_darker(default_build, browse, artifacts, size):
+def test_access_reads_as_people_per_site_warm_with_less_access_darker(default_build, browse, artifacts, size):
     _, out = default_build
     watched = browse(out / "map.html", SIZES[size], "#HRT")
     page = watched.page
@@ -367,16 +367,27 @@ def test_access_is_classed_warm_with_less_access_darker(default_build, browse, a
         page.click("#cm-layers-toggle")
         page.click(".cm-legend-toggle")
     labels = page.locator(".cm-classes tr td:nth-child(2)").all_inner_texts()
-    assert labels[0] == "0: ninguna sede a menos de 10,0\u00a0km"
-    assert all(label.endswith("sedes por 100\u00a0000 personas objetivo") for label in labels[1:6]), labels
+    assert all(label.endswith(" personas objetivo por sede a su alcance") and "," not in label for label in labels[:5]), labels
+    assert labels[5] == "Sin sede a menos de 10,0\u00a0km"
     assert labels[6] == "Sin sede en el distrito (brecha): contorno discontinuo"
     colours = page.eval_on_selector_all(".cm-classes .cm-swatch", "els => els.map(e => getComputedStyle(e).backgroundColor)")
-    assert colours[0] == "rgb(189, 0, 38)" and colours[5] == "rgb(255, 255, 178)"  # YlOrRd reversed: less is darker
+    assert colours[5] == "rgb(189, 0, 38)" and colours[0] == "rgb(255, 255, 178)"  # more people per site, darker
     access = fills(page, "path.cm-district")
     assert "#bd0026" in access and not access & counts  # not the counts' blues
     assert page.locator("path.cm-gap").count() == 40  # a gap keeps its dashed outline over its access
     assert page.eval_on_selector("path.cm-gap", "e => e.getAttribute('stroke-dasharray')") == "4 3"
     page.screenshot(path=artifacts / f"map-{size}-hrt-access.png")
+    if size == "desktop":  # a popup: whole people per site within reach, or no site within reach in words
+        for name, expected in (("Barranco", "personas objetivo por sede a su alcance"), ("Ancón", "Acceso: Sin sede a menos de 10,0\u00a0km")):
+            page.fill("#cm-search-input", name)
+            page.keyboard.press("Enter")
+            popup = page.get_by_role("dialog", name=name)
+            popup.wait_for()
+            assert expected in popup.inner_text() and "Acceso: 0" not in popup.inner_text()
+            # Leaflet's own controls in the page's language, not "Close popup", "Zoom in"
+            assert page.get_attribute(".leaflet-popup-close-button", "aria-label") == "Cerrar la ventana"
+            assert [page.get_attribute(f".leaflet-control-zoom-{d}", "title") for d in ("in", "out")] == ["Acercar", "Alejar"]
+            page.keyboard.press("Escape")
     page.evaluate("location.hash = 'CIAM'")  # a municipal service shows its counts, and says so
     page.wait_for_function("document.body.dataset.layer === 'CIAM'")
     assert "se muestra por sus conteos" in page.inner_text(".cm-legend-body")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 
 import html5lib
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from shapely.geometry import MultiPolygon, Polygon
@@ -254,17 +256,22 @@ def test_own_boundaries_are_credited_by_file_name(grid_districts, seeded_cache, 
 # ---- the access view and the metropolitan seat (issue 11 items 3 and 4) ---------------------
 
 
-def test_access_of_network_and_metropolitan_services_is_classed_less_access_darker(page):
+def test_access_reads_as_people_per_site_more_darker_and_no_site_within_reach_last(page):
     from coverage_map.styles import PALETTES
 
     layers = embedded(page)["layers"]
     hrt = layers["HRT"]
     classes = hrt["access_classes"]
-    assert [c["color"] for c in classes] == list(PALETTES["access"][6]) and classes[0]["color"] == "#bd0026"
-    assert classes[0]["label"] == "0: ninguna sede a menos de 10,0\u00a0km" and classes[0]["districts"] == 21
-    assert all(c["label"].endswith(" sedes por 100\u00a0000 personas objetivo") for c in classes[1:])
+    assert [c["color"] for c in classes] == list(PALETTES["access"][6]) and classes[-1]["color"] == "#bd0026"
+    assert classes[-1]["label"] == "Sin sede a menos de 10,0\u00a0km" and classes[-1]["districts"] == 21
+    assert all(c["label"].endswith(" personas objetivo por sede a su alcance") for c in classes[:-1])
+    assert not any("," in c["label"] for c in classes[:-1])  # whole numbers: no "0,03"
+    bounds = [int(b.replace("\u00a0", "")) for c in classes[:-1] for b in c["label"].split(" personas")[0].split("–")]
+    assert all(float(f"{b:.3g}") == b for b in bounds), bounds  # to the figures' three digits, no "678 401"
     assert sum(c["districts"] for c in classes) == 43 and None not in hrt["access_class"]
-    assert [hrt["access_class"][i] for i, v in enumerate(hrt["access"]) if v == 0] == [0] * 21
+    assert [hrt["access_class"][i] for i, v in enumerate(hrt["per_site"]) if v is None] == [5] * 21
+    reached = [v for v in hrt["per_site"] if v is not None]
+    assert all(v >= 100_000 and float(f"{v:.3g}") == v for v in reached)  # three significant digits
     assert "access_classes" in layers["OREDIS"] and "access_classes" in layers["CAI"]
     assert "access_classes" not in layers["CIAM"]  # municipal: its gaps are district gaps
     assert "access_classes" not in layers["CEM"]  # no district data, no access
@@ -278,9 +285,11 @@ def test_districts_without_a_metropolitan_seat_are_served_not_gaps(page):
     assert layers["HRT"]["status"].count("g") == 40 and "s" not in layers["HRT"]["status"]
 
 
-def test_access_labels_take_the_decimals_that_tell_them_apart():
-    from coverage_map.maps import access_decimals
+def test_people_per_site_is_the_inverse_of_access_to_three_significant_digits():
+    from coverage_map.accessibility import people_per_site
 
-    assert access_decimals([0.03, 0.06, 0.86]) == 2
-    assert access_decimals([0.003, 0.010, 0.013]) == 3
-    assert access_decimals([1.25, 3.5]) == 1
+    assert people_per_site(0.025) == 4_000_000
+    assert people_per_site(0.017) == 5_880_000
+    assert people_per_site(0.0001234) == 810_000_000  # small but not zero: still a figure
+    assert math.isnan(people_per_site(0.0)) and math.isnan(people_per_site(float("nan")))
+    assert people_per_site(pd.Series([3.0, 0.0])).tolist()[0] == 33_300

@@ -265,7 +265,7 @@ def test_plan_hrt_writes_plan_csv_and_leaves_other_outputs(run, tmp_path):
     assert (table["access_districts"] > 0).all()
     assert (table["access_after"] > table["access_before"]).all() and table["access_before"].notna().all()
     assert table["ubigeo"].iloc[0] in result.stdout
-    assert "Servicio confidencial" in result.stdout and "Acceso: E2SFCA en sitios por 100 000" in result.stdout
+    assert "Servicio confidencial" in result.stdout and "leído como personas objetivo por sede" in result.stdout
     # the notes file holds the lines the terminal prints under the table, one for one
     printed = " ".join(result.stdout.split())  # rich wraps long lines
     for line in notes.splitlines()[1:]:

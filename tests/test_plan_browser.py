@@ -68,7 +68,7 @@ def test_proposed_sites_are_numbered_diamonds_with_their_gains(proposal_map, pag
     assert f"Propuesta n.º 1 de 3: {first['district']}" in text
     assert "Nuevas personas a ≤ 10 km: +" in text and "km ponderado después: " in text
     districts = "distrito" if first["access_districts"] == 1 else "distritos"
-    assert f"Acceso E2SFCA en {first['access_districts']} {districts}: " in text
+    assert f"Acceso en {first['access_districts']} {districts}: " in text and "personas objetivo por sede a su alcance" in text
     settled(page, ".leaflet-popup")  # the popup fades in
     page.screenshot(path=artifacts / f"map-plan-cem-popup-{size}.png")
     assert watched.outside_requests == [] and watched.console_errors == []

@@ -91,7 +91,7 @@ def test_hrt_section_shows_the_10_districts_with_least_access(report):
     hosts = {"Carabayllo", "Lima", "San Juan de Lurigancho"}
     assert {r[2] for r in rows} <= hosts and not hosts & {r[0] for r in rows}
     for district, access, _, distance, women in rows:
-        assert access == "0,00" and table.at[district, "access"] == 0
+        assert access == "Sin sede a menos de 10,0 km" and table.at[district, "access"] == 0
         assert distance == f"{table.at[district, 'nearest_km']:.1f} km".replace(".", ",")
         assert women == f"{table.at[district, 'target_population']:,}".replace(",", " ")
     # with the census, the districts where most adult women have no shelter within reach come first
@@ -300,8 +300,12 @@ def test_workbook_sheets_headers_numbers_and_frozen_row(default_build):
     gaps = workbook["Brechas"]
     assert [c.value for c in gaps[1]] == [
         "Código", "Servicio", "Escala", "Ubigeo", "Distrito", "Ubigeo más cercano", "Más cercano con el servicio",
-        "Distancia (km)", "Población objetivo", "Acceso (centros por cada cien mil personas objetivo)",
+        "Distancia (km)", "Población objetivo", "Acceso: personas objetivo por sede a su alcance",
     ]
+    access = {row[4]: row[9] for row in gaps.iter_rows(min_row=2, values_only=True) if row[0] == "HRT"}
+    assert access["Ancón"] == "Sin sede a menos de 10,0\u00a0km"  # not a 0: no site within reach
+    assert access["Barranco"] == analysis.coverage.table.query("service == 'HRT' and district == 'Barranco'")[
+        "people_per_site"].item() and 1_000_000 < access["Barranco"] < 10_000_000  # a whole number of people
     assert gaps.max_row - 1 == len(analysis.coverage.gaps())
     assert isinstance(gaps["H2"].value, (int, float))  # a number (19.0 km reads back as 19), not text
     matrix = workbook["Matriz de cobertura"]

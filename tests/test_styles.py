@@ -28,6 +28,7 @@ def test_one_table_of_palettes_counts_blue_and_worse_darker_red():
     assert set(PALETTES) == {"count", "rate", "access"}
     assert PALETTES["count"][5][-1] == "#253494"  # more centres, darker blue
     assert PALETTES["rate"][5][-1] == "#bd0026"  # more people per centre, darker red
-    assert PALETTES["access"][5][0] == "#bd0026" and PALETTES["access"][5] == PALETTES["rate"][5][::-1]
+    # access as target people per site within reach: more, darker red; "no site within reach" darkest
+    assert PALETTES["access"][5][-1] == "#bd0026" and PALETTES["access"] == PALETTES["rate"]
     assert SERVED_FROM_SEAT.fill not in {STYLES[GAP].fill, STYLES[UNKNOWN].fill, STYLES[PRESENT].fill}
     assert page_styles()["served"]["fill"] == SERVED_FROM_SEAT.fill and "--served-fill" in css_variables()

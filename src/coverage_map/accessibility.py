@@ -11,7 +11,10 @@ service with known sites, PySAL's `access` package computes the E2SFCA with
   ``access.weights.gaussian(catchment / 2)``: 1 at the site, 0.61 at half the catchment,
   0.14 at the catchment, nothing beyond.
 
-Access is given as sites per 100,000 target people. Per service, also the target people
+Access is computed as sites per 100,000 target people (the raw figure of the GeoJSON and
+GeoPackage, `S_access`) and shown to people as its inverse, target people per site within
+reach (people_per_site: 4 000 000 where access is 0.025), with "no site within X km"
+where it is 0; docs/methods.md argues the choice. Per service, also the target people
 living farther than the catchment from the nearest site (people_beyond), the share living
 within it (share_within) and the population-weighted mean cost to the nearest site.
 
@@ -33,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .costs import CostModel, Sites, sites_of
-from .coverage import UNKNOWN, Coverage
+from .coverage import UNKNOWN, Coverage, significant
 from .scales import Scale
 
 if TYPE_CHECKING:
@@ -43,6 +46,17 @@ log = logging.getLogger(__name__)
 
 #: Access is expressed per this many target people.
 PER_PEOPLE = 100_000
+#: Significant digits of the people per site shown: the measure (one point per district,
+#: straight lines) is not finer than that, and 3 keep neighbouring classes apart.
+PER_SITE_DIGITS = 3
+
+
+def people_per_site(access: float | pd.Series) -> float | pd.Series:
+    """Target people per site within reach, PER_PEOPLE / access to PER_SITE_DIGITS significant
+    digits; NaN where no site is within reach (access 0) or access was not measured."""
+    if isinstance(access, pd.Series):
+        return (PER_PEOPLE / access.astype(float).where(access > 0)).map(lambda v: significant(v, PER_SITE_DIGITS))
+    return significant(PER_PEOPLE / access, PER_SITE_DIGITS) if access > 0 else np.nan
 
 
 def e2sfca(demand: pd.Series, cost: np.ndarray, supply: np.ndarray, *, catchment: float) -> pd.Series:
@@ -178,8 +192,10 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
 
 
 def _typed(table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
-    """Typed and exact: people whole, the rest unrounded (the files round them: Coverage.rounded)."""
+    """Typed and exact: people whole, the rest unrounded (the files round them: Coverage.rounded);
+    people_per_site, a figure to read, is rounded once from the exact access."""
     table["access"] = table["access"].astype(float)
+    table["people_per_site"] = people_per_site(table["access"]).round().astype("Int64")
     table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
     summary["share_within"] = summary["share_within"].astype(float)

@@ -17,16 +17,17 @@ import sys
 from pathlib import Path
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
 from . import __version__
 from .classify import SCHEMES, parse_breaks
+from .cli_help import WordedArgument, WordedGroup, WordedOption
 from .errors import CoverageMapError, InputError, Message
 from .formatting import km, number, percent
 from .model import RunInputs
+from .phrases import access_text
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .progress import Downloading, Event, Progress, phrase
 from .scales import METROPOLITAN, NETWORK
@@ -34,6 +35,8 @@ from .sources import DEFAULT_POPULATION, cache_dir, fetch, packaged_path, regist
 from .sources import status as source_status
 from .texts import texts, worded
 
+#: Every option's help is a catalogue key (cli_help.py), worded in the help's language.
+option = functools.partial(click.option, cls=WordedOption)
 stdout = Console(highlight=False)
 stderr = Console(stderr=True, highlight=False)
 
@@ -67,12 +70,11 @@ def error_line(problem: Message, lang: str) -> str:
 def common(func):
     """Options every command shares: --lang, --quiet, --debug, and error handling."""
 
-    @click.option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
-                  help="Language of labels and messages in outputs.")
-    @click.option("--quiet", is_flag=True, help="Only print warnings and errors.")
-    @click.option("--debug", is_flag=True,
-                  help="Also show the run's internal decisions (CRS, fields, cache, classes; in English) "
-                       "and the full traceback of an error.")
+    @option("--lang", type=click.Choice(["es", "en"]), default="es", show_default=True,
+                  help="help_lang")
+    @option("--quiet", is_flag=True, help="help_quiet")
+    @option("--debug", is_flag=True,
+                  help="help_debug")
     @functools.wraps(func)
     def wrapper(*args, quiet: bool, debug: bool, **kwargs):
         _setup_logging(quiet, debug)
@@ -88,67 +90,51 @@ def common(func):
     return wrapper
 
 
-cache_option = click.option(
+cache_option = option(
     "--cache-dir", "cache", type=click.Path(path_type=Path), envvar="COVERAGE_MAP_CACHE",
-    help="Folder of downloaded sources [env: COVERAGE_MAP_CACHE].",
+    help="help_cache_dir",
 )
 
 
 #: A service's catchment for the run (its coverage, access and plans): every command that reads inputs.
-catchment_option = click.option(
+catchment_option = option(
     "--catchment", "catchments", multiple=True, metavar="SERVICE=KM",
-    help="Change a service's catchment in straight-line km (default by scale: municipal 3, network 10, "
-         "metropolitan 30), e.g. --catchment CEM=5. Repeatable.",
+    help="help_catchment",
 )
 #: The plan command's: also a bare KM, the plan's own catchment (plan_catchment reads both forms).
-plan_catchment_option = click.option(
+plan_catchment_option = option(
     "--catchment", "catchments", multiple=True, metavar="KM|SERVICE=KM",
-    help="KM: the catchment the plan covers within, in straight-line km (default: the service's; 0, each "
-         "district by its own site, for a municipal service), e.g. --catchment 5. SERVICE=KM: a service's "
-         "catchment for the whole run, access included, as in build. Repeatable.",
+    help="help_plan_catchment",
 )
 
 
 def inputs(func, *, catchment=catchment_option):
     """Options that choose the inputs of an analysis (catchment: the --catchment option)."""
     options = [
-        click.option("--area", default="lima", show_default=True, metavar="AREA",
-                     help="Study area: lima (the 43 districts of Lima Metropolitana), lima-callao, a department "
-                          "(arequipa), a province of the boundary file, a ubigeo prefix (04, 0401), or peru "
-                          "(every district of the boundary file)."),
-        click.option("--boundaries", metavar="PATH|NAME",
-                     help="District boundaries: a vector file (GeoJSON, Shapefile, zipped Shapefile, "
-                          "GeoPackage) or a registered source name. Default: lima_callao_distritos."),
-        click.option("--district-field", metavar="FIELD",
-                     help="Field of the boundary file that holds the ubigeo or the district name "
-                          "(detected when left out)."),
-        click.option("--inventory", type=click.Path(path_type=Path), metavar="FILE",
-                     help="Your own counts, a CSV, Excel or JSON table (columns: ubigeo or district, service, "
-                          "count); its services replace the embedded ones."),
-        click.option("--facilities", type=click.Path(path_type=Path), metavar="FILE",
-                     help="Your list of facilities (CSV, Excel, JSON or GeoJSON points: service, name, "
-                          "ubigeo and/or lat/lon); their counts replace the inventory's for their services."),
-        click.option("--population", default=DEFAULT_POPULATION, show_default=True, metavar="PATH|NAME|none",
+        option("--area", default="lima", show_default=True, metavar="AREA",
+                     help="help_area"),
+        option("--boundaries", metavar="PATH|NAME",
+                     help="help_boundaries"),
+        option("--district-field", metavar="FIELD",
+                     help="help_district_field"),
+        option("--inventory", type=click.Path(path_type=Path), metavar="FILE",
+                     help="help_inventory"),
+        option("--facilities", type=click.Path(path_type=Path), metavar="FILE",
+                     help="help_facilities"),
+        option("--population", default=DEFAULT_POPULATION, show_default=True, metavar="PATH|NAME|none",
                      callback=lambda ctx, param, value: None if value.lower() == "none" else value,
-                     help="Population per district: a registered INEI census (the default; outside Lima and Callao "
-                          "the national census), an INEI REDATAM export (.xlsx) or a CSV (ubigeo, total, mujeres, ...) "
-                          "taken as it is; 'none' for counts only."),
-        click.option("--population-year", type=int, metavar="YEAR",
-                     help="Year of the target people with INEI's census: 2017 (people counted in the census) or "
-                          "2018-2025 (INEI's projected district totals with the census structure by sex and age). "
-                          "Default: the latest projected year."),
-        click.option("--place-by", type=click.Choice(["ubigeo", "point"]), default="ubigeo", show_default=True,
-                     help="Where a facility of --facilities counts: in the district its ubigeo names (when it is "
-                          "in the area; its point still draws the dot and measures distances), or where its point falls."),
-        click.option("--scale", "scales", multiple=True, metavar="SERVICE=SCALE",
-                     help="Change a service's scale: municipal (a district without it is a gap), network "
-                          "(districts without a site are gaps, measured by access) or metropolitan (one seat "
-                          "for the area, access only), e.g. --scale HRT=municipal. Repeatable."),
+                     help="help_population"),
+        option("--population-year", type=int, metavar="YEAR",
+                     help="help_population_year"),
+        option("--place-by", type=click.Choice(["ubigeo", "point"]), default="ubigeo", show_default=True,
+                     help="help_place_by"),
+        option("--scale", "scales", multiple=True, metavar="SERVICE=SCALE",
+                     help="help_scale"),
         catchment,
         cache_option,
     ]
-    for option in reversed(options):
-        func = option(func)
+    for decorate in reversed(options):
+        func = decorate(func)
     return func
 
 
@@ -160,38 +146,36 @@ def run_inputs(*, breaks: str | None = None, **options) -> RunInputs:
 def map_options(func):
     """Options of the map's classes and basemap (build, and validate which checks them)."""
     options = [
-        click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True,
-                     help="How the map classifies counts (mapclassify scheme)."),
-        click.option("--breaks", metavar="N,N,...",
-                     help='Explicit upper bounds of the map classes, e.g. "1,2,5" (overrides --scheme).'),
-        click.option("--basemap", metavar="NAME",
-                     help="Tile basemap under the map, an xyzservices provider (e.g. OpenStreetMap.Mapnik). "
-                          "Default: none, so the page makes no request."),
+        option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True,
+                     help="help_scheme"),
+        option("--breaks", metavar="N,N,...",
+                     help="help_breaks"),
+        option("--basemap", metavar="NAME",
+                     help="help_basemap"),
     ]
-    for option in reversed(options):
-        func = option(func)
+    for decorate in reversed(options):
+        func = decorate(func)
     return func
 
 
-plan_option = click.option(
+plan_option = option(
     "--plan", "plans", multiple=True, metavar="SERVICE:N",
-    help="Also propose N new sites of SERVICE, keeping the existing ones (as `coverage-map plan SERVICE --add N`): "
-         "plan.csv, a Propuesta section in the report and the proposed sites on the map. Repeatable.",
+    help="help_plan_option",
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="coverage-map")
+@click.group(cls=WordedGroup, help="help_main", context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="coverage-map", cls=WordedOption, help="help_version")
 def main() -> None:
     """Where MIMP's social services are in Lima Metropolitana, and where they are missing."""
 
 
-@main.command()
+@main.command(help="help_build")
 @inputs
 @map_options
 @plan_option
-@click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
-              help="Folder for the outputs; replaced file by file only when every output succeeded.")
+@option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
+              help="help_out_build")
 @common
 def build(out: Path, **options) -> None:
     """Measure coverage and gaps and write the map, report, GeoJSON, tables and manifest."""
@@ -210,11 +194,11 @@ def list_written(out: Path, written: list[Path], lang: str) -> None:
         stdout.print(f"  {path}", soft_wrap=True, markup=False)
 
 
-@main.command()
+@main.command(help="help_report")
 @inputs
 @plan_option
-@click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
-              help="Folder for the report; its files are replaced only when all of them succeeded.")
+@option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
+              help="help_out_report")
 @common
 def report(out: Path, lang: str, **options) -> None:
     """Rebuild only the gap-analysis report: report.html, report.md, img/ and coverage.xlsx."""
@@ -222,48 +206,50 @@ def report(out: Path, lang: str, **options) -> None:
     list_written(out, written, lang)
 
 
-@main.command()
-@click.argument("service")
+@main.command(help="help_gaps")
+@click.argument("service", cls=WordedArgument, metavar="help_arg_service")
 @inputs
 @common
 def gaps(service: str, lang: str, **options) -> None:
     """List the districts that lack SERVICE (e.g. CIAM), with the nearest that has it."""
-    analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
-    catalogue, text = analysis.catalogue, texts(lang)
+    from .inventory import load_catalogue
+
+    catalogue = load_catalogue()
     code = catalogue.resolve(service)
-    if code is None or code not in catalogue.place_based:
-        raise CoverageMapError("error_unknown_gaps_service", service=repr(service),
-                               closest=", ".join(catalogue.closest(service)))
-    name = catalogue.label(code, lang)
+    if code is None or code not in catalogue.place_based:  # before anything is read
+        raise catalogue.district_typed(service) or InputError(
+            "error_unknown_gaps_service", service=repr(service), closest=", ".join(catalogue.closest(service, place_based=True)))
+    analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
+    text, name, acronym = texts(lang), catalogue.label(code, lang), catalogue.services.at[code, "acronym"]
     summary = analysis.coverage.summary.loc[code]
     scale = analysis.scales[code]
     if scale.kind == METROPOLITAN:
         reach = ""
         if code in analysis.coverage.access_measured:
             reach = text["cli_reach"].format(share=percent(100 * summary["share_within"], lang, 1), km=km(scale.catchment_km, lang))
-        stdout.print(text["cli_metropolitan"].format(name=name, code=code, reach=reach))
+        stdout.print(text["cli_metropolitan"].format(name=name, code=acronym, reach=reach))
         return
     if summary["unknown"] == summary["districts"]:
-        stdout.print(text["cli_unknown"].format(name=name, code=code))
+        stdout.print(text["cli_unknown"].format(name=name, code=acronym))
         return
     rows = analysis.coverage.gaps(code)
     if rows.empty:
-        stdout.print(text["cli_no_gaps"].format(name=name, code=code))
+        stdout.print(text["cli_no_gaps"].format(name=name, code=acronym))
         return
     network = scale.kind == NETWORK and code in analysis.coverage.access_measured
     title = text["cli_gaps_network" if network else "cli_gaps"]
-    table = Table(title=title.format(n=len(rows), total=summary["districts"], name=name, code=code))
+    table = Table(title=title.format(n=len(rows), total=summary["districts"], name=name, code=acronym))
     table.add_column("Ubigeo")
     table.add_column(text["district"])
     table.add_column(text["nearest"])
     table.add_column(text["unit_km"], justify="right")
     if network:
-        table.add_column(text["cli_access"], justify="right")
+        table.add_column(text["cli_access"], justify="right", no_wrap=True)
     for row in rows.itertuples():
         distance = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
         cells = [row.ubigeo, row.district, row.nearest_district or "", distance]
         if network:
-            cells.append("" if pd.isna(row.access) else number(row.access, lang, 1))
+            cells.append(access_text(row.access, scale.catchment_km, lang))
         table.add_row(*cells)
     stdout.print(table)
 
@@ -283,18 +269,16 @@ def plan_catchment(given: tuple[str, ...]) -> tuple[float | None, tuple[str, ...
     return km, overrides
 
 
-@main.command("plan")
-@click.argument("service")
-@click.option("--add", type=int, required=True, metavar="N", help="How many new sites to propose.")
-@click.option("--objective", type=click.Choice(["coverage", "distance"]), default="coverage", show_default=True,
-              help="coverage: the most target people within the catchment (MCLP); distance: the least "
-                   "population-weighted distance to the nearest site (p-median).")
-@click.option("--candidates", type=click.Path(path_type=Path), metavar="FILE",
-              help="CSV of candidate sites: a ubigeo or district column, or lat/lon points (with an optional name). "
-                   "Default: every district of the area without the service.")
-@click.option("--force", is_flag=True, help="Plan a metropolitan service (one seat for the whole area) anyway.")
-@click.option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
-              help="Folder for plan.csv and plan-notes.txt; the other files in it are left as they are.")
+@main.command("plan", help="help_plan")
+@click.argument("service", cls=WordedArgument, metavar="help_arg_service")
+@option("--add", type=int, required=True, metavar="N", help="help_add")
+@option("--objective", type=click.Choice(["coverage", "distance"]), default="coverage", show_default=True,
+              help="help_objective")
+@option("--candidates", type=click.Path(path_type=Path), metavar="FILE",
+              help="help_candidates")
+@option("--force", is_flag=True, help="help_force")
+@option("--out", type=click.Path(path_type=Path), default="outputs", show_default=True,
+              help="help_out_plan")
 @functools.partial(inputs, catchment=plan_catchment_option)
 @common
 def plan_command(service: str, add: int, objective: str, candidates: Path | None, force: bool, out: Path,
@@ -326,7 +310,7 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     list_written(out, [out / path.name for path in written], lang)
 
 
-@main.command()
+@main.command(help="help_validate")
 @inputs
 @map_options
 @plan_option
@@ -342,7 +326,7 @@ def validate(lang: str, **options) -> None:
     sys.exit(2)
 
 
-@main.command()
+@main.command(help="help_services")
 @common
 def services(lang: str) -> None:
     """List the services of the catalogue (code, name, program, target population, scale and catchment)."""
@@ -359,12 +343,12 @@ def services(lang: str) -> None:
     stdout.print(table)
 
 
-@main.group()
+@main.group(help="help_sources")
 def sources() -> None:
     """List, fetch and verify the registered data sources (boundaries, population)."""
 
 
-@sources.command("list")
+@sources.command("list", help="help_sources_list")
 @cache_option
 @common
 def sources_list(cache: Path | None, lang: str) -> None:
@@ -401,10 +385,10 @@ def _table_text(headers: tuple[str, ...], rows: list[tuple[str, ...]], width: in
     return "\n\n".join(blocks)
 
 
-@sources.command("fetch")
-@click.argument("names", nargs=-1)
-@click.option("--from", "folder", type=click.Path(path_type=Path),
-              help="Take the files from this folder (or its subfolders) instead of the internet.")
+@sources.command("fetch", help="help_sources_fetch")
+@click.argument("names", nargs=-1, cls=WordedArgument, metavar="help_arg_names")
+@option("--from", "folder", type=click.Path(path_type=Path),
+              help="help_from")
 @cache_option
 @common
 def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | None, lang: str) -> None:
@@ -425,7 +409,7 @@ def sources_fetch(names: tuple[str, ...], folder: Path | None, cache: Path | Non
         stdout.print(f"{name}: {path}", soft_wrap=True, markup=False)
 
 
-@sources.command("verify")
+@sources.command("verify", help="help_sources_verify")
 @cache_option
 @common
 def sources_verify(cache: Path | None, lang: str) -> None:

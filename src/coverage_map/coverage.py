@@ -31,9 +31,19 @@ PRESENT, GAP, UNKNOWN = "present", "gap", "unknown"
 #: from the exact value (the farthest district is not decided by a rounded tie; 94.55 %
 #: is written 94.6 %, not rounded twice to 94.5 %).
 FILE_DECIMALS = {
-    "table": {"nearest_km": 1, "nearest_site_km": 1, "access": 4},
+    "table": {"nearest_km": 1, "nearest_site_km": 1},
     "summary": {"served_share": 4, "weighted_km": 1, "share_within": 4, "weighted_site_km": 1},
 }
+#: Significant digits of the raw access (E2SFCA) the files keep: enough for people per site
+#: (accessibility.people_per_site), however small the access.
+ACCESS_DIGITS = 6
+
+
+def significant(value: float, digits: int) -> float:
+    """value to digits significant digits; NaN stays NaN, infinity becomes NaN."""
+    if not np.isfinite(value) or value == 0:
+        return 0.0 if value == 0 else np.nan
+    return float(round(value, digits - 1 - int(np.floor(np.log10(abs(value))))))
 
 
 @dataclass
@@ -60,6 +70,8 @@ class Coverage:
             for column, places in decimals.items():
                 if column in frame:
                     frame[column] = frame[column].astype(float).round(places)
+        if "access" in table:
+            table["access"] = table["access"].astype(float).map(lambda v: significant(v, ACCESS_DIGITS))
         return Coverage(table=table, summary=summary, access_measured=self.access_measured)
 
     def matrix(self) -> pd.DataFrame:

@@ -58,6 +58,8 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
             layer[f"{service}_per_centre"] = rows["people_per_centre"].array
         if "access" in rows:  # E2SFCA, sites per 100,000 target people; null without known sites
             layer[f"{service}_access"] = rows["access"].to_numpy()
+            # as the map and the report read it; null where no site is within reach (access 0)
+            layer[f"{service}_per_site"] = rows["people_per_site"].array
     return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
 
 

@@ -105,6 +105,15 @@ def _cite_part(part: str, lang: str) -> str:
     return Path(part).name if "/" in part else part
 
 
+def section_of(where: str, lang: str) -> str:
+    """Where a finding is, without the seed's internal document key: "000 Servicios que
+    promueve 3" as "sección Servicios que promueve 3"; other places (files, rows) as given."""
+    def part_of(part: str) -> str:
+        match = re.fullmatch(r"(\d{3}) (.+)", part)
+        return f"{TEXTS[lang]['section']} {match[2]}" if match and match[1] in DOCUMENTS else part
+    return "; ".join(part_of(part) for part in str(where).split("; "))
+
+
 def cite_origin(origin: Origin, lang: str) -> str:
     """Where a service's district counts come from: the embedded document and its section,
     or the name of the user's file."""
@@ -136,7 +145,8 @@ def area_title(area: str, lang: str) -> str:
 def credit(source: Source, lang: str, *, role: str | None = None) -> str:
     """A registered source's attribution, without the registry's own (Spanish) label, or
     with the label of its role in lang: 'District boundaries: IGN (...)'."""
-    attribution = source.attribution.split(": ", 1)[-1]
+    # the registry words its attributions in Spanish: its "vía" in the run's language
+    attribution = source.attribution.split(": ", 1)[-1].replace(" vía ", f" {TEXTS[lang]['via']} ")
     return attribution if role is None else f"{TEXTS[lang]['role_' + role]}: {attribution}"
 
 

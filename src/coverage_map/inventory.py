@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 from rapidfuzz import process
 
-from .districts import Gazetteer, normalize_name
+from .districts import Gazetteer, load_gazetteer, normalize_name
 from .errors import InputError
 from .tables import as_text, find_columns, read_table, shorten
 from .texts import in_languages, listed
@@ -68,10 +68,23 @@ class Catalogue:
         """The code a service code, acronym or alias stands for, or None."""
         return self._keys.get(_service_key(text))
 
-    def closest(self, text: str, limit: int = 3) -> list[str]:
-        found = process.extract(_service_key(text), list(self._keys), limit=limit * 3)
-        codes = dict.fromkeys(self._keys[k] for k, _, _ in found)
-        return list(codes)[:limit]
+    def closest(self, text: str, limit: int = 3, *, place_based: bool = False) -> list[str]:
+        """The acronyms (as every output writes them: CAR NNA) of the services whose code,
+        acronym or alias is nearest text; of the place-based ones only, if asked."""
+        keys = [k for k, code in self._keys.items() if not place_based or code in self.place_based]
+        found = process.extract(_service_key(text), keys, limit=limit * 3)
+        codes = list(dict.fromkeys(self._keys[k] for k, _, _ in found))[:limit]
+        return [self.services.at[code, "acronym"] for code in codes]
+
+    def district_typed(self, text: str) -> InputError | None:
+        """Where a service is expected, a district typed instead: the error saying so, with the
+        services' acronyms ("Chorrillos es un distrito; los servicios son ..."); else None."""
+        gazetteer = load_gazetteer()
+        ubigeo = gazetteer.lookup(text)
+        if ubigeo is None:
+            return None
+        acronyms = [self.services.at[code, "acronym"] for code in self.place_based]
+        return InputError("error_district_not_service", district=gazetteer.name(ubigeo), services=listed(acronyms))
 
     @cached_property
     def _keys(self) -> dict[str, str]:

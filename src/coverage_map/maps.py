@@ -26,9 +26,9 @@ import jinja2
 import pandas as pd
 import topojson
 
-from .accessibility import PER_PEOPLE
+from .accessibility import PER_SITE_DIGITS
 from .classify import DEFAULT_CLASSES, check_scheme, classify, palette
-from .coverage import FILE_DECIMALS, GAP, PRESENT, UNKNOWN
+from .coverage import FILE_DECIMALS, GAP, PRESENT, UNKNOWN, significant
 from .districts import normalize_name
 from .errors import InputError
 from .formatting import area_title, cite_origin, credit, number, number_range, percent, plural, separators
@@ -70,6 +70,8 @@ MAP_TEXTS = (
     # the access view, the metropolitan seat and the image of the view
     "measure_access", "access_label", "access_counts_only", "rate_counts_only", "legend_served", "served_from_seat", "district_aria_served",
     "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap",
+    # Leaflet's own controls, in the page's language
+    "zoom_in", "zoom_out", "close_popup",
 )
 #: The tables the build writes beside the page, for its download menu (text key, file).
 DOWNLOADS = (
@@ -335,41 +337,31 @@ def _classed(values: pd.Series, prefix: str, *, lang: str, scheme: str, breaks: 
 
 def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str, scheme: str) -> dict:
     """The access view of a network or metropolitan service: each district's access across
-    district lines (E2SFCA, sites per 100,000 target people), its class and the legend's
-    classes, less access darker (a first class "0" for the districts no site reaches);
-    {} for a municipal service or where access was not measured."""
+    district lines (E2SFCA) read as target people per site within reach, its class and the
+    legend's classes, more people per site darker, and a last, darkest class for the districts
+    no site reaches ("no site within 10 km"); {} for a municipal service or where access was
+    not measured."""
     scale = analysis.scales[code]
     if scale.kind == MUNICIPAL or code not in analysis.coverage.access_measured:
         return {}
-    text, values = texts(lang), rows["access"]
-    positive = values[values > 0]
-    classes = classify(positive.to_list(), scheme=scheme)
-    unreached = int((values == 0).sum())
-    first = 1 if unreached else 0
-    decimals = access_decimals([*classes.lower, *classes.upper])
-    unit = text["unit_access"].format(n=number(PER_PEOPLE, lang))
-    labels = ([text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []) + [
-        f"{number(lo, lang, decimals)}–{number(hi, lang, decimals)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
-    counts = ([unreached] if unreached else []) + classes.counts()
-    class_of = dict(zip(positive.index, (first + i for i in classes.index)))
+    text, access, per_site = texts(lang), rows["access"], rows["people_per_site"]
+    reached = per_site.dropna().astype(float)
+    classes = classify(reached.to_list(), scheme=scheme)
+    unreached = int((access == 0).sum())
+    unit = text["unit_access"]
+    # bounds to the figures' own three digits: "117 000–678 000", not "117 000–678 400", "678 401–..."
+    labels = [f"{number_range(significant(lo, PER_SITE_DIGITS), significant(hi, PER_SITE_DIGITS), lang)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
+    labels += [text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []
+    counts = classes.counts() + ([unreached] if unreached else [])
+    class_of = dict(zip(reached.index, (int(i) for i in classes.index)))
     return {
-        # rounded once, from the exact value, to the decimals the page writes
-        "access": [None if pd.isna(v) else round(float(v), decimals) for v in values],
-        "access_class": [0 if v == 0 else class_of.get(u) for u, v in values.items()],
+        "per_site": [_int_or_none(v) for v in per_site],
+        "access_class": [len(classes.lower) if v == 0 else class_of.get(u) for u, v in access.items()],
         "access_classes": [{"label": label, "color": colour, "districts": n}
                            for label, colour, n in zip(labels, palette(len(labels), "access"), counts)],
         "access_unit": unit,
-        "access_decimals": decimals,
+        "access_unreached": text["access_unreached"].format(km=km_text(scale.catchment_km, lang)),
     }
-
-
-def access_decimals(bounds: list[float]) -> int:
-    """The fewest decimals (1 to 4) that tell the class bounds apart and write none of them as 0."""
-    for decimals in range(1, 5):
-        written = [round(b, decimals) for b in bounds]
-        if len(set(written)) == len(set(bounds)) and all(w > 0 for w in written):
-            return decimals
-    return 4
 
 
 def _with_unit(lower: float, upper: float, unit: str, lang: str) -> str:

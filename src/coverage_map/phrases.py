@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .formatting import cite, cite_origin, listing, number, percent, short_origin
+from .accessibility import people_per_site
+from .formatting import cite, cite_origin, km, listing, number, percent, short_origin
 from .inventory import Catalogue, declared_parts
 from .population import TARGET_POPULATION
 from .projection import CENSUS_YEAR
@@ -27,6 +28,18 @@ def service_name(catalogue: Catalogue, code: str, lang: str) -> str:
     """The service's name with its acronym, unless the name already holds it (Servicio Mi60+)."""
     name, acronym = catalogue.label(code, lang), catalogue.services.at[code, "acronym"]
     return name if acronym in name else f"{name} ({acronym})"
+
+
+def access_text(access: float, catchment_km: float, lang: str, *, unit: bool = False) -> str:
+    """A district's access as people read it: its target people per site within reach
+    ('4 000 000', with unit=True '4 000 000 personas objetivo por sede a su alcance'), 'Sin sede
+    a menos de 10,0 km' where no site is within the catchment, '' where it was not measured."""
+    if pd.isna(access):
+        return ""
+    if access <= 0:
+        return texts(lang)["access_unreached"].format(km=km(catchment_km, lang))
+    figure = number(people_per_site(access), lang)
+    return f"{figure} {texts(lang)['unit_access']}" if unit else figure
 
 
 def group_label(analysis: Analysis, code: str, lang: str) -> str:

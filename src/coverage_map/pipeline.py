@@ -29,10 +29,11 @@ from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError, Message, Note
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
 from .facilities import PLACE_BY, Facilities, read_facilities
+from .formatting import section_of
 from .inventory import (EMBEDDED_FILE, EMBEDDED_SCOPE, Origin, load_catalogue, load_declared_totals, load_embedded_inventory,
                         load_indicators, load_usage, read_inventory)
 from .model import Analysis, InputFile, RunInputs
-from .phrases import population_basis
+from .phrases import finding_source, population_basis
 from .plan import plans_for
 from .plan_request import requested
 from .plan_words import write_plan
@@ -459,7 +460,7 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_csv(coverage.matrix(), folder / "coverage.csv")
     gaps = coverage.gaps().drop(columns=["count", "status"])
     columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population",
-               "access"]
+               "access", "people_per_site"]
     gaps = gaps[[c for c in columns if c in gaps]]
     names = {code: catalogue.label(code, lang) for code in coverage.summary.index}
     gaps.insert(1, "service_name", gaps["service"].map(names))
@@ -473,6 +474,9 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_csv(summary, folder / "summary.csv")
     checks = analysis.checks.drop(columns=["message_es", "message_en"])
     checks["message"] = analysis.checks[f"message_{lang}"]
+    # as a reader cites them, in the run's language: no internal document key ("000 ...")
+    checks["where"] = checks["where"].map(lambda where: section_of(where, lang))
+    checks["source"] = [finding_source(analysis, row, lang) for _, row in analysis.checks.iterrows()]
     write_csv(checks, folder / "checks.csv")
     write_geopackage({DISTRICT_LAYER: layer, "gaps": gaps, "summary": summary, "checks": checks},
                      folder / "coverage.gpkg", styles=district_styles(analysis, first=default_layer(analysis), lang=lang),

@@ -97,7 +97,8 @@ def resolve_service(catalogue, service: str) -> str:
         raise InputError("error_plan_not_place_based", code=code,
                          name={lang: catalogue.label(code, lang) for lang in LANGUAGES})
     if code is None:
-        raise InputError("error_plan_unknown_service", service=service, closest=", ".join(catalogue.closest(service)))
+        raise catalogue.district_typed(service) or InputError(
+            "error_plan_unknown_service", service=repr(service), closest=", ".join(catalogue.closest(service, place_based=True)))
     return code
 
 

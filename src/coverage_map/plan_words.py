@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from .accessibility import people_per_site
 from .export import write_csv
 from .formatting import counted, listing, number, percent, plural
 from .model import Plan
@@ -171,12 +172,11 @@ def terminal_table(plan: Plan, lang: str):
 
 
 def access_change(before: float, after: float, lang: str) -> str:
-    """'0,45 → 1,92' (sites per 100,000 target people; three decimals below 1); '—' when no
-    district gains."""
+    """'sin sede → 1 230 000' (target people per site within reach, accessibility.people_per_site);
+    '—' when no district gains."""
     if pd.isna(before) or pd.isna(after):
         return "—"
-    decimals = 2 if after >= 1 else 3
-    return f"{number(before, lang, decimals)} → {number(after, lang, decimals)}"
+    return " → ".join(texts(lang)["access_none"] if v <= 0 else number(people_per_site(v), lang) for v in (before, after))
 
 
 def write_plan(plans: Plan | Sequence[Plan], folder: Path, *, lang: str) -> list[Path]:

@@ -33,8 +33,8 @@ from .scales import METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_gains_charts, draw_maps
 from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
 from .maps import DOWNLOADS
-from .phrases import (check_message, finding_source, group_label, growth_items, people, population_basis, service_name,
-                      side_by_side)
+from .phrases import (access_text, check_message, finding_source, group_label, growth_items, people, population_basis,
+                      service_name, side_by_side)
 from .proposals import method_paragraphs, report_sections
 from .projection import CENSUS_YEAR
 from .provenance import CENSUS_2017, data_date, option_rows, run_date, source_rows
@@ -78,6 +78,15 @@ class Figure(str):
 
 def _figure(value: object, lang: str, decimals: int = 0) -> Figure:
     return Figure("—" if _is_na(value) else number(value, lang, decimals), value)
+
+
+def _access_figure(value: object, catchment_km: float, lang: str, *, short: bool = False) -> Figure:
+    """Access as target people per site within reach ('4 000 000', 'Sin sede a menos de 10,0 km', or
+    short 'sin sede'); it sorts as less access last."""
+    if _is_na(value):
+        return Figure("—")
+    text = texts(lang)["access_none"] if short and value <= 0 else access_text(value, catchment_km, lang)
+    return Figure(text, -value)
 
 
 def _km_figure(value: object, lang: str) -> Figure:
@@ -551,12 +560,12 @@ def _site_km(row) -> object:
 def _access_table(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) -> dict:
     """The ACCESS_ROWS districts with the least access; one sentence instead of a column when
     every district's nearest site is in the same district (a metropolitan seat)."""
-    labels = texts(lang)
+    labels, catchment = texts(lang), analysis.scales[code].catchment_km
     shown = rows.head(ACCESS_ROWS)
     same = _same_nearest(rows[rows["status"] != PRESENT], lang)
     return {
         "title": labels[plural(len(shown), "access_list_one", "access_list")].format(n=len(shown), total=number(len(rows), lang)),
-        "rows": [{"district": r.district, "access": _figure(r.access, lang, 2), "nearest": r.nearest_district or "—",
+        "rows": [{"district": r.district, "access": _access_figure(r.access, catchment, lang), "nearest": r.nearest_district or "—",
                   "km": _km_figure(_site_km(r), lang),
                   "people": _figure(r.target_population, lang) if analysis.population is not None else ""}
                  for r in shown.itertuples()],
@@ -692,7 +701,7 @@ def _access_annex(analysis: Analysis, lang: str) -> dict | None:
         cells = []
         for code in codes:
             row = wide[code].loc[ubigeo] if ubigeo in wide[code].index else None
-            cells += [_figure(None if row is None else row["access"], lang, 2),
+            cells += [_access_figure(None if row is None else row["access"], analysis.scales[code].catchment_km, lang, short=True),
                       _km_figure(None if row is None else _site_km(row), lang)]
         rows.append({"district": district, "cells": cells})
     return {"columns": [analysis.catalogue.services.at[c, "acronym"] for c in codes], "rows": rows}

@@ -129,7 +129,7 @@ def _catalogue_scale(row: pd.Series) -> Scale:
 def _service(catalogue: Catalogue, service: str, option: str, problems: list[dict[str, str]]) -> str | None:
     code = catalogue.resolve(service)
     if code is None or code not in catalogue.place_based:
-        closest = ", ".join(c for c in catalogue.closest(service) if c in catalogue.place_based)
+        closest = ", ".join(catalogue.closest(service, place_based=True))
         problems.append(in_languages("error_item_option_service", option=option, service=repr(service), closest=closest))
         return None
     return code

@@ -65,12 +65,13 @@ YLORRD = {
     7: ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"),
 }
 #: The palette of each measure the map classes, lowest class first: counts (more centres,
-#: darker blue), people per centre (more, darker red) and access across district lines
-#: (YlOrRd reversed: less access, darker red; worse is darker, as for people per centre).
+#: darker blue), people per centre (more, darker red) and access across district lines, read
+#: as target people per site within reach (more, darker red; "no site within reach" last and
+#: darkest): worse is darker, as for people per centre.
 PALETTES = {
     "count": YLGNBU,
     "rate": YLORRD,
-    "access": {k: colours[::-1] for k, colours in YLORRD.items()},
+    "access": YLORRD,
 }
 
 

@@ -38,7 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 from . import __version__
 from .coverage import UNKNOWN
 from .formatting import cite, cite_origin
-from .phrases import check_message, finding_source, group_label, side_by_side
+from .phrases import access_text, check_message, finding_source, group_label, side_by_side
 from .provenance import data_date, option_rows, source_rows
 from .texts import texts
 
@@ -317,7 +317,7 @@ def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     if analysis.population is not None:
         sheet[labels["target_people"]] = gaps["target_population"]
         if analysis.coverage.access_measured:
-            sheet[labels["col_access"]] = gaps["access"]
+            sheet[labels["col_access"]] = _access_cells(analysis, gaps, lang)
     return sheet
 
 
@@ -335,8 +335,16 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
         labels["nearest"]: rows["nearest_district"], labels["col_km"]: rows["nearest_km"],
     })
     if analysis.coverage.access_measured:
-        sheet[labels["col_access"]] = rows["access"]
+        sheet[labels["col_access"]] = _access_cells(analysis, rows, lang)
     return sheet
+
+
+def _access_cells(analysis: Analysis, rows: pd.DataFrame, lang: str) -> list:
+    """Access as the map reads it: target people per site within reach, a number; where no
+    site is within the catchment, the words saying so; empty where not measured."""
+    return [None if pd.isna(access) else per_site if access > 0
+            else access_text(access, analysis.scales[service].catchment_km, lang)
+            for service, access, per_site in zip(rows["service"], rows["access"], rows["people_per_site"])]
 
 
 def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:

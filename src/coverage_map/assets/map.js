@@ -77,7 +77,12 @@
   /* ---- the map and the shared district shapes ---- */
   // maxZoom: without tiles the map has none, and clustering needs one
   var map = L.map("map", { zoomSnap: 0.25, attributionControl: false, maxZoom: 18, zoomControl: false });
-  L.control.zoom({ position: "topright" }).addTo(map);
+  L.control.zoom({ position: "topright", zoomInTitle: T.zoom_in, zoomOutTitle: T.zoom_out }).addTo(map);
+  // Leaflet names its popups' close button in English: in the page's language instead
+  map.on("popupopen", function (event) {
+    var close = event.popup.getElement().querySelector(".leaflet-popup-close-button");
+    if (close) { close.setAttribute("aria-label", T.close_popup); close.title = T.close_popup; }
+  });
   // First view: the whole study area. Set before the shapes, which Leaflet draws only once
   // the map has a view; fitArea() sets it again once the panels are there to be kept clear of.
   var bbox = data.topology.bbox;
@@ -216,14 +221,20 @@
         box.appendChild(el("span", null, T.people_per_centre + ": " + formatNumber(layer.per_centre[i])));
       }
     }
-    if (layer.access && layer.access[i] !== null) {
-      box.appendChild(el("span", null, T.access_label + ": " + formatNumber(layer.access[i], layer.access_decimals) +
-        " " + layer.access_unit));
-    }
+    var access = accessText(layer, i);
+    if (access) { box.appendChild(el("span", null, T.access_label + ": " + access)); }
     if (full) {
       box.appendChild(el("span", "cm-note", layer.name));
     }
     return box;
+  }
+
+  // A district's access in the legend's unit (per_site), or the label of the legend's last
+  // class where no site reaches it; "" for a layer without the access view.
+  function accessText(layer, i) {
+    if (!layer.access_classes || layer.access_class[i] === null) { return ""; }
+    if (layer.per_site[i] === null) { return layer.access_unreached; }
+    return formatNumber(layer.per_site[i]) + " " + layer.access_unit;
   }
 
   /* ---- facilities of the active service: dots, clustered where dense ---- */
