@@ -86,6 +86,17 @@ def test_a_grid_gives_its_minutes_by_hand(tmp_path):
     assert nearest == pytest.approx([0, EAST_M / WALK_M_PER_MIN]) and list(site) == [1, 0]
 
 
+def test_xml_reads_as_pbf_and_a_node_missing_from_the_file_drops_its_segments(tmp_path):
+    ids, points = grid(3, 3)
+    pbf = read_roads(write_osm(tmp_path / "grid.osm.pbf", points, streets(ids)), profile="walk", bbox=BBOX)
+    xml = read_roads(write_osm(tmp_path / "grid.osm", points, streets(ids)), profile="walk", bbox=BBOX)
+    assert np.array_equal(pbf.lonlat, xml.lonlat) and (pbf.minutes != xml.minutes).nnz == 0
+    centre = int(ids[1, 1])
+    cut = read_roads(write_osm(tmp_path / "cut.osm.pbf", {k: v for k, v in points.items() if k != centre},
+                               streets(ids)), profile="walk", bbox=BBOX)
+    assert len(cut) == 8 and cut.minutes.nnz == 2 * (12 - 4)
+
+
 def test_a_limit_cuts_the_search(tmp_path):
     ids, points = grid(1, 5)
     network = read_roads(write_osm(tmp_path / "line.osm.pbf", points, streets(ids)), profile="walk", bbox=BBOX)

@@ -41,7 +41,7 @@ from scipy import sparse
 
 from .errors import MESSAGE_ITEMS, InputError
 from .sources import sha256_of
-from .tables import file_named, read_csv
+from .tables import _one_line, file_named, read_csv
 from .texts import in_languages, listed
 
 log = logging.getLogger(__name__)
@@ -214,10 +214,6 @@ def read_roads(path: Path, *, profile: str, bbox: tuple[float, float, float, flo
     return network
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
-
-
 def _parse(path: Path, *, profile: str, bbox: tuple, kmh: dict[str, float], sha256: str) -> RoadNetwork:
     import osmium
 
@@ -227,11 +223,10 @@ def _parse(path: Path, *, profile: str, bbox: tuple, kmh: dict[str, float], sha2
                      .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY)))
         header = processor.header
         box = header.box()
-        if box.valid() and not _overlap((box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon,
-                                         box.top_right.lat), bbox):
-            raise InputError("error_roads_elsewhere", path=path, extent=_box_words(box.bottom_left.lon, box.bottom_left.lat,
-                             box.top_right.lon, box.top_right.lat), area=_box_words(*bbox),
-                             bbox_arg=",".join(f"{v:g}" for v in bbox), **file_named("roads"))
+        if box.valid():  # a box in the header: a file of elsewhere is refused before it is read
+            extent = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+            if not _overlap(extent, bbox):
+                raise _elsewhere(path, extent, bbox)
         timestamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
         ways = _read_ways(processor, profile, kmh)
     except RuntimeError as exc:  # libosmium's word for a file it cannot read
@@ -242,7 +237,7 @@ def _parse(path: Path, *, profile: str, bbox: tuple, kmh: dict[str, float], sha2
 
 def _read_ways(processor, profile: str, kmh: dict[str, float]):
     """Each usable way's node refs and locations (libosmium's integer coordinates), and per
-    node position the way's speed, directions and class."""
+    way its speed, directions and class (residential or not)."""
     refs, xs, ys = array("q"), array("q"), array("q")
     starts = array("q", [0])
     speed, forward, backward, residential = array("d"), array("b"), array("b"), array("b")
@@ -269,10 +264,10 @@ def _read_ways(processor, profile: str, kmh: dict[str, float]):
 
 def _build(refs, xs, ys, starts, speed, forward, backward, residential, *, profile: str, bbox: tuple, path: Path) -> dict:
     """The graph of the ways' consecutive nodes inside bbox."""
-    if not len(speed):
+    known = (xs != _UNDEFINED) & (ys != _UNDEFINED)
+    if not known.any():  # no way of the profile's classes, or none of their nodes in the file
         raise InputError("error_roads_no_streets", path=path, profile=profile, **file_named("roads"))
     lon, lat = xs / 1e7, ys / 1e7
-    known = (xs != _UNDEFINED) & (ys != _UNDEFINED)
     inside = known & (lon >= bbox[0]) & (lon <= bbox[2]) & (lat >= bbox[1]) & (lat <= bbox[3])
     way = np.repeat(np.arange(len(speed)), np.diff(starts))
     # segment k joins positions k and k + 1 of the same way, both inside the box
@@ -280,8 +275,7 @@ def _build(refs, xs, ys, starts, speed, forward, backward, residential, *, profi
     keep = (way[a] == way[a + 1]) & inside[a] & inside[a + 1] & (refs[a] != refs[a + 1])
     a = a[keep]
     if not len(a):
-        raise InputError("error_roads_elsewhere", path=path, extent=_box_words(*_extent(lon[known], lat[known])),
-                         area=_box_words(*bbox), bbox_arg=",".join(f"{v:g}" for v in bbox), **file_named("roads"))
+        raise _elsewhere(path, _extent(lon[known], lat[known]), bbox)
     log.debug("%d of %d way nodes inside the box; %d without a location", inside.sum(), len(refs), (~known).sum())
     ids, node = np.unique(refs[np.concatenate([a, a + 1])], return_inverse=True)
     node = node.reshape(2, -1)
@@ -330,9 +324,14 @@ def _extent(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, floa
     return float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())
 
 
-def _box_words(min_lon, min_lat, max_lon, max_lat) -> dict[str, str]:
-    return in_languages("error_roads_box", min_lon=f"{min_lon:.3f}", min_lat=f"{min_lat:.3f}",
-                        max_lon=f"{max_lon:.3f}", max_lat=f"{max_lat:.3f}")
+def _elsewhere(path: Path, extent: tuple, bbox: tuple) -> InputError:
+    """The error of a file whose streets (extent) lie outside the box, with the osmium command that cuts one."""
+    def words(min_lon, min_lat, max_lon, max_lat) -> dict[str, str]:
+        return in_languages("error_roads_box", min_lon=f"{min_lon:.3f}", min_lat=f"{min_lat:.3f}",
+                            max_lon=f"{max_lon:.3f}", max_lat=f"{max_lat:.3f}")
+
+    return InputError("error_roads_elsewhere", path=path, extent=words(*extent), area=words(*bbox),
+                      bbox_arg=",".join(f"{v:g}" for v in bbox), **file_named("roads"))
 
 
 # --- The cache

@@ -13,9 +13,9 @@ from scipy.sparse.csgraph import dijkstra
 
 from .roads import RoadNetwork
 
-#: Sites searched together in minutes_to: each search keeps one row of len(network) floats
-#: (4 MB for Lima's 500,000 nodes).
-SITES_PER_SEARCH = 16
+#: Bytes of the rows that minutes_to's searches fill at once: each site's search keeps a row of
+#: len(network) floats (4 MB for Lima's 500,000 nodes, so 16 sites a search; 2 for 4 million nodes).
+SEARCH_BYTES = 64 * 2**20
 
 
 def minutes_to(network: RoadNetwork, origins: np.ndarray, sites: np.ndarray, *, limit: float | None = None) -> np.ndarray:
@@ -23,8 +23,9 @@ def minutes_to(network: RoadNetwork, origins: np.ndarray, sites: np.ndarray, *, 
     streets do not lead there, or take more than limit minutes when a limit is given."""
     origins, sites = np.asarray(origins, dtype=np.int64), np.asarray(sites, dtype=np.int64)
     minutes = np.full((len(origins), len(sites)), np.inf)
-    for start in range(0, len(sites), SITES_PER_SEARCH):
-        chunk = sites[start:start + SITES_PER_SEARCH]
+    step = max(1, SEARCH_BYTES // (8 * max(len(network), 1)))
+    for start in range(0, len(sites), step):
+        chunk = sites[start:start + step]
         found = dijkstra(network.toward, directed=True, indices=chunk, limit=np.inf if limit is None else limit)
         minutes[:, start:start + len(chunk)] = found[:, origins].T
     return minutes
