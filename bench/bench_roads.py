@@ -31,7 +31,7 @@ import numpy as np
 LIMA_SIDE = 707  # 707 x 707 = 499,849 nodes
 BIG_SIDE = 2000  # 4,000,000 nodes
 SITES = 100
-BBOX = (-78.0, -13.0, -76.0, -11.0)
+BBOX = (-78.0, -13.0, -75.0, -10.0)  # holds the whole of both grids
 STEPS = ("first read", "cached read", "graph", "nearest", "per site")
 
 
