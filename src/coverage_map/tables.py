@@ -38,12 +38,14 @@ FILE_NOUNS = {
     "population": "error_file_population",
     "boundary": "error_file_boundary",
     "candidates": "error_file_candidates",
+    "roads": "error_roads_file",
+    "speeds": "error_roads_speeds_file",
 }
 
 
 def file_named(what: str) -> dict[str, dict[str, str]]:
     """The values {what} and {What} (sentence-initial) of a message about a file of the kind
-    what: 'facilities', 'inventory', 'population', 'boundary' or 'candidates'."""
+    what: a key of FILE_NOUNS ('facilities', 'inventory', 'population', 'boundary', ...)."""
     noun = in_languages(FILE_NOUNS[what])
     return {"what": noun, "What": {lang: text[:1].upper() + text[1:] for lang, text in noun.items()}}
 

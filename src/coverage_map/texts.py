@@ -594,6 +594,16 @@ ES: dict[str, str] = {
     "access_list_one": "El distrito con menos acceso (de {total})",
     "covered_by_seat": "toda el área, desde su sede",
     "view_map": "Ver en el mapa interactivo",
+    # --- Roads (roads.py): the OpenStreetMap extract of --roads and its speeds table
+    "error_roads_file": "el extracto de OpenStreetMap",
+    "error_roads_speeds_file": "la tabla de velocidades",
+    "error_roads_not_osm": "{What} {path} no se puede leer como OpenStreetMap ({detail}). Dé un extracto .osm.pbf u .osm, p. ej. el de Perú de Geofabrik recortado a Lima con osmium extract --bbox.",
+    "error_roads_no_streets": "{What} {path} no tiene calles que el perfil {profile} recorra (ninguna vía highway=* de las clases de data/road_speeds.csv). Dé un extracto con toda la red vial, p. ej. el de Perú de Geofabrik.",
+    "error_roads_elsewhere": "{What} {path} cubre {extent}, fuera del área analizada ({area}). Dé un extracto que la cubra, p. ej. osmium extract --bbox {bbox_arg} peru-latest.osm.pbf -o lima.osm.pbf.",
+    "error_roads_box": "longitud {min_lon} a {max_lon}, latitud {min_lat} a {max_lat}",
+    "error_roads_profile": "Perfil de viaje desconocido: {profile}. Use {profiles}.",
+    "error_roads_speeds_columns": "{What} {path} no tiene las columnas {columns}. Dé una tabla con las columnas profile, highway, kmh y reason, como data/road_speeds.csv.",
+    "error_roads_speeds_rows": "{What} {path}: velocidad no válida en {rows}. Cada fila necesita un perfil ({profiles}), una clase highway y kmh mayor que 0.",
     # --- Errors (every CoverageMapError): whole sentences; "error_item_*" are the items of their lists
     "error_line": "Error: {message}",
     "note_line": "Nota: {message}",
@@ -1322,6 +1332,16 @@ EN: dict[str, str] = {
     "access_list_one": "The district with the least access (of {total})",
     "covered_by_seat": "the whole area, from its seat",
     "view_map": "View on the interactive map",
+    # --- Roads (roads.py): the OpenStreetMap extract of --roads and its speeds table
+    "error_roads_file": "OpenStreetMap extract",
+    "error_roads_speeds_file": "road speeds table",
+    "error_roads_not_osm": "{What} {path} cannot be read as OpenStreetMap ({detail}). Give an .osm.pbf or .osm extract, e.g. Geofabrik's extract of Peru cut to Lima with osmium extract --bbox.",
+    "error_roads_no_streets": "{What} {path} holds no streets the {profile} profile can use (no highway=* way of the classes in data/road_speeds.csv). Give an extract with the whole street network, e.g. Geofabrik's extract of Peru.",
+    "error_roads_elsewhere": "{What} {path} covers {extent}, outside the area analysed ({area}). Give an extract that covers it, e.g. osmium extract --bbox {bbox_arg} peru-latest.osm.pbf -o lima.osm.pbf.",
+    "error_roads_box": "longitude {min_lon} to {max_lon}, latitude {min_lat} to {max_lat}",
+    "error_roads_profile": "Unknown travel profile: {profile}. Use {profiles}.",
+    "error_roads_speeds_columns": "{What} {path} lacks the columns {columns}. Give a table with the columns profile, highway, kmh and reason, like data/road_speeds.csv.",
+    "error_roads_speeds_rows": "{What} {path}: no valid speed in {rows}. Each row needs a profile ({profiles}), a highway class and kmh greater than 0.",
     # --- Errors (every CoverageMapError): whole sentences; "error_item_*" are the items of their lists
     "error_line": "Error: {message}",
     "note_line": "Note: {message}",
