@@ -132,9 +132,10 @@ def inputs(func, *, catchment=catchment_option):
                      callback=lambda ctx, param, value: None if value.lower() == "none" else value,
                      help="Population per district: an INEI REDATAM export (.xlsx), a CSV (ubigeo, total, "
                           "mujeres, ...) or a registered source; 'none' for counts only."),
-        click.option("--place-by", type=click.Choice(["ubigeo", "point"]), default="ubigeo", show_default=True,
-                     help="Where a facility of --facilities counts: in the district its ubigeo names (when it is "
-                          "in the area; its point still draws the dot and measures distances), or where its point falls."),
+        click.option("--place-by", type=click.Choice(["evidence", "ubigeo", "point"]), default="evidence", show_default=True,
+                     help="Where a facility of --facilities counts: in the district most of its ubigeo, district, "
+                          "point, address and name agree on (a tie keeps the ubigeo; a point judged wrong is not used), "
+                          "in the district its ubigeo names, or where its point falls."),
         click.option("--scale", "scales", multiple=True, metavar="SERVICE=SCALE",
                      help="Change a service's scale: municipal (a district without it is a gap), network "
                           "(districts without a site are gaps, measured by access) or metropolitan (one seat "

@@ -147,7 +147,7 @@ def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress)
             problems.skipped(getattr(inputs, role), role)
     if inputs.facilities is not None and area is not None:
         sites = problems.attempt(read_facilities, Path(inputs.facilities), catalogue=catalogue,
-                                 districts=area.districts, prefixes=scope, place_by=inputs.place_by)
+                                 districts=area.districts, prefixes=scope, place_by=inputs.place_by, context=area.context)
     if inputs.population is not None and area is not None:
         population = problems.attempt(read_targets, inputs.population, area, catalogue, cache, progress)
     if problems.found:
@@ -249,7 +249,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     lima_figures = area.covers_lima and area.within_lima_callao
     declared = load_declared_totals()
     declared = declared if lima_figures else declared.iloc[0:0]
-    costs = CostModel(area.districts)
+    costs = CostModel(area.districts, area.context)
     coverage = measure_coverage(area.districts, stock, catalogue, declared, facilities=sites, costs=costs)
     scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
     coverage = apply_scales(coverage, scales)
