@@ -204,7 +204,7 @@ def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) ->
     districts, report, context = read_boundaries(
         path, gazetteer=load_gazetteer(), area=inputs.area, district_field=inputs.district_field, source=source
     )
-    progress(BoundariesRead(path.name, report.features, len(districts), inputs.area))
+    progress(BoundariesRead(path.name, report.features, len(districts), inputs.area, report.layer))
     # names of a user's files are matched among the districts of the area only
     gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, area=inputs.area)
     return Area(districts, report, source, path, gazetteer, context)

@@ -202,6 +202,7 @@ ES: dict[str, str] = {
     # --- The build log (progress.py), issue 11 item 6
     "log_downloading": "Descargando {name} de {url}",
     "log_boundaries": "Límites ({file}): {features}; en {area}: {districts}",
+    "log_boundaries_layer": " (leída la capa de polígonos «{layer}», de {n} capas)",
     "log_population": "Población objetivo ({file}): {districts} del área",
     "log_counts": "Inventario ({file}): {counts} de {services}",
     "log_embedded": "el incluido, del MIMP",
@@ -467,6 +468,7 @@ ES: dict[str, str] = {
     "field_service": "servicio",
     "field_name": "nombre",
     "field_ubigeo": "ubigeo",
+    "field_district": "distrito",
     "field_lat": "latitud",
     "field_lon": "longitud",
     "field_address": "dirección",
@@ -859,6 +861,7 @@ EN: dict[str, str] = {
     # --- The build log (progress.py), issue 11 item 6
     "log_downloading": "Downloading {name} from {url}",
     "log_boundaries": "Boundaries ({file}): {features}; in {area}: {districts}",
+    "log_boundaries_layer": " (read its polygon layer '{layer}', of {n} layers)",
     "log_population": "Target population ({file}): {districts} of the area",
     "log_counts": "Inventory ({file}): {counts} of {services}",
     "log_embedded": "the embedded one, MIMP's",
@@ -1124,6 +1127,7 @@ EN: dict[str, str] = {
     "field_service": "service",
     "field_name": "name",
     "field_ubigeo": "ubigeo",
+    "field_district": "district",
     "field_lat": "latitude",
     "field_lon": "longitude",
     "field_address": "address",
