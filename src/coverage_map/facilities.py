@@ -25,7 +25,8 @@ from .districts import load_gazetteer, normalize_ubigeo
 from .errors import InputError
 from .formatting import km as km_text
 from .inventory import Catalogue, Inventory, Origin
-from .placement import COORDINATE_ERROR_KM, DistrictNames, district_at, evidence_message, km_outside, points_set_aside, weigh
+from .placement import (COORDINATE_ERROR_KM, DistrictNames, district_at, evidence_message, km_outside, points_set_aside,
+                        weigh, worded)
 from .tables import as_text, find_columns, parse_decimal, shorten
 from .tables import read_table as read_users_table
 from .texts import LANGUAGES, TEXTS, in_languages, listed, messages
@@ -394,11 +395,11 @@ def _weigh(table: pd.DataFrame, columns: dict[str, str], path: Path, ubigeo: pd.
         given = ubigeo[index]  # a district unknown here is named as the list's district field names it
         names_here = {**labels, **({given: labels.get(given) or text["district"][index] or given} if given else {})}
         if secret.get(service, False):  # neither its name nor its point: both tell where it is
-            facility = in_languages("check_confidential_facility", service=service)
+            facility = worded("check_confidential_facility", service=service)
             if set_aside[n]:
-                aside = in_languages("placement_point_set_aside_confidential", district=names_here[found.district])
+                aside = worded("placement_point_set_aside_confidential", district=names_here[found.district])
         elif set_aside[n]:
-            aside = in_languages("placement_point_set_aside", lat=f"{points[index].y:.6f}", lon=f"{points[index].x:.6f}",
+            aside = worded("placement_point_set_aside", lat=f"{points[index].y:.6f}", lon=f"{points[index].x:.6f}",
                                  district=names_here[found.district])
         findings.append({
             "check": "facility_evidence", "service": service, "where": _where(path, index),

@@ -33,7 +33,7 @@ import pandas as pd
 
 from .boundaries import metric_crs
 from .districts import Gazetteer, normalize_name, normalize_ubigeo
-from .texts import LANGUAGES, in_languages, listed
+from .texts import LANGUAGES, listed, messages
 
 #: A record's signals, in the order that breaks a tie.
 SIGNALS = ("ubigeo", "district", "point", "address", "name")
@@ -167,19 +167,24 @@ def evidence_message(evidence: Evidence, *, facility: str | dict[str, str], name
     code = evidence.signals.get("ubigeo", "")
 
     def signals(which: list[str]) -> dict[str, str]:
-        return listed([in_languages(f"signal_{s}", code=code) for s in which])
+        return listed([worded(f"signal_{s}", code=code) for s in which])
 
     doubt = {}
     for signal, ubigeo in evidence.in_doubt.items():
         doubt.setdefault(ubigeo, []).append(signal)
-    doubt_text = listed([in_languages("evidence_signals_naming", signals=signals(which), district=names.get(u, u))
+    doubt_text = listed([worded("evidence_signals_naming", signals=signals(which), district=names.get(u, u))
                          for u, which in doubt.items()])
     agree = [s for s, u in evidence.signals.items() if u == evidence.district]
     district = names.get(evidence.district, evidence.district)
     key = "check_facility_evidence" if len(evidence.in_doubt) == 1 else "check_facility_evidence_many"
-    first = in_languages(key, facility=facility, doubt=doubt_text, agree=signals(agree), district=district)
-    decider = in_languages(f"signal_{agree[0]}", code=code)
-    outcome = in_languages(("placement_tie_" if evidence.tie else "placement_") + ("counted" if counted else "not_counted"),
+    first = worded(key, facility=facility, doubt=doubt_text, agree=signals(agree), district=district)
+    decider = worded(f"signal_{agree[0]}", code=code)
+    outcome = worded(("placement_tie_" if evidence.tie else "placement_") + ("counted" if counted else "not_counted"),
                            district=district, signal=decider)
     return {f"message_{lang}": " ".join(part for part in (first[lang], outcome[lang], (set_aside or {}).get(lang)) if part)
             for lang in LANGUAGES}
+
+
+def worded(key: str, **values) -> dict[str, str]:
+    """A finding's text (or part of one) in every language, {"es": ..., "en": ...}."""
+    return {column.removeprefix("message_"): text for column, text in messages(key, **values).items()}
