@@ -379,6 +379,7 @@ def _weigh(table: pd.DataFrame, columns: dict[str, str], path: Path, ubigeo: pd.
     names = DistrictNames(gazetteer)
     text = {key: as_text(table[columns[key]]) if key in columns else pd.Series(None, index=table.index, dtype=object)
             for key in ("district", "address", "name", "service")}
+    ubigeo = pd.Series([u if isinstance(u, str) else None for u in ubigeo], index=table.index, dtype=object)
     evidence = [weigh(names, ubigeo=ubigeo[i], district=text["district"][i], point=placed[i] if pd.notna(placed[i]) else None,
                       address=text["address"][i], name=text["name"][i]) for i in table.index]
     district = pd.Series([e.district for e in evidence], index=table.index, dtype=object)

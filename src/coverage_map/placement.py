@@ -35,8 +35,13 @@ from .boundaries import metric_crs
 from .districts import Gazetteer, normalize_name, normalize_ubigeo
 from .texts import LANGUAGES, listed, messages
 
-#: A record's signals, in the order that breaks a tie.
-SIGNALS = ("ubigeo", "district", "point", "address", "name")
+#: A record's signals, in the order that breaks a tie, and the catalogue key of each one's words.
+SIGNAL_WORDS = {"ubigeo": "signal_ubigeo", "district": "signal_district", "point": "signal_point",
+                "address": "signal_address", "name": "signal_name"}
+SIGNALS = tuple(SIGNAL_WORDS)
+#: Where a record was counted, by (a tie decided it, it counts in the area): the catalogue key.
+_OUTCOMES = {(False, True): "placement_counted", (False, False): "placement_not_counted",
+             (True, True): "placement_tie_counted", (True, False): "placement_tie_not_counted"}
 #: Provinces taken as one where names are matched: Lima and Callao are one city.
 METROPOLIS = ("1501", "0701")
 #: Words that introduce a street: the name after them is the street's, not a district.
@@ -167,7 +172,7 @@ def evidence_message(evidence: Evidence, *, facility: str | dict[str, str], name
     code = evidence.signals.get("ubigeo", "")
 
     def signals(which: list[str]) -> dict[str, str]:
-        return listed([worded(f"signal_{s}", code=code) for s in which])
+        return listed([worded(SIGNAL_WORDS[s], code=code) for s in which])
 
     doubt = {}
     for signal, ubigeo in evidence.in_doubt.items():
@@ -178,9 +183,8 @@ def evidence_message(evidence: Evidence, *, facility: str | dict[str, str], name
     district = names.get(evidence.district, evidence.district)
     key = "check_facility_evidence" if len(evidence.in_doubt) == 1 else "check_facility_evidence_many"
     first = worded(key, facility=facility, doubt=doubt_text, agree=signals(agree), district=district)
-    decider = worded(f"signal_{agree[0]}", code=code)
-    outcome = worded(("placement_tie_" if evidence.tie else "placement_") + ("counted" if counted else "not_counted"),
-                           district=district, signal=decider)
+    decider = worded(SIGNAL_WORDS[agree[0]], code=code)
+    outcome = worded(_OUTCOMES[evidence.tie, counted], district=district, signal=decider)
     return {f"message_{lang}": " ".join(part for part in (first[lang], outcome[lang], (set_aside or {}).get(lang)) if part)
             for lang in LANGUAGES}
 
