@@ -228,3 +228,17 @@ def axe_violations(page) -> list:
         pytest.fail(f"axe-core not found at {AXE}: scripts/test.sh installs it (npm install --prefix .venv/axe axe-core)")
     page.add_script_tag(path=str(AXE))
     return page.evaluate("axe.run().then(r => r.violations.map(v => [v.id, v.nodes.length, v.nodes[0].target.join(' ')]))")
+
+
+@pytest.fixture(scope="session")
+def directory(shared_data):
+    """MIMP's Directorio Nacional 2026, processed to JSON (shared/data/mimp_directorio)."""
+    return shared_data / "mimp_directorio" / "directorio.json"
+
+
+@pytest.fixture(scope="session")
+def with_directory(seeded_cache, directory):
+    """The directory placed by evidence, the default, without population."""
+    from coverage_map.pipeline import analyse
+
+    return analyse(cache=seeded_cache, facilities=directory, population=None)

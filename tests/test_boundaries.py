@@ -202,3 +202,26 @@ def test_a_facility_layer_of_polygons_is_refused(shared_data, tmp_path):
     with pytest.raises(InputError, match=r"Facilities file .*centros.geojson must hold Point features; 2 are not: "
                                          r"feature 1 \(Polygon\) and feature 2 \(Polygon\)\. Give one point per facility\."):
         read_table(path)
+
+
+def test_the_log_names_the_layer_read_from_a_geopackage_of_several(tmp_path, gazetteer, grid_districts):
+    from coverage_map.progress import BoundariesRead, phrase
+
+    grid = grid_districts()
+    path = tmp_path / "d.gpkg"
+    grid.to_file(path, layer="distritos")
+    grid.assign(geometry=grid.geometry.representative_point()).to_file(path, layer="capitales")
+    districts, report = read(path, gazetteer)
+    assert len(districts) == 43 and report.layer == ("distritos", 2)
+    event = BoundariesRead(path.name, report.features, len(districts), "lima", report.layer)
+    assert phrase(event, "es") == ["Límites (d.gpkg): 43 distritos; en Lima Metropolitana: 43 distritos "
+                                   "(leída la capa de polígonos «distritos», de 2 capas)"]
+    assert phrase(event, "en")[0].endswith("(read its polygon layer 'distritos', of 2 layers)")
+    _, single = read(_one_layer(grid, tmp_path), gazetteer)
+    assert single.layer is None
+
+
+def _one_layer(grid, tmp_path):
+    path = tmp_path / "one.gpkg"
+    grid.to_file(path)
+    return path

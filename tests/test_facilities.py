@@ -15,14 +15,8 @@ from coverage_map.pipeline import analyse, build
 
 
 @pytest.fixture(scope="module")
-def directory(shared_data):
-    return shared_data / "mimp_directorio" / "directorio.json"
-
-
-@pytest.fixture(scope="module")
-def with_directory(seeded_cache, directory):
-    """The directory placed by ubigeo, the default."""
-    return analyse(cache=seeded_cache, facilities=directory, population=None)
+def by_ubigeo(seeded_cache, directory):
+    return analyse(cache=seeded_cache, facilities=directory, population=None, place_by="ubigeo")
 
 
 @pytest.fixture(scope="module")
@@ -30,23 +24,23 @@ def by_point(seeded_cache, directory):
     return analyse(cache=seeded_cache, facilities=directory, population=None, place_by="point")
 
 
-def test_cem_counts_follow_the_ubigeo_of_each_row(with_directory, directory):
+def test_cem_counts_follow_the_ubigeo_of_each_row(by_ubigeo, directory):
     """The oracle: the directory's rows counted by their ubigeo, nothing else."""
     rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
     expected = {}
     for row in rows:
         if row["tipo"] == "CEM" and row["ubigeo"].startswith("1501"):
             expected[row["ubigeo"]] = expected.get(row["ubigeo"], 0) + 1
-    cem = with_directory.coverage.table.query("service == 'CEM'").set_index("ubigeo")["count"]
+    cem = by_ubigeo.coverage.table.query("service == 'CEM'").set_index("ubigeo")["count"]
     assert cem[cem > 0].to_dict() == expected
     assert cem.sum() == 64
 
 
-def test_counting_by_ubigeo_or_by_point_changes_these_districts(with_directory, by_point):
+def test_counting_by_ubigeo_or_by_point_changes_these_districts(by_ubigeo, by_point):
     """Recorded: the CEM of Magdalena del Mar has San Luis's ubigeo, that of Ancón Santa Rosa's;
     Mi Perú's (a Callao ubigeo) falls in El Agustino, and two Jicamarca ones (Huarochirí)
     in Lurigancho and San Juan de Lurigancho."""
-    ubigeo = with_directory.coverage.table.query("service == 'CEM'").set_index("district")["count"]
+    ubigeo = by_ubigeo.coverage.table.query("service == 'CEM'").set_index("district")["count"]
     point = by_point.coverage.table.query("service == 'CEM'").set_index("district")["count"]
     changed = {d: (int(ubigeo[d]), int(point[d])) for d in ubigeo.index if ubigeo[d] != point[d]}
     assert changed == {
@@ -76,8 +70,8 @@ def test_cem_counts_per_district_agree_with_an_independent_point_in_polygon(by_p
     assert cem["Miraflores"] == 0 and "MIRAFLORES" not in expected
 
 
-def test_cem_is_no_longer_unknown_and_its_gaps_are_listed(with_directory, by_point):
-    gaps = set(with_directory.coverage.gaps("CEM")["district"])
+def test_cem_is_no_longer_unknown_and_its_gaps_are_listed(by_ubigeo, by_point):
+    gaps = set(by_ubigeo.coverage.gaps("CEM")["district"])
     assert gaps == {"Jesús María", "Miraflores", "Pucusana", "Punta Hermosa", "Punta Negra", "San Bartolo",
                     "Santa María del Mar", "Magdalena del Mar"}
     gaps = set(by_point.coverage.gaps("CEM")["district"])
@@ -85,19 +79,19 @@ def test_cem_is_no_longer_unknown_and_its_gaps_are_listed(with_directory, by_poi
                     "Santa María del Mar", "Santa Rosa"}
 
 
-def test_points_in_another_district_than_their_ubigeo_are_reported_by_name(with_directory, by_point):
-    findings = with_directory.checks.query("check == 'facility_district'")["message_en"].str.replace("\xa0", " ")
+def test_points_in_another_district_than_their_ubigeo_are_reported_by_name(by_ubigeo, by_point):
+    findings = by_ubigeo.checks.query("check == 'facility_district'")["message_en"].str.replace("\xa0", " ")
     assert sorted(findings) == [
         "Cem Regular Ancon: its ubigeo is Santa Rosa, but its coordinates fall in Ancón; it counts in Santa Rosa, "
         "by its ubigeo. Probable coordinate error: it falls 5.3 km from Santa Rosa.",
         "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar; it "
         "counts in San Luis, by its ubigeo. Probable coordinate error: it falls 5.8 km from San Luis.",
     ]
-    elsewhere = " ".join(with_directory.checks.query("check == 'facility_elsewhere'")["message_en"])
+    elsewhere = " ".join(by_ubigeo.checks.query("check == 'facility_elsewhere'")["message_en"])
     assert ("Cem Regular Mi Perú: its ubigeo (Mi Perú, 070107) is outside the area, though its coordinates fall in "
             "El Agustino; it is not counted") in elsewhere
     assert "Cem Comisaría Jicamarca Ii: its ubigeo (150716) is outside the area" in elsewhere
-    declared = with_directory.checks.query("check == 'sources_differ' and service == 'CEM'").iloc[0]
+    declared = by_ubigeo.checks.query("check == 'sources_differ' and service == 'CEM'").iloc[0]
     assert (declared["expected"], declared["found"]) == (65, 64)
     messages = " ".join(by_point.checks.query("check == 'facility_district'")["message_en"])
     assert "Cem Regular Magdalena Del Mar: its ubigeo is San Luis, but its coordinates fall in Magdalena del Mar; it counts where they fall." in messages
@@ -131,7 +125,7 @@ def test_no_output_shows_a_shelter_name_address_or_phone(seeded_cache, directory
             assert not leaked, f"{path.name} shows {leaked[:3]}"
 
 
-def test_the_map_marks_every_placed_cem_and_no_shelter(with_directory, by_point, directory, shared_data):
+def test_the_map_marks_every_placed_cem_and_no_shelter(by_ubigeo, by_point, directory, shared_data):
     rows = json.loads(directory.read_text(encoding="utf-8"))["servicios"]
     lima = gpd.read_file(shared_data / "lima_callao_distritos.geojson").query("provincia == 'LIMA'").union_all()
     inside = sorted(r["nombre"] for r in rows if r["tipo"] == "CEM" and r["lat"] is not None
@@ -144,11 +138,11 @@ def test_the_map_marks_every_placed_cem_and_no_shelter(with_directory, by_point,
     # by ubigeo: the dots of the CEM counted in the area, at their points
     counted = sorted(r["nombre"] for r in rows if r["tipo"] == "CEM" and r["lat"] is not None
                      and r["ubigeo"].startswith("1501") and lima.contains(Point(r["lon"], r["lat"])))
-    layers = map_data(with_directory, lang="es")["layers"]
+    layers = map_data(by_ubigeo, lang="es")["layers"]
     sites = layers["CEM"]["sites"]
     assert sorted(s["name"] for s in sites) == counted and len(counted) == 64
     magdalena = next(s for s in sites if s["name"] == "Cem Regular Magdalena Del Mar")
-    assert with_directory.districts["name"][magdalena["district"]] == "San Luis"  # counts by its ubigeo
+    assert by_ubigeo.districts["name"][magdalena["district"]] == "San Luis"  # counts by its ubigeo
     assert all(s["address"] and s["phone"] for s in sites[:5])
     assert "sites" not in layers["HRT"] and layers["HRT"]["summary"]["hosts"] == 2
 
@@ -159,9 +153,9 @@ def write(tmp_path, text, name="centros.csv"):
     return path
 
 
-def place(path, with_directory, place_by="point"):
+def place(path, with_directory, place_by="point", context=None):
     return read_facilities(path, catalogue=with_directory.catalogue, districts=with_directory.districts, prefixes=("1501",),
-                           place_by=place_by)
+                           place_by=place_by, context=context)
 
 
 def test_csv_with_coord_columns_and_rows_without_coordinates(tmp_path, with_directory):
@@ -256,7 +250,7 @@ def test_by_ubigeo_a_ubigeo_outside_the_area_is_outside_wherever_its_point(tmp_p
     path = write(tmp_path, text)
     facilities = place(path, with_directory, place_by="ubigeo")
     assert facilities.points["name"].tolist() == ["Centro Lima"] and facilities.left_out == 1
-    assert facilities.outside.to_dict("list") == {"service": ["CEM"], "lat": [-12.0464], "lon": [-77.0428]}
+    assert facilities.outside.to_dict("list") == {"service": ["CEM"], "ubigeo": ["070101"], "lat": [-12.0464], "lon": [-77.0428]}
     (finding,) = facilities.findings
     assert finding["check"] == "facility_elsewhere" and finding["found"] == "150101"
     assert finding["message_en"].startswith("Centro Callao: its ubigeo (Callao, 070101) is outside the area, though "
@@ -277,7 +271,7 @@ def test_by_ubigeo_a_shelter_is_never_named_either(tmp_path, with_directory):
 
 
 def test_place_by_is_checked_like_every_option(seeded_cache):
-    with pytest.raises(InputError, match=r"Unknown --place-by 'where': use ubigeo or point"):
+    with pytest.raises(InputError, match=r"Unknown --place-by 'where': use evidence, ubigeo or point"):
         analyse(cache=seeded_cache, population=None, place_by="where")
 
 

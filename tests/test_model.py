@@ -6,7 +6,7 @@ from coverage_map.model import RunInputs
 def test_run_inputs_from_options_and_back_to_text():
     inputs = RunInputs.of(area="arequipa", breaks=(1.0, 2.5), population=None)
     assert inputs.area == "arequipa" and inputs.lang == "es"
-    assert inputs.options() == {"area": "arequipa", "lang": "es", "scheme": "quantiles", "breaks": "1,2.5", "place_by": "ubigeo"}
+    assert inputs.options() == {"area": "arequipa", "lang": "es", "scheme": "quantiles", "breaks": "1,2.5", "place_by": "evidence"}
     assert RunInputs.of(inputs, lang="en").lang == "en" and inputs.lang == "es"
 
 

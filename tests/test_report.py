@@ -569,11 +569,11 @@ def test_facilities_section_says_which_file_columns_counts_and_findings(with_fac
     text = text_of(facilities)
     assert "directorio.json" in text and "latitud ← «lat»" in text and "servicio ← «tipo»" in text
     rows = {r[0]: r for r in table_rows(facilities.find(".//table"))}
-    assert rows["Centro Emergencia Mujer (CEM)"][1:3] == ["64", "64"]  # by ubigeo: 3 CEM of other provinces fall in Lima
+    assert rows["Centro Emergencia Mujer (CEM)"][1:3] == ["64", "64"]  # by evidence: 3 CEM of other provinces fall in Lima
     assert rows["Hogar de Refugio Temporal (HRT)"][1:4] == ["2", "0", "2"]
     assert "479 establecimientos del archivo están fuera del área" in text
     findings = [text_of(li) for li in facilities.find(".//ul").findall("li")]
-    assert len(findings) == 5 and any(f.startswith("Cem Regular Magdalena Del Mar") for f in findings)
+    assert len(findings) == 7 and any(f.startswith("Cem Regular Magdalena Del Mar: el ubigeo 150134") for f in findings)
     assert "establecimiento más cercano del archivo directorio.json" in text_of(section(document, "method"))
 
 

@@ -64,6 +64,8 @@ class BoundaryReport:
     outside_area: int = 0
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (as written, ubigeo)
     missing: list[str] = field(default_factory=list)  # known districts the file lacks ('peru' only)
+    #: The layer read from a file of several (a GeoPackage): (its name, how many layers); None for one layer.
+    layer: tuple[str, int] | None = None
 
 
 #: What a vector file must hold, by the geometry read from it: the catalogue key of its noun.
@@ -78,6 +80,7 @@ def read_vector(
 
     A file of several layers (a GeoPackage, a zip of Shapefiles) is read from its one layer
     of the wanted geometry ("Polygon" or "Point"); with several such layers it is refused.
+    The frame's attrs["layer"] then holds (the layer's name, how many layers the file has).
     """
     named = file_named(what)
     if not path.exists():
@@ -103,7 +106,10 @@ def read_vector(
         raise InputError("error_vector_no_geometries", path=path, kind=kind, **named)
     if len(frame) == 0:
         raise InputError("error_vector_no_features", path=path, kind=kind, **named)
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    if layer is not None:
+        frame.attrs["layer"] = (layer, len(pyogrio.list_layers(path)))
+    return frame
 
 
 def _choose_layer(path: Path, what: str, geometry: str) -> str | None:
@@ -216,6 +222,7 @@ def read_boundaries(
     """
     path = Path(path)
     frame = read_vector(path)
+    layer = frame.attrs.get("layer")
     require_geometry(frame, path, ("Polygon", "MultiPolygon"), what="boundary")
     frame, crs = to_lonlat(frame, path)
     hints = (source.ubigeo_field, source.name_field) if source else ()
@@ -249,7 +256,7 @@ def read_boundaries(
 
     report = BoundaryReport(
         path=str(path), features=len(frame), district_field=district_field, matched_by=kind, crs=crs,
-        prefixes=prefixes,
+        prefixes=prefixes, layer=layer,
     )
     report.outside_area = int((~in_area).sum())
     features = frame

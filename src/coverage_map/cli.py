@@ -126,7 +126,7 @@ def inputs(func, *, catchment=catchment_option):
                      help="help_population"),
         option("--population-year", type=int, metavar="YEAR",
                      help="help_population_year"),
-        option("--place-by", type=click.Choice(["ubigeo", "point"]), default="ubigeo", show_default=True,
+        option("--place-by", type=click.Choice(["evidence", "ubigeo", "point"]), default="evidence", show_default=True,
                      help="help_place_by"),
         option("--scale", "scales", multiple=True, metavar="SERVICE=SCALE",
                      help="help_scale"),

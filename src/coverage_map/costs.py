@@ -74,7 +74,7 @@ class CostModel:
 
     unit = "km"
 
-    def __init__(self, districts: gpd.GeoDataFrame) -> None:
+    def __init__(self, districts: gpd.GeoDataFrame, context: gpd.GeoDataFrame | None = None) -> None:
         self.crs = metric_crs(districts)
         #: The demand points' districts (ubigeo), in the districts' order.
         self.ubigeos = districts["ubigeo"].to_numpy()
@@ -84,6 +84,11 @@ class CostModel:
         #: the district's people. Here one per district, at its representative point.
         self.point_district = np.arange(len(self.ubigeos))
         self.point_share = np.ones(len(self.ubigeos))
+        #: The points (metres) of the districts around the area (context: ubigeo, geometry),
+        #: where a facility outside the area without a point of its own stands.
+        around = context[context["ubigeo"].astype(bool)] if context is not None and len(context) else districts.iloc[0:0]
+        around = around.drop_duplicates("ubigeo")
+        self.around = pd.DataFrame(representative_points(around, self.crs), index=around["ubigeo"].to_numpy())
 
     @property
     def located(self) -> np.ndarray:
@@ -136,18 +141,32 @@ class CostModel:
 
     def facility_sites(self, points: pd.DataFrame, outside: pd.DataFrame | None = None) -> Sites:
         """One site per facility of points (ubigeo, lat, lon) at its point, or at its district's
-        point when it has none (a shelter, or no coordinates); then one per facility of outside
-        (lat, lon; outside the area) that has a point."""
+        point when it has none (a shelter, no coordinates, or a point judged wrong); then one
+        per facility of outside (ubigeo, lat, lon; outside the area) at its point, or at its
+        district's when that district is one around the area (else it has no place)."""
         own = self._lonlat_xy(points)
-        fallback = pd.DataFrame(self.origins, index=self.ubigeos).reindex(points["ubigeo"]).to_numpy()
         unplaced = np.isnan(own).any(axis=1)
-        own[unplaced] = fallback[unplaced]
+        own[unplaced] = self.district_xy(points["ubigeo"])[unplaced]
         sites = Sites(points["ubigeo"].to_numpy().astype(object), own, np.ones(len(points)))
         if outside is not None and len(outside):
-            beyond = outside[outside["lat"].notna() & outside["lon"].notna()]
-            sites = sites.plus(Sites(np.full(len(beyond), None, dtype=object), self._lonlat_xy(beyond),
-                                     np.ones(len(beyond))))
+            beyond = self._lonlat_xy(outside)
+            unplaced = np.isnan(beyond).any(axis=1)
+            ubigeo = outside["ubigeo"] if "ubigeo" in outside else pd.Series(None, index=outside.index)
+            beyond[unplaced] = self.around.reindex(ubigeo).to_numpy().reshape(-1, 2)[unplaced]
+            placed = ~np.isnan(beyond).any(axis=1)
+            sites = sites.plus(Sites(np.full(placed.sum(), None, dtype=object), beyond[placed], np.ones(placed.sum())))
         return sites
+
+    def district_xy(self, ubigeos) -> np.ndarray:
+        """x, y in metres of each district's point (NaN for a district not of the area)."""
+        return pd.DataFrame(self.origins, index=self.ubigeos).reindex(list(ubigeos)).to_numpy().reshape(-1, 2)
+
+    def district_lonlat(self, ubigeos) -> np.ndarray:
+        """lon, lat of each district's point (NaN for a district not of the area): where a
+        facility without a usable point is drawn, at the site the measures use."""
+        xy = self.district_xy(ubigeos)
+        points = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=self.crs).to_crs("EPSG:4326")
+        return np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).reshape(-1, 2)
 
     def _lonlat_xy(self, frame: pd.DataFrame) -> np.ndarray:
         lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(float)

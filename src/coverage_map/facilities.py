@@ -1,10 +1,11 @@
 """Facility lists: one row per centre, with its service, name, ubigeo and/or coordinates.
 
 Read from CSV, Excel, JSON records (or an object holding a list of them) or GeoJSON
-points. Each facility with coordinates is placed in the district its point falls in; one
-whose point falls in another district than its ubigeo, or outside every district, is
-reported by name. One without coordinates counts in the district of its ubigeo.
-Confidential services (shelters) are counted per district and nothing else is kept.
+points. Each facility is placed in a district by its evidence (placement.py: the district
+most of its ubigeo, district field, point, address and name agree on), or by its ubigeo or
+its point alone; a disagreement is reported by name. A point judged wrong is set aside: the
+facility stands at its district's point, an approximate location. Confidential services
+(shelters) are counted per district and nothing else is kept.
 """
 
 from __future__ import annotations
@@ -19,21 +20,22 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import PERU_LAT, PERU_LON, metric_crs, read_vector, require_geometry, to_lonlat
-from .districts import normalize_ubigeo
+from .boundaries import PERU_LAT, PERU_LON, read_vector, require_geometry, to_lonlat
+from .districts import load_gazetteer, normalize_ubigeo
 from .errors import InputError
 from .formatting import km as km_text
 from .inventory import Catalogue, Inventory, Origin
+from .placement import (COORDINATE_ERROR_KM, DistrictNames, district_at, evidence_message, km_outside, points_set_aside,
+                        weigh, worded)
 from .tables import as_text, find_columns, parse_decimal, shorten
 from .tables import read_table as read_users_table
 from .texts import LANGUAGES, TEXTS, in_languages, listed, messages
 
 log = logging.getLogger(__name__)
 
-#: Where a facility counts: the district its ubigeo names (MIMP's way), or where its point falls.
-PLACE_BY = ("ubigeo", "point")
-#: A point this far outside the district of its ubigeo is probably a coordinate error.
-COORDINATE_ERROR_KM = 3.0
+#: Where a facility counts: the district most of its signals name (placement.py), the
+#: district its ubigeo names (MIMP's way), or where its point falls.
+PLACE_BY = ("evidence", "ubigeo", "point")
 
 _COLUMNS = {
     "service": ("tipo", "type", "service", "servicio", "codigo servicio"),
@@ -41,6 +43,7 @@ _COLUMNS = {
     "ubigeo": ("ubigeo", "iddist", "cod ubigeo"),
     "lat": ("lat", "latitud", "latitude", "coord y", "y"),
     "lon": ("lon", "lng", "long", "longitud", "longitude", "coord x", "x"),
+    "district": ("distrito", "district"),
     "address": ("direccion", "address", "domicilio"),
     "phone": ("telefono", "phone", "telefonos", "celular"),
 }
@@ -54,12 +57,14 @@ class Facilities:
     columns: dict[str, str]  # our column -> the file's column it was read from
     findings: list[dict] = field(default_factory=list)
     left_out: int = 0  # facilities outside the study area
-    #: The rule that tied each facility to a district: "ubigeo" (the district its ubigeo
-    #: names, when valid and in the area; else where its point falls) or "point".
-    place_by: str = "ubigeo"
-    #: Of those, the ones with a point (service, lat, lon): they serve the area's access
-    #: within their catchment. Confidential ones are left out, as their points are.
-    outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "lat", "lon"]))
+    #: The rule that tied each facility to a district: "evidence" (the district most of its
+    #: signals name), "ubigeo" (the district its ubigeo names, when valid and in the area;
+    #: else where its point falls) or "point".
+    place_by: str = "evidence"
+    #: Of those, the ones of a known place-based service (service, ubigeo, lat, lon): at their
+    #: point, or without one (NaN) at their district's, they serve the area's access within
+    #: their catchment. A confidential one has no point.
+    outside: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["service", "ubigeo", "lat", "lon"]))
     #: The list's title when it is a known document: ("directory", "2026") for MIMP's
     #: Directorio Nacional; ("", "") for any other file.
     document: tuple[str, str] = ("", "")
@@ -151,14 +156,19 @@ def _in_peru(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 def read_facilities(
     path: Path, *, catalogue: Catalogue, districts: gpd.GeoDataFrame, prefixes: tuple[str, ...],
-    place_by: str = "ubigeo",
+    place_by: str = "evidence", context: gpd.GeoDataFrame | None = None,
 ) -> Facilities:
     """Read a facility list and place each facility of the study area in its district.
 
-    place_by="ubigeo" (MIMP assigns services to districts that way): a facility counts in
-    the district its ubigeo names when that ubigeo is a district of the area, else where its
+    place_by="evidence": a facility counts in the district most of its signals name
+    (placement.py); its point, judged wrong when it lies more than COORDINATE_ERROR_KM
+    outside that district, is set aside (lat, lon NaN; given_lat, given_lon keep it).
+    place_by="ubigeo" (MIMP assigns services to districts that way): it counts in the
+    district its ubigeo names when that ubigeo is a district of the area, else where its
     point falls; one whose ubigeo is outside the area is outside it, wherever its point
     falls. place_by="point": it counts where its point falls, else by its ubigeo.
+    context: districts around the area (ubigeo, name, geometry), whose polygons place and
+    judge points that fall outside the area.
     """
     path = Path(path)
     table = read_table(path)
@@ -173,10 +183,16 @@ def read_facilities(
     lat, lon, half = _coordinates(table, columns, path, relevant=(ubigeo.isna() | ubigeo.str.startswith(prefixes)).to_numpy(bool),
                                   by_ubigeo=ubigeo.notna().to_numpy(bool))
     points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), index=table.index, crs="EPSG:4326")
-    inside = gpd.sjoin(gpd.GeoDataFrame(geometry=points), districts[["ubigeo", "geometry"]], predicate="within")
-    placed = inside.loc[~inside.index.duplicated(), "ubigeo"].reindex(table.index)
+    placed = district_at(points, districts)
     in_area = ubigeo.fillna("").str.startswith(prefixes)
-    if place_by == "ubigeo":
+    set_aside, weighed = np.zeros(len(table), bool), []
+    if place_by == "evidence":
+        polygons = _known_polygons(districts, context)
+        placed = district_at(points, polygons)  # the area's districts first, then those around it
+        district, set_aside, weighed = _weigh(table, columns, path, ubigeo, placed, points, polygons, catalogue, prefixes)
+        elsewhere = pd.Series(False, index=table.index)
+        area = district.fillna("").str.startswith(prefixes).to_numpy()
+    elif place_by == "ubigeo":
         elsewhere = ubigeo.notna() & ~in_area  # a ubigeo outside the area: outside, wherever its point
         area = (in_area | (ubigeo.isna() & placed.notna())).to_numpy()
         district = ubigeo.where(ubigeo.isin(set(districts["ubigeo"])), placed)
@@ -186,6 +202,8 @@ def read_facilities(
         district = placed.fillna(ubigeo)
     if not area.any():
         _refuse_none_in_area(table, columns, path, prefixes, with_point=int((~np.isnan(lat)).sum()))
+    given_lat, given_lon = lat.copy(), lon.copy()
+    lat[set_aside], lon[set_aside] = np.nan, np.nan  # a point judged wrong places nothing
 
     rows = table[area]
     value = lambda key: as_text(rows[columns[key]]) if key in columns else pd.Series("", index=rows.index)  # noqa: E731
@@ -195,12 +213,12 @@ def read_facilities(
         "ubigeo": district[area],
         "given_ubigeo": ubigeo[area],
         "point_ubigeo": placed[area],
-        "lat": lat[area], "lon": lon[area],
+        "lat": lat[area], "lon": lon[area], "given_lat": given_lat[area], "given_lon": given_lon[area],
         "address": value("address"), "phone": value("phone"),
         "source": [_where(path, i) for i in rows.index],
     })
     _refuse_problems(facilities, catalogue, districts, path)
-    findings = _placement_findings(facilities, districts, catalogue, place_by)
+    findings = weighed or _placement_findings(facilities, districts, catalogue, place_by)
     findings += _elsewhere_findings(table[elsewhere & placed.notna()], columns, path, ubigeo, placed, districts, catalogue)
     outside = facilities["lat"].notna() & placed[area].isna()
     findings += _outside_findings(facilities[outside], districts, catalogue)
@@ -208,7 +226,8 @@ def read_facilities(
     facilities.loc[outside, ["lat", "lon"]] = np.nan  # counted by its ubigeo; no dot in the sea
     facilities = _hide_confidential(facilities.drop(columns=["given_ubigeo", "point_ubigeo"]), catalogue)
     left_out = int((~area).sum())
-    outside = outside_sites(table[~area], columns, lat[~area], lon[~area], catalogue)
+    standing = district if place_by == "evidence" else ubigeo  # the district an outside facility stands at
+    outside = outside_sites(table[~area], columns, standing[~area], lat[~area], lon[~area], catalogue)
     log.debug("Facilities: %d in the area, %d outside it left out (%d of them serve its access)",
              len(facilities), left_out, len(outside))
     return Facilities(facilities, columns, findings, left_out, outside=outside, place_by=place_by,
@@ -230,15 +249,16 @@ def known_document(path: Path) -> tuple[str, str]:
     return "directory", year[1] if year else ""
 
 
-def outside_sites(rows: pd.DataFrame, columns: dict[str, str], lat: np.ndarray, lon: np.ndarray,
+def outside_sites(rows: pd.DataFrame, columns: dict[str, str], ubigeo: pd.Series, lat: np.ndarray, lon: np.ndarray,
                   catalogue: Catalogue) -> pd.DataFrame:
-    """Facilities outside the area with a point, of a known place-based and not confidential
-    service: service, lat, lon."""
+    """Facilities outside the area of a known place-based service, with a point or a district
+    (ubigeo) to stand at: service, ubigeo, lat, lon. A confidential one keeps no point."""
     service = as_text(rows[columns["service"]]).map(lambda s: catalogue.resolve(s) or s)
-    sites = pd.DataFrame({"service": service.to_numpy(), "lat": lat, "lon": lon})
+    sites = pd.DataFrame({"service": service.to_numpy(), "ubigeo": ubigeo.to_numpy(), "lat": lat, "lon": lon})
     services = catalogue.services
-    secret = sites["service"].isin(services.index[services["confidential"]])
-    keep = sites["service"].isin(catalogue.place_based) & ~secret & sites["lat"].notna()
+    secret = sites["service"].isin(services.index[services["confidential"]]).to_numpy()
+    sites.loc[secret, ["lat", "lon"]] = np.nan
+    keep = sites["service"].isin(catalogue.place_based) & (sites["lat"].notna() | sites["ubigeo"].notna())
     return sites[keep.to_numpy()].reset_index(drop=True)
 
 
@@ -332,10 +352,63 @@ def _placement_findings(
 def _km_outside(facilities: pd.DataFrame, districts: gpd.GeoDataFrame) -> pd.Series:
     """km from each facility's point to the district of its ubigeo (given_ubigeo, a district of
     the area; NaN otherwise)."""
-    crs = metric_crs(districts)
-    polygons = districts.set_index("ubigeo").geometry.to_crs(crs)
-    points = gpd.GeoSeries(gpd.points_from_xy(facilities["lon"], facilities["lat"]), index=facilities.index, crs="EPSG:4326")
-    return points.to_crs(crs).distance(polygons.reindex(facilities["given_ubigeo"]).set_axis(facilities.index)) / 1000
+    return km_outside(_points(facilities), facilities["given_ubigeo"], districts)
+
+
+def _points(frame: pd.DataFrame) -> gpd.GeoSeries:
+    return gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]), index=frame.index, crs="EPSG:4326")
+
+
+def _known_polygons(districts: gpd.GeoDataFrame, context: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """The area's districts, then those around it with a ubigeo (ubigeo, name, province, geometry)."""
+    frames = [districts]
+    if context is not None and len(context):
+        frames.append(context[context["ubigeo"].astype(bool)].to_crs(districts.crs))
+    columns = ["ubigeo", "name", "province", "geometry"]
+    frame = pd.concat([f.reindex(columns=columns) for f in frames], ignore_index=True)
+    return gpd.GeoDataFrame(frame.fillna({"name": "", "province": ""}), geometry="geometry", crs=districts.crs)
+
+
+def _weigh(table: pd.DataFrame, columns: dict[str, str], path: Path, ubigeo: pd.Series, placed: pd.Series,
+           points: gpd.GeoSeries, polygons: gpd.GeoDataFrame, catalogue: Catalogue, prefixes: tuple[str, ...],
+           ) -> tuple[pd.Series, np.ndarray, list[dict]]:
+    """Placement by evidence: each record's district, whether its point is set aside, and a
+    finding for each record of the area whose signals disagree (one of them names a district
+    of the area, or its point falls there)."""
+    gazetteer = load_gazetteer().with_districts(polygons.assign(department="").drop_duplicates("ubigeo"), area="")
+    names = DistrictNames(gazetteer)
+    text = {key: as_text(table[columns[key]]) if key in columns else pd.Series(None, index=table.index, dtype=object)
+            for key in ("district", "address", "name", "service")}
+    ubigeo = pd.Series([u if isinstance(u, str) else None for u in ubigeo], index=table.index, dtype=object)
+    evidence = [weigh(names, ubigeo=ubigeo[i], district=text["district"][i], point=placed[i] if pd.notna(placed[i]) else None,
+                      address=text["address"][i], name=text["name"][i]) for i in table.index]
+    district = pd.Series([e.district for e in evidence], index=table.index, dtype=object)
+    set_aside = points_set_aside(evidence, points, polygons)
+    labels = {**_known_names(), **dict(zip(polygons["ubigeo"], polygons["name"]))}
+    secret = catalogue.services["confidential"]
+    findings = []
+    for n, (index, found) in enumerate(zip(table.index, evidence)):
+        if not found.in_doubt or not any(u.startswith(prefixes) for u in found.signals.values()):
+            continue
+        service = catalogue.resolve(text["service"][index]) or text["service"][index]
+        facility = text["name"][index] or _where(path, index)
+        aside = None
+        given = ubigeo[index]  # a district unknown here is named as the list's district field names it
+        names_here = {**labels, **({given: labels.get(given) or text["district"][index] or given} if given else {})}
+        if secret.get(service, False):  # neither its name nor its point: both tell where it is
+            facility = worded("check_confidential_facility", service=service)
+            if set_aside[n]:
+                aside = worded("placement_point_set_aside_confidential", district=names_here[found.district])
+        elif set_aside[n]:
+            aside = worded("placement_point_set_aside", lat=f"{points[index].y:.6f}", lon=f"{points[index].x:.6f}",
+                                 district=names_here[found.district])
+        findings.append({
+            "check": "facility_evidence", "service": service, "where": _where(path, index),
+            "expected": ubigeo[index] or "", "found": found.district,
+            **evidence_message(found, facility=facility, names=names_here,
+                               counted=bool(found.district.startswith(prefixes)), set_aside=aside),
+        })
+    return district, set_aside, findings
 
 
 def _elsewhere_findings(rows: pd.DataFrame, columns: dict[str, str], path: Path, ubigeo: pd.Series, placed: pd.Series,
@@ -368,10 +441,7 @@ def _outside_findings(outside: pd.DataFrame, districts: gpd.GeoDataFrame, catalo
     """
     if outside.empty:
         return []
-    crs = metric_crs(districts)
-    polygons = districts.set_index("ubigeo").geometry.to_crs(crs)
-    points = gpd.GeoSeries(gpd.points_from_xy(outside["lon"], outside["lat"]), index=outside.index, crs="EPSG:4326")
-    km = points.to_crs(crs).distance(polygons.reindex(outside["ubigeo"]).set_axis(outside.index)) / 1000
+    km = km_outside(_points(outside), outside["ubigeo"], districts)
     secret = catalogue.services["confidential"]
     findings = []
     for row, distance in zip(outside.itertuples(), km):
@@ -425,5 +495,5 @@ def _hide_confidential(facilities: pd.DataFrame, catalogue: Catalogue) -> pd.Dat
     """Keep only the district of a confidential service's facility: no name, point or phone."""
     secret = facilities["service"].map(catalogue.services["confidential"]).fillna(False).astype(bool)
     facilities.loc[secret, ["name", "address", "phone"]] = ""
-    facilities.loc[secret, ["lat", "lon"]] = np.nan
+    facilities.loc[secret, ["lat", "lon", "given_lat", "given_lon"]] = np.nan
     return facilities

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import jinja2
+import numpy as np
 import pandas as pd
 import topojson
 
@@ -282,7 +283,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
         if pd.notna(summary.get("served_share")):
             layer["summary"]["served_share"] = round(float(summary["served_share"]), FILE_DECIMALS["summary"]["served_share"])
     layer |= _access_view(analysis, code, rows, lang=lang, scheme=scheme)
-    sites = _sites(analysis, code, position)
+    sites = _sites(analysis, code, position, lang)
     if sites:
         layer["sites"] = sites
     if 0 < len(layer["classes"]) < DEFAULT_CLASSES and breaks is None:
@@ -290,18 +291,28 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
     return layer
 
 
-def _sites(analysis: Analysis, code: str, position: dict[str, int]) -> list[dict]:
-    """The service's facilities that have coordinates, for its markers: name, address and
-    phone as given, and the index of their district. None at all for a confidential service."""
+def _sites(analysis: Analysis, code: str, position: dict[str, int], lang: str) -> list[dict]:
+    """The service's facilities, for its markers: name, address and phone as given, and the
+    index of their district. One without a usable point (none given, or judged wrong) is
+    drawn where the measures place it, at its district's point, with a note saying so. None
+    at all for a confidential service."""
     if analysis.facilities is None or analysis.catalogue.services.at[code, "confidential"]:
         return []
     points = analysis.facilities.points
-    own = points[(points["service"] == code) & points["lat"].notna() & points["lon"].notna()]
-    return [
-        {"lat": round(float(r.lat), 6), "lon": round(float(r.lon), 6), "name": _text(r.name),
-         "address": _text(r.address), "phone": _text(r.phone), "district": position.get(r.ubigeo)}
-        for r in own.itertuples()
-    ]
+    own = points[points["service"] == code]
+    approximate = (own["lat"].isna() | own["lon"].isna()).to_numpy()
+    at = own[["lon", "lat"]].to_numpy(float)
+    at[approximate] = analysis.costs.district_lonlat(own["ubigeo"])[approximate]
+    sites = []
+    for (lon, lat), row, rough in zip(at, own.itertuples(), approximate):
+        site = {"lat": round(float(lat), 6), "lon": round(float(lon), 6), "name": _text(row.name),
+                "address": _text(row.address), "phone": _text(row.phone), "district": position.get(row.ubigeo)}
+        if rough:
+            given = getattr(row, "given_lat", np.nan), getattr(row, "given_lon", np.nan)
+            site["note"] = (texts(lang)["site_approximate_given"].format(lat=f"{given[0]:.6f}", lon=f"{given[1]:.6f}")
+                            if not np.isnan(given).any() else texts(lang)["site_approximate"])
+        sites.append(site)
+    return [site for site in sites if not (np.isnan(site["lat"]) or np.isnan(site["lon"]))]
 
 
 def _text(value) -> str:

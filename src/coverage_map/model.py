@@ -61,8 +61,9 @@ class RunInputs:
     #: pairs ("HRT", "municipal"), ("CEM", "5"); a mapping is taken too. Checked by check_options.
     scales: tuple[tuple[str, str], ...] = ()
     catchments: tuple[tuple[str, str], ...] = ()
-    #: Where a facility counts: "ubigeo" (the district its ubigeo names, when in the area) or "point".
-    place_by: str = "ubigeo"
+    #: Where a facility counts: "evidence" (the district most of its signals name), "ubigeo"
+    #: (the district its ubigeo names, when in the area) or "point".
+    place_by: str = "evidence"
     #: New sites to propose per service (build --plan SERVICE:N), as (service, N) pairs of text
     #: ("HRT", "2"); "HRT:2" texts and a mapping are taken too. Checked by check_options.
     plans: tuple[tuple[str, str], ...] = ()

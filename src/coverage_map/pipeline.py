@@ -150,7 +150,7 @@ def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress)
             problems.skipped(getattr(inputs, role), role)
     if inputs.facilities is not None and area is not None:
         sites = problems.attempt(read_facilities, Path(inputs.facilities), catalogue=catalogue,
-                                 districts=area.districts, prefixes=scope, place_by=inputs.place_by)
+                                 districts=area.districts, prefixes=scope, place_by=inputs.place_by, context=area.context)
     if inputs.population is not None and area is not None:
         population = problems.attempt(read_targets, inputs.population, area, catalogue, cache, progress,
                                       inputs.population_year)
@@ -208,7 +208,7 @@ def read_area(inputs: RunInputs, cache: Path, progress: Progress = log_event) ->
     districts, report, context = read_boundaries(
         path, gazetteer=load_gazetteer(), area=inputs.area, district_field=inputs.district_field, source=source
     )
-    progress(BoundariesRead(path.name, report.features, len(districts), inputs.area))
+    progress(BoundariesRead(path.name, report.features, len(districts), inputs.area, report.layer))
     # names of a user's files are matched among the districts of the area only
     gazetteer = load_gazetteer().within(report.prefixes).with_districts(districts, area=inputs.area)
     return Area(districts, report, source, path, gazetteer, context)
@@ -292,7 +292,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     lima_figures = area.covers_lima and area.within_lima_callao
     declared = load_declared_totals()
     declared = declared if lima_figures else declared.iloc[0:0]
-    costs = CostModel(area.districts)
+    costs = CostModel(area.districts, area.context)
     coverage = measure_coverage(area.districts, stock, catalogue, declared, facilities=sites, costs=costs)
     scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
     coverage = apply_scales(coverage, scales)

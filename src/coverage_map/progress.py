@@ -38,6 +38,8 @@ class BoundariesRead:
     features: int
     districts: int
     area: str
+    #: The layer read from a file of several (a GeoPackage): (its name, how many layers).
+    layer: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,11 @@ def phrase(event: Event, lang: str) -> list[str]:
     if isinstance(event, Downloading):
         return [text["log_downloading"].format(name=event.name, url=event.url)]
     if isinstance(event, BoundariesRead):
-        return [text["log_boundaries"].format(file=event.file, features=districts(event.features),
-                                              area=area_title(event.area, lang), districts=districts(event.districts))]
+        line = text["log_boundaries"].format(file=event.file, features=districts(event.features),
+                                             area=area_title(event.area, lang), districts=districts(event.districts))
+        if event.layer:
+            line += text["log_boundaries_layer"].format(layer=event.layer[0], n=number(event.layer[1], lang))
+        return [line]
     if isinstance(event, PopulationRead):
         key = "log_population" if event.year is None else "log_population_year"
         return [text[key].format(file=event.file, districts=districts(event.districts), year=event.year)]

@@ -292,7 +292,8 @@ def _facilities_section(analysis: Analysis, lang: str) -> dict | None:
     by_service = points.assign(point=points["lat"].notna()).groupby("service")["point"].agg(["size", "sum"])
     by_service = by_service.reindex([c for c in services.index if c in by_service.index])
     confidential = [services.at[c, "acronym"] for c in by_service.index if services.at[c, "confidential"]]
-    findings = analysis.checks[analysis.checks["check"].isin(["facility_district", "facility_outside", "facility_elsewhere", "facility_half_point"])]
+    findings = analysis.checks[analysis.checks["check"].isin(["facility_evidence", "facility_district", "facility_outside", "facility_elsewhere",
+                                                               "facility_half_point"])]
     return {
         "file": labels["facilities_file"].format(file=_facilities_file(analysis), columns=columns),
         "rows": [{"anchor": f"svc-{c}", "name": service_name(analysis.catalogue, c, lang), "count": number(r["size"], lang),

@@ -248,6 +248,7 @@
     if (site.district !== null) { box.appendChild(el("span", null, districts[site.district].name)); }
     if (site.address) { box.appendChild(el("span", null, T.address + ": " + site.address)); }
     if (site.phone) { box.appendChild(el("span", null, T.phone + ": " + site.phone)); }
+    if (site.note) { box.appendChild(el("span", "cm-note", site.note)); }
     return box;
   }
 
