@@ -139,3 +139,32 @@ def test_a_long_title_wraps_inside_the_figure(default_build):
     assert "\n" in canvas.title.get_text() and canvas.title.get_text().replace("\n", " ") == long
     fit_title(canvas.title, "CIAM")
     assert canvas.title.get_text() == "CIAM"
+
+
+def test_every_gap_is_named_on_its_static_map_over_no_other_name(default_build, tmp_path, monkeypatch):
+    """Issue 21: the CIAM gaps Chorrillos and San Borja carry their names on the report's map,
+    however small the district; a name that would overlap a gap's is left out, never the gap's."""
+    analysis, _ = default_build
+    drawn = {}
+    save = figures._save_png
+
+    def record(canvas, path, labels):
+        renderer = canvas.figure.canvas.get_renderer()
+        for label in canvas.shown:
+            label.set_visible(True)
+        drawn[path.stem] = [(label.get_text().replace("\n", " "), label.get_window_extent(renderer)) for label in canvas.shown]
+        for label in canvas.shown:
+            label.set_visible(False)
+        save(canvas, path, labels)
+
+    monkeypatch.setattr(figures, "_save_png", record)
+    monkeypatch.setenv("COVERAGE_MAP_CACHE", str(tmp_path / "cache"))  # draw, do not copy
+    table = analysis.coverage.table
+    draw_service_maps(prepare_frame(analysis.districts), {"CIAM": figures._statuses(table[table["service"] == "CIAM"].set_index("ubigeo"))},
+                      {"CIAM": "CIAM"}, LABELS | {"served": "s"}, {"CIAM": "src"}, tmp_path, cache=tmp_path / "cache")
+    names = dict(drawn["CIAM"])
+    assert {"Chorrillos", "San Borja"} <= set(names)
+    for gap in ("Chorrillos", "San Borja"):
+        for other, box in names.items():
+            if other != gap:
+                assert not names[gap].overlaps(box), f"{gap} overlaps {other}"
