@@ -512,3 +512,51 @@ def test_every_gap_is_named_on_screen_in_print_and_at_every_zoom(default_build, 
         assert assert_gaps_named(page, panels=False) == ["Chorrillos", "San Borja"]
         page.screenshot(path=artifacts / "map-print-gaps-named.png")
     assert_clean(watched)
+
+
+# ---- issue 21 item 5: print and phone finished ----------------------------------------------
+
+
+def test_printed_map_holds_only_what_the_legend_explains_and_each_name_once(default_build, browse, artifacts):
+    pypdf = pytest.importorskip("pypdf")
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    page = watched.page
+    page.fill("#cm-search-input", "Ancón")  # a search leaves its outline on screen
+    page.press("#cm-search-input", "Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    settled(page, ".leaflet-popup")
+    page.keyboard.press("Escape")
+    assert page.eval_on_selector("path.cm-highlight", "e => getComputedStyle(e).stroke") == "rgb(230, 85, 13)"
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    (artifacts / "map-desktop-print-searched.pdf").write_bytes(pdf)
+    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert text.count("Ancón") == 1  # once, not once per halo's shadow
+    assert "(hora de Lima)" in text and "Ejecución: " in text
+    page.emulate_media(media="print")
+    assert page.eval_on_selector("path.cm-highlight", "e => getComputedStyle(e).stroke") != "rgb(230, 85, 13)"
+    assert page.eval_on_selector(".cm-label", "e => getComputedStyle(e).textShadow") == "none"
+    assert_clean(watched)
+
+
+def test_phone_title_whole_search_labelled_no_keyboard_hint_no_focus_box(default_build, browse, artifacts):
+    _, out = default_build
+    watched = browse(out / "map.html", PHONE, "#CIAM")
+    page = watched.page
+    title = page.eval_on_selector(".cm-title", """e => ({overflow: getComputedStyle(e).textOverflow,
+        scroll: e.scrollWidth, client: e.clientWidth, right: e.getBoundingClientRect().right})""")
+    assert title["overflow"] != "ellipsis" and title["scroll"] <= title["client"] and title["right"] <= PHONE["width"]
+    label = box(page, "label[for='cm-search-input']")
+    assert label and label["h"] >= 10 and page.inner_text("label[for='cm-search-input']") == "Buscar distrito"
+    page.click("#cm-layers-toggle")
+    assert page.is_visible("#cm-layers-box") and not page.is_visible("#cm-keyboard")  # a touch screen has no keyboard
+    page.click("#cm-layers-toggle")
+    page.mouse.click(*point_in(page, "Ate"))
+    page.wait_for_selector(".leaflet-popup-content")
+    focused = page.evaluate("""() => { const e = document.activeElement;
+        return e.tagName === 'path' ? getComputedStyle(e).outlineStyle : 'none'; }""")
+    assert focused == "none"
+    settled(page, ".leaflet-popup")
+    page.screenshot(path=artifacts / "map-phone-clicked.png")
+    assert axe_violations(page) == []
+    assert_clean(watched)

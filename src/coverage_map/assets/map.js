@@ -899,8 +899,8 @@
     beforePrint = { center: map.getCenter(), zoom: map.getZoom(), legend: legendFrame.classList.contains("cm-open") };
     var layer = data.layers[active];
     var today = new Date().toISOString().slice(0, 10);
-    document.getElementById("cm-print-meta").textContent =
-      layer.name + " (" + layer.acronym + ") · " + fill(T.printed_on, { date: today });
+    document.getElementById("cm-print-meta").textContent = layer.name + " (" + layer.acronym + ") · " +
+      fill(T.run_on, { date: data.run_date }) + " · " + fill(T.printed_on, { date: today });
     document.body.classList.add("cm-printing");
     openLegend(true);
     map.invalidateSize({ animate: false });
@@ -1128,7 +1128,7 @@
     var lines = [T.source + ": " + layer.source, T.role_boundaries + ": " + data.boundaries];
     if (data.population) { lines.push(T.role_population + ": " + data.population); }
     if (tiles) { lines.push(T.image_basemap); }
-    lines.push(fill(T.image_on, { date: new Date().toISOString().slice(0, 10) }));
+    lines.push(fill(T.run_on, { date: data.run_date }) + " · " + fill(T.image_on, { date: new Date().toISOString().slice(0, 10) }));
     return lines;
   }
   function paintPanels(ctx, width, height) {
