@@ -168,3 +168,34 @@ def test_every_gap_is_named_on_its_static_map_over_no_other_name(default_build, 
         for other, box in names.items():
             if other != gap:
                 assert not names[gap].overlaps(box), f"{gap} overlaps {other}"
+
+
+def _shown_names(monkeypatch, districts, status: list[str], tmp_path) -> list[str]:
+    shown = {}
+    save = figures._save_png
+
+    def record(canvas, path, labels):
+        shown[path.stem] = [label.get_text().replace("\n", " ") for label in canvas.shown]
+        save(canvas, path, labels)
+
+    monkeypatch.setattr(figures, "_save_png", record)
+    draw(districts, {"A": pd.Series(status, index=districts["ubigeo"])}, tmp_path / "out", tmp_path / "cache")
+    return shown["A"]
+
+
+def test_a_gap_too_small_for_its_name_is_named_all_the_same(squares, tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "MIN_LABEL_PX", 10_000)  # no district is large enough for its name
+    assert _shown_names(monkeypatch, squares, ["present", "gap", "present", "gap"], tmp_path) == ["Dos", "Cuatro"]
+
+
+def test_a_name_that_would_overlap_a_gaps_is_left_out_not_the_gaps(grid_districts, tmp_path, monkeypatch):
+    names = ["Alfaaaaaaaaaaaaaaaaaa", "Bravoooooooooooooooooo", "Charlieeeeeeeeeeeeeeee", "Deltaaaaaaaaaaaaaaaaaa",
+             "Echooooooooooooooooooo", "Foxtrotttttttttttttttt", "Golfffffffffffffffffff"]
+    cells = grid_districts(names, size=0.05)  # one row of seven: each name wider than its square
+    districts = cells.assign(ubigeo=[f"1501{i:02d}" for i in range(1, 8)], name=cells["distrito"])
+    status = ["present"] * 7
+    status[3] = "gap"
+    shown = _shown_names(monkeypatch, districts, status, tmp_path)
+    assert "Deltaaaaaaaaaaaaaaaaaa" in shown
+    assert "Charlieeeeeeeeeeeeeeee" not in shown and "Echooooooooooooooooooo" not in shown
+    assert {"Alfaaaaaaaaaaaaaaaaaa", "Golfffffffffffffffffff"} <= set(shown)
