@@ -418,7 +418,29 @@
     var open = !legendFrame.classList.contains("cm-open");
     if (open && phone.matches) { map.closePopup(); }  // the open legend would cover it
     openLegend(open);
+    if (open && phone.matches) { keepGapsInView(); }
   });
+  // On a phone the open legend covers the map's lower half: the view moves so that the
+  // active layer's gaps stay in sight above it, named, where they fit there at the same zoom
+  // (HRT's 40 do not: zoomed out that far, the map would be a strip of names).
+  function keepGapsInView() {
+    var layer = data.layers[active], gaps = null;
+    Object.keys(shapes).forEach(function (i) {
+      if (layer.status.charAt(i) !== "g") { return; }
+      var bounds = shapes[i].getBounds();
+      gaps = gaps ? gaps.extend(bounds) : L.latLngBounds(bounds.getSouthWest(), bounds.getNorthEast());
+    });
+    if (!gaps) { return; }
+    var c = covered(), size = map.getSize();
+    var top = map.latLngToContainerPoint(gaps.getNorthWest()), bottom = map.latLngToContainerPoint(gaps.getSouthEast());
+    var clear = c.top + 24, floor = size.y - c.bottom - 24;  // room for a name above and below
+    var padding = { paddingTopLeft: [30, c.top + 30], paddingBottomRight: [30, c.bottom + 30] };
+    var inSight = top.y >= clear && bottom.y <= floor && top.x >= 0 && bottom.x <= size.x;
+    if (!inSight && map.getBoundsZoom(gaps, false, L.point(60, c.top + c.bottom + 60)) >= map.getZoom()) {
+      map.fitBounds(gaps, L.extend({ animate: false, maxZoom: map.getZoom() }, padding));
+    }
+    fitLabels();
+  }
   openLegend(!phone.matches);
 
   // The legend's rows of the active layer, for the page's legend and the image's alike:
@@ -664,10 +686,20 @@
   }
 
   // A label's box on screen (left, top, right, bottom), about 6.6 px a character.
-  function labelBox(entry, lines, dx, dy) {
-    var c = map.latLngToContainerPoint(entry.point);
-    var textWidth = (lines === 2 ? entry.half : entry.name.length) * 6.6, textHeight = lines === 2 ? 30 : 16;
-    return [c.x + dx - textWidth / 2 - 2, c.y + dy - textHeight / 2, c.x + dx + textWidth / 2 + 2, c.y + dy + textHeight / 2];
+  // A name's width as the page draws it (a gap's is bolder), measured once per name and weight.
+  var measure2d = document.createElement("canvas").getContext("2d"), widths = {};
+  function textWidth(text, gap) {
+    var key = (gap ? "g" : "n") + text;
+    if (!(key in widths)) {
+      measure2d.font = (gap ? "700 " : "600 ") + "11px " + getComputedStyle(document.body).fontFamily;
+      widths[key] = Math.max.apply(null, text.split("\n").map(function (line) { return measure2d.measureText(line).width; }));
+    }
+    return widths[key];
+  }
+  function labelBox(entry, lines, dx, dy, gap, small) {
+    var c = map.latLngToContainerPoint(entry.point), scale = small ? SMALL : 1;
+    var width = textWidth(lines === 2 ? entry.two : entry.name, gap) * scale + 4, height = (lines === 2 ? 30 : 16) * scale;
+    return [c.x + dx - width / 2 - 2, c.y + dy - height / 2, c.x + dx + width / 2 + 2, c.y + dy + height / 2];
   }
   function collides(box, placed) {
     return placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
@@ -713,6 +745,7 @@
       AROUND.push([Math.cos(angle) * ring * 16, -Math.sin(angle) * ring * 12]);
     }
   }
+  var SMALL = 9 / 11;  // a crowded gap's name: 9 px instead of 11
   var leaders = L.layerGroup().addTo(map);
   map.createPane("cm-leaders").style.zIndex = 590;  // over the districts and proposals, under the names
 
@@ -734,26 +767,29 @@
       var ne = map.latLngToContainerPoint(entry.bounds.getNorthEast());
       var width = Math.abs(ne.x - sw.x);
       var lines = entry.two && width * 0.85 < entry.name.length * 6.6 ? 2 : 1;
-      var shift = [0, 0];
-      var home = labelBox(entry, lines, 0, 0);
-      if (inView(home) && !collides(home, placed)) {
-        shift = [0, 0];
-      } else if (inView(home)) {
-        shift = AROUND.filter(function (d) {
-          var box = labelBox(entry, lines, d[0], d[1]);
-          return inView(box) && !collides(box, placed);
-        })[0] || [0, 0];
+      // on its point, else around it, else the same in a smaller type, else on its point
+      var shift = [0, 0], small = false;
+      if (inView(labelBox(entry, lines, 0, 0, true))) {
+        [false, true].some(function (smaller) {
+          var found = [[0, 0]].concat(AROUND).filter(function (d) {
+            var box = labelBox(entry, lines, d[0], d[1], true, smaller);
+            return inView(box) && !collides(box, placed);
+          })[0];
+          if (found) { shift = found; small = smaller; }
+          return Boolean(found);
+        });
       }
-      var box = labelBox(entry, lines, shift[0], shift[1]);
+      var box = labelBox(entry, lines, shift[0], shift[1], true, small);
       placed.push(box);
       showLabel(entry, lines, shift[0], shift[1]);
+      entry.text.classList.toggle("cm-label-small", small);
       if (shift[0] || shift[1]) { leaders.addLayer(leader(entry.point, box)); }
       entry.text.classList.add("cm-label-gap");
       entry.text.classList.remove("cm-hidden");
     });
     labels.forEach(function (entry) {
       if (gaps.indexOf(entry) >= 0) { return; }
-      entry.text.classList.remove("cm-label-gap");
+      entry.text.classList.remove("cm-label-gap", "cm-label-small");
       var context = entry.text.classList.contains("cm-label-context");
       var sw = map.latLngToContainerPoint(entry.bounds.getSouthWest());
       var ne = map.latLngToContainerPoint(entry.bounds.getNorthEast());
@@ -1004,10 +1040,10 @@
       var context = entry.text.classList.contains("cm-label-context");
       var c = map.latLngToContainerPoint(entry.point).add([entry.dx, entry.dy]);
       var lines = entry.text.textContent.split("\n");
-      var gap = entry.text.classList.contains("cm-label-gap");
-      ctx.font = (context ? "italic 400 " : gap ? "700 " : "600 ") + "11px " + IMAGE_FONT;
+      var gap = entry.text.classList.contains("cm-label-gap"), small = entry.text.classList.contains("cm-label-small");
+      ctx.font = (context ? "italic 400 " : gap ? "700 " : "600 ") + (small ? "9px " : "11px ") + IMAGE_FONT;
       lines.forEach(function (line, k) {
-        var y = c.y + offset.y + (k - (lines.length - 1) / 2) * 14;
+        var y = c.y + offset.y + (k - (lines.length - 1) / 2) * (small ? 11 : 14);
         ctx.strokeStyle = "#ffffff";
         ctx.lineWidth = 3;
         ctx.strokeText(line, c.x + offset.x, y);
