@@ -139,3 +139,63 @@ def test_a_long_title_wraps_inside_the_figure(default_build):
     assert "\n" in canvas.title.get_text() and canvas.title.get_text().replace("\n", " ") == long
     fit_title(canvas.title, "CIAM")
     assert canvas.title.get_text() == "CIAM"
+
+
+def test_every_gap_is_named_on_its_static_map_over_no_other_name(default_build, tmp_path, monkeypatch):
+    """Issue 21: the CIAM gaps Chorrillos and San Borja carry their names on the report's map,
+    however small the district; a name that would overlap a gap's is left out, never the gap's."""
+    analysis, _ = default_build
+    drawn = {}
+    save = figures._save_png
+
+    def record(canvas, path, labels):
+        renderer = canvas.figure.canvas.get_renderer()
+        for label in canvas.shown:
+            label.set_visible(True)
+        drawn[path.stem] = [(label.get_text().replace("\n", " "), label.get_window_extent(renderer)) for label in canvas.shown]
+        for label in canvas.shown:
+            label.set_visible(False)
+        save(canvas, path, labels)
+
+    monkeypatch.setattr(figures, "_save_png", record)
+    monkeypatch.setenv("COVERAGE_MAP_CACHE", str(tmp_path / "cache"))  # draw, do not copy
+    table = analysis.coverage.table
+    draw_service_maps(prepare_frame(analysis.districts), {"CIAM": figures._statuses(table[table["service"] == "CIAM"].set_index("ubigeo"))},
+                      {"CIAM": "CIAM"}, LABELS | {"served": "s"}, {"CIAM": "src"}, tmp_path, cache=tmp_path / "cache")
+    names = dict(drawn["CIAM"])
+    assert {"Chorrillos", "San Borja"} <= set(names)
+    for gap in ("Chorrillos", "San Borja"):
+        for other, box in names.items():
+            if other != gap:
+                assert not names[gap].overlaps(box), f"{gap} overlaps {other}"
+
+
+def _shown_names(monkeypatch, districts, status: list[str], tmp_path) -> list[str]:
+    shown = {}
+    save = figures._save_png
+
+    def record(canvas, path, labels):
+        shown[path.stem] = [label.get_text().replace("\n", " ") for label in canvas.shown]
+        save(canvas, path, labels)
+
+    monkeypatch.setattr(figures, "_save_png", record)
+    draw(districts, {"A": pd.Series(status, index=districts["ubigeo"])}, tmp_path / "out", tmp_path / "cache")
+    return shown["A"]
+
+
+def test_a_gap_too_small_for_its_name_is_named_all_the_same(squares, tmp_path, monkeypatch):
+    monkeypatch.setattr(figures, "MIN_LABEL_PX", 10_000)  # no district is large enough for its name
+    assert _shown_names(monkeypatch, squares, ["present", "gap", "present", "gap"], tmp_path) == ["Dos", "Cuatro"]
+
+
+def test_a_name_that_would_overlap_a_gaps_is_left_out_not_the_gaps(grid_districts, tmp_path, monkeypatch):
+    names = ["Alfaaaaaaaaaaaaaaaaaa", "Bravoooooooooooooooooo", "Charlieeeeeeeeeeeeeeee", "Deltaaaaaaaaaaaaaaaaaa",
+             "Echooooooooooooooooooo", "Foxtrotttttttttttttttt", "Golfffffffffffffffffff"]
+    cells = grid_districts(names, size=0.05)  # one row of seven: each name wider than its square
+    districts = cells.assign(ubigeo=[f"1501{i:02d}" for i in range(1, 8)], name=cells["distrito"])
+    status = ["present"] * 7
+    status[3] = "gap"
+    shown = _shown_names(monkeypatch, districts, status, tmp_path)
+    assert "Deltaaaaaaaaaaaaaaaaaa" in shown
+    assert "Charlieeeeeeeeeeeeeeee" not in shown and "Echooooooooooooooooooo" not in shown
+    assert {"Alfaaaaaaaaaaaaaaaaaa", "Golfffffffffffffffffff"} <= set(shown)

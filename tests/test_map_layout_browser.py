@@ -442,3 +442,139 @@ def test_image_of_the_view_is_a_png_drawn_offline(default_build, browse, artifac
     assert (44, 127, 184) in colours or (37, 52, 148) in colours  # the counts' classes
     assert (207, 225, 236) in colours  # the sea, as on the page
     assert_clean(watched)  # nothing fetched: no tile, no library
+
+
+# ---- issue 21 item 2: every gap named -----------------------------------------------------
+
+
+GAP_LABELS = """() => {
+    const rect = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    const shown = [...document.querySelectorAll('.cm-label:not(.cm-hidden)')];
+    const gaps = [...document.querySelectorAll('path.cm-gap')].map(p => p.dataset.name);
+    return {
+        gaps: gaps,
+        named: shown.filter(e => e.classList.contains('cm-label-gap')).map(e => [e.textContent.replace(/\\n/g, ' '), rect(e)]),
+        others: shown.filter(e => !e.classList.contains('cm-label-gap')).map(e => [e.textContent.replace(/\\n/g, ' '), rect(e)]),
+        map: rect(document.getElementById('map')),
+        covers: [document.querySelector('.cm-legend'), window.innerWidth <= 700 ? document.querySelector('.cm-bar') : null]
+            .filter(Boolean).map(rect),
+    };
+}"""
+
+
+def _apart(a: list[float], b: list[float]) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def assert_gaps_named(page, *, panels: bool = True, only_in_view: bool = False) -> list[str]:
+    """Every district the active layer calls a gap has its name shown inside the map, over no
+    other name (nor under the legend or the phone's bar); returns the gaps' names."""
+    seen = page.evaluate(GAP_LABELS)
+    named = dict(seen["named"])
+    assert sorted(named) == sorted(seen["gaps"])
+    if only_in_view:  # zoomed in: the gaps whose name lies in the view
+        named = {n: r for n, r in named.items() if not _apart(r, seen["map"])}
+    for name, r in named.items():
+        assert r[2] - r[0] > 0 and r[3] - r[1] > 0, name
+        assert seen["map"][0] <= r[0] and r[2] <= seen["map"][2] and seen["map"][1] <= r[1] and r[3] <= seen["map"][3], name
+        for other, o in seen["others"] + [x for x in seen["named"] if x[0] != name]:
+            assert _apart(r, o), f"{name} overlaps {other}"
+        if panels:
+            for cover in seen["covers"]:
+                assert _apart(r, cover), f"{name} is under a panel"
+    return sorted(named)
+
+
+def test_every_gap_is_named_on_screen_in_print_and_at_every_zoom(default_build, browse, artifacts, size):
+    _, out = default_build
+    watched = browse(out / "map.html", SIZES[size], "#CIAM")
+    page = watched.page
+    assert assert_gaps_named(page) == ["Chorrillos", "San Borja"]
+    page.screenshot(path=artifacts / f"map-{size}-gaps-named.png")
+    for _ in range(2):  # far out, where San Borja is a few pixels wide
+        page.click(".leaflet-control-zoom-out")
+        settled(page, ".cm-label-gap")  # the names move with the zoom, and are placed again once it ends
+    assert assert_gaps_named(page, panels=False) == ["Chorrillos", "San Borja"]
+    page.fill("#cm-search-input", "San Borja")  # close in, on one of them
+    page.press("#cm-search-input", "Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    settled(page, ".leaflet-popup")
+    assert "San Borja" in assert_gaps_named(page, panels=False, only_in_view=True)
+    # another layer's gaps are named in their turn: HRT's 40, beside their districts where they crowd
+    hrt = browse(out / "map.html", SIZES[size], "#HRT")
+    assert len(assert_gaps_named(hrt.page)) == 40
+    hrt.page.screenshot(path=artifacts / f"map-{size}-gaps-named-hrt.png")
+    assert_clean(hrt)
+    page.keyboard.press("Escape")
+    if size == "desktop":
+        page.emulate_media(media="print")
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert assert_gaps_named(page, panels=False) == ["Chorrillos", "San Borja"]
+        page.screenshot(path=artifacts / "map-print-gaps-named.png")
+    assert_clean(watched)
+
+
+# ---- issue 21 item 5: print and phone finished ----------------------------------------------
+
+
+def test_printed_map_holds_only_what_the_legend_explains_and_each_name_once(default_build, browse, artifacts):
+    pypdf = pytest.importorskip("pypdf")
+    _, out = default_build
+    watched = browse(out / "map.html", DESKTOP, "#CIAM")
+    page = watched.page
+    page.fill("#cm-search-input", "Ancón")  # a search leaves its outline on screen
+    page.press("#cm-search-input", "Enter")
+    page.wait_for_selector(".leaflet-popup-content")
+    settled(page, ".leaflet-popup")
+    page.keyboard.press("Escape")
+    assert page.eval_on_selector("path.cm-highlight", "e => getComputedStyle(e).stroke") == "rgb(230, 85, 13)"
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    (artifacts / "map-desktop-print-searched.pdf").write_bytes(pdf)
+    text = pypdf.PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert text.count("Ancón") == 1  # once, not once per halo's shadow
+    assert "(hora de Lima)" in text and "Ejecución: " in text
+    page.emulate_media(media="print")
+    assert page.eval_on_selector("path.cm-highlight", "e => getComputedStyle(e).stroke") != "rgb(230, 85, 13)"
+    assert page.eval_on_selector(".cm-label", "e => getComputedStyle(e).textShadow") == "none"
+    assert_clean(watched)
+
+
+def test_phone_title_whole_search_labelled_no_keyboard_hint_no_focus_box(default_build, browse, artifacts):
+    _, out = default_build
+    watched = browse(out / "map.html", PHONE, "#CIAM")
+    page = watched.page
+    title = page.eval_on_selector(".cm-title", """e => ({overflow: getComputedStyle(e).textOverflow,
+        scroll: e.scrollWidth, client: e.clientWidth, right: e.getBoundingClientRect().right})""")
+    assert title["overflow"] != "ellipsis" and title["scroll"] <= title["client"] and title["right"] <= PHONE["width"]
+    label = box(page, "label[for='cm-search-input']")
+    assert label and label["h"] >= 10 and page.inner_text("label[for='cm-search-input']") == "Buscar distrito"
+    page.click("#cm-layers-toggle")
+    assert page.is_visible("#cm-layers-box") and not page.is_visible("#cm-keyboard")  # a touch screen has no keyboard
+    page.click("#cm-layers-toggle")
+    page.mouse.click(*point_in(page, "Ate"))
+    page.wait_for_selector(".leaflet-popup-content")
+    focused = page.evaluate("""() => { const e = document.activeElement;
+        return e.tagName === 'path' ? getComputedStyle(e).outlineStyle : 'none'; }""")
+    assert focused == "none"
+    settled(page, ".leaflet-popup")
+    page.screenshot(path=artifacts / "map-phone-clicked.png")
+    assert axe_violations(page) == []
+    assert_clean(watched)
+
+
+@pytest.mark.parametrize("layer", ["CIAM"])  # HRT's 40 gaps do not fit above the open legend at any useful zoom
+def test_phone_open_legend_leaves_the_gaps_in_sight_and_named(default_build, browse, artifacts, layer):
+    _, out = default_build
+    watched = browse(out / "map.html", PHONE, f"#{layer}")
+    page = watched.page
+    page.click(".cm-legend-toggle")
+    assert page.is_visible(".cm-legend-body")
+    settled(page, ".cm-label-gap")
+    legend, bar = box(page, ".cm-legend"), box(page, ".cm-bar")
+    gaps = page.eval_on_selector_all("path.cm-gap", "els => els.map(e => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; })")
+    assert gaps
+    for gap in gaps:
+        assert gap["y"] >= bar["y"] + bar["h"] - 1 and gap["y"] + gap["h"] <= legend["y"] + 1
+    assert_gaps_named(page)
+    page.screenshot(path=artifacts / f"map-phone-legend-open-{layer.lower()}.png")
+    assert_clean(watched)

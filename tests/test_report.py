@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import html5lib
@@ -667,7 +668,8 @@ def test_summary_comes_first_with_the_dates_the_gaps_and_the_access(report):
     assert main[0].tag == "section" and main[0].get("id") == "summary"
     header = text_of(document.find(".//header"))
     assert "Resumen ejecutivo 2023" in header and "enero de 2023" in header and "Censos Nacionales 2017" in header
-    assert f"{analysis.created.year}, {analysis.created:%H:%M}" in header
+    lima = analysis.created - timedelta(hours=5)  # Peru: UTC-5 all year
+    assert f"{lima.year}, {lima:%H:%M} (hora de Lima)" in header
     summary = section(document, "summary")
     gaps = [text_of(li) for li in summary.find(".//ul[@class='sentences gaps-to-act']").findall("li")]
     assert len(gaps) == 1 and gaps[0].startswith("Chorrillos y San Borja no tienen Centro Integral del Adulto Mayor (CIAM)")
@@ -753,3 +755,21 @@ def test_without_population_a_network_service_is_summed_up_by_distance(seeded_ca
     mean = f"{gaps['nearest_km'].mean():.1f}".replace(".", ",")
     assert f"40 de los 43 distritos no tienen sede; la más cercana está en promedio a {mean}\u00a0km" in hrt
     assert "(la más lejana, desde Pucusana: 53,4\u00a0km)" in hrt
+
+
+@pytest.mark.parametrize("lang, expected", [("es", "5 de diciembre de 2026, 04:03 (hora de Lima)"),
+                                            ("en", "December 5, 2026, 04:03 (Lima time)")])
+def test_the_run_time_is_given_in_lima_time(lang, expected):
+    """Issue 21: a planner in Lima reads her own clock; the manifest keeps UTC."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from coverage_map.provenance import run_date
+
+    assert run_date(SimpleNamespace(created=datetime(2026, 12, 5, 9, 3, tzinfo=timezone.utc)), lang) == expected
+
+
+def test_report_states_the_run_in_lima_time(default_build):
+    _, out = default_build
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert re.search(r"Fecha de la ejecución:</strong> \d+ de \w+ de \d{4}, \d\d:\d\d \(hora de Lima\)", page)

@@ -10,6 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from openpyxl.worksheet.worksheet import Worksheet
+
 from coverage_map.workbook import write_workbook
 
 CREATED = datetime(2024, 6, 1)
@@ -116,3 +118,13 @@ def test_rows_formatted_here_are_the_bytes_openpyxl_writes(sheets, tmp_path, mon
 
 def test_every_sheet_has_an_autofilter_over_its_table(workbook):
     assert [sheet.auto_filter.ref for sheet in workbook.worksheets] == ["A1:G4", "A1:G1"]
+
+
+def test_every_sheet_prints_landscape_as_wide_as_the_page_with_its_header_on_each_page(workbook):
+    """Issue 21: LibreOffice printed the workbook on 75 portrait pages, its columns split."""
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        assert setup.orientation == "landscape" and str(setup.paperSize) == Worksheet.PAPERSIZE_A4
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+        assert sheet.print_title_rows == "$1:$1"

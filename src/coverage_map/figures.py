@@ -211,10 +211,15 @@ class _Canvas:
     collections: list
     title: Text
     source: Text
-    labels: list = field(default_factory=list)  # district names, drawn once into labels_rgba
-    labels_rgba: np.ndarray | None = None
+    labels: list = field(default_factory=list)  # every district's name, on the map that shows it
+    label_rows: np.ndarray | None = None  # the frame's row of each label
+    label_boxes: np.ndarray | None = None  # each label's box in pixels: x0, y0, x1, y1
+    named: np.ndarray | None = None  # bool per label: shown on every map (its district is large enough)
+    labels_rgba: np.ndarray | None = None  # the named labels, drawn once
     legend: object = None
     overlays: list = field(default_factory=list)
+    shown: list = field(default_factory=list)  # the labels on the map being drawn
+    layers: dict = field(default_factory=dict)  # label layers drawn for a set of labels other than the named
 
 
 def _draw_base(frame: MapFrame) -> _Canvas:
@@ -228,24 +233,54 @@ def _draw_base(frame: MapFrame) -> _Canvas:
     axes = [main]
     if frame.small.any():
         axes.append(figure.add_axes(frame.layout.inset))
-    collections, labels = [], []
+    collections, labels, rows = [], [], []
     for i, ax in enumerate(axes):
         frame.districts.plot(ax=ax, facecolor=COLOURS[UNKNOWN], edgecolor=EDGE, linewidth=0.6)
         collections.append(ax.collections[-1])
         ax.set_axis_off()
         ax.set_aspect("equal")
-        labelled = frame.small if i == 1 else ~frame.small  # no inset: nothing is "small"
-        if frame.named is not None:
-            labelled = labelled & frame.named
+        # every district gets its name on the map that shows it (no inset: nothing is "small");
+        # those too small for it are shown only where they are a gap
+        labelled = frame.small if i == 1 else ~frame.small
         where = "inset" if i == 1 else "main"
         labels += _label(ax, frame, labelled, size=LABEL_SIZE[where], width=LABEL_WIDTH[where])
+        rows += list(np.flatnonzero(labelled))
     if len(axes) > 1:
         _frame_inset(frame, main, axes[1])
     title = figure.text(0.02, 0.975, "", fontsize=12, fontweight="bold", va="top")
     source = figure.text(0.02, 0.015, "", fontsize=6.5, color="#444444", va="bottom")
     canvas = _Canvas(figure, axes, collections, title, source, labels)
-    canvas.labels_rgba = _render_labels(canvas)
+    canvas.label_rows = np.array(rows, dtype=int)
+    canvas.named = frame.named[canvas.label_rows] if len(rows) else np.zeros(0, bool)
+    renderer = figure.canvas.get_renderer()
+    canvas.label_boxes = np.array([label.get_window_extent(renderer).extents for label in labels]).reshape(-1, 4)
+    canvas.labels_rgba = _render_labels(canvas, canvas.named)
     return canvas
+
+
+def _shown_labels(canvas: _Canvas, status: np.ndarray) -> np.ndarray:
+    """bool per label: the named districts and every gap, whatever its size; a name that
+    would overlap a gap's is left out, never the gap's."""
+    gap = status[canvas.label_rows] == GAP
+    shown = canvas.named | gap
+    boxes = canvas.label_boxes
+    for g in np.flatnonzero(gap):
+        x0, y0, x1, y1 = boxes[g]
+        overlaps = (boxes[:, 0] < x1) & (x0 < boxes[:, 2]) & (boxes[:, 1] < y1) & (y0 < boxes[:, 3])
+        shown &= ~(overlaps & ~gap)
+    return shown
+
+
+def _label_layer(canvas: _Canvas, status: np.ndarray) -> np.ndarray:
+    """The label layer of a map: the one drawn once, unless its gaps change which names show."""
+    shown = _shown_labels(canvas, status)
+    canvas.shown = [label for label, on in zip(canvas.labels, shown) if on]
+    if np.array_equal(shown, canvas.named):
+        return canvas.labels_rgba
+    key = shown.tobytes()
+    if key not in canvas.layers:
+        canvas.layers[key] = _render_labels(canvas, shown)
+    return canvas.layers[key]
 
 
 def _render(figure: Figure) -> np.ndarray:
@@ -253,19 +288,24 @@ def _render(figure: Figure) -> np.ndarray:
     return np.asarray(figure.canvas.buffer_rgba()).copy()
 
 
-def _render_labels(canvas: _Canvas) -> np.ndarray:
-    """The district names with their halos, alone on a transparent layer.
+def _render_labels(canvas: _Canvas, shown: np.ndarray) -> np.ndarray:
+    """The district names shown (bool per label) with their halos, alone on a transparent layer.
 
-    Haloed text is drawn as paths, the slowest part of a map, and it is the same on every
-    map: it is drawn once here and laid over each service's fills.
+    Haloed text is drawn as paths, the slowest part of a map, and it is nearly the same on
+    every map: it is drawn once here and laid over each service's fills (again only for a map
+    whose gaps name districts too small for a name elsewhere).
     """
-    hidden = [canvas.figure.patch, *canvas.collections, *(ax.patch for ax in canvas.axes)]
+    hidden = [canvas.figure.patch, *canvas.collections, *canvas.overlays, *(ax.patch for ax in canvas.axes)]
     hidden += [spine for ax in canvas.axes for spine in ax.spines.values()] + [line for ax in canvas.axes for line in ax.lines]
+    hidden += [canvas.title, canvas.source] + ([canvas.legend] if canvas.legend is not None else [])
+    was = [artist.get_visible() for artist in hidden]
     for artist in hidden:
         artist.set_visible(False)
+    for label, on in zip(canvas.labels, shown):
+        label.set_visible(bool(on))
     layer = _render(canvas.figure)
-    for artist in hidden:
-        artist.set_visible(True)
+    for artist, visible in zip(hidden, was):
+        artist.set_visible(visible)
     for label in canvas.labels:
         label.set_visible(False)
     return layer
@@ -367,7 +407,7 @@ def draw_service_maps(
             # Wrapped here: matplotlib's own wrap=True re-measures the text many times per draw.
             canvas.source.set_text(textwrap.fill(sources[service], SOURCE_WIDTH))
             _legend(canvas, legends[service], frame.layout)
-            _save_png(canvas, written[service])
+            _save_png(canvas, written[service], _label_layer(canvas, status))
             _keep(written[service], cached)
         _prune(store)
     log.debug("Drew %d static maps, %d from the cache", len(to_draw), len(written) - len(to_draw))
@@ -401,8 +441,8 @@ def _prune(store: Path) -> None:
         log.debug("Cannot prune the map cache: %s", exc)
 
 
-def _save_png(canvas: _Canvas, path: Path) -> None:
-    """The service's fills with the shared label layer on top, as a palette PNG.
+def _save_png(canvas: _Canvas, path: Path, labels: np.ndarray) -> None:
+    """The service's fills with its label layer on top, as a palette PNG.
 
     A flat-coloured map needs few colours, and a quarter of the bytes matters once the
     images are embedded in the HTML. No metadata: the same inputs give the same bytes.
@@ -410,7 +450,7 @@ def _save_png(canvas: _Canvas, path: Path) -> None:
     from PIL import Image  # a dependency of matplotlib
 
     fills = Image.fromarray(_render(canvas.figure), mode="RGBA")
-    image = Image.alpha_composite(fills, Image.fromarray(canvas.labels_rgba, mode="RGBA")).convert("RGB")
+    image = Image.alpha_composite(fills, Image.fromarray(labels, mode="RGBA")).convert("RGB")
     image.quantize(colors=PALETTE_COLOURS, method=Image.Quantize.FASTOCTREE).save(path, format="PNG")
 
 

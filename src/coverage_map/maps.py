@@ -37,6 +37,7 @@ from .formatting import km as km_text
 from .phrases import population_basis, side_by_side
 from .projection import CENSUS_YEAR
 from .proposals import map_layer as proposal_layer
+from .provenance import run_date
 from .scales import METROPOLITAN, MUNICIPAL
 from .styles import css_variables, page_styles
 from .texts import texts
@@ -73,6 +74,8 @@ MAP_TEXTS = (
     "summary_metropolitan", "gap_outline", "image_file", "image_on", "image_basemap",
     # Leaflet's own controls, in the page's language
     "zoom_in", "zoom_out", "close_popup",
+    # when the run was made, on paper and in the image
+    "run_on",
 )
 #: The tables the build writes beside the page, for its download menu (text key, file).
 DOWNLOADS = (
@@ -160,6 +163,7 @@ def map_data(
     return {
         "lang": lang,
         "title": texts(lang)["map_title"].format(area=area_title(analysis.area, lang)),
+        "run_date": run_date(analysis, lang),  # in Lima's time
         "labels": {key: texts(lang)[key] for key in MAP_TEXTS},
         "format": separators(lang),
         "styles": page_styles(),

@@ -6,8 +6,10 @@ the workbook's first sheet show the same rows.
 from __future__ import annotations
 
 import re
+from datetime import timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import __version__
 from .formatting import area_title, credit, listing, period, short_origin
@@ -40,9 +42,19 @@ def data_date(analysis: Analysis, periods: list[str], lang: str) -> str:
     return "; ".join(parts)
 
 
+def _lima() -> tzinfo:
+    """Peru's one time zone; UTC-5 all year (no summer time since 1994) where the system has
+    no time-zone database."""
+    try:
+        return ZoneInfo("America/Lima")
+    except ZoneInfoNotFoundError:
+        return timezone(timedelta(hours=-5), "PET")
+
+
 def run_date(analysis: Analysis, lang: str) -> str:
-    """When the run was made (UTC), in words: '1 de diciembre de 2026, 21:06'."""
-    created = analysis.created
+    """When the run was made, in Lima's time and in words: '1 de diciembre de 2026, 16:06
+    (hora de Lima)'. The manifest keeps the UTC time."""
+    created = analysis.created.astimezone(_lima())
     month = texts(lang)["months"].split()[created.month - 1]
     return texts(lang)["run_date_text"].format(day=created.day, month=month, year=created.year, time=f"{created:%H:%M}")
 

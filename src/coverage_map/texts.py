@@ -384,6 +384,8 @@ ES: dict[str, str] = {
     "kind_source": "Fuente",
     "kind_option": "Opción",
     "run_date": "Fecha de la ejecución (UTC)",
+    "run_time": "Fecha de la ejecución",
+    "run_on": "Ejecución: {date}",
     "tool_version": "Versión de coverage-map",
     # --- Kinds of source checks, as the workbook's "Tipo" column names them: kind_<check>
     "kind_declared_vs_listed": "Total declarado y total listado",
@@ -579,7 +581,7 @@ ES: dict[str, str] = {
     # --- The report, issue 11: summary first, access tables, sortable tables, annexes last
     "report_map_link": "Mapa interactivo (HTML)",
     "outputs": "Mapa y tablas",
-    "run_date_text": "{day} de {month} de {year}, {time}",
+    "run_date_text": "{day} de {month} de {year}, {time} (hora de Lima)",
     "data_date_usage": "cifras de uso: {periods}",
     "data_date_census": "población: Censos Nacionales 2017",
     "data_date_population": "población: archivo {file}",
@@ -1141,6 +1143,8 @@ EN: dict[str, str] = {
     "kind_source": "Source",
     "kind_option": "Option",
     "run_date": "Date of the run (UTC)",
+    "run_time": "Date of the run",
+    "run_on": "Run: {date}",
     "tool_version": "coverage-map version",
     # --- Kinds of source checks, as the workbook's "Type" column names them: kind_<check>
     "kind_declared_vs_listed": "Declared and listed totals",
@@ -1336,7 +1340,7 @@ EN: dict[str, str] = {
     # --- The report, issue 11: summary first, access tables, sortable tables, annexes last
     "report_map_link": "Interactive map (HTML)",
     "outputs": "Map and tables",
-    "run_date_text": "{month} {day}, {year}, {time}",
+    "run_date_text": "{month} {day}, {year}, {time} (Lima time)",
     "data_date_usage": "usage figures: {periods}",
     "data_date_census": "population: 2017 National Censuses",
     "data_date_population": "population: file {file}",

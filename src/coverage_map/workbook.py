@@ -33,6 +33,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import __version__
@@ -99,6 +100,7 @@ def fill_sheet(sheet, frame: pd.DataFrame) -> bytes:
     longest = [max(len(header), _longest_text(column_values)) for header, column_values in zip(headers, values)]
     # A write-only sheet streams its rows, so the layout goes in before the first row.
     sheet.freeze_panes = "A2"
+    _print_setup(sheet)
     if headers:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(frame) + 1}"
     for index, length in enumerate(longest, start=1):
@@ -115,6 +117,18 @@ def fill_sheet(sheet, frame: pd.DataFrame) -> bytes:
     for row in zip(*cells):
         sheet.append(row)
     return b""
+
+
+def _print_setup(sheet) -> None:
+    """Printed, a sheet is landscape, as wide as the page (as many pages tall as it takes) and
+    repeats its header row on every page: LibreOffice printed 75 portrait pages with the
+    columns split across them."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
 
 
 def _plain(values: list) -> bool:

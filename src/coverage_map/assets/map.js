@@ -419,7 +419,29 @@
     var open = !legendFrame.classList.contains("cm-open");
     if (open && phone.matches) { map.closePopup(); }  // the open legend would cover it
     openLegend(open);
+    if (open && phone.matches) { keepGapsInView(); }
   });
+  // On a phone the open legend covers the map's lower half: the view moves so that the
+  // active layer's gaps stay in sight above it, named, where they fit there at the same zoom
+  // (HRT's 40 do not: zoomed out that far, the map would be a strip of names).
+  function keepGapsInView() {
+    var layer = data.layers[active], gaps = null;
+    Object.keys(shapes).forEach(function (i) {
+      if (layer.status.charAt(i) !== "g") { return; }
+      var bounds = shapes[i].getBounds();
+      gaps = gaps ? gaps.extend(bounds) : L.latLngBounds(bounds.getSouthWest(), bounds.getNorthEast());
+    });
+    if (!gaps) { return; }
+    var c = covered(), size = map.getSize();
+    var top = map.latLngToContainerPoint(gaps.getNorthWest()), bottom = map.latLngToContainerPoint(gaps.getSouthEast());
+    var clear = c.top + 24, floor = size.y - c.bottom - 24;  // room for a name above and below
+    var padding = { paddingTopLeft: [30, c.top + 30], paddingBottomRight: [30, c.bottom + 30] };
+    var inSight = top.y >= clear && bottom.y <= floor && top.x >= 0 && bottom.x <= size.x;
+    if (!inSight && map.getBoundsZoom(gaps, false, L.point(60, c.top + c.bottom + 60)) >= map.getZoom()) {
+      map.fitBounds(gaps, L.extend({ animate: false, maxZoom: map.getZoom() }, padding));
+    }
+    fitLabels();
+  }
   openLegend(!phone.matches);
 
   // The legend's rows of the active layer, for the page's legend and the image's alike:
@@ -619,6 +641,7 @@
     showSites(data.layers[code]);
     showProposals(code);
     renderLegend();
+    fitLabels();  // the new layer's gaps are named
     document.body.dataset.layer = code;
     if (decodeURIComponent(location.hash.slice(1)) !== code) {
       try {
@@ -637,7 +660,7 @@
 
   /* ---- district labels, shown only where the name fits inside the district ---- */
   // A long name may take two lines; names of the context districts are placed last.
-  function addLabel(name, point, bounds, className) {
+  function addLabel(name, point, bounds, className, index) {
     var text = el("span", className, name);
     var icon = L.divIcon({ className: "cm-label-icon", html: text, iconSize: [0, 0] });
     L.marker(point, { icon: icon, interactive: false, keyboard: false, pane: "markerPane" }).addTo(map);
@@ -647,10 +670,11 @@
       var width = Math.max(a.length, b.length);
       if (best === null || width < half) { half = width; best = a + "\n" + b; }
     }
-    labels.push({ name: name, text: text, point: L.latLng(point), bounds: bounds, two: best, half: half });
+    labels.push({ name: name, text: text, point: L.latLng(point), bounds: bounds, two: best, half: half, index: index,
+                  dx: 0, dy: 0 });
   }
   districts.forEach(function (d, i) {
-    if (shapes[i] && d.point) { addLabel(d.name, d.point, shapes[i].getBounds(), "cm-label"); }
+    if (shapes[i] && d.point) { addLabel(d.name, d.point, shapes[i].getBounds(), "cm-label", i); }
   });
   labels.sort(function (a, b) { return area(b.bounds) - area(a.bounds); });
   if (data.context) {
@@ -662,31 +686,126 @@
     return (bounds.getEast() - bounds.getWest()) * (bounds.getNorth() - bounds.getSouth());
   }
 
+  // A label's box on screen (left, top, right, bottom), about 6.6 px a character.
+  // A name's width as the page draws it (a gap's is bolder), measured once per name and weight.
+  var measure2d = document.createElement("canvas").getContext("2d"), widths = {};
+  function textWidth(text, gap) {
+    var key = (gap ? "g" : "n") + text;
+    if (!(key in widths)) {
+      measure2d.font = (gap ? "700 " : "600 ") + "11px " + getComputedStyle(document.body).fontFamily;
+      widths[key] = Math.max.apply(null, text.split("\n").map(function (line) { return measure2d.measureText(line).width; }));
+    }
+    return widths[key];
+  }
+  function labelBox(entry, lines, dx, dy, gap, small) {
+    var c = map.latLngToContainerPoint(entry.point), scale = small ? SMALL : 1;
+    var width = textWidth(lines === 2 ? entry.two : entry.name, gap) * scale + 4, height = (lines === 2 ? 30 : 16) * scale;
+    return [c.x + dx - width / 2 - 2, c.y + dy - height / 2, c.x + dx + width / 2 + 2, c.y + dy + height / 2];
+  }
+  function collides(box, placed) {
+    return placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
+  }
+  function isGap(entry) {
+    return entry.index !== undefined && data.layers[active].status.charAt(entry.index) === "g";
+  }
+  // The line from a district's point to the edge of its name's box, the name moved beside it.
+  function leader(point, box) {
+    var from = map.latLngToContainerPoint(point);
+    var centre = L.point((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), d = from.subtract(centre);
+    var t = Math.min((box[2] - box[0]) / 2 / Math.max(Math.abs(d.x), 1e-9), (box[3] - box[1]) / 2 / Math.max(Math.abs(d.y), 1e-9));
+    var to = centre.add(d.multiplyBy(Math.min(t, 1)));
+    var line = L.polyline([point, map.containerPointToLatLng(to)], {
+      pane: "cm-leaders", interactive: false, color: "#333333", weight: 1, className: "cm-leader",
+    });
+    line.ends = [point, map.containerPointToLatLng(to)];
+    return line;
+  }
+  function showLabel(entry, lines, dx, dy) {
+    entry.text.textContent = lines === 2 ? entry.two : entry.name;
+    entry.dx = dx;
+    entry.dy = dy;
+    entry.text.style.left = dx + "px";
+    entry.text.style.top = dy + "px";
+  }
+
+  // What covers the map (the legend, the zoom buttons, the phone's bar), in the map's pixels:
+  // no name is placed under them.
+  function panelBoxes() {
+    var frame = map.getContainer().getBoundingClientRect();
+    return [legendFrame, document.querySelector(".leaflet-control-zoom"), phone.matches ? bar : null].filter(Boolean)
+      .map(function (node) { return node.getBoundingClientRect(); })
+      .filter(function (r) { return r.width && r.height; })
+      .map(function (r) { return [r.left - frame.left, r.top - frame.top, r.right - frame.left, r.bottom - frame.top]; });
+  }
+  // Where a gap's name may go: on its point, else ever farther around it (16 directions),
+  // joined to its district by a thin line.
+  var AROUND = [];
+  for (var ring = 1; ring <= 14; ring++) {
+    for (var turn = 0; turn < 16; turn++) {
+      var angle = Math.PI * (0.5 + turn / 8);  // straight up first, then around
+      AROUND.push([Math.cos(angle) * ring * 16, -Math.sin(angle) * ring * 12]);
+    }
+  }
+  var SMALL = 9 / 11;  // a crowded gap's name: 9 px instead of 11
+  var leaders = L.layerGroup().addTo(map);
+  map.createPane("cm-leaders").style.zIndex = 590;  // over the districts and proposals, under the names
+
   function fitLabels() {
-    // A name shows when it fits inside its district's box (on one line or two) and overlaps
-    // no name already placed; larger districts are placed first, context names last.
-    var placed = [];
+    // The districts the active layer calls gaps are named first, at every zoom, whether their
+    // name fits inside them or not (a gap nobody can name is a gap nobody reads); where a
+    // gap's name would cover another gap's or a panel, it moves beside its district, joined
+    // by a line. Then a name shows when it fits inside its district's box (on one line or
+    // two) and overlaps no name already placed nor a panel; larger districts are placed
+    // first, context names last.
     var size = map.getSize();
+    var panels = panelBoxes();
+    var placed = panels.slice();
+    var gaps = labels.filter(isGap);
+    leaders.clearLayers();
+    function inView(box) { return box[0] >= 0 && box[1] >= 0 && box[2] <= size.x && box[3] <= size.y; }
+    gaps.forEach(function (entry) {
+      var sw = map.latLngToContainerPoint(entry.bounds.getSouthWest());
+      var ne = map.latLngToContainerPoint(entry.bounds.getNorthEast());
+      var width = Math.abs(ne.x - sw.x);
+      var lines = entry.two && width * 0.85 < entry.name.length * 6.6 ? 2 : 1;
+      // on its point, else around it, else the same in a smaller type, else on its point
+      var shift = [0, 0], small = false;
+      if (inView(labelBox(entry, lines, 0, 0, true))) {
+        [false, true].some(function (smaller) {
+          var found = [[0, 0]].concat(AROUND).filter(function (d) {
+            var box = labelBox(entry, lines, d[0], d[1], true, smaller);
+            return inView(box) && !collides(box, placed);
+          })[0];
+          if (found) { shift = found; small = smaller; }
+          return Boolean(found);
+        });
+      }
+      var box = labelBox(entry, lines, shift[0], shift[1], true, small);
+      placed.push(box);
+      showLabel(entry, lines, shift[0], shift[1]);
+      entry.text.classList.toggle("cm-label-small", small);
+      if (shift[0] || shift[1]) { leaders.addLayer(leader(entry.point, box)); }
+      entry.text.classList.add("cm-label-gap");
+      entry.text.classList.remove("cm-hidden");
+    });
     labels.forEach(function (entry) {
+      if (gaps.indexOf(entry) >= 0) { return; }
+      entry.text.classList.remove("cm-label-gap", "cm-label-small");
       var context = entry.text.classList.contains("cm-label-context");
       var sw = map.latLngToContainerPoint(entry.bounds.getSouthWest());
       var ne = map.latLngToContainerPoint(entry.bounds.getNorthEast());
       var width = Math.abs(ne.x - sw.x), height = Math.abs(sw.y - ne.y);
-      var lines = null, textWidth = entry.name.length * 6.6, textHeight = 16;
-      if (context || (width * 0.85 >= textWidth && height >= 18)) {
+      var lines = null;
+      if (context || (width * 0.85 >= entry.name.length * 6.6 && height >= 18)) {
         lines = 1;
       } else if (entry.two && width * 0.85 >= entry.half * 6.6 && height >= 32) {
         lines = 2;
-        textWidth = entry.half * 6.6;
-        textHeight = 30;
       }
-      var c = map.latLngToContainerPoint(entry.point);
-      var box = [c.x - textWidth / 2 - 2, c.y - textHeight / 2, c.x + textWidth / 2 + 2, c.y + textHeight / 2];
-      var fits = lines !== null && box[0] >= 0 && box[1] >= 0 && box[2] <= size.x && box[3] <= size.y &&
-        !placed.some(function (o) { return box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3]; });
+      var box = lines === null ? null : labelBox(entry, lines, 0, 0);
+      var fits = box !== null && box[0] >= 0 && box[1] >= 0 && box[2] <= size.x && box[3] <= size.y && !collides(box, placed);
       if (fits) {
         placed.push(box);
-        entry.text.textContent = lines === 2 ? entry.two : entry.name;
+        showLabel(entry, lines, 0, 0);
       }
       entry.text.classList.toggle("cm-hidden", !fits);
     });
@@ -817,8 +936,8 @@
     beforePrint = { center: map.getCenter(), zoom: map.getZoom(), legend: legendFrame.classList.contains("cm-open") };
     var layer = data.layers[active];
     var today = new Date().toISOString().slice(0, 10);
-    document.getElementById("cm-print-meta").textContent =
-      layer.name + " (" + layer.acronym + ") · " + fill(T.printed_on, { date: today });
+    document.getElementById("cm-print-meta").textContent = layer.name + " (" + layer.acronym + ") · " +
+      fill(T.run_on, { date: data.run_date }) + " · " + fill(T.printed_on, { date: today });
     document.body.classList.add("cm-printing");
     openLegend(true);
     map.invalidateSize({ animate: false });
@@ -906,16 +1025,26 @@
     });
   }
   function paintLabels(ctx, offset) {
+    leaders.eachLayer(function (line) {
+      var a = map.latLngToContainerPoint(line.ends[0]).add(offset), b = map.latLngToContainerPoint(line.ends[1]).add(offset);
+      ctx.beginPath();
+      ctx.moveTo(a.x, a.y);
+      ctx.lineTo(b.x, b.y);
+      ctx.strokeStyle = "#333333";
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    });
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     labels.forEach(function (entry) {
       if (entry.text.classList.contains("cm-hidden")) { return; }
       var context = entry.text.classList.contains("cm-label-context");
-      var c = map.latLngToContainerPoint(entry.point);
+      var c = map.latLngToContainerPoint(entry.point).add([entry.dx, entry.dy]);
       var lines = entry.text.textContent.split("\n");
-      ctx.font = (context ? "italic 400 " : "600 ") + "11px " + IMAGE_FONT;
+      var gap = entry.text.classList.contains("cm-label-gap"), small = entry.text.classList.contains("cm-label-small");
+      ctx.font = (context ? "italic 400 " : gap ? "700 " : "600 ") + (small ? "9px " : "11px ") + IMAGE_FONT;
       lines.forEach(function (line, k) {
-        var y = c.y + offset.y + (k - (lines.length - 1) / 2) * 14;
+        var y = c.y + offset.y + (k - (lines.length - 1) / 2) * (small ? 11 : 14);
         ctx.strokeStyle = "#ffffff";
         ctx.lineWidth = 3;
         ctx.strokeText(line, c.x + offset.x, y);
@@ -1036,7 +1165,7 @@
     var lines = [T.source + ": " + layer.source, T.role_boundaries + ": " + data.boundaries];
     if (data.population) { lines.push(T.role_population + ": " + data.population); }
     if (tiles) { lines.push(T.image_basemap); }
-    lines.push(fill(T.image_on, { date: new Date().toISOString().slice(0, 10) }));
+    lines.push(fill(T.run_on, { date: data.run_date }) + " · " + fill(T.image_on, { date: new Date().toISOString().slice(0, 10) }));
     return lines;
   }
   function paintPanels(ctx, width, height) {
