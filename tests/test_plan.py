@@ -634,3 +634,92 @@ def test_equal_sets_reach_exactly_the_chosen_objective(squares, objective):
             swapped = [*chosen[:place], k, *chosen[place + 1:]]
             value = problem.evaluate(swapped)[0 if objective == "coverage" else 1]
             assert (tuple(swapped) in found) == (value == pytest.approx(best, rel=1e-12, abs=1e-9))
+
+
+# --- the proposals in the workbook and the GeoPackage ----------------------------------------
+
+@pytest.fixture(scope="module")
+def two_plans(tmp_path_factory, seeded_cache, shared_data):
+    """The planner's case: `build --facilities directorio.json --plan HRT:2 --plan CEM:3`, once."""
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("two-plans")
+    analysis, _ = build(out=out, cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json",
+                        plans=["HRT:2", "CEM:3"])
+    return analysis, out
+
+
+def test_the_workbook_has_a_proposal_sheet_with_plan_csv_rows(two_plans):
+    import openpyxl
+
+    analysis, out = two_plans
+    book = openpyxl.load_workbook(out / "coverage.xlsx")
+    names = book.sheetnames
+    assert names.index("Propuesta") == names.index("Brechas") + 1
+    sheet = book["Propuesta"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, rows = rows[0], rows[1:]
+    assert header[:5] == ("Código", "Servicio", "Orden", "Ubigeo", "Distrito")
+    assert {"Nuevas personas objetivo dentro del radio", "Latitud", "Longitud"} <= set(header)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}6"
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert [(r[0], r[2], r[3]) for r in rows] == list(zip(table["service"], table["rank"], table["ubigeo"]))
+    newly = header.index("Nuevas personas objetivo dentro del radio")
+    assert [r[newly] for r in rows] == table["newly_covered"].tolist()
+    lat = header.index("Latitud")
+    hrt = [r for r in rows if r[0] == "HRT"]
+    assert len(hrt) == 2 and all(r[lat] is None for r in hrt)  # a shelter has no point
+    assert [r[lat] for r in rows if r[0] == "CEM"] == table.loc[table["service"] == "CEM", "lat"].tolist()
+    after = header.index("Acceso después: personas objetivo por sede a su alcance")
+    assert all(isinstance(r[after], (int, float)) for r in rows)
+
+
+def test_the_english_workbook_names_its_proposal_sheet_in_english(seeded_cache):
+    from coverage_map.workbook import workbook_sheets
+
+    sheets = workbook_sheets(analyse(cache=seeded_cache, plans=["HRT:1"], lang="en"), lang="en")
+    assert "Proposal" in sheets and "Propuesta" not in sheets
+    assert sheets["Proposal"].columns[:3].tolist() == ["Code", "Service", "Rank"]
+
+
+def test_a_run_without_plans_has_no_proposal_sheet_nor_layer(default_build):
+    import openpyxl
+    import pyogrio
+
+    _, out = default_build
+    assert "Propuesta" not in openpyxl.load_workbook(out / "coverage.xlsx", read_only=True).sheetnames
+    assert not {"proposals", "proposal_sites"} & {name for name, _ in pyogrio.list_layers(out / "coverage.gpkg")}
+
+
+def test_the_geopackage_has_the_proposals_typed_and_styled(two_plans):
+    import contextlib
+    import sqlite3
+
+    import pyogrio
+
+    analysis, out = two_plans
+    path = out / "coverage.gpkg"
+    layers = dict(pyogrio.list_layers(path).tolist())
+    assert layers["proposals"] == "MultiPolygon" and layers["proposal_sites"] == "Point"
+    districts = pyogrio.read_dataframe(path, layer="proposals")
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert districts["ubigeo"].tolist() == table["ubigeo"].tolist()
+    assert districts.crs.to_epsg() == 4326
+    shapes = analysis.districts.set_index("ubigeo").geometry.to_crs(4326)
+    for ubigeo, shape in zip(districts["ubigeo"], districts.geometry):
+        assert shape.symmetric_difference(shapes[ubigeo]).area < 1e-9
+    info = pyogrio.read_info(path, layer="proposals")
+    types = dict(zip(info["fields"], info["ogr_types"]))
+    assert types["rank"].startswith("OFTInteger") and types["newly_covered"].startswith("OFTInteger")
+    assert types["share_covered_after"] == "OFTReal" and types["ubigeo"] == "OFTString"
+    sites = pyogrio.read_dataframe(path, layer="proposal_sites")
+    assert set(sites["service"]) == {"CEM"}  # never a shelter's point
+    cem = table[table["service"] == "CEM"]
+    assert list(zip(sites.geometry.y.round(6), sites.geometry.x.round(6))) == list(zip(cem["lat"], cem["lon"]))
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        styles = db.execute("SELECT f_table_name, useAsDefault, styleQML FROM layer_styles "
+                            "WHERE f_table_name LIKE 'proposal%'").fetchall()
+    assert {(layer, default) for layer, default, _ in styles} == {("proposals", 1), ("proposal_sites", 1)}
+    qml = dict((layer, qml) for layer, _, qml in styles)
+    assert 'type="fill"' in qml["proposals"] and 'type="marker"' in qml["proposal_sites"]
+    assert "<layerGeometryType>2<" in qml["proposals"] and "<layerGeometryType>0<" in qml["proposal_sites"]

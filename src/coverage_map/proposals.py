@@ -1,5 +1,6 @@
 """The proposals of a run (build --plan SERVICE:N) in its outputs: the report's "Propuesta"
-section and the map's layer of proposed sites.
+section, the map's layer of proposed sites, the workbook's "Propuesta" sheet and the
+GeoPackage's proposal layers.
 
 Both read the plans the analysis holds (Analysis.plans, made by plan.py; plan_words.py puts a plan into words) and only put them
 into words and values for the page: nothing is measured here. A confidential service's
@@ -10,15 +11,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import pandas as pd
 
+from .accessibility import people_per_site
 from .formatting import number, percent, plural
-from .plan_words import access_change, people, reach_text, summary_lines
+from .plan_words import access_change, people, plan_table, reach_text, summary_lines
 from .styles import PROPOSAL
 from .texts import texts
 
 if TYPE_CHECKING:
     from .model import Analysis, Plan
+
+#: The GeoPackage's layers: every proposed district (polygons, every plan) and the public
+#: services' proposed sites (points; a confidential service never has one).
+PROPOSAL_LAYER, PROPOSAL_SITE_LAYER = "proposals", "proposal_sites"
 
 #: The gains chart of a plan, in the report's image folder: img/plan-CODE.png.
 CHART_NAME = "plan-{code}.png"
@@ -100,3 +107,51 @@ def _site(plan: Plan, row, position: dict[str, int], lang: str) -> dict:
     if name:
         lines.insert(0, name)
     return site | {"lat": round(float(row.lat), 6), "lon": round(float(row.lon), 6)}
+
+
+def workbook_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
+    """The workbook's "Propuesta" sheet: plan.csv's rows and columns with headers in lang,
+    the service named, its catchment beside it and access read as target people per site
+    within reach ("sin sede" where none is). None without plans."""
+    if not analysis.plans:
+        return None
+    text, table = texts(lang), plan_table(analysis.plans)
+    catchment = {plan.service: plan.catchment_km for plan in analysis.plans}
+
+    def access(values: pd.Series) -> list:
+        return [None if pd.isna(v) else text["access_none"] if v <= 0 else people_per_site(v) for v in values]
+
+    sheet = pd.DataFrame({
+        text["code"]: table["service"], text["service"]: table["service"].map(lambda c: analysis.catalogue.label(c, lang)),
+        text["col_rank"]: table["rank"], text["ubigeo"]: table["ubigeo"], text["district"]: table["district"],
+        text["catchment"]: table["service"].map(catchment),
+        text["col_plan_newly"]: table["newly_covered"], text["plan_covered"]: table["covered_after"],
+        text["col_plan_share"]: (100 * table["share_covered_after"]).round(1),
+        text["plan_km"]: table["weighted_km_after"], text["plan_access_districts"]: table["access_districts"],
+        text["col_plan_access_before"]: access(table["access_before"]),
+        text["col_plan_access_after"]: access(table["access_after"]),
+    })
+    if "name" in table:  # a public service's site: its name and point
+        sheet[text["col_site_name"]] = table["name"]
+        sheet[text["col_lat"]] = table["lat"]
+        sheet[text["col_lon"]] = table["lon"]
+    return sheet
+
+
+def geopackage_layers(analysis: Analysis) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoPackage's proposal layers, with plan.csv's fields typed: PROPOSAL_LAYER, each
+    proposed site's district polygon (every plan; a confidential service's proposals are
+    only this), and PROPOSAL_SITE_LAYER, the public services' sites as points, when there are any.
+    Empty without plans."""
+    if not analysis.plans:
+        return {}
+    table = plan_table(analysis.plans)
+    table["rank"] = table["rank"].astype(int)
+    table["access_districts"] = table["access_districts"].astype(int)
+    shapes = analysis.districts.set_index("ubigeo").geometry
+    layers = {PROPOSAL_LAYER: gpd.GeoDataFrame(table, geometry=list(shapes.reindex(table["ubigeo"])), crs=analysis.districts.crs)}
+    public = table[table["lat"].notna()] if "lat" in table else table.iloc[:0]
+    if len(public):
+        layers[PROPOSAL_SITE_LAYER] = gpd.GeoDataFrame(public.reset_index(drop=True),
+                                              geometry=gpd.points_from_xy(public["lon"], public["lat"]), crs="EPSG:4326")
+    return layers
