@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from itertools import combinations
@@ -482,18 +483,38 @@ def test_the_report_has_the_proposal_section_with_the_districts_and_the_chart(pl
     proposal, out = planned_build
     first, second = proposal.proposals["district"]
     html = (out / "report.html").read_text(encoding="utf-8")
-    section = html[html.index('<section id="plan"'):]
+    section = html[html.index('<section id="plan-HRT"'):]
     section = section[:section.index("</section>")]
-    assert "<h2>Propuesta</h2>" in section and '<a href="#plan">Propuesta</a>' in html
+    heading = "Propuesta para Hogar de Refugio Temporal"
+    assert f"<h2>{heading}</h2>" in section and f'<a href="#plan-HRT">{heading}</a>' in html
     assert section.index(first) < section.index(second)
     assert "data:image/png;base64," in section  # the curve of gains, embedded
     assert "línea recta" in section and "capacidad" in section and "censo 2017" in section
-    assert html.index('id="plan"') < html.index('id="annex"')
+    # right after its service's section, before the next service's
+    sections = re.findall(r'<section[^>]* id="([^"]+)"', html)
+    assert sections[sections.index("svc-HRT") + 1] == "plan-HRT"
+    assert "--plan" not in html
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Propuesta" in markdown and "(img/plan-HRT.png)" in markdown and first in markdown
+    assert f"### {heading}" in markdown and "(img/plan-HRT.png)" in markdown and first in markdown
+    assert markdown.index("### Hogar de Refugio Temporal (HRT)") < markdown.index(f"### {heading}") < markdown.index("### Unidad de Adopción")
+    assert "--plan" not in markdown
     assert (out / "img" / "plan-HRT.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Propuesta (--plan)" in html[html.index('id="method"'):]  # its method and limits
+    assert "Propuesta: con los sitios existentes" in html[html.index('id="method"'):]  # its method and limits
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)  # still valid HTML
+
+
+def test_the_summary_names_each_proposal_in_a_sentence(two_plans):
+    analysis, out = two_plans
+    html = (out / "report.html").read_text(encoding="utf-8")
+    summary = html[html.index('<section id="summary"'):]
+    summary = re.sub(r"<[^>]+>", "", summary[:summary.index("</section>")]).replace("\u00a0", " ")
+    hrt, cem = analysis.plans[0].proposals, analysis.plans[1].proposals
+    newly = hrt["covered_after"].iloc[-1] - analysis.plans[0].covered_before
+    assert ("Hogar de Refugio Temporal (HRT): 2 sitios nuevos, en " + " y ".join(hrt["district"])
+            + ", pondrían a " + f"{newly:,.0f}".replace(",", " ") + " personas objetivo más") in summary
+    assert "Centro Emergencia Mujer (CEM): 3 sitios nuevos, en " + ", ".join(cem["district"][:2]) in summary
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert markdown.index("### Propuesta\n") < markdown.index("## Cobertura por servicio")
 
 
 def test_the_map_has_the_proposal_layer_and_no_point_of_a_shelter(planned_build):
@@ -529,8 +550,8 @@ def test_the_english_proposal_has_no_spanish(seeded_cache):
     analysis = analyse(cache=seeded_cache, plans={"HRT": "2", "CIAM": "2"}, lang="en")
     context = report_context(analysis, lang="en")
     html = render_report(context, "html")
-    section = html[html.index('<section id="plan"'):]
-    section = section[:section.index("</section>")] + " ".join(method_paragraphs(analysis, "en"))
+    section = "".join(part[:part.index("</section>")] for part in html.split('<section id="plan-')[1:])
+    section += " ".join(method_paragraphs(analysis, "en"))
     assert method_paragraphs(analysis, "en")[0] in context["method"]["paragraphs"]
     assert "Proposal" in section and "Chorrillos" in section
     for key, text in TEXTS["es"].items():

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .accessibility import people_per_site
-from .formatting import number, percent, plural
+from .formatting import listing, number, percent, plural
 from .plan_words import access_change, people, plan_table, reach_text, summary_lines
 from .styles import PROPOSAL
 from .texts import texts
@@ -32,14 +32,15 @@ CHART_NAME = "plan-{code}.png"
 
 
 def report_sections(analysis: Analysis, lang: str) -> list[dict]:
-    """One "Propuesta" block per plan, formatted for lang: its title, the state before and
-    after, the sites in order with their gains (the curve of gains as a table), the chart's
+    """One "Propuesta" section per plan, formatted for lang (the report puts it after its
+    service's section): its heading and title, the state before and after, the sites in order with their gains (the curve of gains as a table), the chart's
     path and the notes (order, access, limits)."""
     sections = []
     for plan in analysis.plans:
         title, *state = summary_lines(plan, lang)
         sections.append({
             "code": plan.service, "anchor": f"plan-{plan.service}", "title": title, "state": state,
+            "heading": texts(lang)["plan_heading"].format(name=plan.name),
             "rows": [_row(plan, row, lang) for row in plan.proposals.itertuples()],
             "image": f"img/{CHART_NAME.format(code=plan.service)}",
             "image_alt": texts(lang)["plan_chart_alt"].format(
@@ -48,6 +49,33 @@ def report_sections(analysis: Analysis, lang: str) -> list[dict]:
             "notes": list(plan.notes),
         })
     return sections
+
+
+def summary_sentences(analysis: Analysis, lang: str) -> list[str]:
+    """The report summary's sentence per plan: the service, how many sites, where, and the
+    target people they bring within reach (or, when they add none, how much closer they
+    bring the service)."""
+    text = texts(lang)
+    sentences = []
+    for plan in analysis.plans:
+        n = len(plan.proposals)
+        if not n:
+            continue
+        last = plan.proposals.iloc[-1]
+        newly = last["covered_after"] - plan.covered_before
+        values = {"name": plan.name, "code": plan.service, "n": number(n, lang),
+                  "districts": listing(plan.proposals["district"].tolist(), lang),
+                  "within": reach_text(plan, "plan_within", lang)}
+        if round(newly) > 0:
+            share = percent(100 * last["covered_after"] / plan.target_population, lang, 1) if plan.target_population else "-"
+            sentence = text[plural(n, "plan_summary_one", "plan_summary")].format(
+                **values, newly=people(newly, lang), group=plan.population_group, after=people(last["covered_after"], lang),
+                total=people(plan.target_population, lang), share=share)
+        else:
+            sentence = text[plural(n, "plan_summary_none_one", "plan_summary_none")].format(
+                **values, before=number(plan.weighted_km_before, lang, 2), after=number(last["weighted_km_after"], lang, 2))
+        sentences.append(sentence)
+    return sentences
 
 
 def method_paragraphs(analysis: Analysis, lang: str) -> list[str]:
