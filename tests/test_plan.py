@@ -525,7 +525,7 @@ def test_the_map_has_the_proposal_layer_and_no_point_of_a_shelter(planned_build)
     names = [data["districts"][site["district"]]["name"] for site in layer["sites"]]
     assert names == proposal.proposals["district"].tolist()
     for site in layer["sites"]:
-        assert set(site) == {"rank", "district", "title", "lines", "note"}  # no lat, no lon
+        assert set(site) == {"rank", "district", "title", "lines", "gain", "note"}  # no lat, no lon
     assert [site["rank"] for site in layer["sites"]] == [1, 2]
     assert "Nuevas personas a ≤ 10 km: +" in layer["sites"][0]["lines"][0]
     geojson = json.loads((out / "coverage.geojson").read_text(encoding="utf-8"))
@@ -744,3 +744,20 @@ def test_the_geopackage_has_the_proposals_typed_and_styled(two_plans):
     qml = dict((layer, qml) for layer, _, qml in styles)
     assert 'type="fill"' in qml["proposals"] and 'type="marker"' in qml["proposal_sites"]
     assert "<layerGeometryType>2<" in qml["proposals"] and "<layerGeometryType>0<" in qml["proposal_sites"]
+
+
+def test_a_site_that_adds_nobody_is_explained_never_plus_zero(two_plans):
+    analysis, out = two_plans
+    cem = analysis.plans[1].proposals
+    idle = cem.loc[cem["newly_covered"] == 0, "district"].tolist()
+    assert idle  # the planner's case: CEM's third site adds nobody within 10 km
+    data = map_payload(out / "map.html")
+    sites = data["proposals"]["layers"]["CEM"]["sites"]
+    for site, newly in zip(sites, cem["newly_covered"]):
+        assert site["gain"] == site["lines"][0]
+        assert (site["gain"] == "Elegido por distancia: no suma personas dentro del radio.") == (newly == 0)
+        assert "+0" not in site["gain"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="plan-CEM"'):]
+    section = section[:section.index("</section>")]
+    assert "elegido por distancia: no suma personas dentro del radio" in section and ">+0<" not in section

@@ -88,11 +88,20 @@ def method_paragraphs(analysis: Analysis, lang: str) -> list[str]:
 def _row(plan: Plan, row, lang: str) -> dict:
     return {
         "rank": str(row.rank), "ubigeo": row.ubigeo, "district": row.district,
-        "newly": people(row.newly_covered, lang), "covered": people(row.covered_after, lang),
+        "newly": f"+{people(row.newly_covered, lang)}" if round(row.newly_covered) > 0 else texts(lang)["plan_no_gain_cell"],
+        "covered": people(row.covered_after, lang),
         "share": percent(100 * row.share_covered_after, lang, 1), "km": number(row.weighted_km_after, lang, 2),
         "access_districts": str(row.access_districts),
         "access": access_change(row.access_before, row.access_after, lang),
     }
+
+
+def gain_line(plan: Plan, newly: int, lang: str) -> str:
+    """A site's gain as its popup says it: 'Nuevas personas a ≤ 10 km: +65 389', or, when it
+    adds nobody within the catchment, why it was chosen (never '+0')."""
+    if round(newly) <= 0:
+        return texts(lang)["plan_popup_no_gain"]
+    return f"{reach_text(plan, 'plan_newly', lang)}: +{people(newly, lang)}"
 
 
 def map_layer(analysis: Analysis, lang: str) -> dict | None:
@@ -118,14 +127,14 @@ def map_layer(analysis: Analysis, lang: str) -> dict | None:
 def _site(plan: Plan, row, position: dict[str, int], lang: str) -> dict:
     text = texts(lang)
     lines = [
-        f"{reach_text(plan, 'plan_newly', lang)}: +{people(row.newly_covered, lang)}",
+        gain_line(plan, row.newly_covered, lang),
         f"{text['plan_covered']}: {people(row.covered_after, lang)} ({percent(100 * row.share_covered_after, lang, 1)})",
         f"{text['plan_km']}: {number(row.weighted_km_after, lang, 2)}",
         text["plan_popup_access"].format(n=number(row.access_districts, lang),
                                          districts=text[plural(row.access_districts, "unit_district", "unit_districts")],
                                          change=access_change(row.access_before, row.access_after, lang)),
     ]
-    site = {"rank": int(row.rank), "district": position.get(row.ubigeo), "lines": lines,
+    site = {"rank": int(row.rank), "district": position.get(row.ubigeo), "lines": lines, "gain": lines[0],
             "title": text["plan_popup_title"].format(rank=row.rank, n=len(plan.proposals), district=row.district),
             "note": summary_lines(plan, lang)[0]}
     if plan.confidential:  # the district only: no point of a shelter, proposed or not
