@@ -713,8 +713,8 @@
     showSites(data.layers[code]);
     showProposals(code);
     renderLegend();
-    placePins();
     document.body.dataset.layer = code;
+    placePins();  // after the names the layer shows
     if (decodeURIComponent(location.hash.slice(1)) !== code) {
       try {
         history.replaceState(null, "", "#" + code);
