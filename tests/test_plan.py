@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from itertools import combinations
@@ -482,18 +483,38 @@ def test_the_report_has_the_proposal_section_with_the_districts_and_the_chart(pl
     proposal, out = planned_build
     first, second = proposal.proposals["district"]
     html = (out / "report.html").read_text(encoding="utf-8")
-    section = html[html.index('<section id="plan"'):]
+    section = html[html.index('<section id="plan-HRT"'):]
     section = section[:section.index("</section>")]
-    assert "<h2>Propuesta</h2>" in section and '<a href="#plan">Propuesta</a>' in html
+    heading = "Propuesta para Hogar de Refugio Temporal"
+    assert f"<h2>{heading}</h2>" in section and f'<a href="#plan-HRT">{heading}</a>' in html
     assert section.index(first) < section.index(second)
     assert "data:image/png;base64," in section  # the curve of gains, embedded
     assert "línea recta" in section and "capacidad" in section and "censo 2017" in section
-    assert html.index('id="plan"') < html.index('id="annex"')
+    # right after its service's section, before the next service's
+    sections = re.findall(r'<section[^>]* id="([^"]+)"', html)
+    assert sections[sections.index("svc-HRT") + 1] == "plan-HRT"
+    assert "--plan" not in html
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert "## Propuesta" in markdown and "(img/plan-HRT.png)" in markdown and first in markdown
+    assert f"### {heading}" in markdown and "(img/plan-HRT.png)" in markdown and first in markdown
+    assert markdown.index("### Hogar de Refugio Temporal (HRT)") < markdown.index(f"### {heading}") < markdown.index("### Unidad de Adopción")
+    assert "--plan" not in markdown
     assert (out / "img" / "plan-HRT.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Propuesta (--plan)" in html[html.index('id="method"'):]  # its method and limits
+    assert "Propuesta: con los sitios existentes" in html[html.index('id="method"'):]  # its method and limits
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)  # still valid HTML
+
+
+def test_the_summary_names_each_proposal_in_a_sentence(two_plans):
+    analysis, out = two_plans
+    html = (out / "report.html").read_text(encoding="utf-8")
+    summary = html[html.index('<section id="summary"'):]
+    summary = re.sub(r"<[^>]+>", "", summary[:summary.index("</section>")]).replace("\u00a0", " ")
+    hrt, cem = analysis.plans[0].proposals, analysis.plans[1].proposals
+    newly = hrt["covered_after"].iloc[-1] - analysis.plans[0].covered_before
+    assert ("Hogar de Refugio Temporal (HRT): 2 sitios nuevos, en " + " y ".join(hrt["district"])
+            + ", pondrían a " + f"{newly:,.0f}".replace(",", " ") + " personas objetivo más") in summary
+    assert "Centro Emergencia Mujer (CEM): 3 sitios nuevos, en " + ", ".join(cem["district"][:2]) in summary
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert markdown.index("### Propuesta\n") < markdown.index("## Cobertura por servicio")
 
 
 def test_the_map_has_the_proposal_layer_and_no_point_of_a_shelter(planned_build):
@@ -504,7 +525,7 @@ def test_the_map_has_the_proposal_layer_and_no_point_of_a_shelter(planned_build)
     names = [data["districts"][site["district"]]["name"] for site in layer["sites"]]
     assert names == proposal.proposals["district"].tolist()
     for site in layer["sites"]:
-        assert set(site) == {"rank", "district", "title", "lines", "note"}  # no lat, no lon
+        assert set(site) == {"rank", "district", "title", "lines", "gain", "note"}  # no lat, no lon
     assert [site["rank"] for site in layer["sites"]] == [1, 2]
     assert "Nuevas personas a ≤ 10 km: +" in layer["sites"][0]["lines"][0]
     geojson = json.loads((out / "coverage.geojson").read_text(encoding="utf-8"))
@@ -529,8 +550,8 @@ def test_the_english_proposal_has_no_spanish(seeded_cache):
     analysis = analyse(cache=seeded_cache, plans={"HRT": "2", "CIAM": "2"}, lang="en")
     context = report_context(analysis, lang="en")
     html = render_report(context, "html")
-    section = html[html.index('<section id="plan"'):]
-    section = section[:section.index("</section>")] + " ".join(method_paragraphs(analysis, "en"))
+    section = "".join(part[:part.index("</section>")] for part in html.split('<section id="plan-')[1:])
+    section += " ".join(method_paragraphs(analysis, "en"))
     assert method_paragraphs(analysis, "en")[0] in context["method"]["paragraphs"]
     assert "Proposal" in section and "Chorrillos" in section
     for key, text in TEXTS["es"].items():
@@ -634,3 +655,109 @@ def test_equal_sets_reach_exactly_the_chosen_objective(squares, objective):
             swapped = [*chosen[:place], k, *chosen[place + 1:]]
             value = problem.evaluate(swapped)[0 if objective == "coverage" else 1]
             assert (tuple(swapped) in found) == (value == pytest.approx(best, rel=1e-12, abs=1e-9))
+
+
+# --- the proposals in the workbook and the GeoPackage ----------------------------------------
+
+@pytest.fixture(scope="module")
+def two_plans(tmp_path_factory, seeded_cache, shared_data):
+    """The planner's case: `build --facilities directorio.json --plan HRT:2 --plan CEM:3`, once."""
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("two-plans")
+    analysis, _ = build(out=out, cache=seeded_cache, facilities=shared_data / "mimp_directorio" / "directorio.json",
+                        plans=["HRT:2", "CEM:3"])
+    return analysis, out
+
+
+def test_the_workbook_has_a_proposal_sheet_with_plan_csv_rows(two_plans):
+    import openpyxl
+
+    analysis, out = two_plans
+    book = openpyxl.load_workbook(out / "coverage.xlsx")
+    names = book.sheetnames
+    assert names.index("Propuesta") == names.index("Brechas") + 1
+    sheet = book["Propuesta"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header, rows = rows[0], rows[1:]
+    assert header[:5] == ("Código", "Servicio", "Orden", "Ubigeo", "Distrito")
+    assert {"Nuevas personas objetivo dentro del radio", "Latitud", "Longitud"} <= set(header)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}6"
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert [(r[0], r[2], r[3]) for r in rows] == list(zip(table["service"], table["rank"], table["ubigeo"]))
+    newly = header.index("Nuevas personas objetivo dentro del radio")
+    assert [r[newly] for r in rows] == table["newly_covered"].tolist()
+    lat = header.index("Latitud")
+    hrt = [r for r in rows if r[0] == "HRT"]
+    assert len(hrt) == 2 and all(r[lat] is None for r in hrt)  # a shelter has no point
+    assert [r[lat] for r in rows if r[0] == "CEM"] == table.loc[table["service"] == "CEM", "lat"].tolist()
+    after = header.index("Acceso después: personas objetivo por sede a su alcance")
+    assert all(isinstance(r[after], (int, float)) for r in rows)
+
+
+def test_the_english_workbook_names_its_proposal_sheet_in_english(seeded_cache):
+    from coverage_map.workbook import workbook_sheets
+
+    sheets = workbook_sheets(analyse(cache=seeded_cache, plans=["HRT:1"], lang="en"), lang="en")
+    assert "Proposal" in sheets and "Propuesta" not in sheets
+    assert sheets["Proposal"].columns[:3].tolist() == ["Code", "Service", "Rank"]
+
+
+def test_a_run_without_plans_has_no_proposal_sheet_nor_layer(default_build):
+    import openpyxl
+    import pyogrio
+
+    _, out = default_build
+    assert "Propuesta" not in openpyxl.load_workbook(out / "coverage.xlsx", read_only=True).sheetnames
+    assert not {"proposals", "proposal_sites"} & {name for name, _ in pyogrio.list_layers(out / "coverage.gpkg")}
+
+
+def test_the_geopackage_has_the_proposals_typed_and_styled(two_plans):
+    import contextlib
+    import sqlite3
+
+    import pyogrio
+
+    analysis, out = two_plans
+    path = out / "coverage.gpkg"
+    layers = dict(pyogrio.list_layers(path).tolist())
+    assert layers["proposals"] == "MultiPolygon" and layers["proposal_sites"] == "Point"
+    districts = pyogrio.read_dataframe(path, layer="proposals")
+    table = pd.read_csv(out / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
+    assert districts["ubigeo"].tolist() == table["ubigeo"].tolist()
+    assert districts.crs.to_epsg() == 4326
+    shapes = analysis.districts.set_index("ubigeo").geometry.to_crs(4326)
+    for ubigeo, shape in zip(districts["ubigeo"], districts.geometry):
+        assert shape.symmetric_difference(shapes[ubigeo]).area < 1e-9
+    info = pyogrio.read_info(path, layer="proposals")
+    types = dict(zip(info["fields"], info["ogr_types"]))
+    assert types["rank"].startswith("OFTInteger") and types["newly_covered"].startswith("OFTInteger")
+    assert types["share_covered_after"] == "OFTReal" and types["ubigeo"] == "OFTString"
+    sites = pyogrio.read_dataframe(path, layer="proposal_sites")
+    assert set(sites["service"]) == {"CEM"}  # never a shelter's point
+    cem = table[table["service"] == "CEM"]
+    assert list(zip(sites.geometry.y.round(6), sites.geometry.x.round(6))) == list(zip(cem["lat"], cem["lon"]))
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        styles = db.execute("SELECT f_table_name, useAsDefault, styleQML FROM layer_styles "
+                            "WHERE f_table_name LIKE 'proposal%'").fetchall()
+    assert {(layer, default) for layer, default, _ in styles} == {("proposals", 1), ("proposal_sites", 1)}
+    qml = dict((layer, qml) for layer, _, qml in styles)
+    assert 'type="fill"' in qml["proposals"] and 'type="marker"' in qml["proposal_sites"]
+    assert "<layerGeometryType>2<" in qml["proposals"] and "<layerGeometryType>0<" in qml["proposal_sites"]
+
+
+def test_a_site_that_adds_nobody_is_explained_never_plus_zero(two_plans):
+    analysis, out = two_plans
+    cem = analysis.plans[1].proposals
+    idle = cem.loc[cem["newly_covered"] == 0, "district"].tolist()
+    assert idle  # the planner's case: CEM's third site adds nobody within 10 km
+    data = map_payload(out / "map.html")
+    sites = data["proposals"]["layers"]["CEM"]["sites"]
+    for site, newly in zip(sites, cem["newly_covered"]):
+        assert site["gain"] == site["lines"][0]
+        assert (site["gain"] == "Elegido por distancia: no suma personas dentro del radio.") == (newly == 0)
+        assert "+0" not in site["gain"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="plan-CEM"'):]
+    section = section[:section.index("</section>")]
+    assert "elegido por distancia: no suma personas dentro del radio" in section and ">+0<" not in section

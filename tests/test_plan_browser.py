@@ -55,12 +55,15 @@ def test_proposed_sites_are_numbered_diamonds_with_their_gains(proposal_map, pag
     assert sorted(markers.evaluate_all("els => els.map(e => e.dataset.rank)")) == ["1", "2", "3"]
     assert page.locator(".cm-site, .marker-cluster").count() > 0  # the directory's centres stay, as dots
     # a diamond, not a dot: another shape and colour than the facilities'
-    look = markers.first.evaluate("e => { const d = getComputedStyle(e.firstChild); return [d.rotate, d.backgroundColor]; }")
+    look = markers.first.evaluate(
+        "e => { const d = getComputedStyle(e.querySelector('.cm-proposal-diamond')); return [d.rotate, d.backgroundColor]; }")
     assert look == ["45deg", "rgb(106, 61, 154)"]
     if size == "desktop":
         assert "Sitio propuesto (número = orden)" in page.locator(".cm-legend").inner_text()
     page.screenshot(path=artifacts / f"map-plan-cem-{size}.png")
     first = cem.iloc[0]
+    page.locator(".leaflet-marker-icon.cm-proposal[data-rank='1']").hover()
+    assert page.locator(".leaflet-tooltip").count() == 0  # one popup, no tooltip repeating it
     page.locator(".leaflet-marker-icon.cm-proposal[data-rank='1']").click()
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
@@ -71,7 +74,68 @@ def test_proposed_sites_are_numbered_diamonds_with_their_gains(proposal_map, pag
     assert f"Acceso en {first['access_districts']} {districts}: " in text and "personas objetivo por sede a su alcance" in text
     settled(page, ".leaflet-popup")  # the popup fades in
     page.screenshot(path=artifacts / f"map-plan-cem-popup-{size}.png")
+    assert_inside_the_view(page)
     assert watched.outside_requests == [] and watched.console_errors == []
+
+
+def assert_inside_the_view(page):
+    """The open popup lies inside the map and clear of the legend and the phone's bar."""
+    settled(page, ".leaflet-popup")
+    popup = page.locator(".leaflet-popup").bounding_box()
+    frame = page.locator("#map").bounding_box()
+    assert popup["x"] >= frame["x"] and popup["y"] >= frame["y"]
+    assert popup["x"] + popup["width"] <= frame["x"] + frame["width"]
+    assert popup["y"] + popup["height"] <= frame["y"] + frame["height"]
+    for panel in (".cm-legend", ".cm-bar"):
+        box = page.locator(panel).first.bounding_box() if page.locator(panel).count() else None
+        if box and box["width"] and page.locator(panel).first.is_visible():
+            apart = (popup["x"] + popup["width"] <= box["x"] or box["x"] + box["width"] <= popup["x"]
+                     or popup["y"] + popup["height"] <= box["y"] or box["y"] + box["height"] <= popup["y"])
+            assert apart, panel
+
+
+def test_the_diamonds_stand_beside_the_names_not_on_them(proposal_map, page_at):
+    analysis, path = proposal_map
+    watched, _ = page_at
+    page = open_map(watched, path, "#CEM")
+    cem = next(p for p in analysis.plans if p.service == "CEM").proposals
+    for rank, district in zip(cem["rank"], cem["district"]):
+        diamond = page.locator(f".cm-proposal[data-rank='{rank}'] .cm-proposal-diamond").bounding_box()
+        label = page.locator(".cm-label:not(.cm-hidden)", has_text=district)
+        if label.count() != 1:
+            continue  # its name is not shown at this zoom
+        text = label.bounding_box()
+        assert (diamond["y"] + diamond["height"] <= text["y"] or diamond["x"] + diamond["width"] <= text["x"]
+                or text["x"] + text["width"] <= diamond["x"] or text["y"] + text["height"] <= diamond["y"]), district
+
+
+def test_a_site_that_adds_nobody_says_why_it_was_chosen(proposal_map, page_at):
+    analysis, path = proposal_map
+    watched, _ = page_at
+    cem = next(p for p in analysis.plans if p.service == "CEM").proposals
+    idle = cem[cem["newly_covered"] == 0]
+    assert len(idle), "the planner's case has a CEM site that adds nobody"
+    page = open_map(watched, path, "#CEM")
+    page.locator(f".leaflet-marker-icon.cm-proposal[data-rank='{idle['rank'].iloc[0]}']").click()
+    text = page.locator(".leaflet-popup-content").inner_text()
+    assert "Elegido por distancia: no suma personas dentro del radio." in text and "+0" not in text
+    assert_inside_the_view(page)
+
+
+def test_a_searched_proposed_district_mentions_its_proposal(proposal_map, page_at, artifacts):
+    analysis, path = proposal_map
+    watched, size = page_at
+    hrt = next(p for p in analysis.plans if p.service == "HRT").proposals
+    page = open_map(watched, path, "#HRT")
+    page.fill("#cm-search-input", hrt["district"].iloc[1])
+    page.press("#cm-search-input", "Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert text.startswith(hrt["district"].iloc[1])  # the district's popup
+    assert f"Propuesta n.º 2 de 2: {hrt['district'].iloc[1]}" in text and "Nuevas personas a ≤ 10 km: +" in text
+    assert_inside_the_view(page)
+    page.screenshot(path=artifacts / f"map-plan-hrt-search-{size}.png")
 
 
 def test_a_confidential_service_has_its_proposed_districts_outlined_never_a_point(proposal_map, page_at, artifacts):
@@ -84,6 +148,10 @@ def test_a_confidential_service_has_its_proposed_districts_outlined_never_a_poin
     assert outlines.evaluate_all("els => els.map(e => e.dataset.name)") == hrt["district"].tolist()
     assert outlines.first.get_attribute("fill") == "url(#cm-proposal-hatch)"
     page.screenshot(path=artifacts / f"map-plan-hrt-{size}.png")
+    ranks = page.locator(".leaflet-marker-icon.cm-proposal-rank")  # each outlined district numbered
+    assert ranks.evaluate_all("els => els.map(e => e.dataset.rank)") == ["1", "2"]
+    outlines.first.hover()
+    assert page.locator(".leaflet-tooltip").count() == 0
     outlines.first.dispatch_event("click")  # its centre may lie under a label: the outline itself
     text = page.locator(".leaflet-popup-content").inner_text()
     assert f"Propuesta n.º 1 de 2: {hrt['district'].iloc[0]}" in text

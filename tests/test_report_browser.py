@@ -226,8 +226,8 @@ def test_report_links_to_the_map_on_the_service_and_to_the_tables(default_build,
 
 
 def test_a_report_with_a_plan_stays_within_a_phone_and_20_pages(seeded_cache, tmp_path, open_report, artifacts):
-    """The Propuesta partial (build --plan) sits after the services, before the annexes, and
-    its table does not widen a phone's page."""
+    """The Propuesta partial (build --plan) sits right after its service's section, and its
+    table does not widen a phone's page."""
     import os
     import sys
 
@@ -236,10 +236,10 @@ def test_a_report_with_a_plan_stays_within_a_phone_and_20_pages(seeded_cache, tm
                    check=True, env=env)
     phone = open_report(tmp_path, PHONE)
     ids = phone.page.evaluate("[...document.querySelectorAll('main > section')].map(s => s.id)")
-    assert ids.index("svc-CIAM") < ids.index("plan") < ids.index("annex") < ids.index("sources")
+    assert ids[ids.index("svc-HRT") + 1] == "plan-HRT" and ids.index("plan-HRT") < ids.index("annex")
     assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert axe_violations(phone.page) == []
-    phone.page.locator("#plan").screenshot(path=str(artifacts / "report-phone-plan.png"))
+    phone.page.locator("#plan-HRT").screenshot(path=str(artifacts / "report-phone-plan.png"))
     printed = open_report(tmp_path, {"width": CONTENT_WIDTH_PX, "height": A4_HEIGHT_PX})
     pages, _ = printed_pages(printed.page)
     assert len(pages) <= MAX_PAGES

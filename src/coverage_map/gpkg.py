@@ -1,6 +1,8 @@
 """coverage.gpkg: the run's tables in one GeoPackage for a GIS, opening in QGIS coloured like the map.
 
 Layers: ``districts`` (the districts' polygons in EPSG:4326 with the fields of coverage.geojson),
+with plans (build --plan) ``proposals`` (each proposed site's district, plan.csv's fields) and
+``proposal_sites`` (the public services' proposed points; a confidential service has none),
 and the attribute tables ``gaps``, ``summary`` and ``checks`` (the columns of the CSV files), each
 with its types kept: counts as integers, kilometres and shares as reals, gap flags as booleans
 (GDAL's Integer with the Boolean subtype). pyogrio (GDAL) writes the layers; sqlite3 then adds
@@ -32,7 +34,7 @@ import pyogrio
 
 from .coverage import GAP, PRESENT, UNKNOWN
 from .scales import METROPOLITAN
-from .styles import SERVED, SERVED_FROM_SEAT, STYLES
+from .styles import PROPOSAL, SERVED, SERVED_FROM_SEAT, STYLES
 from .texts import texts
 
 if TYPE_CHECKING:
@@ -86,6 +88,21 @@ def district_styles(analysis: Analysis, *, first: str, lang: str) -> list[LayerS
     ]
 
 
+def proposal_styles(layers: dict[str, gpd.GeoDataFrame], *, lang: str) -> list[LayerStyle]:
+    """The style of each proposal layer (proposals.geopackage_layers), its default: the
+    proposed districts outlined, the sites as diamonds, in the map's proposal colour, each
+    labelled by its service and rank ("HRT 1")."""
+    labels = texts(lang)
+    styles = []
+    for layer, frame in layers.items():
+        points = bool(len(frame)) and frame.geom_type.iloc[0] == "Point"
+        qml = _template("proposal_style.qml.j2").render(points=points, colour=qgis_colour(PROPOSAL),
+                                                        label="\"service\" || ' ' || \"rank\"")
+        description = labels["plan_proposed_site" if points else "plan_proposed_district"]
+        styles.append(LayerStyle(layer, labels["plan_section"], qml, description, default=True))
+    return styles
+
+
 def style_qml(service: str, *, lang: str, metropolitan: bool = False) -> str:
     """A QGIS style (QML) colouring districts by the service's status as the map does,
     labelled by name.
@@ -104,7 +121,7 @@ def style_qml(service: str, *, lang: str, metropolitan: bool = False) -> str:
          "line": qgis_colour(styles[status].line), "outline_style": "dash" if styles[status].dash else "solid"}
         for status in (PRESENT, absent, UNKNOWN)
     ]
-    return _template().render(expression=expression, categories=categories, label_field="name")
+    return _template("layer_style.qml.j2").render(expression=expression, categories=categories, label_field="name")
 
 
 def qgis_colour(hex_colour: str) -> str:
@@ -114,7 +131,7 @@ def qgis_colour(hex_colour: str) -> str:
 
 
 @cache
-def _template() -> jinja2.Template:
+def _template(name: str) -> jinja2.Template:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("coverage_map", "templates"),
         autoescape=True,  # XML: quotes in the expression become &#34;
@@ -122,7 +139,7 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template("layer_style.qml.j2")
+    return env.get_template(name)
 
 
 def write_geopackage(layers: dict[str, pd.DataFrame], path: Path, *, styles: list[LayerStyle],
@@ -139,9 +156,12 @@ def write_geopackage(layers: dict[str, pd.DataFrame], path: Path, *, styles: lis
     # disk after each layer (SQLite's fsync) would make it ten times slower, for nothing.
     with _gdal_options(OGR_CURRENT_DATE=stamp, OGR_SQLITE_SYNCHRONOUS="OFF"):
         for name, frame in layers.items():
+            points = False
             if isinstance(frame, gpd.GeoDataFrame):
                 frame = frame.to_crs("EPSG:4326")
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=True)
+                points = bool(len(frame)) and frame.geom_type.eq("Point").all()
+            # polygons always as MultiPolygon (one type per layer); points stay points
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=not points)
     if styles:
         write_layer_styles(path, styles, stamp=stamp)
 

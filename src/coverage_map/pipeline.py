@@ -450,9 +450,10 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 
 def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     """coverage.geojson, coverage.csv, gaps.csv, summary.csv, checks.csv and coverage.gpkg (the
-    same tables, typed, with QGIS styles)."""
-    from .gpkg import DISTRICT_LAYER, district_styles, write_geopackage
+    same tables, typed, with QGIS styles, and the proposals of a run with plans)."""
+    from .gpkg import DISTRICT_LAYER, district_styles, proposal_styles, write_geopackage
     from .maps import default_layer
+    from .proposals import geopackage_layers
 
     coverage, catalogue = analysis.coverage.rounded(), analysis.catalogue  # the files' decimals
     layer = coverage_layer(analysis.districts, coverage)
@@ -478,6 +479,8 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     checks["where"] = checks["where"].map(lambda where: section_of(where, lang))
     checks["source"] = [finding_source(analysis, row, lang) for _, row in analysis.checks.iterrows()]
     write_csv(checks, folder / "checks.csv")
-    write_geopackage({DISTRICT_LAYER: layer, "gaps": gaps, "summary": summary, "checks": checks},
-                     folder / "coverage.gpkg", styles=district_styles(analysis, first=default_layer(analysis), lang=lang),
-                     changed=analysis.created)
+    proposals = geopackage_layers(analysis)
+    write_geopackage({DISTRICT_LAYER: layer, **proposals, "gaps": gaps, "summary": summary, "checks": checks},
+                     folder / "coverage.gpkg", changed=analysis.created,
+                     styles=[*district_styles(analysis, first=default_layer(analysis), lang=lang),
+                             *proposal_styles(proposals, lang=lang)])

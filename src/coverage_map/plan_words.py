@@ -179,16 +179,22 @@ def access_change(before: float, after: float, lang: str) -> str:
     return " → ".join(texts(lang)["access_none"] if v <= 0 else number(people_per_site(v), lang) for v in (before, after))
 
 
+def plan_table(plans: Sequence[Plan]) -> pd.DataFrame:
+    """plan.csv's rows: every plan's proposals, plan after plan, with the file's decimals and
+    whole people; name, lon and lat last (empty for a confidential service's rows)."""
+    table = pd.concat([plan.proposals for plan in plans], ignore_index=True).round(PLAN_DECIMALS)
+    table = table.astype({"newly_covered": int, "covered_after": int})  # whole people, as before
+    # a confidential service's rows stay without a point even beside a public one's
+    public = [c for c in ("name", "lon", "lat") if c in table]
+    return table[[c for c in table if c not in public] + public]
+
+
 def write_plan(plans: Plan | Sequence[Plan], folder: Path, *, lang: str) -> list[Path]:
     """plan.csv in folder, one row per proposed site, plan after plan, in order (a confidential
     service's without name and point); and plan-notes.txt, each plan's lines (plan_lines) in
     a block of its own."""
     plans = [plans] if isinstance(plans, Plan) else list(plans)
-    table = pd.concat([plan.proposals for plan in plans], ignore_index=True).round(PLAN_DECIMALS)
-    table = table.astype({"newly_covered": int, "covered_after": int})  # whole people, as before
-    # a confidential service's rows stay without a point even beside a public one's
-    public = [c for c in ("name", "lon", "lat") if c in table]
     paths = [Path(folder) / PLAN_TABLE, Path(folder) / PLAN_NOTES]
-    write_csv(table[[c for c in table if c not in public] + public], paths[0])
+    write_csv(plan_table(plans), paths[0])
     paths[1].write_text("\n\n".join("\n".join(plan_lines(plan, lang)) for plan in plans) + "\n", encoding="utf-8")
     return paths

@@ -5,11 +5,11 @@ formatted for the language, formatting.py; words from texts.py), which both temp
 render; the sentences of the summary are computed from the coverage, never written by
 hand. The static maps are drawn by figures.py, the workbook's sheets built by workbook.py.
 
-The report reads in the order a planner acts: a one-page summary, the coverage and the
-population, one section per service (its shortest useful table: the 10 districts with the
-least access, or at most 25 without it), then the plan when there is one (the partials
-templates/report_proposal.html.j2 and .md.j2, included where present, after the services and
-before the annexes), and the annexes, provenance last. Numbers in tables are Figures: their
+The report reads in the order a planner acts: a one-page summary (each plan in a sentence
+when there is one), the coverage and the population, one section per service (its shortest
+useful table: the 10 districts with the least access, or at most 25 without it), each
+followed by its plan when there is one (the partials templates/report_proposal.html.j2 and
+.md.j2), and the annexes, provenance last. Numbers in tables are Figures: their
 text for the reader, their value for the page's script that sorts a table by a header.
 """
 
@@ -36,6 +36,7 @@ from .maps import DOWNLOADS
 from .phrases import (access_text, check_message, finding_source, group_label, growth_items, people, population_basis,
                       service_name, side_by_side)
 from .proposals import method_paragraphs, report_sections
+from .proposals import summary_sentences as plan_sentences
 from .projection import CENSUS_YEAR
 from .provenance import CENSUS_2017, data_date, option_rows, run_date, source_rows
 from .styles import css_variables
@@ -135,7 +136,9 @@ def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | No
                    for code in mapped],
         "unmapped": [_unmapped_row(analysis, code, lang, usage, periods) for code in unmapped],
         "other": [_other_row(analysis, code, lang, usage, periods) for code in _not_place_based(analysis)],
+        # each plan after its service's section; one of a service without a section, after the services
         "plans": report_sections(analysis, lang),
+        "mapped_codes": list(mapped),
         "checks": [{"message": check_message(analysis, row, lang), "where": finding_source(analysis, row, lang)}
                    for _, row in analysis.checks.iterrows()],
         "indicators": _indicator_rows(analysis, indicators, lang, {*mapped, *unmapped, *_not_place_based(analysis)}),
@@ -343,13 +346,13 @@ def _covered(row: pd.Series, known: int, kind: str, lang: str) -> str:
 def summary_sentences(analysis: Analysis, lang: str) -> list[str]:
     """The summary's sentences in the order a planner reads them (see _summary)."""
     summary = _summary(analysis, lang)
-    return [*summary["gaps"], *summary["access"], *summary["notes"]]
+    return [*summary["gaps"], *summary["access"], *summary["plans"], *summary["notes"]]
 
 
 def _summary(analysis: Analysis, lang: str) -> dict[str, list[str]]:
     """The first page: the gaps to act on (each municipal service's districts without it, by
     name, with the source's own caveat in the same sentence), then the access of each network
-    service and of the metropolitan ones, then full coverage and the services without district
+    service and of the metropolitan ones, then each plan's proposal (build --plan), then full coverage and the services without district
     data. Computed from the coverage, never written by hand."""
     labels, summary = texts(lang), analysis.coverage.summary
     kind = {code: analysis.scales[code].kind for code in summary.index}
@@ -375,7 +378,7 @@ def _summary(analysis: Analysis, lang: str) -> dict[str, list[str]]:
     if len(unknown):
         codes = [analysis.catalogue.services.at[c, "acronym"] for c in unknown]
         notes.append(labels["sentence_unknown"].format(n=len(codes), codes=", ".join(codes)))
-    return {"gaps": gaps, "access": access, "notes": notes}
+    return {"gaps": gaps, "access": access, "plans": plan_sentences(analysis, lang), "notes": notes}
 
 
 def _municipal_sentence(analysis: Analysis, code: str, lang: str) -> str:

@@ -40,6 +40,7 @@ from . import __version__
 from .coverage import UNKNOWN
 from .formatting import cite, cite_origin
 from .phrases import access_text, check_message, finding_source, group_label, side_by_side
+from .proposals import workbook_sheet as proposal_sheet
 from .provenance import data_date, option_rows, source_rows
 from .texts import texts
 
@@ -247,7 +248,7 @@ def _stable_zip(data: bytes, rows: dict[str, bytes] | None = None) -> bytes:
 
 def workbook_sheets(analysis: Analysis, *, lang: str) -> dict[str, pd.DataFrame]:
     """The report's tables with raw values and headers in lang, one per sheet, after a first
-    sheet of sources, options and dates. Outside Lima Metropolitana there is no usage sheet
+    sheet of sources, options and dates; with plans, the proposed sites after the gaps. Outside Lima Metropolitana there is no usage sheet
     (its figures are Lima's)."""
     labels = texts(lang)
     acronyms = analysis.catalogue.services["acronym"].to_dict()  # CAR NNA, not CAR_NNA
@@ -258,6 +259,7 @@ def workbook_sheets(analysis: Analysis, *, lang: str) -> dict[str, pd.DataFrame]
         labels["sheet_summary"]: _summary_sheet(analysis, lang),
         labels["sheet_matrix"]: matrix,
         labels["sheet_gaps"]: _gaps_sheet(analysis, lang),
+        labels["sheet_plan"]: proposal_sheet(analysis, lang),
         labels["sheet_need"]: _need_sheet(analysis, lang),
         labels["sheet_checks"]: _checks_sheet(analysis, lang),
         labels["sheet_usage"]: _usage_sheet(analysis, lang),

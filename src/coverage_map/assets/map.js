@@ -225,6 +225,13 @@
     if (access) { box.appendChild(el("span", null, T.access_label + ": " + access)); }
     if (full) {
       box.appendChild(el("span", "cm-note", layer.name));
+      var proposed = proposedAt[i];  // the active layer's proposal in this district (build --plan)
+      if (proposed) {
+        var mention = el("div", "cm-proposal-mention");
+        mention.appendChild(el("strong", null, proposed.title));
+        mention.appendChild(el("span", null, proposed.gain));
+        box.appendChild(mention);
+      }
     }
     return box;
   }
@@ -274,6 +281,7 @@
   var proposals = data.proposals;
   map.createPane("cm-proposals").style.zIndex = 450;  // above the districts, under the markers
   var proposalLayer = L.layerGroup().addTo(map);
+  var proposedAt = {};  // district index -> the active layer's proposed site in it
 
   function describeProposal(site, withDistrict) {
     var box = el("div", "cm-tip cm-proposal-tip");
@@ -284,16 +292,78 @@
     return box;
   }
 
+  // A proposed site's numbered diamond stands on a short stem beside its point, never on the
+  // names: placePins puts it above, below, left or right of the point, the first side where it
+  // stays in the map and covers no name shown; the gap leaves room for the district's own name on that point.
+  var PIN = { size: 26, stem: 12, gap: 16 };
+  var pinPlaces = {};  // rank -> {x, y}: where the diamond stands from its point, in pixels
   function proposalMarker(site) {
+    var html = el("div", "cm-proposal-pin");
     var diamond = el("div", "cm-proposal-diamond");
     diamond.appendChild(el("span", null, site.rank));
-    var icon = L.divIcon({ className: "cm-proposal", html: diamond, iconSize: [26, 26] });
+    html.appendChild(diamond);
+    html.appendChild(el("div", "cm-proposal-stem"));
+    var icon = L.divIcon({ className: "cm-proposal", html: html, iconSize: [PIN.size, PIN.size], popupAnchor: [0, 0] });
     var marker = L.marker([site.lat, site.lon], { icon: icon, alt: site.title, zIndexOffset: 1000 });
+    marker.pin = { site: site, size: PIN.size, stem: true };
     marker.on("add", function () {
       marker.getElement().dataset.rank = site.rank;
       marker.getElement().setAttribute("aria-label", site.title);  // a div icon has no alt
     });
     return marker;
+  }
+
+  function placePins() {
+    var shown = [];
+    document.querySelectorAll(".cm-label:not(.cm-hidden)").forEach(function (label) {
+      var r = label.getBoundingClientRect();
+      if (r.width) { shown.push([r.left - 2, r.top - 2, r.right + 2, r.bottom + 2]); }
+    });
+    var origin = map.getContainer().getBoundingClientRect();
+    proposalLayer.eachLayer(function (marker) {
+      if (!marker.pin || !marker.getElement()) { return; }
+      var at = map.latLngToContainerPoint(marker.getLatLng());
+      var x0 = at.x + origin.left, y0 = at.y + origin.top, half = marker.pin.size / 2;
+      var own = shown.filter(function (b) { return b[0] <= x0 && x0 <= b[2] && b[1] <= y0 && y0 <= b[3]; })[0];
+      var reach = marker.pin.stem ? PIN.stem : 0;
+      var sides = [
+        [0, -1, own ? y0 - own[1] : PIN.gap], [0, 1, own ? own[3] - y0 : PIN.gap],
+        [1, 0, own ? own[2] - x0 : 8], [-1, 0, own ? x0 - own[0] : 8],
+      ].map(function (d) {
+        var far = Math.max(d[2], 8) + reach + half;
+        return { x: d[0] * far, y: d[1] * far, dx: d[0], dy: d[1], gap: Math.max(d[2], 8) };
+      });
+      // the first side with nothing in the way; where every side has something, the one covering least
+      var place = null, least = Infinity;
+      sides.forEach(function (p) {
+        var box = [x0 + p.x - half, y0 + p.y - half, x0 + p.x + half, y0 + p.y + half];
+        var outside = box[0] < origin.left || box[1] < origin.top || box[2] > origin.right || box[3] > origin.bottom;
+        // the stem too: from the gap's edge to the diamond
+        var ends = [x0 + p.dx * (p.gap + 2), y0 + p.dy * (p.gap + 2), x0 + p.dx * (p.gap + reach), y0 + p.dy * (p.gap + reach)];
+        var stem = [Math.min(ends[0], ends[2]) - 1, Math.min(ends[1], ends[3]) - 1,
+                    Math.max(ends[0], ends[2]) + 1, Math.max(ends[1], ends[3]) + 1];
+        var hits = (outside ? 1e6 : 0);  // the area it covers of the names shown
+        shown.forEach(function (b) {
+          [box, stem].forEach(function (a) {
+            hits += Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+          });
+        });
+        if (hits < least) { least = hits; place = p; }
+      });
+      var element = marker.getElement();
+      element.style.marginLeft = (place.x - half) + "px";
+      element.style.marginTop = (place.y - half) + "px";
+      shown.push([x0 + place.x - half, y0 + place.y - half, x0 + place.x + half, y0 + place.y + half]);
+      pinPlaces[marker.pin.site.rank] = place;
+      var stem = element.querySelector(".cm-proposal-stem");
+      if (stem) {  // from the gap's edge to the diamond, in the icon's own pixels (its centre: half, half)
+        var from = [half - place.x + place.dx * place.gap, half - place.y + place.dy * place.gap];
+        stem.style.left = (from[0] - (place.dx ? (place.dx < 0 ? reach : 0) : 1)) + "px";
+        stem.style.top = (from[1] - (place.dy ? (place.dy < 0 ? reach : 0) : 1)) + "px";
+        stem.style.width = (place.dx ? reach : 2) + "px";
+        stem.style.height = (place.dy ? reach : 2) + "px";
+      }
+    });
   }
 
   function proposalDistrict(site) {
@@ -312,16 +382,37 @@
     return outline;
   }
 
+  // A confidential service's proposed district gets its rank too: a round badge above the
+  // district's name (a district's label point, never a site's), not a diamond.
+  function proposalRank(site) {
+    var badge = el("div", "cm-proposal-rank-badge");
+    badge.appendChild(el("span", null, site.rank));
+    var icon = L.divIcon({ className: "cm-proposal-rank", html: badge, iconSize: [22, 22], popupAnchor: [0, 0] });
+    var marker = L.marker(districts[site.district].point, { icon: icon, alt: site.title, zIndexOffset: 1000 });
+    marker.pin = { site: site, size: 22, stem: false };  // beside the name, as a site's diamond
+    marker.on("add", function () {
+      marker.getElement().dataset.rank = site.rank;
+      marker.getElement().setAttribute("aria-label", site.title);
+    });
+    return marker;
+  }
+
+  // One popup per proposal, no tooltip: the popup says it all, and opens clear of the panels.
   function showProposals(code) {
     proposalLayer.clearLayers();
+    proposedAt = {};
     var own = proposals && proposals.layers[code];
     if (!own) { return; }
     own.sites.forEach(function (site) {
+      if (site.district !== null && site.district !== undefined) { proposedAt[site.district] = site; }
       if (own.confidential && shapes[site.district] === undefined) { return; }  // a district without geometry
-      var shape = own.confidential ? proposalDistrict(site) : proposalMarker(site);
-      shape.bindTooltip(function () { return describeProposal(site, false); }, { direction: "top", offset: [0, -8] });
-      shape.bindPopup(function () { return describeProposal(site, own.confidential); });
-      proposalLayer.addLayer(shape);
+      var parts = own.confidential ? [proposalDistrict(site)] : [proposalMarker(site)];
+      if (own.confidential && districts[site.district].point) { parts.push(proposalRank(site)); }
+      parts.forEach(function (shape) {
+        shape.bindPopup(function () { return describeProposal(site, own.confidential); }, { maxWidth: 280 });
+        padPopup(shape);
+        proposalLayer.addLayer(shape);
+      });
     });
   }
 
@@ -550,15 +641,19 @@
     var box = legendFrame.getBoundingClientRect();
     return { top: top, right: phone.matches ? 0 : box.width + 10, bottom: box.height + 10 };
   }
+  // A popup pans the map until it is clear of the panels (the phone's bar, the legend).
+  function padPopup(owner) {
+    if (!panel || !owner.getPopup()) { return; }
+    var c = covered(), options = owner.getPopup().options;
+    options.autoPan = true;
+    options.autoPanPaddingTopLeft = L.point(10, c.top + 10);
+    options.autoPanPaddingBottomRight = L.point(c.right + 10, c.bottom + 10);
+  }
   function updatePopupPadding() {
     if (!panel) { return; }
     document.documentElement.style.setProperty("--cm-bar", (phone.matches ? bar.getBoundingClientRect().bottom : 0) + "px");
-    var c = covered();
-    Object.keys(shapes).forEach(function (i) {
-      var options = shapes[i].getPopup().options;
-      options.autoPanPaddingTopLeft = L.point(10, c.top + 10);
-      options.autoPanPaddingBottomRight = L.point(c.right + 10, c.bottom + 10);
-    });
+    Object.keys(shapes).forEach(function (i) { padPopup(shapes[i]); });
+    proposalLayer.eachLayer(padPopup);
   }
   function fitArea(animate) {
     var c = covered();
@@ -643,6 +738,7 @@
     renderLegend();
     fitLabels();  // the new layer's gaps are named
     document.body.dataset.layer = code;
+    placePins();  // after the names the layer shows
     if (decodeURIComponent(location.hash.slice(1)) !== code) {
       try {
         history.replaceState(null, "", "#" + code);
@@ -811,6 +907,7 @@
     });
   }
   map.on("zoomend moveend", fitLabels);
+  map.on("zoomend moveend", placePins);  // after the names: the pins go where no name is
 
   /* ---- district search: every name the matcher knows ---- */
   var input = document.getElementById("cm-search-input");
@@ -1080,18 +1177,43 @@
         ctx.strokeStyle = proposals.colour;
         ctx.lineWidth = 4;
         ctx.stroke();
+        var point = districts[site.district].point;
+        if (!point) { return; }
+        // its rank in a round badge above its name, as on the page
+        var at = project([point[1], point[0]]);
+        var badge = pinPlaces[site.rank] || { x: 0, y: -(PIN.gap + 11) };
+        at = { x: at.x + badge.x, y: at.y + badge.y };
+        ctx.beginPath();
+        ctx.arc(at.x, at.y, 9.5, 0, 2 * Math.PI);
+        ctx.fillStyle = "#ffffff";
+        ctx.fill();
+        ctx.strokeStyle = proposals.colour;
+        ctx.lineWidth = 3;
+        ctx.stroke();
+        paintRank(ctx, site.rank, at.x, at.y, proposals.colour);
         return;
       }
+      // the diamond on its stem above the point, beside the district's name, as on the page
       var xy = project([site.lon, site.lat]);
-      paintDiamond(ctx, xy.x, xy.y, 11);
-      ctx.font = "700 11px " + IMAGE_FONT;
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      ctx.fillStyle = "#ffffff";
-      ctx.fillText(String(site.rank), xy.x, xy.y);
-      ctx.textAlign = "left";
-      ctx.textBaseline = "alphabetic";
+      var place = pinPlaces[site.rank] || { x: 0, y: -(PIN.gap + PIN.stem + PIN.size / 2), dx: 0, dy: -1, gap: PIN.gap };
+      ctx.beginPath();
+      ctx.moveTo(xy.x + place.dx * place.gap, xy.y + place.dy * place.gap);
+      ctx.lineTo(xy.x + place.dx * (place.gap + PIN.stem), xy.y + place.dy * (place.gap + PIN.stem));
+      ctx.strokeStyle = "#2d1640";
+      ctx.lineWidth = 2;
+      ctx.stroke();
+      paintDiamond(ctx, xy.x + place.x, xy.y + place.y, 11);
+      paintRank(ctx, site.rank, xy.x + place.x, xy.y + place.y, "#ffffff");
     });
+  }
+  function paintRank(ctx, rank, x, y, colour) {
+    ctx.font = "700 11px " + IMAGE_FONT;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillStyle = colour;
+    ctx.fillText(String(rank), x, y);
+    ctx.textAlign = "left";
+    ctx.textBaseline = "alphabetic";
   }
   function paintDiamond(ctx, x, y, r) {
     ctx.beginPath();
