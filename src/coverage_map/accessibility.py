@@ -35,7 +35,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .costs import CostModel, Sites, sites_of
+from .costs import CostModel, Sites, nearest_in, sites_of
 from .coverage import UNKNOWN, Coverage, significant
 from .scales import Scale
 
@@ -169,9 +169,10 @@ def service_reach(costs: CostModel, sites: Sites, people: pd.Series, catchment: 
     model's demand points, each weighed by its people, then brought back to districts."""
     point_people = costs.point_people(people)
     demand = pd.Series(np.nan_to_num(point_people), index=np.arange(len(point_people)))
-    access = e2sfca(demand, costs.point_costs(sites), sites.weight, catchment=catchment).to_numpy()
-    point_nearest, _ = costs.nearest(sites, points=True)
+    cost = costs.point_costs(sites)  # measured once: on roads, a shortest-path search per site
+    access = e2sfca(demand, cost, sites.weight, catchment=catchment).to_numpy()
     located = costs.located[costs.point_district]
+    point_nearest, _ = nearest_in(cost, located)
     access = costs.per_district(np.where(located, access, np.nan))
     nearest = costs.per_district(point_nearest)
     return Reach(pd.Series(access, index=costs.ubigeos), pd.Series(nearest, index=costs.ubigeos),

@@ -110,16 +110,10 @@ class CostModel:
 
     def nearest(self, sites: Sites, *, points: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The cost to the nearest site from each district (or demand point) and that site's
-        position: inf and -1 where no site is placed, NaN and -1 where it has no location."""
-        located = self.located[self.point_district] if points else self.located
-        if not len(sites):
-            return np.where(located, np.inf, np.nan), np.full(len(located), -1)
-        cost = self.point_costs(sites) if points else self.costs(sites)
-        cost = np.where(np.isnan(cost), np.inf, cost)
-        best = cost.argmin(axis=1)  # ties go to the first site
-        nearest = cost[np.arange(len(cost)), best]
-        best = np.where(np.isinf(nearest) | ~located, -1, best)
-        return np.where(located, nearest, np.nan), best
+        position (see nearest_in)."""
+        if points:
+            return nearest_in(self.point_costs(sites), self.located[self.point_district])
+        return nearest_in(self.costs(sites), self.located)
 
     def point_people(self, people: pd.Series) -> np.ndarray:
         """People at each demand point: its district's (people, by ubigeo; NaN unknown) times its share."""
@@ -173,6 +167,18 @@ class CostModel:
         lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(float)
         points = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs="EPSG:4326").to_crs(self.crs)
         return np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).reshape(-1, 2)
+
+
+def nearest_in(cost: np.ndarray, located: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest cost of each row of cost (rows x sites) and its column: inf and -1 where
+    no site is reached, NaN and -1 for a row without a location (located False)."""
+    if not cost.shape[1]:
+        return np.where(located, np.inf, np.nan), np.full(len(located), -1)
+    cost = np.where(np.isnan(cost), np.inf, cost)
+    best = cost.argmin(axis=1)  # ties go to the first site
+    nearest = cost[np.arange(len(cost)), best]
+    best = np.where(np.isinf(nearest) | ~located, -1, best)
+    return np.where(located, nearest, np.nan), best
 
 
 def sites_of(model: CostModel, service: str, counts: pd.Series, facilities=None) -> Sites:

@@ -26,7 +26,7 @@ from .accessibility import e2sfca
 from .errors import InputError
 from .location_models import Problem, best_single, equal_sets, solve
 from .model import Analysis, Plan
-from .plan_costs import AccessCosts, access_costs, problem_for
+from .plan_costs import AccessCosts, plan_costs
 from .plan_request import Request, check_request, requested
 from .plan_words import census_words, notes
 from .texts import texts
@@ -54,13 +54,13 @@ def plan(
     """
     request = check_request(analysis, service, add=add, objective=objective, candidates=candidates,
                             catchment_km=catchment_km, force=force)
-    problem = problem_for(analysis, request)
+    problem, access_costs = plan_costs(analysis, request)
     if not problem.weights.sum():
         raise InputError("error_plan_nobody", code=request.code)
     log.debug("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
               add, request.code, len(problem.candidates), len(problem.ubigeos), objective, request.catchment_km)
     chosen = solve(problem, add, objective)
-    access = access_steps(access_costs(analysis, request), chosen)
+    access = access_steps(access_costs, chosen)
     return _plan(analysis, request, problem, chosen, access)
 
 

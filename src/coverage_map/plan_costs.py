@@ -1,10 +1,10 @@
 """Every cost a plan measures with, read from the run's cost model (costs.py): the only
 module of planning that touches sites and costs.
 
-- problem_for(): demand (target people per district), the cost from each district to its
-  nearest existing site and to each candidate, for the models;
-- access_costs(): the demand, the existing sites and the candidates of the E2SFCA access
-  before and after each proposed site, as accessibility.py measures it for the run.
+- plan_costs(): for the models, demand (target people per demand point), the cost from each
+  point to its nearest existing site and to each candidate; for the access steps, the same
+  demand, existing sites and candidates as accessibility.py measures them for the run. Each
+  cost matrix is measured once (on roads, each is a set of shortest-path searches).
 
 The existing sites are the ones the access figures count (costs.sites_of: the facilities,
 those just outside the area included, else the host districts), and a district reaches a
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from .costs import Sites, sites_of
+from .costs import Sites, nearest_in, sites_of
 from .location_models import Problem
 from .model import Analysis
 from .plan_request import Request
@@ -31,26 +31,38 @@ def existing_sites(analysis: Analysis, request: Request) -> Sites:
     return sites_of(costs, request.code, request.rows["count"].reindex(costs.ubigeos), analysis.facilities)
 
 
-def problem_for(analysis: Analysis, request: Request) -> Problem:
-    """The models' demand and costs: one row per district with a point and target people, one
-    column per candidate, and each district's cost to its nearest existing site.
+def plan_costs(analysis: Analysis, request: Request) -> tuple[Problem, AccessCosts]:
+    """The models' Problem and the access steps' costs, each cost matrix measured once: from
+    every demand point to the existing sites and to every candidate.
 
-    The candidates come back with the point the model put each at (lon, lat): their own, else
-    their district's representative point.
+    The Problem has one row per demand point with a location and target people, one column
+    per candidate, each point's cost to its nearest existing site, and the candidates with the
+    point the model put each at (lon, lat): their own, else their district's representative point.
     """
     costs = analysis.costs
-    ubigeos = costs.ubigeos[costs.point_district]  # the district of each demand point
-    weights = np.nan_to_num(costs.point_people(analysis.population[request.code]))  # exact: rounded when written
-    known = costs.located[costs.point_district] & (weights > 0)  # no geometry or nobody: no demand
-    existing, _ = costs.nearest(existing_sites(analysis, request), points=True)
+    people = np.nan_to_num(costs.point_people(analysis.population[request.code]))  # exact: rounded when written
+    districts = costs.ubigeos[costs.point_district]  # the district of each demand point
+    located = costs.located[costs.point_district]
+    sites = existing_sites(analysis, request)
+    supply_cost = costs.point_costs(sites)
     candidates = costs.facility_sites(request.candidates)
     candidate_cost = costs.point_costs(candidates)
-    candidate_cost = np.where(np.isnan(candidate_cost), np.inf, candidate_cost)
+    access = AccessCosts(pd.Series(people, index=np.arange(len(people))), districts, sites.weight, supply_cost,
+                         candidate_cost, request.access_catchment_km)
+    existing, _ = nearest_in(supply_cost, located)
+    known = located & (people > 0)  # no geometry or nobody: no demand
     lon, lat = Transformer.from_crs(costs.crs, "EPSG:4326", always_xy=True).transform(
         candidates.xy[:, 0], candidates.xy[:, 1])
-    sites = request.candidates.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
-    return Problem(ubigeos[known], weights[known], existing[known], candidate_cost[known], sites,
-                   request.catchment_km, request.left_out)
+    placed = request.candidates.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
+    reachable = np.where(np.isnan(candidate_cost), np.inf, candidate_cost)
+    problem = Problem(districts[known], people[known], existing[known], reachable[known], placed,
+                      request.catchment_km, request.left_out)
+    return problem, access
+
+
+def problem_for(analysis: Analysis, request: Request) -> Problem:
+    """The models' Problem alone (see plan_costs)."""
+    return plan_costs(analysis, request)[0]
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,3 @@ class AccessCosts:
     supply_cost: np.ndarray  # demand points x existing supply points
     candidate_cost: np.ndarray  # demand points x candidates, in the order of Problem.candidates
     catchment: float
-
-
-def access_costs(analysis: Analysis, request: Request) -> AccessCosts:
-    """The run's demand and sites of the service, and the candidates, for the access each proposal adds."""
-    costs = analysis.costs
-    people = np.nan_to_num(costs.point_people(analysis.population[request.code]))
-    sites = existing_sites(analysis, request)
-    return AccessCosts(pd.Series(people, index=np.arange(len(people))), costs.ubigeos[costs.point_district],
-                       sites.weight, costs.point_costs(sites),
-                       costs.point_costs(costs.facility_sites(request.candidates)), request.access_catchment_km)
