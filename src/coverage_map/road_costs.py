@@ -25,7 +25,7 @@ from pyproj import Transformer
 from .costs import CostModel, Sites
 from .formatting import number
 from .roads import DEMAND_CELL_M, SNAP_LIMIT_M, RoadNetwork, demand_points, snap
-from .texts import LANGUAGES, in_languages, messages
+from .texts import LANGUAGES, in_languages, listing, messages
 from .travel import minutes_to, nearest_minutes
 
 
@@ -118,15 +118,18 @@ def road_findings(model: RoadCostModel, sites: dict[str, Sites], names: dict[str
                  "found": "", **messages("check_roads_district_off", district=names.get(ubigeo, ubigeo),
                                          file=network.name, profile=profile)}
                 for ubigeo in model.ubigeos[~model.located]]
+    far: dict[tuple, list[str]] = {}  # one finding per point, naming every service there
     for service, found in sites.items():
         nodes, metres = model.site_nodes(found)
         lon, lat = model._to_lonlat.transform(found.xy[:, 0], found.xy[:, 1])
         for i in np.flatnonzero((nodes >= 0) & (metres > SNAP_LIMIT_M)):
-            district = names.get(found.ubigeo[i], found.ubigeo[i]) or "—"
-            findings.append({"check": "roads_far_site", "service": service, "where": where, "source": where,
-                             "expected": f"{SNAP_LIMIT_M:.0f}", "found": f"{metres[i]:.0f}",
-                             **messages("check_roads_far_site", service=service, district=district,
-                                        lon=f"{lon[i]:.5f}", lat=f"{lat[i]:.5f}",
-                                        metres={lang: number(round(metres[i]), lang) for lang in LANGUAGES},
-                                        file=network.name, limit=f"{SNAP_LIMIT_M:.0f}")})
+            point = (found.ubigeo[i], round(lon[i], 5), round(lat[i], 5), round(metres[i]))
+            far.setdefault(point, []).append(service)
+    for (ubigeo, lon, lat, metres), services in far.items():
+        findings.append({"check": "roads_far_site", "service": "", "where": where, "source": where,
+                         "expected": f"{SNAP_LIMIT_M:.0f}", "found": str(metres),
+                         **messages("check_roads_far_site", services={lang: listing(services, lang) for lang in LANGUAGES},
+                                    district=names.get(ubigeo, ubigeo) or "—", lon=f"{lon:.5f}", lat=f"{lat:.5f}",
+                                    metres={lang: number(metres, lang) for lang in LANGUAGES},
+                                    file=network.name, limit=f"{SNAP_LIMIT_M:.0f}")})
     return findings
