@@ -104,7 +104,8 @@ def service_scales(
 
     scales and catchments are (service, value) pairs ("HRT", "municipal"), ("CEM", "5"); a
     catchment is in km ("5", "5km") or in minutes along streets ("30min"). A service given
-    another scale takes that scale's default catchments unless its catchment is given too. Every bad override is reported at once in one InputError.
+    another scale takes that scale's default catchments unless its catchment is given too.
+    Every bad override is reported at once in one InputError.
     """
     problems: list[dict[str, str]] = []  # in every language
     unknown = False  # a service the catalogue lacks: the message says where the codes are
