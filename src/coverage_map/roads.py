@@ -410,14 +410,9 @@ def demand_points(network: RoadNetwork, districts: gpd.GeoDataFrame, *,
     district. With cell_m, the nodes of a district within one square of cell_m metres are
     one demand point, at the node of the most street, holding their shares together. A
     district without a street node inside it has no rows."""
-    nodes = gpd.GeoDataFrame({"node": np.arange(len(network))},
-                             geometry=gpd.points_from_xy(network.lonlat[:, 0], network.lonlat[:, 1]), crs="EPSG:4326")
-    areas = districts[["ubigeo", "geometry"]].to_crs("EPSG:4326")
-    inside = gpd.sjoin(nodes, areas, how="inner", predicate="intersects")
-    inside = inside.drop_duplicates("node")  # a node on a shared border counts in one district
+    ubigeo, node = _nodes_inside(network, districts)
     weight = network.street_m + (residential_weight - 1) * network.residential_m
-    points = pd.DataFrame({"ubigeo": inside["ubigeo"].to_numpy(), "node": inside["node"].to_numpy(),
-                           "weight": weight[inside["node"].to_numpy()]})
+    points = pd.DataFrame({"ubigeo": ubigeo, "node": node, "weight": weight[node]})
     points = points[points["weight"] > 0]
     if cell_m:
         xy = np.floor(network.xy(network.lonlat[points["node"].to_numpy()]) / cell_m).astype(np.int64)
@@ -428,3 +423,26 @@ def demand_points(network: RoadNetwork, districts: gpd.GeoDataFrame, *,
     points = points.sort_values(["ubigeo", "node"], kind="stable")
     points["share"] = points["weight"] / points.groupby("ubigeo")["weight"].transform("sum")
     return points[["ubigeo", "node", "share"]].reset_index(drop=True)
+
+
+def _nodes_inside(network: RoadNetwork, districts: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ubigeo of the district each street node lies in (on or inside its boundary), and the
+    node; a node in none is left out, one on a shared border counts in the first district."""
+    import shapely
+
+    lon, lat = network.lonlat[:, 0], network.lonlat[:, 1]
+    free = np.ones(len(network), dtype=bool)
+    ubigeos, nodes = [], []
+    for ubigeo, geometry in zip(districts["ubigeo"], districts.geometry.to_crs("EPSG:4326")):
+        if geometry is None or geometry.is_empty:
+            continue
+        west, south, east, north = geometry.bounds
+        candidates = np.flatnonzero(free & (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+        shapely.prepare(geometry)
+        inside = candidates[shapely.intersects_xy(geometry, lon[candidates], lat[candidates])]
+        free[inside] = False
+        ubigeos.append(np.full(len(inside), ubigeo, dtype=object))
+        nodes.append(inside)
+    if not nodes:
+        return np.array([], dtype=object), np.array([], dtype=np.int64)
+    return np.concatenate(ubigeos), np.concatenate(nodes)
