@@ -56,12 +56,12 @@ log = logging.getLogger(__name__)
 EMBEDDED_FILES = ("services.csv", EMBEDDED_FILE, "declared_totals.csv", "consolidated.csv")
 #: Embedded figures the report shows (usage.csv: Lima Metropolitana's only), listed in its provenance.
 USAGE_FILE = "usage.csv"
+REPORT_DATA = (USAGE_FILE, "indicators.csv")
 #: The embedded speeds per road class (roads.road_speeds).
 SPEEDS_FILE = "road_speeds.csv"
 #: The licence of OpenStreetMap's data (SPDX): every output made from its streets carries its
 #: attribution (the texts' roads_attribution).
 ROADS_LICENSE = "ODbL-1.0"
-REPORT_DATA = (USAGE_FILE, "indicators.csv")
 T = TypeVar("T")
 
 
