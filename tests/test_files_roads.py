@@ -130,7 +130,8 @@ def test_workbook_shows_minutes_and_names_the_streets(roads_build, lima_streets)
     assert "OpenStreetMap" in text and "ODbL" in text and "sin transporte público" in text
     sha256 = hashlib.sha256(lima_streets.read_bytes()).hexdigest()
     extract = next(row for row in about if row[3] == lima_streets.name)
-    assert extract[1:3] == ("Calles (OpenStreetMap)", ATTRIBUTION) and extract[4] == "2025-06-01"
+    assert extract[1:3] == ("Calles (OpenStreetMap)", "© OpenStreetMap contributors") and extract[4] == "2025-06-01"
+    assert extract[5] == "Open Database License (ODbL) 1.0"
     assert sha256.startswith(extract[6])
     assert ("Fecha", "Fecha de las calles (OpenStreetMap)", "2025-06-01") in [row[:3] for row in about]
     assert ("Opción", "Perfil de viaje", "a pie") in [row[:3] for row in about]

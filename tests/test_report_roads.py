@@ -101,8 +101,9 @@ def test_method_and_sources_name_the_streets_their_attribution_and_no_public_tra
         assert "municipal 30 min, red 60 min, metropolitana 90 min" in words
         assert "kilómetros en línea recta entre los puntos representativos" not in words  # the straight-line method
     sources = table_rows(section(document, "sources").find(".//table"))
-    assert ["Calles", roads.name, f"OpenStreetMap, {ATTRIBUTION}", "2025-06-01", roads.sha256[:12]] in sources
-    assert f"| Calles | {roads.name} | OpenStreetMap, {ATTRIBUTION} | 2025-06-01 | `{roads.sha256[:12]}` |" in markdown
+    credit = "© OpenStreetMap contributors (Open Database License (ODbL) 1.0)"
+    assert ["Calles (OpenStreetMap)", roads.name, credit, "2025-06-01", roads.sha256[:12]] in sources
+    assert f"| Calles (OpenStreetMap) | {roads.name} | {credit} | 2025-06-01 | `{roads.sha256[:12]}` |" in markdown
     # the first page says what the minutes are, with the attribution
     note = "Tiempos en minutos a pie por las calles de OpenStreetMap"
     assert any(line.startswith(note) and ATTRIBUTION in line for line in markdown[:8])

@@ -57,9 +57,9 @@ def test_a_run_on_streets_measures_in_minutes_and_keeps_the_straight_line_beside
     assert {"catchment_min", "weighted_min", "weighted_site_min"} <= set(summary) and "catchment_km" not in summary
     assert summary.at["HRT", "catchment_min"] == 60 and summary.at["CIAM", "catchment_min"] == 30
     hrt = table[table["service"] == "HRT"].set_index("district")
-    # on a grid of streets 550 m apart walked at 4.8 km/h, a trip is at least its straight line
-    walked = hrt["nearest_km"] / 4.8 * 60
-    assert (hrt["nearest_min"].dropna() >= walked[hrt["nearest_min"].notna()] - 10).all()
+    # on an even grid, the districts far from every shelter in a straight line are far on foot too
+    gaps = hrt[hrt["count"] == 0]
+    assert gaps["nearest_min"].corr(gaps["nearest_km"], method="spearman") > 0.9
     assert hrt.at["Ancón", "nearest_min"] > 3 * 60  # the north is hours on foot from every shelter
     assert 0 < hrt.at["Lima", "nearest_min"] < 60  # a host district is at its people's minutes, not 0
 

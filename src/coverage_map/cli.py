@@ -26,7 +26,7 @@ from .classify import SCHEMES, parse_breaks
 from .costs import KM
 from .cli_help import WordedArgument, WordedGroup, WordedOption
 from .errors import CoverageMapError, InputError, Message
-from .export import minutes_note
+from .phrases import minutes_note
 from .formatting import cost, number, percent
 from .model import RunInputs
 from .phrases import access_text

@@ -17,7 +17,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -28,9 +27,6 @@ from .costs import KM
 from .coverage import GAP, UNKNOWN, Coverage
 from .errors import InputError
 from .texts import texts
-
-if TYPE_CHECKING:
-    from .roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +65,6 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
             # as the map and the report read it; null where no site is within reach (access 0)
             layer[f"{service}_per_site"] = rows["people_per_site"].array
     return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
-
-
-def roads_date(roads: RoadNetwork, lang: str) -> str:
-    """The day of the extract's header timestamp ("2025-06-01"), or words saying it has none."""
-    return roads.timestamp[:10] if roads.timestamp else texts(lang)["roads_undated"]
-
-
-def minutes_note(roads: RoadNetwork, lang: str) -> str:
-    """What the minutes of a run with --roads are, as the files say beside them: the profile,
-    the extract and its date, no public transport, and OpenStreetMap's attribution (ODbL)."""
-    labels = texts(lang)
-    return labels["roads_minutes_note"].format(profile=labels[f"profile_{roads.profile}"], file=roads.name,
-                                               date=roads_date(roads, lang), attribution=labels["roads_attribution"])
 
 
 def write_geojson(layer: gpd.GeoDataFrame, path: Path) -> None:

@@ -39,7 +39,7 @@ import pyogrio
 
 from .costs import KM
 from .coverage import GAP, PRESENT, UNKNOWN
-from .export import minutes_note
+from .phrases import minutes_note
 from .scales import METROPOLITAN
 from .styles import PROPOSAL, SERVED, SERVED_FROM_SEAT, STYLES
 from .texts import texts

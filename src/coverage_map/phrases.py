@@ -23,6 +23,7 @@ from .texts import texts
 
 if TYPE_CHECKING:
     from .model import Analysis
+    from .roads import RoadNetwork
 
 
 def service_name(catalogue: Catalogue, code: str, lang: str) -> str:
@@ -167,3 +168,16 @@ def kinds_of_site(parts: dict[str, int], lang: str) -> str:
     """{'regular': 25, 'police': 40} as '25 regulares y 40 en comisaría' ('' for {})."""
     text = texts(lang)
     return listing([text[f"site_kind_{kind}"].format(n=number(n, lang)) for kind, n in parts.items()], lang)
+
+
+def roads_date(roads: RoadNetwork, lang: str) -> str:
+    """The day of the extract's header timestamp ("2025-06-01"), or words saying it has none."""
+    return roads.timestamp[:10] if roads.timestamp else texts(lang)["roads_undated"]
+
+
+def minutes_note(roads: RoadNetwork, lang: str) -> str:
+    """What the minutes of a run with --roads are, as the files say beside them: the profile,
+    the extract and its date, no public transport, and OpenStreetMap's attribution (ODbL)."""
+    labels = texts(lang)
+    return labels["roads_minutes_note"].format(profile=labels[f"profile_{roads.profile}"], file=roads.name,
+                                               date=roads_date(roads, lang), attribution=labels["roads_attribution"])

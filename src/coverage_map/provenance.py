@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import __version__
 from .formatting import area_title, credit, listing, period, short_origin
-from .phrases import population_basis
+from .phrases import population_basis, roads_date
 from .sources import Source
 from .texts import texts
 
@@ -77,6 +77,9 @@ def source_rows(analysis: Analysis, lang: str) -> list[dict]:
             commit = re.search(r"/([0-9a-f]{40})/", source.url)
             row |= {"title": credit(source, lang, role=entry.role), "license": licence(source, lang),
                     "version": f"@{commit[1][:7]}" if commit else source.name}
+        elif entry.role == "roads" and analysis.roads is not None:  # the ODbL asks for its attribution
+            row |= {"title": labels["roads_credit"], "license": labels["roads_license"],
+                    "version": roads_date(analysis.roads, lang)}
         elif entry.role == "embedded":
             row |= {"title": labels["doc_000"], "version": f"coverage-map {__version__}"}
         rows.append(row)

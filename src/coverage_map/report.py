@@ -35,7 +35,7 @@ from .figures import draw_gains_charts, draw_maps
 from .formatting import CONVENTIONS, area_title, change_pp, cite_origin, cost, credit, listing, number, percent, period, plural
 from .maps import DOWNLOADS
 from .phrases import (access_text, check_message, finding_source, group_label, growth_items, people, population_basis,
-                      service_name, side_by_side)
+                      roads_date, service_name, side_by_side)
 from .proposals import method_paragraphs, report_sections
 from .proposals import summary_sentences as plan_sentences
 from .projection import CENSUS_YEAR
@@ -131,7 +131,7 @@ def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | No
         "links": _links(lang, beside),
         "lima": lima,
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
-        "sources": _sources(analysis, lang),
+        "sources": source_rows(analysis, lang),
         "unit": analysis.unit,
         "headings": _headings(analysis, lang),
         "roads_note": _roads_note(analysis, lang),
@@ -184,23 +184,6 @@ def _roads_note(analysis: Analysis, lang: str) -> str:
         return ""
     labels = texts(lang)
     return labels["roads_note"].format(profile=_profile(analysis, lang), attribution=labels["roads_attribution"])
-
-
-def _sources(analysis: Analysis, lang: str) -> list[dict]:
-    """Every file read (provenance.source_rows) and, with roads, the OpenStreetMap extract with
-    its licence and attribution (the ODbL asks for it wherever its figures are shown)."""
-    rows = source_rows(analysis, lang)
-    roads = analysis.roads
-    if roads is None or any(row["file"] == roads.name for row in rows):
-        return rows
-    labels = texts(lang)
-    return [*rows, {"role": labels["roads_source_role"], "file": roads.name, "sha": roads.sha256[:12],
-                    "version": _extract_date(roads), "license": "", "title": f"OpenStreetMap, {labels['roads_attribution']}"}]
-
-
-def _extract_date(roads) -> str:
-    """The extract's header date (2025-06-01), '—' when its header has none."""
-    return roads.timestamp[:10] if roads.timestamp else "—"
 
 
 def linked_files() -> tuple[str, ...]:
@@ -766,7 +749,7 @@ def _roads_method(analysis: Analysis, lang: str) -> list[str]:
         catchments.setdefault(analysis.scales[code].catchment(MIN), []).append(analysis.catalogue.services.at[code, "acronym"])
     items = "; ".join(f"{cost(value, MIN, lang)}: {', '.join(codes)}" for value, codes in sorted(catchments.items()))
     return [
-        labels["method_roads"].format(profile=profile, file=roads.name, date=_extract_date(roads), sha=roads.sha256[:12],
+        labels["method_roads"].format(profile=profile, file=roads.name, date=roads_date(roads, lang), sha=roads.sha256[:12],
                                       speeds=speeds, attribution=labels["roads_attribution"]),
         labels["method_roads_people"].format(cell=number(DEMAND_CELL_M, lang), weight=number(RESIDENTIAL_WEIGHT, lang)),
         labels["method_roads_sites"].format(limit=number(SNAP_LIMIT_M, lang)),

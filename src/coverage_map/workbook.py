@@ -39,7 +39,7 @@ from openpyxl.writer.excel import ExcelWriter
 from . import __version__
 from .costs import KM
 from .coverage import UNKNOWN
-from .export import minutes_note, roads_date
+from .phrases import minutes_note, roads_date
 from .formatting import cite, cite_origin, cost
 from .phrases import check_message, finding_source, group_label, side_by_side
 from .proposals import workbook_sheet as proposal_sheet
@@ -284,10 +284,6 @@ def _about_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     sources = source_rows(analysis, lang)
     if roads is not None:  # the streets the minutes were measured along: OpenStreetMap's, with its attribution
         rows.insert(2, (labels["kind_date"], labels["roads_date"], roads_date(roads, lang), None, None, None, None))
-        extract = {"role": labels["role_roads"], "file": roads.name}
-        sources = [row | {"title": labels["roads_attribution"], "version": roads_date(roads, lang),
-                          "license": labels["roads_license"]} if row.items() >= extract.items() else row
-                   for row in sources]
     rows += [(labels["kind_source"], row["role"], row["title"] or None, row["file"], row["version"] or None,
               row["license"] or None, row["sha"]) for row in sources]
     options = [(row["option"], row["value"]) for row in option_rows(analysis, lang)]
