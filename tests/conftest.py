@@ -111,6 +111,52 @@ def default_build(tmp_path_factory, seeded_cache):
     return analysis, out
 
 
+#: The box of the street grid of lima_streets: Lima Metropolitana and the sea and hills around it.
+LIMA_BOX = (-77.25, -12.55, -76.60, -11.55)
+
+
+def write_street_grid(path: Path, box: tuple[float, float, float, float] = LIMA_BOX, step: float = 0.005) -> Path:
+    """A street grid over box written with pyosmium, streets step degrees apart (about 550 m in
+    Lima): every 10th street primary, the rest residential, every 7th one-way northward or
+    eastward; its header dated 2025-06-01."""
+    import numpy as np
+    import osmium
+    from osmium.osm.mutable import Node, Way
+
+    lon, lat = np.arange(box[0], box[2], step), np.arange(box[1], box[3], step)
+    ids = np.arange(lon.size * lat.size, dtype=np.int64).reshape(lat.size, lon.size) + 1
+    header = osmium.io.Header()
+    header.set("osmosis_replication_timestamp", "2025-06-01T00:00:00Z")
+    with osmium.SimpleWriter(str(path), header=header, overwrite=True) as writer:
+        for row, y in enumerate(lat.tolist()):
+            for column, x in enumerate(lon.tolist()):
+                writer.add_node(Node(id=int(ids[row, column]), location=(x, y)))
+        way = 1
+        for streets in (ids, ids.T):
+            for line, nodes in enumerate(streets):
+                tags = {"highway": "primary" if line % 10 == 0 else "residential"}
+                writer.add_way(Way(id=way, nodes=nodes.tolist(), tags=tags | ({"oneway": "yes"} if line % 7 == 3 else {})))
+                way += 1
+    return path
+
+
+@pytest.fixture(scope="session")
+def lima_streets(tmp_path_factory) -> Path:
+    """A Lima-wide street grid (write_street_grid), as an .osm.pbf extract."""
+    return write_street_grid(tmp_path_factory.mktemp("streets") / "lima.osm.pbf")
+
+
+@pytest.fixture(scope="session")
+def roads_build(tmp_path_factory, seeded_cache, lima_streets):
+    """`coverage-map build --roads lima.osm.pbf --profile walk` on the embedded default data,
+    once per session: (analysis, out)."""
+    from coverage_map.pipeline import build
+
+    out = tmp_path_factory.mktemp("outputs-roads")
+    analysis, _ = build(out=out, cache=seeded_cache, roads=lima_streets, profile="walk")
+    return analysis, out
+
+
 ARTIFACTS = Path(os.environ.get("COVERAGE_MAP_TEST_ARTIFACTS", REPO / "test-artifacts"))
 #: axe-core, installed from npm by scripts/test.sh.
 AXE = REPO / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"

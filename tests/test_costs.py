@@ -111,7 +111,7 @@ def test_people_are_measured_at_demand_points_and_brought_back_to_their_district
             self.point_district = np.array([0, 1, 1])
             self.point_share = np.array([1.0, 0.5, 0.5])
 
-        def point_costs(self, sites):
+        def point_costs(self, sites, *, limit=None):
             return np.array([[0.0], [5.0], [15.0]])
 
     model = SplitB(districts)

@@ -75,3 +75,10 @@ def test_a_registered_sources_credit_has_no_spanish_word_in_english():
     for source in registry().values():
         assert " vía " not in credit(source, "en")
     assert any(" via " in credit(source, "en") for source in registry().values())
+
+
+def test_a_cost_is_written_in_its_unit():
+    from coverage_map.formatting import cost
+
+    assert cost(5.44, "km", "es") == km(5.44, "es")
+    assert cost(24.6, "min", "es") == "25\u00a0min" and cost(1234.4, "min", "en") == "1,234\u00a0min"

@@ -19,7 +19,7 @@ from coverage_map.coverage import measure_coverage
 from coverage_map.facilities import Facilities
 from coverage_map.inventory import Inventory, load_catalogue, load_declared_totals
 from coverage_map.road_costs import RoadCostModel
-from coverage_map.roads import demand_points, read_roads
+from coverage_map.roads import read_roads
 from coverage_map.scales import Scale, apply_scales
 
 HALF = STEP / 2
@@ -52,12 +52,12 @@ def hand_minutes(lon: float, lat: float) -> float:
 
 
 def measured(districts, network, facilities, catchment: float):
-    model = RoadCostModel(districts, network)
+    model = RoadCostModel(districts, network, cell_m=None)  # a demand point at every street node
     counts = pd.DataFrame({"service": "HRT", "ubigeo": ["150101"], "count": [1], "written": "", "source": "test"})
     inventory = Inventory(counts=counts, scope={"HRT": tuple(districts["ubigeo"])})
     coverage = measure_coverage(districts, inventory, load_catalogue(), load_declared_totals().iloc[0:0],
                                 facilities=facilities, costs=model)
-    scales = {"HRT": Scale("network", catchment, "", "")}
+    scales = {"HRT": Scale("network", 10.0, "", "", catchment_min=catchment)}
     coverage = measure_access(apply_scales(coverage, scales), districts, scales, pd.DataFrame({"HRT": PEOPLE}),
                               facilities=facilities, costs=model)
     return model, coverage
@@ -67,7 +67,7 @@ def test_people_beyond_are_counted_at_their_street_nodes_by_hand(town):
     districts, network, facilities = town
     catchment = 3.5 * EAST_M / WALK_M_PER_MIN  # three and a half blocks east
     model, coverage = measured(districts, network, facilities, catchment)
-    points = demand_points(network, districts)
+    points = model.points
     lonlat = network.lonlat[points["node"].to_numpy()]
     on_land = points["ubigeo"] != "150102"
     minutes = np.where(on_land, [hand_minutes(*p) for p in lonlat], np.inf)
@@ -77,7 +77,8 @@ def test_people_beyond_are_counted_at_their_street_nodes_by_hand(town):
     assert 500 < expected_beyond < 3500  # the island, and part of C
     assert summary["people_beyond"] == round(expected_beyond)
     weighted = (people * minutes)[on_land].sum() / people[on_land].sum()
-    assert summary["weighted_site_km"] == pytest.approx(weighted, rel=1e-5)  # minutes, in this model
+    assert summary["weighted_site_min"] == pytest.approx(weighted, rel=1e-5)
+    assert "weighted_site_km" not in summary and summary["catchment_min"] == catchment
     assert model.point_costs(model.district_sites(pd.Series({"150101": 1}))).shape == (len(points), 1)
 
 
@@ -86,7 +87,7 @@ def test_an_island_reaches_no_site_and_never_falls_back_to_a_straight_line(town)
     _, coverage = measured(districts, network, facilities, 100.0)
     rows = coverage.table.set_index("ubigeo")
     assert rows.at["150102", "access"] == 0
-    assert pd.isna(rows.at["150102", "nearest_site_km"]) and pd.isna(rows.at["150102", "nearest_km"])
+    assert pd.isna(rows.at["150102", "nearest_site_min"]) and pd.isna(rows.at["150102", "nearest_min"])
     assert pd.isna(rows.at["150102", "nearest_district"])
     assert coverage.summary.at["HRT", "people_beyond"] == 500  # the island's people, whatever the catchment
     assert rows.at["150103", "nearest_district"] == "A" and rows.at["150103", "access"] > 0
@@ -95,10 +96,14 @@ def test_an_island_reaches_no_site_and_never_falls_back_to_a_straight_line(town)
 def test_a_districts_minutes_are_its_peoples_mean(town):
     districts, network, facilities = town
     model, coverage = measured(districts, network, facilities, 100.0)
-    points = demand_points(network, districts)
+    points = model.points
     c = points[points["ubigeo"] == "150103"]
     lonlat = network.lonlat[c["node"].to_numpy()]
     mean = np.average([hand_minutes(*p) for p in lonlat], weights=c["share"])
     rows = coverage.table.set_index("ubigeo")
-    assert rows.at["150103", "nearest_km"] == pytest.approx(mean, rel=1e-5)  # the district's cost, in minutes here
-    assert rows.at["150101", "nearest_km"] == 0  # a host district is its own nearest
+    assert rows.at["150103", "nearest_min"] == pytest.approx(mean, rel=1e-5)
+    a = points[points["ubigeo"] == "150101"]
+    own = np.average([hand_minutes(*p) for p in network.lonlat[a["node"].to_numpy()]], weights=a["share"])
+    assert rows.at["150101", "nearest_district"] == "A"  # a host district is its own nearest...
+    assert rows.at["150101", "nearest_min"] == pytest.approx(own, rel=1e-5) and own > 0  # ...at its people's minutes
+    assert rows.at["150101", "nearest_km"] == 0  # the straight line beside them: a host at 0

@@ -318,13 +318,18 @@ def test_demand_points_spread_each_district_over_its_streets(tmp_path):
     assert points_of.groupby("ubigeo")["share"].sum().to_dict() == pytest.approx({"150101": 1.0, "150102": 1.0})
     assert "150103" not in set(points_of["ubigeo"])
     # one district holding all four nodes: residential nodes hold twice the people of primary ones
-    whole = demand_points(network, gpd.GeoDataFrame({"ubigeo": ["150101"]}, geometry=[
-        rectangle(LON0 - 0.001, LAT0 - 0.001, LON0 + 0.003, LAT0 + 0.002)], crs="EPSG:4326"))
+    one = gpd.GeoDataFrame({"ubigeo": ["150101"]}, geometry=[
+        rectangle(LON0 - 0.001, LAT0 - 0.001, LON0 + 0.003, LAT0 + 0.002)], crs="EPSG:4326")
+    whole = demand_points(network, one, cell_m=None)
     share = dict(zip(whole["node"], whole["share"]))
     residential = [node_of(network, points[i]) for i in (1, 2)]
     primary = [node_of(network, points[i]) for i in (3, 4)]
     assert [share[n] for n in residential] == pytest.approx([1 / 3, 1 / 3])
     assert [share[n] for n in primary] == pytest.approx([1 / 6, 1 / 6])
+    # in squares of 10 km, the four nodes are one demand point, at a node of the most street
+    cell = demand_points(network, one, cell_m=10_000)
+    assert len(cell) == 1 and cell["share"].iloc[0] == pytest.approx(1.0)
+    assert cell["node"].iloc[0] == min(residential)
 
 
 # --- Differential: our searches against a Dijkstra written here, on random one-way streets

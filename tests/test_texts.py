@@ -24,7 +24,7 @@ def test_messages_are_given_in_every_language():
 
 
 #: Keys built from a value (role_{role}, group_{column}, check_{kind}, ...), not written whole.
-BUILT = ("role_", "short_", "site_kind_", "group_", "noun_", "field_", "status_", "matched_by_", "legend_", "check_", "area_", "doc_", "scale_", "source_state_", "source_kind_", "plan_objective_", "kind_", "license_")
+BUILT = ("role_", "short_", "site_kind_", "group_", "noun_", "field_", "status_", "matched_by_", "legend_", "check_", "area_", "doc_", "scale_", "source_state_", "source_kind_", "plan_objective_", "kind_", "license_", "profile_")
 
 
 def test_every_text_is_used():

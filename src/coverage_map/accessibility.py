@@ -28,14 +28,14 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .costs import CostModel, Sites, nearest_in, sites_of
+from .costs import CostModel, Sites, sites_of
 from .coverage import UNKNOWN, Coverage, significant
 from .scales import Scale
 
@@ -120,14 +120,15 @@ def measure_access(
     known sites) has null access.
     """
     table, summary = coverage.table.copy(), coverage.summary.copy()
+    costs = costs or CostModel(districts)
+    unit = costs.unit
     table["access"] = np.nan
-    table["nearest_site_km"] = np.nan
-    for column in ("people_beyond", "share_within", "weighted_site_km"):
+    table[f"nearest_site_{unit}"] = np.nan
+    for column in ("people_beyond", "share_within", f"weighted_site_{unit}"):
         summary[column] = np.nan
     if targets is None:
         log.debug("Access across district lines not measured: it needs the population (--population).")
-        return _typed(table, summary, measured=())
-    costs = costs or CostModel(districts)
+        return _typed(coverage, table, summary, measured=())
     ubigeos = costs.ubigeos
     measured = []
     for service, scale in scales.items():
@@ -139,14 +140,14 @@ def measure_access(
             continue  # no known sites: access stays null
         sites = sites_of(costs, service, rows["count"], facilities)
         people = targets[service].reindex(ubigeos).astype(float)
-        reach = service_reach(costs, sites, people, scale.catchment_km)
+        reach = service_reach(costs, sites, people, scale.catchment(unit))
         table.loc[mine, "access"] = table.loc[mine, "ubigeo"].map(reach.access)
-        table.loc[mine, "nearest_site_km"] = table.loc[mine, "ubigeo"].map(reach.nearest)
-        summary.loc[service, ["people_beyond", "share_within", "weighted_site_km"]] = reach.totals()
+        table.loc[mine, f"nearest_site_{unit}"] = table.loc[mine, "ubigeo"].map(reach.nearest)
+        summary.loc[service, ["people_beyond", "share_within", f"weighted_site_{unit}"]] = reach.totals()
         measured.append(service)
     log.debug("Access across district lines (E2SFCA, PySAL access) for %d services: %s",
               len(measured), ", ".join(measured))
-    return _typed(table, summary, measured=measured)
+    return _typed(coverage, table, summary, measured=measured)
 
 
 @dataclass(frozen=True)
@@ -169,10 +170,11 @@ def service_reach(costs: CostModel, sites: Sites, people: pd.Series, catchment: 
     model's demand points, each weighed by its people, then brought back to districts."""
     point_people = costs.point_people(people)
     demand = pd.Series(np.nan_to_num(point_people), index=np.arange(len(point_people)))
-    cost = costs.point_costs(sites)  # measured once: on roads, a shortest-path search per site
+    # on roads, one search per site cut at the catchment, and one from every site at once for the nearest
+    cost = costs.point_costs(sites, limit=catchment)
     access = e2sfca(demand, cost, sites.weight, catchment=catchment).to_numpy()
     located = costs.located[costs.point_district]
-    point_nearest, _ = nearest_in(cost, located)
+    point_nearest, _ = costs.nearest(sites, points=True)
     access = costs.per_district(np.where(located, access, np.nan))
     nearest = costs.per_district(point_nearest)
     return Reach(pd.Series(access, index=costs.ubigeos), pd.Series(nearest, index=costs.ubigeos),
@@ -192,13 +194,14 @@ def _reach(people: np.ndarray, nearest: np.ndarray, catchment_km: float) -> tupl
     return beyond, share, weighted
 
 
-def _typed(table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
+def _typed(coverage: Coverage, table: pd.DataFrame, summary: pd.DataFrame, *, measured: Iterable[str]) -> Coverage:
     """Typed and exact: people whole, the rest unrounded (the files round them: Coverage.rounded);
     people_per_site, a figure to read, is rounded once from the exact access."""
+    nearest, weighted = coverage.cost_columns["nearest_site_km"], coverage.cost_columns["weighted_site_km"]
     table["access"] = table["access"].astype(float)
     table["people_per_site"] = people_per_site(table["access"]).round().astype("Int64")
-    table["nearest_site_km"] = table["nearest_site_km"].astype(float).replace(np.inf, np.nan)
+    table[nearest] = table[nearest].astype(float).replace(np.inf, np.nan)
     summary["people_beyond"] = summary["people_beyond"].astype(float).round().astype("Int64")
     summary["share_within"] = summary["share_within"].astype(float)
-    summary["weighted_site_km"] = summary["weighted_site_km"].astype(float)
-    return Coverage(table=table, summary=summary, access_measured=frozenset(measured))
+    summary[weighted] = summary[weighted].astype(float)
+    return replace(coverage, table=table, summary=summary, access_measured=frozenset(measured))

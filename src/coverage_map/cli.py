@@ -98,7 +98,7 @@ cache_option = option(
 
 #: A service's catchment for the run (its coverage, access and plans): every command that reads inputs.
 catchment_option = option(
-    "--catchment", "catchments", multiple=True, metavar="SERVICE=KM",
+    "--catchment", "catchments", multiple=True, metavar="SERVICE=KM|SERVICE=MINmin",
     help="help_catchment",
 )
 #: The plan command's: also a bare KM, the plan's own catchment (plan_catchment reads both forms).
@@ -131,6 +131,12 @@ def inputs(func, *, catchment=catchment_option):
         option("--scale", "scales", multiple=True, metavar="SERVICE=SCALE",
                      help="help_scale"),
         catchment,
+        option("--roads", type=click.Path(path_type=Path), metavar="FILE",
+                     help="help_roads"),
+        option("--profile", type=click.Choice(["walk", "drive"]), default="walk", show_default=True,
+                     help="help_profile"),
+        option("--speeds", type=click.Path(path_type=Path), metavar="FILE",
+                     help="help_speeds"),
         cache_option,
     ]
     for decorate in reversed(options):

@@ -69,10 +69,14 @@ def distances_km(origins: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.hypot(*(origins[:, None, :] - targets[None, :, :]).transpose(2, 0, 1)) / 1000
 
 
+#: The units of a cost: straight-line km, or minutes along streets (road_costs.py).
+KM, MIN = "km", "min"
+
+
 class CostModel:
     """Straight-line km from each district's representative point to sites, in the area's UTM zone."""
 
-    unit = "km"
+    unit = KM
 
     def __init__(self, districts: gpd.GeoDataFrame, context: gpd.GeoDataFrame | None = None) -> None:
         self.crs = metric_crs(districts)
@@ -89,6 +93,8 @@ class CostModel:
         around = context[context["ubigeo"].astype(bool)] if context is not None and len(context) else districts.iloc[0:0]
         around = around.drop_duplicates("ubigeo")
         self.around = pd.DataFrame(representative_points(around, self.crs), index=around["ubigeo"].to_numpy())
+        #: The straight-line model of the same districts: this one (on roads, the km beside the minutes).
+        self.straight = self
 
     @property
     def located(self) -> np.ndarray:
@@ -103,9 +109,10 @@ class CostModel:
         cost[own & self.located[:, None]] = 0.0
         return cost
 
-    def point_costs(self, sites: Sites) -> np.ndarray:
+    def point_costs(self, sites: Sites, *, limit: float | None = None) -> np.ndarray:
         """Cost from every demand point (rows) to every site (columns). With one point per
-        district, the districts' costs."""
+        district, the districts' costs. A cost beyond limit may be given as inf (roads cut
+        their searches there); straight lines are all given."""
         return self.costs(sites)
 
     def nearest(self, sites: Sites, *, points: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -119,11 +126,13 @@ class CostModel:
         """People at each demand point: its district's (people, by ubigeo; NaN unknown) times its share."""
         return people.reindex(self.ubigeos).to_numpy(float)[self.point_district] * self.point_share
 
-    def per_district(self, values: np.ndarray) -> np.ndarray:
+    def per_district(self, values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """A figure per demand point as one per district: the mean weighted by each point's share
-        of the district's people (NaN for a district without demand points)."""
-        weighted = np.bincount(self.point_district, weights=self.point_share * values, minlength=len(self.ubigeos))
-        shares = np.bincount(self.point_district, weights=self.point_share, minlength=len(self.ubigeos))
+        of the district's people (times weights, when given: 0 leaves a point out); NaN for a
+        district without demand points."""
+        share = self.point_share if weights is None else self.point_share * weights
+        weighted = np.bincount(self.point_district, weights=share * values, minlength=len(self.ubigeos))
+        shares = np.bincount(self.point_district, weights=share, minlength=len(self.ubigeos))
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(shares > 0, weighted / shares, np.nan)
 

@@ -9,14 +9,14 @@ Each district and place-based service is in one of three states:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .costs import CostModel, sites_of
+from .costs import KM, CostModel, sites_of
 from .inventory import Catalogue, Inventory
 
 if TYPE_CHECKING:
@@ -62,17 +62,27 @@ class Coverage:
     #: (accessibility.measure_access): with known sites, when a target population was given.
     #: Renderers ask this, not whether the access columns exist or hold values.
     access_measured: frozenset[str] = frozenset()
+    #: The unit of every cost: "km" in straight lines, "min" along streets (with --roads); the
+    #: cost columns are named by it (nearest_km or nearest_min, nearest_site_..., weighted_...,
+    #: catchment_...). With minutes, nearest_km stays beside them, in straight lines.
+    unit: str = KM
+
+    @property
+    def cost_columns(self) -> dict[str, str]:
+        """The cost columns of this coverage by their straight-line names (nearest_km: nearest_min)."""
+        return {f"{name}_{KM}": f"{name}_{self.unit}" for name in ("nearest", "nearest_site", "weighted", "weighted_site", "catchment")}
 
     def rounded(self) -> Coverage:
         """The coverage with its measures at the decimals the files write (FILE_DECIMALS)."""
         table, summary = self.table.copy(), self.summary.copy()
         for frame, decimals in ((table, FILE_DECIMALS["table"]), (summary, FILE_DECIMALS["summary"])):
+            decimals = decimals | {self.cost_columns[c]: places for c, places in decimals.items() if c in self.cost_columns}
             for column, places in decimals.items():
                 if column in frame:
                     frame[column] = frame[column].astype(float).round(places)
         if "access" in table:
             table["access"] = table["access"].astype(float).map(lambda v: significant(v, ACCESS_DIGITS))
-        return Coverage(table=table, summary=summary, access_measured=self.access_measured)
+        return replace(self, table=table, summary=summary)
 
     def matrix(self) -> pd.DataFrame:
         """Counts, one row per district and one column per service; NA where unknown."""
@@ -141,11 +151,13 @@ def measure_coverage(
         hosts = counts.fillna(0).to_numpy() > 0
         sites = sites_of(costs, service, counts, facilities)
         sites = sites.take(sites.in_area)  # the nearest district *of the area* with the service
-        nearest_km, best = costs.nearest(sites)
+        cost, best = costs.nearest(sites)
         nearest = np.where(best >= 0, sites.ubigeo[best] if len(sites) else None, None)
-        nearest, nearest_km = np.where(hosts, ubigeos, nearest), np.where(hosts, 0.0, nearest_km)
-        nearest_km = np.where(np.isinf(nearest_km), np.nan, nearest_km)
+        nearest = np.where(hosts, ubigeos, nearest)
         known = status != UNKNOWN
+        measured = {f"nearest_{costs.unit}": _nearest_cost(cost, hosts, costs.unit)}
+        if costs.unit != KM:  # the straight line beside the minutes
+            measured = {"nearest_km": _nearest_cost(costs.straight.nearest(sites)[0], hosts, KM)} | measured
         frames.append(
             pd.DataFrame(
                 {
@@ -155,7 +167,7 @@ def measure_coverage(
                     "count": counts.to_numpy(),
                     "status": status,
                     "nearest_ubigeo": np.where(known, nearest, None),
-                    "nearest_km": np.where(known, nearest_km, np.nan),
+                    **{column: np.where(known, value, np.nan) for column, value in measured.items()},
                 }
             )
         )
@@ -174,7 +186,8 @@ def measure_coverage(
     names = dict(zip(districts["ubigeo"], districts["name"]))
     table.insert(6, "nearest_district", table["nearest_ubigeo"].map(names))
     table["count"] = table["count"].astype("Int64")
-    table["nearest_km"] = table["nearest_km"].astype(float)  # exact: the files round it (FILE_DECIMALS)
+    for column in measured:
+        table[column] = table[column].astype(float)  # exact: the files round it (FILE_DECIMALS)
     summary = pd.DataFrame(summary).set_index("service", drop=False)
     for column in ("listed_total", "declared_total"):
         summary[column] = summary[column].astype("Int64")
@@ -182,7 +195,14 @@ def measure_coverage(
         "Measured %d services in %d districts: %d gaps (costs in %s, %s)",
         len(summary), len(ubigeos), int(summary["gaps"].sum()), costs.unit, costs.crs,
     )
-    return Coverage(table=table, summary=summary)
+    return Coverage(table=table, summary=summary, unit=costs.unit)
+
+
+def _nearest_cost(cost: np.ndarray, hosts: np.ndarray, unit: str) -> np.ndarray:
+    """The cost to the nearest site, NaN where none is reached. A host district is at 0 in
+    straight lines (its own point stands for its people); on streets its people's minutes stand."""
+    cost = np.where(hosts, 0.0, cost) if unit == KM else cost
+    return np.where(np.isinf(cost), np.nan, cost)
 
 
 def add_population(coverage: Coverage, targets: pd.DataFrame, *, census: pd.DataFrame | None = None) -> Coverage:
@@ -203,8 +223,9 @@ def add_population(coverage: Coverage, targets: pd.DataFrame, *, census: pd.Data
     table["people_per_centre"] = (table["target_population"] / table["count"].astype(float)).where(hosts)
     known = table[table["status"] != UNKNOWN]
     by_service = known.groupby("service")
-    weighted = (known["target_population"] * known["nearest_km"]).groupby(known["service"]).sum(min_count=1)
-    reach = known["target_population"].where(known["nearest_km"].notna()).groupby(known["service"]).sum()
+    unit = coverage.unit
+    weighted = (known["target_population"] * known[f"nearest_{unit}"]).groupby(known["service"]).sum(min_count=1)
+    reach = known["target_population"].where(known[f"nearest_{unit}"].notna()).groupby(known["service"]).sum()
     summary = coverage.summary.copy()
     summary["target_population"] = table.groupby("service")["target_population"].sum()
     def people_where(mask: pd.Series) -> pd.Series:
@@ -214,10 +235,10 @@ def add_population(coverage: Coverage, targets: pd.DataFrame, *, census: pd.Data
     summary["unserved_population"] = people_where(gap)
     served = people_where(known["status"] == PRESENT)
     summary["served_share"] = served / by_service["target_population"].sum()
-    summary["weighted_km"] = weighted / reach
+    summary[f"weighted_{unit}"] = weighted / reach
     # people are whole: 0-17 is interpolated (0-14 + 3/5 of 15-19), so round only at the end
     rounded = [(table, "target_population"), (table, "people_per_centre"), (summary, "target_population"),
                (summary, "unserved_population")] + [(table, "census_population")] * (census is not None)
     for frame, column in rounded:
         frame[column] = frame[column].round().astype("Int64")
-    return Coverage(table=table, summary=summary)
+    return replace(coverage, table=table, summary=summary)

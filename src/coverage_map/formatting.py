@@ -61,6 +61,14 @@ def km(value: float, lang: str) -> str:
     return f"{number(value, lang, 1)}{CONVENTIONS[lang].unit_space}km"
 
 
+def cost(value: float, unit: str, lang: str) -> str:
+    """A cost in its unit: '5,4 km' / '5.4 km' in straight lines, '25 min' along streets
+    (whole minutes: the network's speeds are not finer than that)."""
+    if unit == "min":
+        return f"{number(value, lang)}{CONVENTIONS[lang].unit_space}min"
+    return km(value, lang)
+
+
 def percent(value: float, lang: str, decimals: int = 1) -> str:
     """'93,9 %' / '93.9%'."""
     return f"{number(value, lang, decimals)}{CONVENTIONS[lang].percent_space}%"

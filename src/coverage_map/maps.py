@@ -7,6 +7,10 @@ embedded once as TopoJSON (borders simplified once, shared by neighbours, so no 
 overlaps appear), and every layer is
 only a style over it. Data go in a JSON block that the page reads with JSON.parse and
 writes into the page as text only, never as HTML.
+
+A run on streets (--roads) speaks minutes: the popups, the legend and the sources say the
+minutes, the profile and OpenStreetMap's credit, from map.js's blocks between "// roads{" and
+"// }roads", which a run in straight lines does not get (its page stays as it was).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from .classify import DEFAULT_CLASSES, check_scheme, classify, palette
 from .coverage import FILE_DECIMALS, GAP, PRESENT, UNKNOWN, significant
 from .districts import normalize_name
 from .errors import InputError
-from .formatting import area_title, cite_origin, credit, number, number_range, percent, plural, separators
+from .formatting import area_title, cite_origin, cost, credit, number, number_range, percent, plural, separators
 from .formatting import km as km_text
 from .phrases import population_basis, side_by_side
 from .projection import CENSUS_YEAR
@@ -77,6 +81,9 @@ MAP_TEXTS = (
     # when the run was made, on paper and in the image
     "run_on",
 )
+#: map.js's lines for a run on streets, whole lines between two marks: left out of the page
+#: of a run in straight lines.
+ROADS_BLOCKS = re.compile(r"^[ \t]*// roads\{\n.*?^[ \t]*// \}roads\n", re.M | re.S)
 #: The tables the build writes beside the page, for its download menu (text key, file).
 DOWNLOADS = (
     ("download_csv", "coverage.csv"),
@@ -129,10 +136,15 @@ def render_map(
         cluster_js=_strip_source_map(cluster.joinpath("leaflet.markercluster.js").read_text(encoding="utf-8")) if markers else "",
         status_css=css_variables(),
         map_css=assets.joinpath("map.css").read_text(encoding="utf-8"),
-        map_js=assets.joinpath("map.js").read_text(encoding="utf-8"),
+        map_js=_script(assets.joinpath("map.js").read_text(encoding="utf-8"), roads="roads" in data),
         data_json=script_json(data),
         downloads=[(texts(lang)[key], name) for key, name in DOWNLOADS],
     )
+
+
+def _script(js: str, *, roads: bool) -> str:
+    """The page's script: with its blocks for streets (ROADS_BLOCKS) only on a run on streets."""
+    return js if roads else ROADS_BLOCKS.sub("", js)
 
 
 def script_json(obj: object) -> str:
@@ -160,7 +172,7 @@ def map_data(
         row = catalogue.loc[code]
         group = groups.setdefault(row["program"], {"program": row["program"], "name": row[f"program_name_{lang}"], "layers": []})
         group["layers"].append(code)
-    return {
+    data = {
         "lang": lang,
         "title": texts(lang)["map_title"].format(area=area_title(analysis.area, lang)),
         "run_date": run_date(analysis, lang),  # in Lima's time
@@ -180,6 +192,60 @@ def map_data(
         "context": _context(analysis),
         "names": _search_names(analysis),
         "proposals": proposal_layer(analysis, lang),  # build --plan: proposals.py, map.js showProposals
+    }
+    if analysis.roads is not None:
+        data["roads"] = _roads(analysis, lang)
+    return data
+
+
+def _roads(analysis: Analysis, lang: str) -> dict:
+    """The words of a run on streets for the page's script (map.js roadsCost, renderLegend):
+    the popups' lines, with {district}, {minutes} and {km} for the script to fill, the sources'
+    lines (the extract and its date) and OpenStreetMap's credit, shown on the map itself."""
+    text, roads = texts(lang), analysis.roads
+    profile = _profile(analysis, lang)
+    date = roads.timestamp[:10] if roads.timestamp else None
+    extract = (text["map_roads_source"].format(file=roads.name, date=date) if date
+               else text["map_roads_source_undated"].format(file=roads.name))
+    return {
+        "nearest": text["map_roads_nearest"].format(district="{district}", minutes="{minutes}", profile=profile),
+        "host": text["map_roads_host"].format(minutes="{minutes}", profile=profile),
+        "straight": text["map_roads_straight"],
+        "unreached": text["map_roads_unreached"],
+        "attribution": text["roads_attribution"],
+        "sources": [extract, text["roads_attribution"]],
+    }
+
+
+def _profile(analysis: Analysis, lang: str) -> str:
+    """How the run travels, in words: 'a pie', 'en auto'."""
+    return texts(lang)[f"profile_{analysis.roads.profile}"]
+
+
+def _radius(analysis: Analysis, code: str, lang: str) -> str:
+    """A service's catchment in the run's unit: '10 km', or '60 min a pie por las calles'."""
+    scale = analysis.scales[code]
+    if analysis.roads is None:
+        return km_text(scale.catchment_km, lang)
+    minutes = cost(scale.catchment(analysis.unit), analysis.unit, lang)
+    return texts(lang)["map_roads_within"].format(minutes=minutes, profile=_profile(analysis, lang))
+
+
+def _roads_view(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) -> dict:
+    """A layer's minutes on streets: each district's people's mean minutes to their nearest
+    site, whole as every output writes them (formatting.cost), and the legend's line on how
+    they were measured; {} for a run in straight lines."""
+    if analysis.roads is None:
+        return {}
+    text = texts(lang)
+    inputs = analysis.inputs
+    speeds = (text["map_roads_speeds_file"].format(file=Path(inputs.speeds).name) if inputs.speeds is not None
+              else {"walk": text["map_roads_speeds_walk"], "drive": text["map_roads_speeds_drive"]}[analysis.roads.profile])
+    catchment = cost(analysis.scales[code].catchment(analysis.unit), analysis.unit, lang)
+    column = analysis.coverage.cost_columns["nearest_km"]
+    return {
+        "min": [None if pd.isna(m) else round(float(m)) for m in rows[column]],
+        "roads_note": text["map_roads_legend"].format(profile=_profile(analysis, lang), speeds=speeds, minutes=catchment),
     }
 
 
@@ -290,6 +356,7 @@ def _layer(analysis: Analysis, code: str, *, lang: str, scheme: str, breaks: tup
     sites = _sites(analysis, code, position, lang)
     if sites:
         layer["sites"] = sites
+    layer |= _roads_view(analysis, code, rows, lang)
     if 0 < len(layer["classes"]) < DEFAULT_CLASSES and breaks is None:
         log.debug("%s: %d class(es), as its counts take only as many values", code, len(layer["classes"]))
     return layer
@@ -366,7 +433,7 @@ def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str
     unit = text["unit_access"]
     # bounds to the figures' own three digits: "117 000–678 000", not "117 000–678 400", "678 401–..."
     labels = [f"{number_range(significant(lo, PER_SITE_DIGITS), significant(hi, PER_SITE_DIGITS), lang)} {unit}" for lo, hi in zip(classes.lower, classes.upper)]
-    labels += [text["access_unreached"].format(km=km_text(scale.catchment_km, lang))] if unreached else []
+    labels += [text["access_unreached"].format(km=_radius(analysis, code, lang))] if unreached else []
     counts = classes.counts() + ([unreached] if unreached else [])
     class_of = dict(zip(reached.index, (int(i) for i in classes.index)))
     return {
@@ -375,7 +442,7 @@ def _access_view(analysis: Analysis, code: str, rows: pd.DataFrame, *, lang: str
         "access_classes": [{"label": label, "color": colour, "districts": n}
                            for label, colour, n in zip(labels, palette(len(labels), "access"), counts)],
         "access_unit": unit,
-        "access_unreached": text["access_unreached"].format(km=km_text(scale.catchment_km, lang)),
+        "access_unreached": text["access_unreached"].format(km=_radius(analysis, code, lang)),
     }
 
 
@@ -400,10 +467,15 @@ def _scale_note(analysis: Analysis, code: str, lang: str) -> str:
     text, summary = texts(lang), analysis.coverage.summary.loc[code]
     measured = code in analysis.coverage.access_measured
     share = percent(100 * summary["share_within"], lang, 1) if measured else ""
-    radius = km_text(scale.catchment_km, lang)
+    radius = _radius(analysis, code, lang)
+    if analysis.roads is None:
+        reach = text["legend_reach"].format(share=share, km=radius)
+    else:
+        reach = text["legend_reach_roads"].format(share=share, minutes=cost(scale.catchment(analysis.unit), analysis.unit, lang),
+                                                  profile=_profile(analysis, lang))
     if scale.kind == METROPOLITAN:
-        return text["legend_metropolitan"] + (" " + text["legend_reach"].format(share=share, km=radius) if measured else "")
-    return text["legend_network"].format(km=radius) + (" " + text["legend_reach"].format(share=share, km=radius) if measured else "")
+        return text["legend_metropolitan"] + (" " + reach if measured else "")
+    return text["legend_network"].format(km=radius) + (" " + reach if measured else "")
 
 
 def _declared_detail(declared: pd.DataFrame, code: str, lang: str) -> str | None:

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -24,6 +25,9 @@ from .facilities import Facilities
 from .inventory import Catalogue, Inventory, Origin
 from .scales import Scale, pairs
 from .sources import DEFAULT_POPULATION, Source
+
+if TYPE_CHECKING:
+    from .roads import RoadNetwork
 
 
 def run_time() -> datetime:
@@ -67,6 +71,12 @@ class RunInputs:
     #: New sites to propose per service (build --plan SERVICE:N), as (service, N) pairs of text
     #: ("HRT", "2"); "HRT:2" texts and a mapping are taken too. Checked by check_options.
     plans: tuple[tuple[str, str], ...] = ()
+    #: An OpenStreetMap extract (.osm.pbf, .osm): with it, every cost is minutes along its
+    #: streets for profile ("walk" or "drive"), at the speeds of data/road_speeds.csv, or of
+    #: the table at speeds where it gives them (road_costs.py); without it, straight-line km.
+    roads: str | os.PathLike | None = None
+    profile: str = "walk"
+    speeds: str | os.PathLike | None = None
 
     def __post_init__(self) -> None:
         for name in ("scales", "catchments"):
@@ -94,6 +104,8 @@ class RunInputs:
                 value = ",".join(f"{service}={given}" for service, given in value)
             if f.name == "plans":
                 value = ",".join(f"{service}:{given}" for service, given in value)
+            if f.name == "profile" and self.roads is None:
+                continue  # a profile without roads measures nothing
             if value not in (None, "", ()):
                 given[f.name] = str(value)
         return given
@@ -214,6 +226,16 @@ class Analysis:
     @property
     def area(self) -> str:
         return self.inputs.area
+
+    @property
+    def unit(self) -> str:
+        """The unit of every cost of the run: "km" (straight lines) or "min" (along streets)."""
+        return self.coverage.unit
+
+    @property
+    def roads(self) -> RoadNetwork | None:
+        """The street network the costs are minutes along (name, sha256, timestamp, profile), or None."""
+        return getattr(self.costs, "network", None)
 
     @property
     def lang(self) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -23,8 +23,8 @@ from .accessibility import measure_access
 from .boundaries import BoundaryReport, read_boundaries
 from .checks import cite_sources, run_checks
 from .classify import check_scheme
-from .costs import CostModel
-from .coverage import add_population, measure_coverage
+from .costs import MIN, CostModel, sites_of
+from .coverage import UNKNOWN, Coverage, add_population, measure_coverage
 from .districts import AREAS, Gazetteer, load_gazetteer
 from .errors import CoverageMapError, InputError, Message, Note
 from .export import check_out_folder, coverage_layer, staged_outputs, write_csv, write_geojson, write_json
@@ -39,12 +39,16 @@ from .plan_request import requested
 from .plan_words import write_plan
 from .population import read_census_groups, read_groups_cached, read_population, targets_for
 from .projection import CENSUS_YEAR, people_of, population_findings, read_projection
-from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasured, Downloading, FacilitiesRead,
+from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasured, Downloading, FacilitiesRead, RoadsRead,
                        PopulationRead, Progress, SourcesChecked, log_event)
 from .scales import METROPOLITAN, apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, DEFAULT_POPULATION, NATIONAL_POPULATION, PROJECTION_OF, Source, cache_dir, fetch, registry, sha256_of
 from .sources import status as source_status
 from .texts import in_languages, listed
+
+if TYPE_CHECKING:
+    from .road_costs import RoadCostModel
+    from .roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +158,32 @@ def _read_and_measure(inputs: RunInputs, problems: Problems, progress: Progress)
     if inputs.population is not None and area is not None:
         population = problems.attempt(read_targets, inputs.population, area, catalogue, cache, progress,
                                       inputs.population_year)
+    network = None
+    if inputs.roads is not None and area is not None:
+        network = problems.attempt(read_network, inputs, area, cache, progress)
     if problems.found:
         return None, problems.found
-    analysis = measure(inputs, area, own, sites, population, progress)
+    analysis = measure(inputs, area, own, sites, population, progress, network=network)
     if inputs.plans:
         plans = problems.attempt(plans_for, analysis)
         if problems.found:
             return None, problems.found
         analysis = replace(analysis, plans=plans)
     return analysis, []
+
+
+def read_network(inputs: RunInputs, area: Area, cache: Path, progress: Progress = log_event) -> RoadNetwork:
+    """The streets of the --roads extract the profile may use, within the area widened by the
+    largest catchment in minutes (read from the cache when it holds them)."""
+    from .roads import read_roads, reach_box
+
+    scales = service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
+    widest = max(scale.catchment(MIN) for scale in scales.values())
+    speeds = inputs.speeds and Path(inputs.speeds)
+    box = reach_box(area.districts, widest, profile=inputs.profile, speeds=speeds)
+    network = read_roads(Path(inputs.roads), profile=inputs.profile, bbox=box, speeds=speeds, cache=cache / "roads")
+    progress(RoadsRead(network.name, network.profile, len(network), network.cached))
+    return network
 
 
 def check_options(inputs: RunInputs) -> None:
@@ -276,7 +297,7 @@ def census_groups(path: Path, source: Source, area: Area, cache: Path,
 
 
 def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, population: Targets | None,
-            progress: Progress = log_event) -> Analysis:
+            progress: Progress = log_event, *, network: RoadNetwork | None = None) -> Analysis:
     """Coverage, gaps and checks of inputs already read; every decision recorded in the Analysis."""
     catalogue = load_catalogue()
     stock = load_embedded_inventory(catalogue, load_gazetteer())
@@ -292,12 +313,15 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     lima_figures = area.covers_lima and area.within_lima_callao
     declared = load_declared_totals()
     declared = declared if lima_figures else declared.iloc[0:0]
-    costs = CostModel(area.districts, area.context)
+    costs = cost_model(area, network)
     coverage = measure_coverage(area.districts, stock, catalogue, declared, facilities=sites, costs=costs)
     scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
     coverage = apply_scales(coverage, scales)
     progress(coverage_measured(coverage, scales, len(area.districts)))
     checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)
+    if network is not None:
+        checks = pd.concat([checks, pd.DataFrame(street_findings(costs, coverage, sites), columns=checks.columns)],
+                           ignore_index=True)
     for found in (sites and sites.findings, population and population.findings):
         if found:
             checks = pd.concat([checks, pd.DataFrame(list(found))], ignore_index=True)
@@ -329,6 +353,26 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         population_year=population and population.year, population_projected=bool(population and population.projection),
         replaced=replaced if lima_figures else replaced.iloc[0:0],
     )
+
+
+def cost_model(area: Area, network: RoadNetwork | None) -> CostModel:
+    """The run's one cost model: minutes along the network's streets, else straight-line km."""
+    if network is None:
+        return CostModel(area.districts, area.context)
+    from .road_costs import RoadCostModel
+
+    return RoadCostModel(area.districts, network, area.context)
+
+
+def street_findings(costs: RoadCostModel, coverage: Coverage, facilities: Facilities | None) -> list[dict]:
+    """The districts without streets and the sites far from any street (road_costs.road_findings),
+    for every service with known sites."""
+    from .road_costs import road_findings
+
+    table = coverage.table.set_index("ubigeo")
+    sites = {service: sites_of(costs, service, rows["count"].reindex(costs.ubigeos), facilities)
+             for service, rows in table.groupby("service") if (rows["status"] != UNKNOWN).any()}
+    return road_findings(costs, sites, dict(zip(costs.ubigeos, coverage.table.drop_duplicates("ubigeo")["district"])))
 
 
 def report_counts(inputs: RunInputs, area: Area, embedded, own, sites: Facilities | None, progress: Progress) -> None:

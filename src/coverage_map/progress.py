@@ -88,6 +88,16 @@ class SourcesChecked:
 
 
 @dataclass(frozen=True)
+class RoadsRead:
+    """The streets of an OpenStreetMap extract, read for a profile (or from the cache)."""
+
+    file: str
+    profile: str
+    nodes: int
+    cached: bool = False
+
+
+@dataclass(frozen=True)
 class AccessMeasured:
     """The services whose access across district lines was measured (measured=False: no population)."""
 
@@ -95,7 +105,8 @@ class AccessMeasured:
     measured: bool = True
 
 
-Event = Downloading | BoundariesRead | PopulationRead | CountsRead | FacilitiesRead | CoverageMeasured | SourcesChecked | AccessMeasured
+Event = (Downloading | BoundariesRead | PopulationRead | CountsRead | FacilitiesRead | RoadsRead | CoverageMeasured
+         | SourcesChecked | AccessMeasured)
 Progress = Callable[[Event], None]
 
 
@@ -134,6 +145,10 @@ def phrase(event: Event, lang: str) -> list[str]:
         if event.left_out:
             line += text["log_facilities_left_out"].format(n=number(event.left_out, lang))
         return [line]
+    if isinstance(event, RoadsRead):
+        line = text["log_roads"].format(file=event.file, profile=text[f"profile_{event.profile}"],
+                                        nodes=number(event.nodes, lang))
+        return [line + (text["log_roads_cached"] if event.cached else "")]
     if isinstance(event, CoverageMeasured):
         gaps = counted(event.gaps, text["log_gap"], text["log_gaps"], lang)
         line = text["log_coverage"].format(services=services(event.services), districts=districts(event.districts), gaps=gaps)

@@ -23,8 +23,10 @@ import pandas as pd
 from pyproj import Transformer
 
 from .costs import CostModel, Sites
-from .roads import RoadNetwork, demand_points, snap
-from .travel import minutes_to
+from .formatting import number
+from .roads import DEMAND_CELL_M, SNAP_LIMIT_M, RoadNetwork, demand_points, snap
+from .texts import LANGUAGES, in_languages, listing, messages
+from .travel import minutes_to, nearest_minutes
 
 
 class RoadCostModel(CostModel):
@@ -32,14 +34,19 @@ class RoadCostModel(CostModel):
 
     unit = "min"
 
-    def __init__(self, districts: gpd.GeoDataFrame, network: RoadNetwork) -> None:
-        super().__init__(districts)
+    def __init__(self, districts: gpd.GeoDataFrame, network: RoadNetwork,
+                 context: gpd.GeoDataFrame | None = None, *, cell_m: float | None = DEMAND_CELL_M) -> None:
+        super().__init__(districts, context)
         self.network = network
-        points = demand_points(network, districts)
+        #: The straight-line model of the same districts: the km shown beside the minutes.
+        self.straight = CostModel(districts, context)
+        #: The demand points (roads.demand_points: ubigeo, node, share), one per square of cell_m
+        #: metres of a district (None: one per street node).
+        self.points = demand_points(network, districts, cell_m=cell_m)
         position = pd.Series(np.arange(len(self.ubigeos)), index=self.ubigeos)
-        self.point_district = position.reindex(points["ubigeo"]).to_numpy()
-        self.point_share = points["share"].to_numpy(float)
-        self.point_node = points["node"].to_numpy()
+        self.point_district = position.reindex(self.points["ubigeo"]).to_numpy()
+        self.point_share = self.points["share"].to_numpy(float)
+        self.point_node = self.points["node"].to_numpy()
         self._to_lonlat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
 
     @property
@@ -52,14 +59,36 @@ class RoadCostModel(CostModel):
         lon, lat = self._to_lonlat.transform(sites.xy[:, 0], sites.xy[:, 1])
         return snap(self.network, np.column_stack([lon, lat]).reshape(-1, 2))
 
-    def point_costs(self, sites: Sites) -> np.ndarray:
-        """Minutes from every demand point to every site; inf where the streets do not reach it."""
+    def point_costs(self, sites: Sites, *, limit: float | None = None) -> np.ndarray:
+        """Minutes from every demand point to every site; inf where the streets do not reach
+        it (or take more than limit minutes: one search per site, cut there)."""
         nodes, _ = self.site_nodes(sites)
         minutes = np.full((len(self.point_node), len(nodes)), np.inf)
         placed = nodes >= 0
         if placed.any() and len(self.point_node):
-            minutes[:, placed] = minutes_to(self.network, self.point_node, nodes[placed])
+            minutes[:, placed] = minutes_to(self.network, self.point_node, nodes[placed], limit=limit)
         return minutes
+
+    def nearest(self, sites: Sites, *, points: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Minutes to the nearest site and its position, from each demand point (points) or
+        district: one search from every site at once, without a limit. A district's minutes
+        are its reaching people's mean, and its nearest site the one nearest to most of them;
+        inf and -1 where none of its people reach a site, NaN and -1 off the network."""
+        nodes, _ = self.site_nodes(sites)
+        placed = np.flatnonzero(nodes >= 0)
+        minutes, best = nearest_minutes(self.network, self.point_node, nodes[placed])
+        best = np.where(best >= 0, placed[np.maximum(best, 0)] if len(placed) else -1, -1)  # back to sites' order
+        if points:
+            return minutes, best
+        reached = np.isfinite(minutes)
+        mean = self.per_district(np.where(reached, minutes, 0.0), weights=reached)
+        share = pd.DataFrame({"district": self.point_district, "site": best, "share": self.point_share})
+        share = share[share["site"] >= 0].groupby(["district", "site"])["share"].sum().reset_index()
+        most = share.sort_values(["share", "site"], ascending=[False, True]).drop_duplicates("district")
+        district_best = np.full(len(self.ubigeos), -1)
+        district_best[most["district"].to_numpy()] = most["site"].to_numpy()
+        mean = np.where(district_best >= 0, mean, np.inf)
+        return np.where(self.located, mean, np.nan), district_best
 
     def costs(self, sites: Sites) -> np.ndarray:
         """Minutes from each district to each site: its reaching points' mean, weighted by their
@@ -76,3 +105,31 @@ class RoadCostModel(CostModel):
             cost = np.where(people > 0, total / people, np.inf)
         cost[~self.located] = np.nan
         return cost
+
+
+def road_findings(model: RoadCostModel, sites: dict[str, Sites], names: dict[str, str]) -> list[dict]:
+    """The source checks (checks.COLUMNS) of the streets: each district without a street node
+    inside it, and each service's site farther than SNAP_LIMIT_M from every street
+    (sites: each service's, by code; names: district names by ubigeo)."""
+    network = model.network
+    where = network.name
+    profile = in_languages(f"profile_{network.profile}")
+    findings = [{"check": "roads_district_off", "service": "", "where": where, "source": where, "expected": ubigeo,
+                 "found": "", **messages("check_roads_district_off", district=names.get(ubigeo, ubigeo),
+                                         file=network.name, profile=profile)}
+                for ubigeo in model.ubigeos[~model.located]]
+    far: dict[tuple, list[str]] = {}  # one finding per point, naming every service there
+    for service, found in sites.items():
+        nodes, metres = model.site_nodes(found)
+        lon, lat = model._to_lonlat.transform(found.xy[:, 0], found.xy[:, 1])
+        for i in np.flatnonzero((nodes >= 0) & (metres > SNAP_LIMIT_M)):
+            point = (found.ubigeo[i], round(lon[i], 5), round(lat[i], 5), round(metres[i]))
+            far.setdefault(point, []).append(service)
+    for (ubigeo, lon, lat, metres), services in far.items():
+        findings.append({"check": "roads_far_site", "service": "", "where": where, "source": where,
+                         "expected": f"{SNAP_LIMIT_M:.0f}", "found": str(metres),
+                         **messages("check_roads_far_site", services={lang: listing(services, lang) for lang in LANGUAGES},
+                                    district=names.get(ubigeo, ubigeo) or "—", lon=f"{lon:.5f}", lat=f"{lat:.5f}",
+                                    metres={lang: number(metres, lang) for lang in LANGUAGES},
+                                    file=network.name, limit=f"{SNAP_LIMIT_M:.0f}")})
+    return findings

@@ -54,6 +54,10 @@ SNAP_LIMIT_M = 500.0
 #: people of a metre of any other street: homes face local streets more than avenues.
 RESIDENTIAL_WEIGHT = 2.0
 RESIDENTIAL = ("residential", "living_street")
+#: People are measured from one demand point per district and square of this side (metres):
+#: minutes inside a square differ by a few on foot, and Lima's streets then give some
+#: 10,000 points, few enough for the plan's models.
+DEMAND_CELL_M = 500.0
 SPEED_COLUMNS = ("profile", "highway", "kmh", "reason")
 #: Changes whenever the cached arrays change meaning; part of every cache key.
 CACHE_FORMAT = 1
@@ -91,6 +95,8 @@ class RoadNetwork:
     profile: str
     #: (min_lon, min_lat, max_lon, max_lat) the streets were clipped to.
     bbox: tuple[float, float, float, float]
+    #: Whether this network was read from the cache rather than parsed from the file.
+    cached: bool = False
 
     def __len__(self) -> int:
         return len(self.lonlat)
@@ -156,6 +162,18 @@ def _profile_speeds(profile: str, speeds: Path | None) -> dict[str, float]:
     table = road_speeds(speeds)
     table = table[table["profile"] == profile]
     return dict(zip(table["highway"], table["kmh"].astype(float)))
+
+
+def reach_box(districts: gpd.GeoDataFrame, minutes: float, *, profile: str,
+              speeds: Path | None = None) -> tuple[float, float, float, float]:
+    """The box (min_lon, min_lat, max_lon, max_lat) of the districts widened by the farthest
+    minutes reach at the profile's fastest speed: every street a trip within them may use."""
+    margin_m = minutes / 60 * max(_profile_speeds(profile, speeds).values()) * 1000
+    min_lon, min_lat, max_lon, max_lat = districts.to_crs("EPSG:4326").total_bounds
+    lat_m = np.pi * EARTH_RADIUS_M / 180
+    lon_m = lat_m * np.cos(np.radians(max(abs(min_lat), abs(max_lat))))
+    return (float(min_lon - margin_m / lon_m), float(min_lat - margin_m / lat_m),
+            float(max_lon + margin_m / lon_m), float(max_lat + margin_m / lat_m))
 
 
 def _directions(profile: str, highway: str, tags) -> tuple[bool, bool]:
@@ -362,7 +380,7 @@ def _load(source: Path, name: str) -> RoadNetwork | None:
             matrix = {k: sparse.csr_matrix((z[k], z["indices"], z["indptr"]), shape=(n, n)) for k in ("minutes", "metres")}
             return RoadNetwork(lonlat=z["lonlat"], **matrix, street_m=z["street_m"], residential_m=z["residential_m"],
                                name=name, sha256=meta["sha256"], timestamp=meta["timestamp"], profile=meta["profile"],
-                               bbox=tuple(meta["bbox"]))
+                               bbox=tuple(meta["bbox"]), cached=True)
     except (OSError, ValueError, KeyError, io.UnsupportedOperation) as exc:
         log.warning("Ignoring the unreadable cached road network %s (%s)", source, exc)
         return None
@@ -385,19 +403,46 @@ def snap(network: RoadNetwork, lonlat: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def demand_points(network: RoadNetwork, districts: gpd.GeoDataFrame, *,
-                  residential_weight: float = RESIDENTIAL_WEIGHT) -> pd.DataFrame:
-    """Each district's share of its people at each street node inside it (ubigeo, node, share):
-    shares in proportion to the street around the node, a metre of residential street counting
-    residential_weight times; they sum to 1 per district. A district without a street node
-    inside it has no rows."""
-    nodes = gpd.GeoDataFrame({"node": np.arange(len(network))},
-                             geometry=gpd.points_from_xy(network.lonlat[:, 0], network.lonlat[:, 1]), crs="EPSG:4326")
-    areas = districts[["ubigeo", "geometry"]].to_crs("EPSG:4326")
-    inside = gpd.sjoin(nodes, areas, how="inner", predicate="intersects")
-    inside = inside.drop_duplicates("node")  # a node on a shared border counts in one district
+                  residential_weight: float = RESIDENTIAL_WEIGHT, cell_m: float | None = DEMAND_CELL_M) -> pd.DataFrame:
+    """Each district's share of its people at its demand points (ubigeo, node, share): the
+    street nodes inside it, each holding a share in proportion to the street around it, a
+    metre of residential street counting residential_weight times; the shares sum to 1 per
+    district. With cell_m, the nodes of a district within one square of cell_m metres are
+    one demand point, at the node of the most street, holding their shares together. A
+    district without a street node inside it has no rows."""
+    ubigeo, node = _nodes_inside(network, districts)
     weight = network.street_m + (residential_weight - 1) * network.residential_m
-    points = pd.DataFrame({"ubigeo": inside["ubigeo"].to_numpy(), "node": inside["node"].to_numpy(),
-                           "weight": weight[inside["node"].to_numpy()]})
-    points = points[points["weight"] > 0].sort_values(["ubigeo", "node"], kind="stable")
+    points = pd.DataFrame({"ubigeo": ubigeo, "node": node, "weight": weight[node]})
+    points = points[points["weight"] > 0]
+    if cell_m:
+        xy = np.floor(network.xy(network.lonlat[points["node"].to_numpy()]) / cell_m).astype(np.int64)
+        points = points.assign(cx=xy[:, 0], cy=xy[:, 1])
+        cell = ["ubigeo", "cx", "cy"]
+        heaviest = points.sort_values(["weight", "node"], ascending=[False, True], kind="stable").drop_duplicates(cell)
+        points = heaviest[[*cell, "node"]].merge(points.groupby(cell, as_index=False)["weight"].sum(), on=cell)
+    points = points.sort_values(["ubigeo", "node"], kind="stable")
     points["share"] = points["weight"] / points.groupby("ubigeo")["weight"].transform("sum")
     return points[["ubigeo", "node", "share"]].reset_index(drop=True)
+
+
+def _nodes_inside(network: RoadNetwork, districts: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ubigeo of the district each street node lies in (on or inside its boundary), and the
+    node; a node in none is left out, one on a shared border counts in the first district."""
+    import shapely
+
+    lon, lat = network.lonlat[:, 0], network.lonlat[:, 1]
+    free = np.ones(len(network), dtype=bool)
+    ubigeos, nodes = [], []
+    for ubigeo, geometry in zip(districts["ubigeo"], districts.geometry.to_crs("EPSG:4326")):
+        if geometry is None or geometry.is_empty:
+            continue
+        west, south, east, north = geometry.bounds
+        candidates = np.flatnonzero(free & (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+        shapely.prepare(geometry)
+        inside = candidates[shapely.intersects_xy(geometry, lon[candidates], lat[candidates])]
+        free[inside] = False
+        ubigeos.append(np.full(len(inside), ubigeo, dtype=object))
+        nodes.append(inside)
+    if not nodes:
+        return np.array([], dtype=object), np.array([], dtype=np.int64)
+    return np.concatenate(ubigeos), np.concatenate(nodes)

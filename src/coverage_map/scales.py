@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from .costs import KM, MIN
 from .coverage import GAP, UNKNOWN, Coverage
 from .errors import InputError
 from .inventory import Catalogue
@@ -41,6 +42,12 @@ DEFAULT_SCALE = NETWORK
 #: ones (Ancón, Santa Rosa, Lurigancho, Lurín, Pucusana and the southern beaches), whose
 #: people are then counted beyond it.
 DEFAULT_CATCHMENT_KM = {MUNICIPAL: 3.0, NETWORK: 10.0, METROPOLITAN: 30.0}
+#: Default catchment per scale, in minutes along the streets (with --roads), whatever the
+#: profile: the trip a person makes, not the distance a centre lies at. municipal: half an
+#: hour, the trip to one's own municipality (3 km on foot at 4.8 km/h is 37 minutes); network:
+#: an hour, the threshold WHO's AccessMod and most published access studies use for a service
+#: people travel to; metropolitan: an hour and a half, a trip across Lima Metropolitana.
+DEFAULT_CATCHMENT_MIN = {MUNICIPAL: 30.0, NETWORK: 60.0, METROPOLITAN: 90.0}
 
 #: Where a scale or catchment was decided: the catalogue, or an option of the run.
 CATALOGUE, OPTION = "catalogue", "option"
@@ -55,9 +62,17 @@ class Scale:
     reason_es: str
     reason_en: str
     given_by: str = CATALOGUE  # or OPTION when --scale or --catchment changed it
+    #: The catchment in minutes along the streets, used when the run measures on roads.
+    catchment_min: float | None = None
 
     def reason(self, lang: str) -> str:
         return self.reason_es if lang == "es" else self.reason_en
+
+    def catchment(self, unit: str) -> float:
+        """The catchment in unit: straight-line km, or minutes along streets (MIN)."""
+        if unit == MIN:
+            return self.catchment_min if self.catchment_min is not None else DEFAULT_CATCHMENT_MIN[self.kind]
+        return self.catchment_km
 
 
 def pairs(value: Mapping | Iterable | None, *, separator: str = "=") -> tuple[tuple[str, str], ...]:
@@ -87,9 +102,10 @@ def service_scales(
     none), with a run's overrides. Every place-based service has one, so callers index the
     result; a service that is not place-based has none.
 
-    scales and catchments are (service, value) pairs ("HRT", "municipal"), ("CEM", "5").
-    A service given another scale takes that scale's default catchment unless its
-    catchment is given too. Every bad override is reported at once in one InputError.
+    scales and catchments are (service, value) pairs ("HRT", "municipal"), ("CEM", "5"); a
+    catchment is in km ("5", "5km") or in minutes along streets ("30min"). A service given
+    another scale takes that scale's default catchments unless its catchment is given too.
+    Every bad override is reported at once in one InputError.
     """
     problems: list[dict[str, str]] = []  # in every language
     unknown = False  # a service the catalogue lacks: the message says where the codes are
@@ -108,12 +124,12 @@ def service_scales(
     for service, km in catchments:
         code = _service(catalogue, service, f"--catchment {service}={km}", problems)
         unknown |= code is None
-        value = _km(km)
+        value, unit = catchment_value(km)
         if value is None:
             problems.append(in_languages("error_item_catchment_bad", service=service, km=km))
         elif code is not None:
-            old = found[code]
-            found[code] = Scale(old.kind, value, old.reason_es, old.reason_en, OPTION)
+            found[code] = replace(found[code], given_by=OPTION,
+                                  **({"catchment_min": value} if unit == MIN else {"catchment_km": value}))
     if problems:
         raise InputError("error_scales_services" if unknown else "error_scales",
                          problems=listed(problems, word=None, sep="; "))
@@ -135,6 +151,14 @@ def _service(catalogue: Catalogue, service: str, option: str, problems: list[dic
     return code
 
 
+def catchment_value(text: str) -> tuple[float | None, str]:
+    """A catchment as given ("5", "5km", "30min", "30 min") as (value, unit); value None
+    where it is not a positive number."""
+    text = str(text).strip().lower()
+    unit = MIN if text.endswith(MIN) else KM
+    return _km(text.removesuffix(unit).strip()), unit
+
+
 def _km(text: str) -> float | None:
     try:
         value = float(str(text).strip().replace(",", "."))
@@ -148,7 +172,7 @@ def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
 
     The table gains gap (True where a district lacks a municipal or network service it is
     known not to have; never for a metropolitan one; NA where the service has no district
-    data); the summary gains scale, catchment_km and without_site (the districts known to
+    data); the summary gains scale, catchment_km (catchment_min on streets) and without_site (the districts known to
     have no site), and its gaps count the scale's gaps only.
     """
     table = coverage.table.copy()
@@ -159,11 +183,12 @@ def apply_scales(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
     table["gap"] = gap
     summary = coverage.summary.copy()
     summary.insert(1, "scale", summary.index.map(lambda code: scales[code].kind))
-    summary.insert(2, "catchment_km", summary.index.map(lambda code: scales[code].catchment_km))
+    unit = coverage.unit
+    summary.insert(2, f"catchment_{unit}", summary.index.map(lambda code: scales[code].catchment(unit)))
     # the districts known to have no site stay counted, as without_site, beside the scale's gaps
     summary.insert(summary.columns.get_loc("gaps") + 1, "without_site", summary["gaps"])
     summary["gaps"] = table.groupby("service")["gap"].sum().reindex(summary.index).fillna(0).astype(int)
-    return Coverage(table=table, summary=summary)
+    return replace(coverage, table=table, summary=summary)
 
 
 def without_metropolitan_rates(coverage: Coverage, scales: Mapping[str, Scale]) -> Coverage:
@@ -174,4 +199,4 @@ def without_metropolitan_rates(coverage: Coverage, scales: Mapping[str, Scale]) 
     table = coverage.table.copy()
     metropolitan = table["service"].map(lambda code: code in scales and scales[code].kind == METROPOLITAN)
     table["people_per_centre"] = table["people_per_centre"].mask(metropolitan.astype(bool))
-    return Coverage(table=table, summary=coverage.summary)
+    return replace(coverage, table=table)

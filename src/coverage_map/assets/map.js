@@ -106,6 +106,18 @@
     document.body.classList.toggle("cm-with-basemap", on);
   }
 
+  // roads{
+  // Minutes along OpenStreetMap's streets: its credit (ODbL) stays on the map, under the
+  // legend, whether or not a basemap shows. A control of its own: Leaflet's attribution
+  // control would also take, and keep, the basemap's credit.
+  if (data.roads) {
+    var roadsCredit = L.control({ position: "bottomright" });
+    roadsCredit.onAdd = function () {
+      return el("div", "leaflet-control-attribution leaflet-control cm-roads-credit", data.roads.attribution);
+    };
+    roadsCredit.addTo(map);
+  }
+  // }roads
   /* ---- context: the neighbouring districts beyond the study area, light, under it ---- */
   map.createPane("cm-context").style.zIndex = 350;
   // Decoded once: Leaflet draws them, and the image of the view draws them again.
@@ -207,6 +219,9 @@
       line += T.legend_unknown;
     }
     box.appendChild(el("span", null, line));
+    // roads{
+    if (data.roads) { roadsCost(box, layer, i, status); } else
+    // }roads
     if ((status === "g" || status === "s") && layer.nearest[i] !== null) {
       var nearest = districts[layer.nearest[i]].name;
       box.appendChild(el("span", null, T.nearest + ": " + nearest + " (" + formatKm(layer.km[i]) + ")"));
@@ -236,6 +251,22 @@
     return box;
   }
 
+  // roads{
+  // On streets: the minutes of the district's people to their nearest site (a district with
+  // the service too: its people's trip), the nearest district where it has none, and the
+  // straight line beside them, each said as what it is.
+  function roadsCost(box, layer, i, status) {
+    var R = data.roads;
+    if (status === "u") { return; }
+    if (layer.min[i] === null) { box.appendChild(el("span", null, R.unreached)); return; }
+    var minutes = formatNumber(layer.min[i]) + F.unit_space + "min";
+    if (status === "p") { box.appendChild(el("span", null, fill(R.host, { minutes: minutes }))); return; }
+    if (layer.nearest[i] !== null) {
+      box.appendChild(el("span", null, fill(R.nearest, { district: districts[layer.nearest[i]].name, minutes: minutes })));
+    }
+    if (layer.km[i] !== null) { box.appendChild(el("span", null, fill(R.straight, { km: formatKm(layer.km[i]) }))); }
+  }
+  // }roads
   // A district's access in the legend's unit (per_site), or the label of the legend's last
   // class where no site reaches it; "" for a layer without the access view.
   function accessText(layer, i) {
@@ -610,11 +641,17 @@
       }
     }
     if (layer.scale_note) { legendBox.appendChild(el("p", "cm-note", layer.scale_note)); }
+    // roads{
+    if (layer.roads_note) { legendBox.appendChild(el("p", "cm-note", layer.roads_note)); }
+    // }roads
     if (layer.confidential) { legendBox.appendChild(el("p", "cm-note", T.confidential)); }
     var sources = el("div", "cm-sources");
     sources.appendChild(el("div", null, T.source + ": " + layer.source));
     sources.appendChild(el("div", null, T.role_boundaries + ": " + data.boundaries));
     if (data.population) { sources.appendChild(el("div", null, T.role_population + ": " + data.population)); }
+    // roads{
+    if (data.roads) { data.roads.sources.forEach(function (line) { sources.appendChild(el("div", null, line)); }); }
+    // }roads
     if (data.without_geometry.length) {
       sources.appendChild(el("div", null, T.no_geometry + ": " + data.without_geometry.join(", ")));
     }
@@ -1286,6 +1323,9 @@
     var layer = data.layers[active];
     var lines = [T.source + ": " + layer.source, T.role_boundaries + ": " + data.boundaries];
     if (data.population) { lines.push(T.role_population + ": " + data.population); }
+    // roads{
+    if (data.roads) { lines = lines.concat(data.roads.sources); }
+    // }roads
     if (tiles) { lines.push(T.image_basemap); }
     lines.push(fill(T.run_on, { date: data.run_date }) + " · " + fill(T.image_on, { date: new Date().toISOString().slice(0, 10) }));
     return lines;
@@ -1314,6 +1354,9 @@
       items.push([normal, "#222222", label + " · " + count, { kind: kind }]);
     }
     if (layer.scale_note) { items.push([small, "#444444", layer.scale_note]); }
+    // roads{
+    if (layer.roads_note) { items.push([small, "#444444", layer.roads_note]); }
+    // }roads
     if (layer.confidential) { items.push([small, "#444444", T.confidential]); }
     sourceLines().forEach(function (line) { items.push([small, "#555555", line]); });
     var legend = boxLines(ctx, items, legendWidth - 2 * pad);
