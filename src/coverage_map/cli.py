@@ -23,9 +23,11 @@ from rich.table import Table
 
 from . import __version__
 from .classify import SCHEMES, parse_breaks
+from .costs import KM
 from .cli_help import WordedArgument, WordedGroup, WordedOption
 from .errors import CoverageMapError, InputError, Message
-from .formatting import km, number, percent
+from .export import minutes_note
+from .formatting import cost, number, percent
 from .model import RunInputs
 from .phrases import access_text
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
@@ -229,11 +231,15 @@ def gaps(service: str, lang: str, **options) -> None:
     text, name, acronym = texts(lang), catalogue.label(code, lang), catalogue.services.at[code, "acronym"]
     summary = analysis.coverage.summary.loc[code]
     scale = analysis.scales[code]
+    unit, roads = analysis.unit, analysis.roads
+    catchment = cost(scale.catchment(unit), unit, lang)  # "30,0 km", or with --roads "90 min"
     if scale.kind == METROPOLITAN:
         reach = ""
         if code in analysis.coverage.access_measured:
-            reach = text["cli_reach"].format(share=percent(100 * summary["share_within"], lang, 1), km=km(scale.catchment_km, lang))
+            reach = text["cli_reach"].format(share=percent(100 * summary["share_within"], lang, 1), km=catchment)
         stdout.print(text["cli_metropolitan"].format(name=name, code=acronym, reach=reach))
+        if roads is not None and reach:
+            stdout.print(minutes_note(roads, lang), markup=False, soft_wrap=True)
         return
     if summary["unknown"] == summary["districts"]:
         stdout.print(text["cli_unknown"].format(name=name, code=acronym))
@@ -248,16 +254,22 @@ def gaps(service: str, lang: str, **options) -> None:
     table.add_column("Ubigeo")
     table.add_column(text["district"])
     table.add_column(text["nearest"])
-    table.add_column(text["unit_km"], justify="right")
+    # with --roads the minutes along the streets (the straight-line km are in the files, said to be so)
+    table.add_column(text["unit_km" if roads is None else "unit_min"], justify="right")
     if network:
         table.add_column(text["cli_access"], justify="right", no_wrap=True)
     for row in rows.itertuples():
-        distance = "" if row.nearest_km != row.nearest_km else number(row.nearest_km, lang, 1)
+        distance = getattr(row, f"nearest_{unit}")
+        distance = "" if distance != distance else number(distance, lang, 1 if unit == KM else 0)
         cells = [row.ubigeo, row.district, row.nearest_district or "", distance]
-        if network:
-            cells.append(access_text(row.access, scale.catchment_km, lang))
+        if network:  # where no site is within reach, the catchment in the run's unit ("Sin sede a menos de 60 min")
+            reached = row.access != row.access or row.access > 0
+            cells.append(access_text(row.access, scale.catchment_km, lang) if reached
+                         else text["access_unreached"].format(km=catchment))
         table.add_row(*cells)
     stdout.print(table)
+    if roads is not None:
+        stdout.print(minutes_note(roads, lang), markup=False, soft_wrap=True)
 
 
 def plan_catchment(given: tuple[str, ...]) -> tuple[float | None, tuple[str, ...]]:

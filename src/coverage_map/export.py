@@ -17,14 +17,20 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from .costs import KM
 from .coverage import GAP, UNKNOWN, Coverage
 from .errors import InputError
+from .texts import texts
+
+if TYPE_CHECKING:
+    from .roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +40,8 @@ GEOJSON_DECIMALS = 6
 
 def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDataFrame:
     """One feature per district with, per service with district data, its count, gap flag,
-    nearest host and km, and where population is known its target population and people per
-    centre.
+    nearest host and km (straight line), with --roads the minutes along the streets beside
+    them (<S>_min), and where population is known its target population and people per centre.
 
     A service without any district data (only a total for the area) has no fields: they
     would be null in every feature, which a GIS reads as text. Where a service has data in
@@ -53,6 +59,8 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
         layer[f"{service}_gap"] = pd.array(gap, dtype="boolean")
         layer[f"{service}_nearest"] = rows["nearest_district"].to_numpy()
         layer[f"{service}_km"] = rows["nearest_km"].to_numpy()
+        if coverage.unit != KM:  # the district's people's mean minutes to their nearest site
+            layer[f"{service}_{coverage.unit}"] = rows[coverage.cost_columns["nearest_km"]].to_numpy()
         if "target_population" in rows:
             layer[f"{service}_people"] = rows["target_population"].array
             layer[f"{service}_per_centre"] = rows["people_per_centre"].array
@@ -61,6 +69,19 @@ def coverage_layer(districts: gpd.GeoDataFrame, coverage: Coverage) -> gpd.GeoDa
             # as the map and the report read it; null where no site is within reach (access 0)
             layer[f"{service}_per_site"] = rows["people_per_site"].array
     return gpd.GeoDataFrame(layer, geometry=districts.geometry, crs=districts.crs)
+
+
+def roads_date(roads: RoadNetwork, lang: str) -> str:
+    """The day of the extract's header timestamp ("2025-06-01"), or words saying it has none."""
+    return roads.timestamp[:10] if roads.timestamp else texts(lang)["roads_undated"]
+
+
+def minutes_note(roads: RoadNetwork, lang: str) -> str:
+    """What the minutes of a run with --roads are, as the files say beside them: the profile,
+    the extract and its date, no public transport, and OpenStreetMap's attribution (ODbL)."""
+    labels = texts(lang)
+    return labels["roads_minutes_note"].format(profile=labels[f"profile_{roads.profile}"], file=roads.name,
+                                               date=roads_date(roads, lang), attribution=labels["roads_attribution"])
 
 
 def write_geojson(layer: gpd.GeoDataFrame, path: Path) -> None:

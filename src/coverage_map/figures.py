@@ -539,7 +539,7 @@ def draw_gains_charts(analysis: Analysis, folder: Path, *, lang: str) -> dict[st
     for plan in analysis.plans:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / CHART_NAME.format(code=plan.service)
-        content = _gains_content(plan, lang)
+        content = _gains_content(plan, _cost_words(analysis, lang), lang)
         digest = hashlib.sha256(Path(__file__).read_bytes())
         for part in (__version__, *(version(p) for p in DRAWING_PACKAGES), repr(content)):
             digest.update(part.encode("utf-8") + b"\x1e")
@@ -553,8 +553,19 @@ def draw_gains_charts(analysis: Analysis, folder: Path, *, lang: str) -> dict[st
     return written
 
 
-def _gains_content(plan, lang: str) -> dict:
-    """What a gains chart shows, as plain values and texts (also the key of its cache)."""
+def _cost_words(analysis: Analysis, lang: str) -> tuple[str, int]:
+    """The title of a gains chart's weighted cost in the run's unit, and the decimals of its axis:
+    km in straight lines, minutes along the streets (with how they were travelled)."""
+    text = texts(lang)
+    if analysis.roads is None:
+        return text["plan_chart_km"], 2
+    profile = text["profile_walk" if analysis.roads.profile == "walk" else "profile_drive"]
+    return text["plan_chart_min"].format(profile=profile), 1
+
+
+def _gains_content(plan, cost_words: tuple[str, int], lang: str) -> dict:
+    """What a gains chart shows, as plain values and texts (also the key of its cache); its
+    weighted cost as cost_words says (_cost_words)."""
     from .plan_words import reach_text
 
     text = texts(lang)
@@ -566,13 +577,14 @@ def _gains_content(plan, lang: str) -> dict:
         "km": [plan.weighted_km_before, *rows["weighted_km_after"].astype(float)],
         "x_label": text["plan_chart_sites"],
         "covered_label": reach_text(plan, "plan_chart_covered", lang),
-        "km_label": text["plan_chart_km"],
+        "km_label": cost_words[0],
+        "decimals": cost_words[1],
         "lang": lang,
     }
 
 
 def _draw_gains(content: dict, path: Path) -> None:
-    """Two panels: target people within the catchment, and the weighted km, at 0..N sites."""
+    """Two panels: target people within the catchment, and the weighted km (or minutes), at 0..N sites."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -597,7 +609,7 @@ def _draw_gains(content: dict, path: Path) -> None:
         ax.set_axisbelow(True)
         ax.margins(x=0.08, y=0.15)
     panels[0].yaxis.set_major_formatter(thousands)
-    panels[1].yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, content["lang"], 2)))
+    panels[1].yaxis.set_major_formatter(FuncFormatter(lambda v, _: number(v, content["lang"], content["decimals"])))
     figure.suptitle(content["title"], fontsize=9.5, fontweight="bold", x=0.02, ha="left")
     figure.tight_layout(rect=(0, 0, 1, 0.97))
     from PIL import Image  # a dependency of matplotlib

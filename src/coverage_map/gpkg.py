@@ -11,6 +11,11 @@ style of the district layer per service with district data: a categorized render
 gap, no district data, as the map shows them) in the colours of styles.py, named by the service's acronym, the map's
 opening service marked as the default that QGIS applies when the layer is added.
 
+With --roads, the layers with minutes say so: their description (gpkg_contents) names the
+OpenStreetMap extract, its date, the profile and the attribution its licence (ODbL) asks for,
+and each cost field carries its unit in gpkg_data_columns (the GeoPackage schema extension,
+which GDAL reads as the field's comment): minutes along the streets, or km in a straight line.
+
 GDAL stamps gpkg_contents.last_change with the current time: the OGR_CURRENT_DATE option pins it,
 and the styles' update_time, to the day of the run, so equal inputs on the same day give equal
 bytes.
@@ -32,7 +37,9 @@ import jinja2
 import pandas as pd
 import pyogrio
 
+from .costs import KM
 from .coverage import GAP, PRESENT, UNKNOWN
+from .export import minutes_note
 from .scales import METROPOLITAN
 from .styles import PROPOSAL, SERVED, SERVED_FROM_SEAT, STYLES
 from .texts import texts
@@ -72,6 +79,36 @@ class LayerStyle:
     qml: str
     description: str
     default: bool = False
+
+
+@dataclass(frozen=True)
+class LayerNotes:
+    """What a layer says of itself: its description (gpkg_contents), and its fields' (by name)."""
+
+    description: str
+    fields: dict[str, str]
+
+
+def road_notes(analysis: Analysis, layers: dict[str, pd.DataFrame], *, lang: str) -> dict[str, LayerNotes]:
+    """With --roads, the notes of each layer with minutes: which streets, profile and date they
+    were measured along, without public transport, with OpenStreetMap's attribution; and per
+    cost field its unit (the straight-line km beside the minutes say so). Empty without roads."""
+    roads = analysis.roads
+    if roads is None:
+        return {}
+    labels, unit = texts(lang), analysis.unit
+    mapped = analysis.coverage.mapped()
+    costs = analysis.coverage.cost_columns
+    minutes = {*(name for name in costs.values() if name.endswith(f"_{unit}")), *(f"{code}_{unit}" for code in mapped)}
+    straight = {"nearest_km", *(f"{code}_{KM}" for code in mapped)}
+    note = minutes_note(roads, lang)
+    notes = {}
+    for name, frame in layers.items():
+        fields = {column: note for column in frame.columns if column in minutes}
+        if fields:
+            km = {column: labels["gpkg_field_km"] for column in frame.columns if column in straight}
+            notes[name] = LayerNotes(labels["gpkg_layer_min"].format(note=note) if km else note, fields | km)
+    return notes
 
 
 def district_styles(analysis: Analysis, *, first: str, lang: str) -> list[LayerStyle]:
@@ -143,9 +180,10 @@ def _template(name: str) -> jinja2.Template:
 
 
 def write_geopackage(layers: dict[str, pd.DataFrame], path: Path, *, styles: list[LayerStyle],
-                     changed: datetime) -> None:
+                     changed: datetime, notes: dict[str, LayerNotes] | None = None) -> None:
     """Write each frame as a layer of the GeoPackage at path (a GeoDataFrame with its geometry,
-    in EPSG:4326; a DataFrame as a table without geometry), then the styles.
+    in EPSG:4326; a DataFrame as a table without geometry), then the styles and the notes of
+    the layers named in notes (their description and their fields').
 
     changed is the time the GeoPackage's contents carry (the day is kept, not the hour). A
     file already at path is replaced.
@@ -161,9 +199,13 @@ def write_geopackage(layers: dict[str, pd.DataFrame], path: Path, *, styles: lis
                 frame = frame.to_crs("EPSG:4326")
                 points = bool(len(frame)) and frame.geom_type.eq("Point").all()
             # polygons always as MultiPolygon (one type per layer); points stay points
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=not points)
+            described = {"DESCRIPTION": notes[name].description} if notes and name in notes else {}
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=not points,
+                                    layer_options=described or None)
     if styles:
         write_layer_styles(path, styles, stamp=stamp)
+    if notes:
+        write_field_notes(path, {name: layer.fields for name, layer in notes.items()})
 
 
 @contextlib.contextmanager
@@ -192,3 +234,35 @@ def write_layer_styles(path: Path, styles: list[LayerStyle], *, stamp: str) -> N
             "VALUES ('', '', ?, ?, ?, ?, '', ?, ?, 'coverage-map', NULL, ?)",
             [(style.layer, geometry_columns.get(style.layer, ""), style.name, style.qml, int(style.default),
               style.description, stamp) for style in styles])
+
+
+#: The GeoPackage schema extension's table of field descriptions (GeoPackage 1.3, F.9), as GDAL creates it.
+DATA_COLUMNS = """
+CREATE TABLE gpkg_data_columns (
+    table_name TEXT NOT NULL,
+    column_name TEXT NOT NULL,
+    name TEXT,
+    title TEXT,
+    description TEXT,
+    mime_type TEXT,
+    constraint_name TEXT,
+    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+    CONSTRAINT gdc_tn UNIQUE (table_name, name)
+)
+"""
+SCHEMA_EXTENSION = "http://www.geopackage.org/spec/#extension_schema"
+
+
+def write_field_notes(path: Path, fields: dict[str, dict[str, str]]) -> None:
+    """Describe fields (per layer, per field) in gpkg_data_columns, registered as the schema
+    extension; GDAL reads each description as the field's comment."""
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("PRAGMA synchronous = OFF")  # as the layers were written (write_geopackage)
+        db.execute("CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+                   "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                   "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))")
+        db.execute(DATA_COLUMNS)
+        db.execute("INSERT INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, 'gpkg_schema', ?, 'read-write')",
+                   (SCHEMA_EXTENSION,))
+        db.executemany("INSERT INTO gpkg_data_columns (table_name, column_name, description) VALUES (?, ?, ?)",
+                       [(layer, column, text) for layer, described in fields.items() for column, text in described.items()])

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .accessibility import people_per_site
-from .formatting import cite, cite_origin, km, listing, number, percent, short_origin
+from .costs import KM
+from .formatting import cite, cite_origin, cost, listing, number, percent, short_origin
 from .inventory import Catalogue, declared_parts
 from .population import TARGET_POPULATION
 from .projection import CENSUS_YEAR
@@ -30,14 +31,15 @@ def service_name(catalogue: Catalogue, code: str, lang: str) -> str:
     return name if acronym in name else f"{name} ({acronym})"
 
 
-def access_text(access: float, catchment_km: float, lang: str, *, unit: bool = False) -> str:
+def access_text(access: float, catchment: float, lang: str, *, unit: bool = False, cost_unit: str = KM) -> str:
     """A district's access as people read it: its target people per site within reach
     ('4 000 000', with unit=True '4 000 000 personas objetivo por sede a su alcance'), 'Sin sede
-    a menos de 10,0 km' where no site is within the catchment, '' where it was not measured."""
+    a menos de 10,0 km' (or '60 min' with cost_unit "min") where no site is within the
+    catchment, '' where it was not measured."""
     if pd.isna(access):
         return ""
     if access <= 0:
-        return texts(lang)["access_unreached"].format(km=km(catchment_km, lang))
+        return texts(lang)["access_unreached"].format(km=cost(catchment, cost_unit, lang))
     figure = number(people_per_site(access), lang)
     return f"{figure} {texts(lang)['unit_access']}" if unit else figure
 

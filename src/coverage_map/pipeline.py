@@ -44,7 +44,7 @@ from .progress import (AccessMeasured, BoundariesRead, CountsRead, CoverageMeasu
 from .scales import METROPOLITAN, apply_scales, service_scales, without_metropolitan_rates
 from .sources import DEFAULT_BOUNDARIES, DEFAULT_POPULATION, NATIONAL_POPULATION, PROJECTION_OF, Source, cache_dir, fetch, registry, sha256_of
 from .sources import status as source_status
-from .texts import in_languages, listed
+from .texts import in_languages, listed, texts
 
 if TYPE_CHECKING:
     from .road_costs import RoadCostModel
@@ -57,6 +57,11 @@ EMBEDDED_FILES = ("services.csv", EMBEDDED_FILE, "declared_totals.csv", "consoli
 #: Embedded figures the report shows (usage.csv: Lima Metropolitana's only), listed in its provenance.
 USAGE_FILE = "usage.csv"
 REPORT_DATA = (USAGE_FILE, "indicators.csv")
+#: The embedded speeds per road class (roads.road_speeds).
+SPEEDS_FILE = "road_speeds.csv"
+#: The licence of OpenStreetMap's data (SPDX): every output made from its streets carries its
+#: attribution (the texts' roads_attribution).
+ROADS_LICENSE = "ODbL-1.0"
 T = TypeVar("T")
 
 
@@ -345,7 +350,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
         inputs=inputs, districts=area.districts, boundary=area.report, boundary_source=area.source,
         context=area.context, gazetteer=load_gazetteer(),
         catalogue=catalogue, inventory=stock, declared=declared, coverage=coverage, checks=checks,
-        lima_figures=lima_figures, files=_files(inputs, area, population),
+        lima_figures=lima_figures, files=_files(inputs, area, population, network),
         usage=usage if lima_figures else usage.iloc[0:0], latest_usage=_period_start(max(usage["period"])),
         indicators=load_indicators(), report_files=_report_files(lima_figures), facilities=sites,
         population=population and population.table, population_source=population and population.source,
@@ -421,8 +426,9 @@ def _data_path(name: str) -> Path:
     return Path(str(files("coverage_map.data").joinpath(name)))
 
 
-def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[InputFile, ...]:
-    """Every file the analysis read, in its role, with its sha256."""
+def _files(inputs: RunInputs, area: Area, population: Targets | None,
+           network: RoadNetwork | None = None) -> tuple[InputFile, ...]:
+    """Every file the analysis read, in its role, with its sha256 (the extract's as read with it)."""
     read = [(area.path, "boundaries", area.source)]
     if population is not None:
         read.append((population.path, "population", population.source))
@@ -431,7 +437,12 @@ def _files(inputs: RunInputs, area: Area, population: Targets | None) -> tuple[I
         read.append((projection, "projection", source))
     read += [(_data_path(name), "embedded", None) for name in EMBEDDED_FILES]
     read += [(Path(p), role, None) for role, p in (("inventory", inputs.inventory), ("facilities", inputs.facilities)) if p]
-    return tuple(InputFile(role, path, sha256_of(path), source) for path, role, source in read)
+    files = [InputFile(role, path, sha256_of(path), source) for path, role, source in read]
+    if network is not None:
+        speeds = [_data_path(SPEEDS_FILE), *([Path(inputs.speeds)] if inputs.speeds else [])]
+        files += [InputFile("roads", Path(inputs.roads), network.sha256),
+                  *(InputFile("speeds", path, sha256_of(path)) for path in speeds)]
+    return tuple(files)
 
 
 def build(inputs: RunInputs | None = None, *, out: str | os.PathLike = "outputs", progress: Progress | None = None,
@@ -472,6 +483,25 @@ def manifest(analysis: Analysis, folder: Path) -> dict:
         # what plan.csv cannot hold: each plan's notes, in the run's language (also in plan-notes.txt)
         **({"plans": [{"service": plan.service, "objective": plan.objective, "notes": list(plan.notes)}
                       for plan in analysis.plans]} if analysis.plans else {}),
+        **({"roads": roads_manifest(analysis)} if analysis.roads is not None else {}),
+    }
+
+
+def roads_manifest(analysis: Analysis) -> dict:
+    """The streets the minutes were measured along: the extract, its date, the profile and its
+    speeds per road class (the embedded table, with a user's --speeds rows), and OpenStreetMap's
+    attribution and licence, which every output with road-based figures must carry."""
+    from .roads import road_speeds
+
+    roads, given = analysis.roads, analysis.inputs.speeds
+    speeds = road_speeds(given and Path(given))
+    speeds = speeds[speeds["profile"] == roads.profile]
+    return {
+        "file": roads.name, "sha256": roads.sha256, "date": roads.timestamp and roads.timestamp[:10],
+        "timestamp": roads.timestamp, "profile": roads.profile,
+        "speeds": {"file": Path(given).name if given else SPEEDS_FILE, "embedded": not given,
+                   "kmh": dict(zip(speeds["highway"], speeds["kmh"].astype(float)))},
+        "attribution": texts(analysis.lang)["roads_attribution"], "license": ROADS_LICENSE, "public_transport": False,
     }
 
 
@@ -495,7 +525,7 @@ def build_report(inputs: RunInputs | None = None, *, out: str | os.PathLike = "o
 def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     """coverage.geojson, coverage.csv, gaps.csv, summary.csv, checks.csv and coverage.gpkg (the
     same tables, typed, with QGIS styles, and the proposals of a run with plans)."""
-    from .gpkg import DISTRICT_LAYER, district_styles, proposal_styles, write_geopackage
+    from .gpkg import DISTRICT_LAYER, district_styles, proposal_styles, road_notes, write_geopackage
     from .maps import default_layer
     from .proposals import geopackage_layers
 
@@ -504,9 +534,9 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     write_geojson(layer, folder / "coverage.geojson")
     write_csv(coverage.matrix(), folder / "coverage.csv")
     gaps = coverage.gaps().drop(columns=["count", "status"])
-    columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km", "target_population",
-               "access", "people_per_site"]
-    gaps = gaps[[c for c in columns if c in gaps]]
+    columns = ["service", "ubigeo", "district", "nearest_ubigeo", "nearest_district", "nearest_km",
+               coverage.cost_columns["nearest_km"], "target_population", "access", "people_per_site"]
+    gaps = gaps[[c for c in dict.fromkeys(columns) if c in gaps]]  # with --roads nearest_min beside nearest_km
     names = {code: catalogue.label(code, lang) for code in coverage.summary.index}
     gaps.insert(1, "service_name", gaps["service"].map(names))
     gaps.insert(2, "scale", gaps["service"].map(coverage.summary["scale"]))
@@ -524,7 +554,8 @@ def write_tables(analysis: Analysis, folder: Path, *, lang: str) -> None:
     checks["source"] = [finding_source(analysis, row, lang) for _, row in analysis.checks.iterrows()]
     write_csv(checks, folder / "checks.csv")
     proposals = geopackage_layers(analysis)
-    write_geopackage({DISTRICT_LAYER: layer, **proposals, "gaps": gaps, "summary": summary, "checks": checks},
-                     folder / "coverage.gpkg", changed=analysis.created,
+    tables = {DISTRICT_LAYER: layer, **proposals, "gaps": gaps, "summary": summary, "checks": checks}
+    write_geopackage(tables, folder / "coverage.gpkg", changed=analysis.created,
                      styles=[*district_styles(analysis, first=default_layer(analysis), lang=lang),
-                             *proposal_styles(proposals, lang=lang)])
+                             *proposal_styles(proposals, lang=lang)],
+                     notes=road_notes(analysis, tables, lang=lang))

@@ -28,10 +28,11 @@ import pandas as pd
 
 from . import __version__
 from .boundaries import metric_crs
+from .costs import KM, MIN
 from .coverage import GAP, PRESENT, UNKNOWN
-from .scales import METROPOLITAN, MUNICIPAL, NETWORK
+from .scales import DEFAULT_CATCHMENT_MIN, METROPOLITAN, MUNICIPAL, NETWORK
 from .figures import draw_gains_charts, draw_maps
-from .formatting import area_title, change_pp, cite_origin, credit, km, listing, number, percent, period, plural
+from .formatting import CONVENTIONS, area_title, change_pp, cite_origin, cost, credit, listing, number, percent, period, plural
 from .maps import DOWNLOADS
 from .phrases import (access_text, check_message, finding_source, group_label, growth_items, people, population_basis,
                       service_name, side_by_side)
@@ -39,6 +40,7 @@ from .proposals import method_paragraphs, report_sections
 from .proposals import summary_sentences as plan_sentences
 from .projection import CENSUS_YEAR
 from .provenance import CENSUS_2017, data_date, option_rows, run_date, source_rows
+from .roads import DEMAND_CELL_M, RESIDENTIAL_WEIGHT, SNAP_LIMIT_M
 from .styles import css_variables
 from .texts import texts
 from .workbook import workbook_sheets, write_workbook
@@ -60,6 +62,9 @@ ACCESS_ROWS = 10
 GAP_ROWS = 25
 #: An area of more districts keeps its whole-area tables (matrix, access) in the workbook only.
 ANNEX_DISTRICTS = 100
+#: The walking speed of every walkable way in data/road_speeds.csv, as the method states it
+#: (a renderer reads no data file; tests/test_report_roads.py checks that the two agree).
+WALK_KMH = 4.8
 
 def _is_na(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value))
@@ -81,17 +86,18 @@ def _figure(value: object, lang: str, decimals: int = 0) -> Figure:
     return Figure("—" if _is_na(value) else number(value, lang, decimals), value)
 
 
-def _access_figure(value: object, catchment_km: float, lang: str, *, short: bool = False) -> Figure:
-    """Access as target people per site within reach ('4 000 000', 'Sin sede a menos de 10,0 km', or
-    short 'sin sede'); it sorts as less access last."""
+def _access_figure(value: object, catchment: float, unit: str, lang: str, *, short: bool = False) -> Figure:
+    """Access as target people per site within reach ('4 000 000', 'Sin sede a menos de 10,0 km'
+    or '... de 60 min', or short 'sin sede'); it sorts as less access last."""
     if _is_na(value):
         return Figure("—")
-    text = texts(lang)["access_none"] if short and value <= 0 else access_text(value, catchment_km, lang)
+    text = texts(lang)["access_none"] if short and value <= 0 else access_text(value, catchment, lang, cost_unit=unit)
     return Figure(text, -value)
 
 
-def _km_figure(value: object, lang: str) -> Figure:
-    return Figure("—" if _is_na(value) else km(value, lang), value)
+def _cost_figure(value: object, unit: str, lang: str) -> Figure:
+    """A cost in the run's unit: '5,4 km' in straight lines, '25 min' along streets."""
+    return Figure("—" if _is_na(value) else cost(value, unit, lang), value)
 
 
 def _sort_value(text: object) -> str:
@@ -125,7 +131,10 @@ def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | No
         "links": _links(lang, beside),
         "lima": lima,
         "not_lima": "" if lima else labels["not_lima"].format(area=area),
-        "sources": source_rows(analysis, lang),
+        "sources": _sources(analysis, lang),
+        "unit": analysis.unit,
+        "headings": _headings(analysis, lang),
+        "roads_note": _roads_note(analysis, lang),
         "options": option_rows(analysis, lang),
         "actions": _summary(analysis, lang),
         "coverage": _coverage_rows(analysis, lang),
@@ -150,6 +159,48 @@ def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | No
         "annex_elsewhere": labels["annex_elsewhere"].format(n=number(len(analysis.districts), lang), workbook=WORKBOOK),
         "generated_by": labels["generated_by"].format(version=__version__),
     }
+
+
+def _profile(analysis: Analysis, lang: str) -> str:
+    """How the streets were travelled: 'a pie' / 'en auto'."""
+    return texts(lang)["profile_walk" if analysis.roads.profile == "walk" else "profile_drive"]
+
+
+def _headings(analysis: Analysis, lang: str) -> dict[str, str]:
+    """The column titles of the costs in the run's unit: distances, or times along the streets."""
+    labels = texts(lang)
+    if analysis.unit == KM:
+        return {"weighted": labels["weighted_km"], "site": labels["site_km"], "gap": labels["km"], "straight": "",
+                "annex_intro": labels["access_annex_intro"]}
+    profile = _profile(analysis, lang)
+    return {"weighted": labels["weighted_min"].format(profile=profile), "site": labels["site_min"].format(profile=profile),
+            "gap": labels["time_min"].format(profile=profile), "straight": labels["straight_km"],
+            "annex_intro": labels["access_annex_intro_min"].format(profile=profile)}
+
+
+def _roads_note(analysis: Analysis, lang: str) -> str:
+    """Under the title, with roads: what the minutes are, their streets' attribution, no public transport."""
+    if analysis.roads is None:
+        return ""
+    labels = texts(lang)
+    return labels["roads_note"].format(profile=_profile(analysis, lang), attribution=labels["roads_attribution"])
+
+
+def _sources(analysis: Analysis, lang: str) -> list[dict]:
+    """Every file read (provenance.source_rows) and, with roads, the OpenStreetMap extract with
+    its licence and attribution (the ODbL asks for it wherever its figures are shown)."""
+    rows = source_rows(analysis, lang)
+    roads = analysis.roads
+    if roads is None or any(row["file"] == roads.name for row in rows):
+        return rows
+    labels = texts(lang)
+    return [*rows, {"role": labels["roads_source_role"], "file": roads.name, "sha": roads.sha256[:12],
+                    "version": _extract_date(roads), "license": "", "title": f"OpenStreetMap, {labels['roads_attribution']}"}]
+
+
+def _extract_date(roads) -> str:
+    """The extract's header date (2025-06-01), '—' when its header has none."""
+    return roads.timestamp[:10] if roads.timestamp else "—"
 
 
 def linked_files() -> tuple[str, ...]:
@@ -189,23 +240,38 @@ def _population_section(analysis: Analysis, mapped: list[str], lang: str) -> dic
     how far they are; then the districts ranked by need."""
     if analysis.population is None or not mapped:
         return None
-    labels, summary = texts(lang), analysis.coverage.summary
+    labels, summary, unit = texts(lang), analysis.coverage.summary, analysis.unit
     rows = []
     for code in mapped:
         row = summary.loc[code]
         rows.append({
             "anchor": f"svc-{code}", "name": service_name(analysis.catalogue, code, lang), "group": group_label(analysis, code, lang),
             "people": _figure(row["target_population"], lang), "unserved": _figure(row["unserved_population"], lang),
-            "share": Figure(percent(100 * row["served_share"], lang, 1), row["served_share"]), "km": _km_figure(row["weighted_km"], lang),
+            "share": Figure(percent(100 * row["served_share"], lang, 1), row["served_share"]),
+            "km": _cost_figure(row[f"weighted_{unit}"], unit, lang),
         })
     growth = growth_items(analysis, (MUNICIPAL, NETWORK), lang)
     return {
-        "intro": labels["population_intro"].format(source=population_source(analysis, lang)),
-        "attribution": _population_credits(analysis, lang),
+        "intro": _population_intro(analysis, lang),
+        "attribution": "; ".join(filter(None, [_population_credits(analysis, lang), _roads_credit(analysis, lang)])),
         "rows": rows,
         "growth_intro": labels["growth_intro"].format(census=CENSUS_YEAR, year=analysis.population_year) if growth else "",
         "growth": growth,
     }
+
+
+def _population_intro(analysis: Analysis, lang: str) -> str:
+    """Who each service is measured against, and what its weighted distance (or time) is."""
+    labels, source = texts(lang), population_source(analysis, lang)
+    if analysis.roads is None:
+        return labels["population_intro"].format(source=source)
+    return labels["population_intro_min"].format(source=source, profile=_profile(analysis, lang))
+
+
+def _roads_credit(analysis: Analysis, lang: str) -> str:
+    """The streets' attribution beside figures measured on them ('' in straight lines)."""
+    labels = texts(lang)
+    return "" if analysis.roads is None else f"{labels['roads_source_role']}: {labels['roads_attribution']}"
 
 
 def _population_credits(analysis: Analysis, lang: str) -> str:
@@ -275,7 +341,8 @@ def _facilities_method(analysis: Analysis, lang: str) -> list[str]:
         return []
     codes = sorted(set(analysis.facilities.points["service"]), key=list(analysis.catalogue.services.index).index)
     acronyms = [analysis.catalogue.services.at[c, "acronym"] for c in codes]
-    return [texts(lang)["method_facilities"].format(services=listing(acronyms, lang), file=_facilities_file(analysis))]
+    key = "method_facilities" if analysis.unit == KM else "method_facilities_roads"
+    return [texts(lang)[key].format(services=listing(acronyms, lang), file=_facilities_file(analysis))]
 
 
 def _facilities_file(analysis: Analysis) -> str:
@@ -397,14 +464,16 @@ def _municipal_sentence(analysis: Analysis, code: str, lang: str) -> str:
     lived = ""
     if analysis.population is not None:
         lived = labels["municipal_people"].format(people=people(analysis, code, gaps["target_population"].sum(), lang))
-    reached = gaps[gaps["nearest_km"].notna()]
+    unit = analysis.unit
+    column = f"nearest_{unit}"
+    reached = gaps[gaps[column].notna()]
     nearest = ""
     if named and len(reached):
-        items = [labels["nearest_item"].format(nearest=r.nearest_district, km=km(r.nearest_km, lang), district=r.district)
+        items = [labels["nearest_item"].format(nearest=r.nearest_district, km=cost(getattr(r, column), unit, lang), district=r.district)
                  for r in reached.itertuples()]
         nearest = labels["municipal_nearest"].format(acronym=acronym, items=listing(items, lang))
     elif len(reached):
-        nearest = labels["municipal_nearest_mean"].format(acronym=acronym, km=km(reached["nearest_km"].mean(), lang))
+        nearest = labels["municipal_nearest_mean"].format(acronym=acronym, km=cost(reached[column].mean(), unit, lang))
     caveat = ""
     declared, listed = row.get("declared_total"), row.get("listed_total")
     if not _is_na(declared) and not _is_na(listed) and int(declared) != int(listed):
@@ -423,7 +492,7 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
     labels, row = texts(lang), analysis.coverage.summary.loc[code]
     table = analysis.coverage.table
     rows = table[(table["service"] == code) & table["access"].notna()]
-    radius = km(analysis.scales[code].catchment_km, lang)
+    radius = _catchment(analysis, code, lang)
     by_people = ["target_population", "district"] if analysis.population is not None else ["district"]
     none = rows[rows["access"] <= 0]
     if len(none):
@@ -440,6 +509,11 @@ def _network_sentence(analysis: Analysis, code: str, lang: str) -> str:
         share=percent(100 * row["share_within"], lang, 1), source=cite_origin(analysis.origin(code), lang))
 
 
+def _catchment(analysis: Analysis, code: str, lang: str) -> str:
+    """A service's catchment in the run's unit: '10,0 km', '60 min'."""
+    return cost(analysis.scales[code].catchment(analysis.unit), analysis.unit, lang)
+
+
 def _without_site(analysis: Analysis, code: str, lang: str) -> str:
     """'40 de los 43 distritos no tienen sede' (of the districts with data)."""
     labels, row = texts(lang), analysis.coverage.summary.loc[code]
@@ -452,13 +526,14 @@ def _without_site(analysis: Analysis, code: str, lang: str) -> str:
 def _network_counts_sentence(analysis: Analysis, code: str, lang: str) -> str:
     """A network service without access figures (no population): the districts without a
     site, and how far the nearest one is."""
-    gaps = analysis.coverage.gaps(code)
-    reached = gaps[gaps["nearest_km"].notna()].sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable")
+    gaps, unit = analysis.coverage.gaps(code), analysis.unit
+    column = f"nearest_{unit}"
+    reached = gaps[gaps[column].notna()].sort_values([column, "district"], ascending=[False, True], kind="stable")
     distance = ""
     if len(reached):
         farthest = reached.iloc[0]
         distance = texts(lang)["network_distance"].format(
-            mean=km(reached["nearest_km"].mean(), lang), district=farthest["district"], far=km(farthest["nearest_km"], lang))
+            mean=cost(reached[column].mean(), unit, lang), district=farthest["district"], far=cost(farthest[column], unit, lang))
     return texts(lang)["sentence_network_counts"].format(
         name=service_name(analysis.catalogue, code, lang), source=cite_origin(analysis.origin(code), lang),
         without=_without_site(analysis, code, lang), distance=distance)
@@ -477,14 +552,14 @@ def _metropolitan_sentence(analysis: Analysis, codes: list[str], lang: str) -> s
 
 def _metropolitan_item(analysis: Analysis, code: str, lang: str) -> str:
     """'CAI: 94,7 % ... a menos de 30,0 km de la sede (Lima); el distrito más lejano, Pucusana, a 55,0 km'."""
-    summary, table = analysis.coverage.summary, analysis.coverage.table
+    summary, table, unit = analysis.coverage.summary, analysis.coverage.table, analysis.unit
     rows = table[table["service"] == code]
-    farthest = rows.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable").iloc[0]
+    farthest = rows.sort_values([f"nearest_{unit}", "district"], ascending=[False, True], kind="stable").iloc[0]
     seats = int(rows["count"].fillna(0).sum())  # two CAI in the directory are two seats, not one
     return texts(lang)[plural(seats, "metropolitan_item", "metropolitan_item_many")].format(
         acronym=analysis.catalogue.services.at[code, "acronym"], share=percent(100 * summary.at[code, "share_within"], lang, 1),
-        km=km(analysis.scales[code].catchment_km, lang), seat=listing(list(rows.loc[rows["status"] == PRESENT, "district"]), lang),
-        district=farthest["district"], far=km(farthest["nearest_km"], lang), n=number(seats, lang))
+        km=_catchment(analysis, code, lang), seat=listing(list(rows.loc[rows["status"] == PRESENT, "district"]), lang),
+        district=farthest["district"], far=cost(farthest[f"nearest_{unit}"], unit, lang), n=number(seats, lang))
 
 
 def _usage_rows(usage: pd.DataFrame, code: str, lang: str, periods: list[str]) -> list[dict]:
@@ -555,22 +630,23 @@ def _access_rows(analysis: Analysis, code: str) -> pd.DataFrame:
     return rows.sort_values(["access", "district"], kind="stable")
 
 
-def _site_km(row) -> object:
-    """Distance to the nearest site (a facility's point) where measured, else to the nearest host district."""
-    site = getattr(row, "nearest_site_km", None)
-    return row.nearest_km if _is_na(site) else site
+def _site_cost(row, unit: str) -> object:
+    """Cost to the nearest site (a facility's point) where measured, else to the nearest host district."""
+    site = getattr(row, f"nearest_site_{unit}", None)
+    return getattr(row, f"nearest_{unit}") if _is_na(site) else site
 
 
 def _access_table(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) -> dict:
     """The ACCESS_ROWS districts with the least access; one sentence instead of a column when
     every district's nearest site is in the same district (a metropolitan seat)."""
-    labels, catchment = texts(lang), analysis.scales[code].catchment_km
+    labels, unit = texts(lang), analysis.unit
+    catchment = analysis.scales[code].catchment(unit)
     shown = rows.head(ACCESS_ROWS)
-    same = _same_nearest(rows[rows["status"] != PRESENT], lang)
+    same = _same_nearest(rows[rows["status"] != PRESENT], unit, lang)
     return {
         "title": labels[plural(len(shown), "access_list_one", "access_list")].format(n=len(shown), total=number(len(rows), lang)),
-        "rows": [{"district": r.district, "access": _access_figure(r.access, catchment, lang), "nearest": r.nearest_district or "—",
-                  "km": _km_figure(_site_km(r), lang),
+        "rows": [{"district": r.district, "access": _access_figure(r.access, catchment, unit, lang), "nearest": r.nearest_district or "—",
+                  "km": _cost_figure(_site_cost(r, unit), unit, lang),
                   "people": _figure(r.target_population, lang) if analysis.population is not None else ""}
                  for r in shown.itertuples()],
         "same_nearest": same,
@@ -581,32 +657,35 @@ def _access_table(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) 
 def _gap_table(analysis: Analysis, code: str, lang: str) -> dict:
     """The districts without the service, those where most target people live first (the
     farthest first without a population), at most GAP_ROWS of them."""
-    labels = texts(lang)
+    labels, unit = texts(lang), analysis.unit
     gaps = analysis.coverage.gaps(code)
     if analysis.population is not None and gaps["target_population"].notna().any():
         gaps = gaps.sort_values(["target_population", "district"], ascending=[False, True], kind="stable")
     else:
-        gaps = gaps.sort_values(["nearest_km", "district"], ascending=[False, True], kind="stable")
+        gaps = gaps.sort_values([f"nearest_{unit}", "district"], ascending=[False, True], kind="stable")
     shown = gaps.head(GAP_ROWS)
     return {
         "title": labels["gap_list"].format(n=len(gaps)),
-        "rows": [{"district": r.district, "nearest": r.nearest_district or "—", "km": _km_figure(r.nearest_km, lang),
+        "rows": [{"district": r.district, "nearest": r.nearest_district or "—",
+                  "km": _cost_figure(getattr(r, f"nearest_{unit}"), unit, lang),
+                  # beside the minutes, how far in a straight line
+                  **({"straight": _cost_figure(r.nearest_km, KM, lang)} if unit == MIN else {}),
                   "people": _figure(r.target_population, lang) if analysis.population is not None else ""}
                  for r in shown.itertuples()],
-        "same_nearest": _same_nearest(gaps, lang) if len(gaps) > 1 else "",
+        "same_nearest": _same_nearest(gaps, unit, lang) if len(gaps) > 1 else "",
         "more": labels[plural(len(gaps) - len(shown), "gaps_more_one", "gaps_more")].format(
             shown=len(shown), n=number(len(gaps) - len(shown), lang), workbook=WORKBOOK) if len(gaps) > len(shown) else "",
     }
 
 
-def _same_nearest(rows: pd.DataFrame, lang: str) -> str:
+def _same_nearest(rows: pd.DataFrame, unit: str, lang: str) -> str:
     """'Para todos ellos, el más cercano con el servicio está en Lima (de 4,1 a 55,0 km).' when
     every row names the same nearest district (a column that would repeat it), else ''."""
     nearest = rows["nearest_district"].dropna().unique()
     if len(rows) < 2 or len(nearest) != 1 or rows["nearest_district"].isna().any():
         return ""
     return texts(lang)["same_nearest"].format(
-        district=nearest[0], low=km(rows["nearest_km"].min(), lang), high=km(rows["nearest_km"].max(), lang))
+        district=nearest[0], low=cost(rows[f"nearest_{unit}"].min(), unit, lang), high=cost(rows[f"nearest_{unit}"].max(), unit, lang))
 
 
 def _unmapped_row(analysis: Analysis, code: str, lang: str, usage: pd.DataFrame, periods: list[str]) -> dict:
@@ -653,7 +732,8 @@ def _method(analysis: Analysis, lang: str) -> dict:
     renamed = [f"«{w}» → {analysis.districts.set_index('ubigeo').at[u, 'name']}" for w, u in boundary.renamed]
     return {
         "paragraphs": [labels["method_gap"], labels["method_unknown"],
-                       labels["method_distance"].format(crs=metric_crs(analysis.districts)),
+                       *(_roads_method(analysis, lang) if analysis.roads is not None
+                         else [labels["method_distance"].format(crs=metric_crs(analysis.districts))]),
                        *_facilities_method(analysis, lang), *_population_method(analysis, lang),
                        *method_paragraphs(analysis, lang),
                        *([] if analysis.lima_figures else [labels["not_lima"].format(area=area_title(analysis.area, lang))])],
@@ -668,6 +748,31 @@ def _method(analysis: Analysis, lang: str) -> dict:
             labels["method_empty"].format(items=", ".join(boundary.empty) or labels["none"]),
         ],
     }
+
+
+def _roads_method(analysis: Analysis, lang: str) -> list[str]:
+    """How the minutes along the streets were measured: the extract and how it was travelled,
+    where the people and the sites are on it, the catchments; no public transport."""
+    labels, roads = texts(lang), analysis.roads
+    profile = _profile(analysis, lang)
+    if analysis.inputs.speeds:  # the user's speeds, not the table's
+        speeds = labels["method_roads_speeds"].format(profile=profile, file=Path(analysis.inputs.speeds).name)
+    elif roads.profile == "walk":
+        speeds = labels["method_roads_walk"].format(kmh=f"{number(WALK_KMH, lang, 1)}{CONVENTIONS[lang].unit_space}km/h")
+    else:
+        speeds = labels["method_roads_drive"]
+    catchments: dict[float, list[str]] = {}
+    for code in analysis.coverage.mapped():
+        catchments.setdefault(analysis.scales[code].catchment(MIN), []).append(analysis.catalogue.services.at[code, "acronym"])
+    items = "; ".join(f"{cost(value, MIN, lang)}: {', '.join(codes)}" for value, codes in sorted(catchments.items()))
+    return [
+        labels["method_roads"].format(profile=profile, file=roads.name, date=_extract_date(roads), sha=roads.sha256[:12],
+                                      speeds=speeds, attribution=labels["roads_attribution"]),
+        labels["method_roads_people"].format(cell=number(DEMAND_CELL_M, lang), weight=number(RESIDENTIAL_WEIGHT, lang)),
+        labels["method_roads_sites"].format(limit=number(SNAP_LIMIT_M, lang)),
+        labels["method_roads_catchment"].format(profile=profile, items=items or labels["none"],
+                                                **{kind: cost(value, MIN, lang) for kind, value in DEFAULT_CATCHMENT_MIN.items()}),
+    ]
 
 
 def _matrix(analysis: Analysis, lang: str) -> dict:
@@ -698,15 +803,15 @@ def _access_annex(analysis: Analysis, lang: str) -> dict | None:
     codes = [c for c in analysis.coverage.mapped() if len(_access_rows(analysis, c))]
     if not codes:
         return None
-    table = analysis.coverage.table
+    table, unit = analysis.coverage.table, analysis.unit
     wide = {c: table[table["service"] == c].set_index("ubigeo") for c in codes}
     rows = []
     for ubigeo, district in zip(analysis.districts["ubigeo"], analysis.districts["name"]):
         cells = []
         for code in codes:
             row = wide[code].loc[ubigeo] if ubigeo in wide[code].index else None
-            cells += [_access_figure(None if row is None else row["access"], analysis.scales[code].catchment_km, lang, short=True),
-                      _km_figure(None if row is None else _site_km(row), lang)]
+            cells += [_access_figure(None if row is None else row["access"], analysis.scales[code].catchment(unit), unit, lang, short=True),
+                      _cost_figure(None if row is None else _site_cost(row, unit), unit, lang)]
         rows.append({"district": district, "cells": cells})
     return {"columns": [analysis.catalogue.services.at[c, "acronym"] for c in codes], "rows": rows}
 

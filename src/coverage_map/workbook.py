@@ -37,9 +37,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from . import __version__
+from .costs import KM
 from .coverage import UNKNOWN
-from .formatting import cite, cite_origin
-from .phrases import access_text, check_message, finding_source, group_label, side_by_side
+from .export import minutes_note, roads_date
+from .formatting import cite, cite_origin, cost
+from .phrases import check_message, finding_source, group_label, side_by_side
 from .proposals import workbook_sheet as proposal_sheet
 from .provenance import data_date, option_rows, source_rows
 from .texts import texts
@@ -278,10 +280,21 @@ def _about_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
         (labels["kind_date"], labels["data_date"], data_date(analysis, periods, lang), None, None, None, None),
         (labels["kind_source"], labels["tool_version"], f"coverage-map {__version__}", None, None, None, None),
     ]
+    roads = analysis.roads
+    sources = source_rows(analysis, lang)
+    if roads is not None:  # the streets the minutes were measured along: OpenStreetMap's, with its attribution
+        rows.insert(2, (labels["kind_date"], labels["roads_date"], roads_date(roads, lang), None, None, None, None))
+        extract = {"role": labels["role_roads"], "file": roads.name}
+        sources = [row | {"title": labels["roads_attribution"], "version": roads_date(roads, lang),
+                          "license": labels["roads_license"]} if row.items() >= extract.items() else row
+                   for row in sources]
     rows += [(labels["kind_source"], row["role"], row["title"] or None, row["file"], row["version"] or None,
-              row["license"] or None, row["sha"]) for row in source_rows(analysis, lang)]
-    rows += [(labels["kind_option"], row["option"], row["value"], None, None, None, None)
-             for row in option_rows(analysis, lang)]
+              row["license"] or None, row["sha"]) for row in sources]
+    options = [(row["option"], row["value"]) for row in option_rows(analysis, lang)]
+    if roads is not None:
+        options += [(labels["opt_profile"], labels[f"profile_{roads.profile}"]),
+                    (labels["opt_costs"], minutes_note(roads, lang))]
+    rows += [(labels["kind_option"], option, value, None, None, None, None) for option, value in options]
     columns = ["col_kind", "col_item", "value", "file", "version", "license", "col_sha256"]
     return pd.DataFrame(rows, columns=[labels[c] for c in columns])
 
@@ -293,7 +306,7 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     }, index=summary.index)  # the columns below align on the service
     if "scale" in summary:  # each service's scale decides what counts as its gap
         sheet[labels["scale"]] = summary["scale"].map(lambda scale: labels[f"scale_{scale}"])
-        sheet[labels["catchment"]] = summary["catchment_km"]
+        sheet[labels["catchment" if analysis.unit == KM else "col_catchment_min"]] = summary[f"catchment_{analysis.unit}"]
     sheet[labels["col_districts"]] = summary["districts"]
     sheet[labels["hosts"]] = summary["hosts"]
     sheet[labels["gaps"]] = summary["gaps"]
@@ -308,7 +321,8 @@ def _summary_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
         sheet[labels["target_people"]] = summary["target_population"]
         sheet[labels["unserved"]] = summary["unserved_population"]
         sheet[labels["col_served_share"]] = (100 * summary["served_share"]).round(1)  # once, from the exact share
-        sheet[labels["col_weighted_km"]] = analysis.coverage.rounded().summary["weighted_km"]
+        weighted = analysis.coverage.rounded().summary[f"weighted_{analysis.unit}"]
+        sheet[labels["col_weighted_km" if analysis.unit == KM else "col_weighted_min"]] = weighted
         if analysis.coverage.access_measured:  # access (E2SFCA) and the catchment
             sheet[labels["col_people_beyond"]] = summary["people_beyond"]
             sheet[labels["col_share_within"]] = (100 * summary["share_within"]).round(1)
@@ -329,7 +343,7 @@ def _gaps_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
     sheet[labels["district"]] = gaps["district"]
     sheet[labels["col_nearest_ubigeo"]] = gaps["nearest_ubigeo"]
     sheet[labels["nearest"]] = gaps["nearest_district"]
-    sheet[labels["col_km"]] = gaps["nearest_km"]
+    sheet = sheet.assign(**_cost_columns(analysis, gaps, lang))
     if analysis.population is not None:
         sheet[labels["target_people"]] = gaps["target_population"]
         if analysis.coverage.access_measured:
@@ -348,7 +362,7 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
         labels["ubigeo"]: rows["ubigeo"], labels["district"]: rows["district"],
         labels["col_status"]: rows["status"].map(lambda s: labels[f"status_{s}"]), labels["centres"]: rows["count"],
         labels["target_people"]: rows["target_population"], labels["per_centre"]: rows["people_per_centre"],
-        labels["nearest"]: rows["nearest_district"], labels["col_km"]: rows["nearest_km"],
+        labels["nearest"]: rows["nearest_district"], **_cost_columns(analysis, rows, lang),
     })
     if analysis.coverage.access_measured:
         sheet[labels["col_access"]] = _access_cells(analysis, rows, lang)
@@ -358,9 +372,19 @@ def _need_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
 def _access_cells(analysis: Analysis, rows: pd.DataFrame, lang: str) -> list:
     """Access as the map reads it: target people per site within reach, a number; where no
     site is within the catchment, the words saying so; empty where not measured."""
+    unit = analysis.unit
     return [None if pd.isna(access) else per_site if access > 0
-            else access_text(access, analysis.scales[service].catchment_km, lang)
+            else texts(lang)["access_unreached"].format(km=cost(analysis.scales[service].catchment(unit), unit, lang))
             for service, access, per_site in zip(rows["service"], rows["access"], rows["people_per_site"])]
+
+
+def _cost_columns(analysis: Analysis, rows: pd.DataFrame, lang: str) -> dict[str, pd.Series]:
+    """The distance to the nearest site under its heading: km; with --roads the minutes along
+    the streets, and the straight-line km beside them, said to be so."""
+    labels = texts(lang)
+    if analysis.unit == KM:
+        return {labels["col_km"]: rows["nearest_km"]}
+    return {labels["col_min"]: rows[f"nearest_{analysis.unit}"], labels["col_straight_km"]: rows["nearest_km"]}
 
 
 def _checks_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
