@@ -185,12 +185,13 @@ def run_build(argv: list[str]) -> tuple[float, float, str]:
 
 
 def seed_cache(cache: Path) -> None:
-    """Copy the registered sources of the usual cache (COVERAGE_MAP_CACHE) into cache: the
-    builds read their data from there, and nothing else is in it."""
+    """Copy the registered sources of the usual cache (COVERAGE_MAP_CACHE) into cache, emptied
+    first: the builds read their data from there, and nothing else is in it."""
     from coverage_map.sources import cache_dir, cached_path, registry
 
     usual = cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True)
     for source in registry().values():
         path = None if source.embedded else cached_path(source, usual)
         if path is not None:
