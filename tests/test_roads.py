@@ -268,7 +268,7 @@ def test_the_cache_is_written_once_and_read_the_second_time(tmp_path, caplog):
     ids, points = grid(3, 3)
     path = write_osm(tmp_path / "grid.osm.pbf", points, streets(ids), timestamp="2025-06-01T00:00:00Z")
     cache = tmp_path / "cache"
-    with caplog.at_level(logging.INFO, logger="coverage_map.roads"):
+    with caplog.at_level(logging.DEBUG, logger="coverage_map.roads"):
         first = read_roads(path, profile="drive", bbox=BBOX, cache=cache)
         cached = list(cache.glob("roads-*.npz"))
         assert len(cached) == 1 and not any("from the cache" in m for m in caplog.messages)
@@ -285,7 +285,7 @@ def test_the_cache_is_written_once_and_read_the_second_time(tmp_path, caplog):
     assert len(list(cache.glob("roads-*.npz"))) == 2
     cached[0].write_bytes(b"not a zip")
     caplog.clear()
-    with caplog.at_level(logging.INFO, logger="coverage_map.roads"):
+    with caplog.at_level(logging.DEBUG, logger="coverage_map.roads"):
         again = read_roads(path, profile="drive", bbox=BBOX, cache=cache)
     assert len(again) == len(first) and not any("from the cache" in m for m in caplog.messages)
     assert read_roads(path, profile="drive", bbox=BBOX, cache=cache).minutes.nnz == first.minutes.nnz

@@ -156,8 +156,11 @@ def measure_coverage(
         nearest = np.where(hosts, ubigeos, nearest)
         known = status != UNKNOWN
         measured = {f"nearest_{costs.unit}": _nearest_cost(cost, hosts, costs.unit)}
-        if costs.unit != KM:  # the straight line beside the minutes
-            measured = {"nearest_km": _nearest_cost(costs.straight.nearest(sites)[0], hosts, KM)} | measured
+        if costs.unit != KM:  # the straight line beside the minutes: to the same site, or the nearest where none is reached
+            km, _ = costs.straight.nearest(sites)
+            if len(sites):
+                km = np.where(best >= 0, costs.straight.costs(sites)[np.arange(len(best)), np.maximum(best, 0)], km)
+            measured = {"nearest_km": _nearest_cost(km, hosts, KM)} | measured
         frames.append(
             pd.DataFrame(
                 {

@@ -48,6 +48,9 @@ class RoadCostModel(CostModel):
         self.point_share = self.points["share"].to_numpy(float)
         self.point_node = self.points["node"].to_numpy()
         self._to_lonlat = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        #: The nearest-site search of each set of street nodes searched from (coverage and
+        #: access ask it of the same sites): minutes and position per demand point.
+        self._searched: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def located(self) -> np.ndarray:
@@ -76,7 +79,10 @@ class RoadCostModel(CostModel):
         inf and -1 where none of its people reach a site, NaN and -1 off the network."""
         nodes, _ = self.site_nodes(sites)
         placed = np.flatnonzero(nodes >= 0)
-        minutes, best = nearest_minutes(self.network, self.point_node, nodes[placed])
+        key = nodes[placed].tobytes()
+        if key not in self._searched:
+            self._searched[key] = nearest_minutes(self.network, self.point_node, nodes[placed])
+        minutes, best = self._searched[key]
         best = np.where(best >= 0, placed[np.maximum(best, 0)] if len(placed) else -1, -1)  # back to sites' order
         if points:
             return minutes, best

@@ -223,10 +223,10 @@ def read_roads(path: Path, *, profile: str, bbox: tuple[float, float, float, flo
         cached = Path(cache) / f"roads-{sha256[:16]}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
         network = _load(cached, path.name)
         if network is not None:
-            log.info("Read %d street nodes of %s (%s) from the cache %s", len(network), path.name, profile, cached)
+            log.debug("Read %d street nodes of %s (%s) from the cache %s", len(network), path.name, profile, cached)
             return network
     network = _parse(path, profile=profile, bbox=bbox, kmh=kmh, sha256=sha256)
-    log.info("Read %d street nodes and %d segments of %s (%s)", len(network), network.minutes.nnz, path.name, profile)
+    log.debug("Read %d street nodes and %d segments of %s (%s)", len(network), network.minutes.nnz, path.name, profile)
     if cached is not None:
         _save(network, cached)
     return network
