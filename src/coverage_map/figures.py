@@ -555,7 +555,7 @@ def draw_gains_charts(analysis: Analysis, folder: Path, *, lang: str) -> dict[st
 
 def _gains_content(plan, lang: str) -> dict:
     """What a gains chart shows, as plain values and texts (also the key of its cache)."""
-    from .plan_words import reach_text
+    from .plan_words import plan_text, reach_text
 
     text = texts(lang)
     rows = plan.proposals
@@ -563,10 +563,10 @@ def _gains_content(plan, lang: str) -> dict:
         "title": text["plan_gains"] + f": {plan.name}",
         "ticks": [text["plan_chart_before"], *(f"{r.rank}. {_wrap(r.district, 14)}" for r in rows.itertuples())],
         "covered": [plan.covered_before, *rows["covered_after"].astype(int)],
-        "km": [plan.weighted_km_before, *rows["weighted_km_after"].astype(float)],
+        "km": [plan.weighted_before, *rows[plan.weighted_column].astype(float)],
         "x_label": text["plan_chart_sites"],
         "covered_label": reach_text(plan, "plan_chart_covered", lang),
-        "km_label": text["plan_chart_km"],
+        "km_label": plan_text(plan, "plan_chart_km", lang),
         "lang": lang,
     }
 
