@@ -280,10 +280,10 @@ def plan_catchment(given: tuple[str, ...], *, roads: bool = False) -> tuple[floa
         zero = False
     if zero:
         value = 0.0  # in straight lines, 0: each district by its own site
+    if roads and (len(bare) > 1 or value is None or unit != MIN):
+        raise InputError("error_plan_catchment_minutes", value=" --catchment ".join(bare))
     if len(bare) > 1 or value is None:
         raise InputError("error_plan_catchment_option", value=" --catchment ".join(bare))
-    if roads and unit != MIN:
-        raise InputError("error_plan_catchment_minutes", value=text)
     if not roads and unit == MIN:
         raise InputError("error_plan_catchment_km", value=text)
     return value, overrides
