@@ -90,7 +90,7 @@ def test_the_plans_coverage_before_any_site_is_the_access_figures_reach(director
     analysis = directory_run
     proposal = plan(analysis, service, add=1)
     summary = analysis.coverage.summary.loc[service]
-    assert proposal.catchment_km == analysis.scales[service].catchment_km
+    assert proposal.catchment == analysis.scales[service].catchment_km
     within = proposal.target_population - summary["people_beyond"]
     districts = len(analysis.districts)
     assert proposal.covered_before == pytest.approx(within, abs=districts / 2)  # people rounded per district

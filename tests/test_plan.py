@@ -102,7 +102,7 @@ def brute_force(ubigeos, hosts, weights, km, catchment, n, objective):
     ("distance", 1, 2.5), ("distance", 2, 2.5), ("distance", 3, 2.5),
 ])
 def test_the_best_set_is_the_brute_force_optimum(squares, objective, n, catchment):
-    result = plan(squares["analysis"], "HRT", add=n, objective=objective, catchment_km=catchment)
+    result = plan(squares["analysis"], "HRT", add=n, objective=objective, catchment=catchment)
     winners, measure = brute_force(squares["ubigeos"], squares["hosts"], squares["women"], squares["km"],
                                    catchment, n, objective)
     assert len(winners) == 1  # random weights: one best set, so the comparison is exact
@@ -115,14 +115,14 @@ def test_the_best_set_is_the_brute_force_optimum(squares, objective, n, catchmen
 @pytest.mark.parametrize("objective", ["coverage", "distance"])
 def test_ties_go_to_the_least_sum_of_tie_ranks(squares, objective):
     """Every district has the same people: many sets tie, and the rule decides."""
-    result = plan(squares["even"], "HRT", add=3, objective=objective, catchment_km=2.5)
+    result = plan(squares["even"], "HRT", add=3, objective=objective, catchment=2.5)
     women = np.full(len(squares["ubigeos"]), 1000)
     winners, _ = brute_force(squares["ubigeos"], squares["hosts"], women, squares["km"], 2.5, 3, objective)
     assert frozenset(result.proposals["ubigeo"]) in {w[1] for w in winners}
 
 
 def test_sites_are_listed_in_order_of_marginal_gain(squares):
-    result = plan(squares["analysis"], "HRT", add=3, catchment_km=2.5)
+    result = plan(squares["analysis"], "HRT", add=3, catchment=2.5)
     ubigeos, km, women = squares["ubigeos"], squares["km"], squares["women"]
     host = np.isin(ubigeos, list(squares["hosts"]))
     reach = np.where(host, 0.0, km[:, host].min(axis=1))
@@ -142,8 +142,8 @@ def test_candidate_points_from_a_file(squares, tmp_path):
     path = tmp_path / "sitios.csv"
     pd.DataFrame({"nombre": ["Comisaría A", "Comisaría B"], "latitud": [centres[u].y for u in ubigeos],
                   "longitud": [centres[u].x for u in ubigeos]}).to_csv(path, index=False)
-    result = plan(analysis, "CEM", add=1, catchment_km=2.5, candidates=path)
-    singles = [plan(analysis, "CEM", add=1, catchment_km=2.5, candidates=pd.DataFrame({"ubigeo": [u]})) for u in ubigeos]
+    result = plan(analysis, "CEM", add=1, catchment=2.5, candidates=path)
+    singles = [plan(analysis, "CEM", add=1, catchment=2.5, candidates=pd.DataFrame({"ubigeo": [u]})) for u in ubigeos]
     best = max(range(2), key=lambda k: (singles[k].proposals["newly_covered"].iloc[0], -k))
     row = result.proposals.iloc[0]
     assert row["ubigeo"] == ubigeos[best] and row["name"] == ["Comisaría A", "Comisaría B"][best]
@@ -188,7 +188,7 @@ def test_ciam_proposes_its_gap_districts_by_people_aged_60_and_over(lima):
     gaps = ["150108", "150130"]  # Chorrillos and San Borja, not listed by the source
     older = lima.population["CIAM"]
     result = plan(lima, "CIAM", add=2)
-    assert result.catchment_km == 0 and result.access_catchment_km == 3  # access as the run measures it
+    assert result.catchment == 0 and result.access_catchment == 3  # access as the run measures it
     assert result.proposals["ubigeo"].tolist() == sorted(gaps, key=lambda u: -older[u])
     assert result.proposals["newly_covered"].tolist() == [round(older[u]) for u in sorted(gaps, key=lambda u: -older[u])]
     assert result.proposals["district"].tolist() == ["Chorrillos", "San Borja"]
@@ -200,7 +200,7 @@ def test_the_access_of_each_site_is_the_e2sfca_with_it_added(squares):
     """The oracle: E2SFCA written out with numpy (Luo and Qi 2009, Gaussian weight of half the
     catchment), supply the three hosts' sites plus the proposals so far."""
     analysis = squares["analysis"]
-    result = plan(analysis, "HRT", add=3, catchment_km=2.5)
+    result = plan(analysis, "HRT", add=3, catchment=2.5)
     catchment = analysis.scales["HRT"].catchment_km  # access within the service's 10 km, not the plan's 2.5
     km, women, ubigeos = squares["km"], squares["women"].astype(float), list(squares["ubigeos"])
     weight = np.where(km <= catchment, np.exp(-km**2 / (2 * (catchment / 2) ** 2)), 0.0)
@@ -358,7 +358,7 @@ def test_no_text_of_the_other_language_leaks(run, tmp_path):
 def test_a_p_median_too_large_is_refused_in_words(squares, monkeypatch):
     monkeypatch.setattr(location_models, "MAX_PMEDIAN_PAIRS", 10)
     with pytest.raises(InputError, match=r"The p-median has [\d,]+ district-candidate pairs, more than the 10") as refused:
-        plan(squares["analysis"], "HRT", add=2, objective="distance", catchment_km=2.5)
+        plan(squares["analysis"], "HRT", add=2, objective="distance", catchment=2.5)
     assert refused.value.text("es").startswith("La p-mediana tiene ")
 
 
@@ -368,7 +368,7 @@ def test_catchment_option_for_the_planned_service(run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "within 5 km of a site" in result.stdout and "within 10 km with a Gaussian weight" in result.stdout
     table = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig", dtype={"ubigeo": str})
-    analysis_5 = plan(analyse(), "UPE", add=1, catchment_km=5)
+    analysis_5 = plan(analyse(), "UPE", add=1, catchment=5)
     assert table["ubigeo"].tolist() == analysis_5.proposals["ubigeo"].tolist()
     assert table["access_before"].tolist() == analysis_5.proposals["access_before"].round(4).tolist()  # plan.csv's decimals
 
@@ -641,8 +641,8 @@ def test_equal_sets_reach_exactly_the_chosen_objective(squares, objective):
 
     analysis = squares["even"]
     problem = problem_for(analysis, check_request(analysis, "HRT", add=2, objective=objective, candidates=None,
-                                                  catchment_km=2.5, force=False))
-    result = plan(analysis, "HRT", add=2, objective=objective, catchment_km=2.5)
+                                                  catchment=2.5, force=False))
+    result = plan(analysis, "HRT", add=2, objective=objective, catchment=2.5)
     index = {u: j for j, u in enumerate(problem.candidates["ubigeo"])}
     chosen = [index[u] for u in result.proposals["ubigeo"]]
     best = problem.evaluate(chosen)[0 if objective == "coverage" else 1]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 import shutil
 import sys
@@ -272,19 +271,34 @@ def gaps(service: str, lang: str, **options) -> None:
         stdout.print(minutes_note(roads, lang), markup=False, soft_wrap=True)
 
 
-def plan_catchment(given: tuple[str, ...]) -> tuple[float | None, tuple[str, ...]]:
-    """The plan's own catchment (a bare KM, at most one) and the run's SERVICE=KM overrides."""
+def plan_catchment(given: tuple[str, ...], *, roads: bool = False) -> tuple[float | None, tuple[str, ...]]:
+    """The plan's own catchment (a bare value, at most one) and the run's SERVICE=VALUE overrides.
+
+    The plan's is in the run's unit: km in straight lines ("5", "5km"), minutes along the
+    streets with --roads ("45min"); the other unit is refused with one line naming the one to use.
+    """
+    from .costs import KM, MIN
+    from .scales import catchment_value
+
     bare = [value for value in given if "=" not in value]
     overrides = tuple(value for value in given if "=" in value)
     if not bare:
         return None, overrides
+    text = bare[0].strip()
+    value, unit = catchment_value(text)
     try:
-        km = float(bare[0].strip().replace(",", "."))
+        zero = unit == KM and float(text.lower().removesuffix(KM).strip().replace(",", ".")) == 0
     except ValueError:
-        km = math.nan
-    if len(bare) > 1 or not 0 <= km < math.inf:
+        zero = False
+    if zero:
+        value = 0.0  # in straight lines, 0: each district by its own site
+    if roads and (len(bare) > 1 or value is None or unit != MIN):
+        raise InputError("error_plan_catchment_minutes", value=" --catchment ".join(bare))
+    if len(bare) > 1 or value is None:
         raise InputError("error_plan_catchment_option", value=" --catchment ".join(bare))
-    return km, overrides
+    if not roads and unit == MIN:
+        raise InputError("error_plan_catchment_km", value=text)
+    return value, overrides
 
 
 @main.command("plan", help="help_plan")
@@ -303,8 +317,9 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
                  lang: str, **options) -> None:
     """Propose where to open the next N sites of SERVICE, keeping the existing ones (writes plan.csv).
 
-    Within the service's catchment, or the plan's own (--catchment KM); a municipal service
-    is planned district by district unless a catchment is given. Also writes plan-notes.txt:
+    Within the service's catchment, or the plan's own (--catchment KM, or --catchment 45min
+    with --roads); a municipal service is planned district by district unless a catchment is
+    given (in straight lines). Also writes plan-notes.txt:
     the plan's title, state and notes, as printed under the table.
     """
     from .export import check_out_folder, staged_outputs
@@ -314,11 +329,11 @@ def plan_command(service: str, add: int, objective: str, candidates: Path | None
     from .plan_words import terminal_table, write_plan
 
     code = resolve_service(load_catalogue(), service)  # an unknown service stops before any reading
-    catchment, options["catchments"] = plan_catchment(options["catchments"])
+    catchment, options["catchments"] = plan_catchment(options["catchments"], roads=options.get("roads") is not None)
     check_out_folder(out)
     analysis = analyse(run_inputs(lang=lang, **options), progress=stage_lines(lang))
     proposal = plan(analysis, code, add=add, objective=objective, candidates=candidates,
-                    catchment_km=catchment, force=force)
+                    catchment=catchment, force=force)
     table, lines = terminal_table(proposal, lang)
     stdout.print(table)
     for line in lines:

@@ -574,7 +574,7 @@ def _gains_content(plan, cost_words: tuple[str, int], lang: str) -> dict:
         "title": text["plan_gains"] + f": {plan.name}",
         "ticks": [text["plan_chart_before"], *(f"{r.rank}. {_wrap(r.district, 14)}" for r in rows.itertuples())],
         "covered": [plan.covered_before, *rows["covered_after"].astype(int)],
-        "km": [plan.weighted_km_before, *rows["weighted_km_after"].astype(float)],
+        "km": [plan.weighted_before, *rows[plan.weighted_column].astype(float)],
         "x_label": text["plan_chart_sites"],
         "covered_label": reach_text(plan, "plan_chart_covered", lang),
         "km_label": cost_words[0],

@@ -5,14 +5,25 @@
 - p-median (ReVelle and Swain 1970): open `add` candidates so that the population-weighted
   distance to the nearest open site is least.
 
-A Problem holds one row per demand district and one column per candidate, and the existing
-sites as one more site, always open, whose distance to a district is that to its nearest
-existing site: the same optimum as one fixed site per existing one, with fewer variables.
-Each model keeps only what can change with the choice: the MCLP the districts no existing
-site reaches and some candidate does, each summing only the candidates that reach it; the
-p-median the districts some candidate is nearer to than their existing site, each
-assignable to those candidates and to its existing site. A district left out is the same in
+A Problem holds one row per demand point (a district in straight lines; on roads, thousands
+of points of 500 m squares) and one column per candidate, its costs in the run's unit (km or
+minutes), and the existing sites as one more site, always open, whose cost to a point is that
+to its nearest existing site: the same optimum as one fixed site per existing one, with fewer
+variables. Each model keeps only what can change with the choice: the MCLP the points no
+existing site reaches and some candidate does, each summing only the candidates that reach
+it; the p-median the points some candidate is nearer to than their existing site, each
+assignable to those candidates and to its existing site. A point left out is the same in
 every solution.
+
+Beyond AGGREGATE_ABOVE demand points, each model is written on exact aggregates instead
+(the same optimum, far fewer variables): the MCLP one row per pattern of the candidates that
+reach a point, weighing the people of all its points; the p-median in its radius form (Garcia,
+Labbé and Marín 2011), a point's cost as its nearest candidate's plus, for each next farther
+one up to its existing site, the step between them times "none of the nearer candidates is
+open", one variable per set of nearer candidates whatever the point, weighing the steps of
+every point with that set. A point no site reaches (roads: streets cut off) counts at
+UNREACHED times the farthest cost of the problem in the p-median, and is left out of the
+weighted cost, as the run's figures leave it out.
 
 Each model is solved twice: for its optimum, then, held to that optimum, for the least sum
 of priority ranks, which breaks ties between equally good sets. PuLP is imported only by
@@ -33,33 +44,50 @@ from .texts import LANGUAGES
 
 #: Beyond this many district-site pairs that can matter, the p-median is refused (minutes in CBC).
 MAX_PMEDIAN_PAIRS = 200_000
+#: Beyond this many demand points, the models are written on exact aggregates (a district per
+#: point, as in straight lines, stays as it was; roads' thousands of points do not).
+AGGREGATE_ABOVE = 500
+#: A point that reaches no existing site costs the p-median this many times the farthest cost.
+UNREACHED = 2.0
 
 
 @dataclass(frozen=True)
 class Problem:
-    """What the models are built from: one row per demand district, one column per candidate."""
+    """What the models are built from: one row per demand point, one column per candidate,
+    costs in the run's unit (km in straight lines, minutes on roads; inf: not reached)."""
 
-    ubigeos: np.ndarray  # demand districts
-    weights: np.ndarray  # target people per demand district (exact: 0-17 and 18+ are interpolated)
-    existing_km: np.ndarray  # km from each demand district to its nearest existing site (0 in a host)
-    candidate_km: np.ndarray  # demand districts x candidates, km (0 in the candidate's own district)
+    ubigeos: np.ndarray  # the district of each demand point
+    weights: np.ndarray  # target people per demand point (exact: 0-17 and 18+ are interpolated)
+    existing_cost: np.ndarray  # from each demand point to its nearest existing site (straight lines: 0 in a host)
+    candidate_cost: np.ndarray  # demand points x candidates (straight lines: 0 in the candidate's own district)
     candidates: pd.DataFrame  # ubigeo, district, name, lat, lon; sorted by ubigeo, name, point
-    catchment_km: float
+    catchment: float  # in the costs' unit
     left_out: tuple[str, ...] = ()  # candidate districts without geometry, named in the notes
 
     def evaluate(self, chosen) -> tuple[float, float]:
-        """People within the catchment and population-weighted km with the chosen candidates open."""
-        km = self.existing_km
+        """People within the catchment and the population-weighted cost with the chosen candidates open."""
+        cost = self.existing_cost
         if len(chosen):
-            km = np.minimum(km, self.candidate_km[:, list(chosen)].min(axis=1))
-        covered = float(self.weights[km <= self.catchment_km].sum())
-        return covered, float((self.weights * km).sum() / self.weights.sum())
+            cost = np.minimum(cost, self.candidate_cost[:, list(chosen)].min(axis=1))
+        covered = float(self.weights[cost <= self.catchment].sum())
+        return covered, float(_weighted(self.weights, cost))
 
     def singles(self) -> tuple[np.ndarray, np.ndarray]:
-        """People covered and weighted km with each candidate alone added (vectors over candidates)."""
-        km = np.minimum(self.existing_km[:, None], self.candidate_km)
-        covered = (self.weights[:, None] * (km <= self.catchment_km)).sum(axis=0)
-        return covered, (self.weights[:, None] * km).sum(axis=0) / self.weights.sum()
+        """People covered and weighted cost with each candidate alone added (vectors over candidates)."""
+        cost = np.minimum(self.existing_cost[:, None], self.candidate_cost)
+        covered = (self.weights[:, None] * (cost <= self.catchment)).sum(axis=0)
+        return covered, _weighted(self.weights, cost)
+
+
+def _weighted(weights: np.ndarray, cost: np.ndarray):
+    """The mean cost (of each column) weighted by people, over the points some site reaches
+    (as the run's weighted figures count them); NaN where none is."""
+    if np.isfinite(cost).all():
+        return (weights[:, None] * cost).sum(axis=0) / weights.sum() if cost.ndim == 2 else (weights * cost).sum() / weights.sum()
+    finite = np.isfinite(cost)
+    w = weights[:, None] * finite if cost.ndim == 2 else weights * finite
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(finite, w * np.where(finite, cost, 0.0), 0.0).sum(axis=0) / w.sum(axis=0)
 
 
 def solve(problem: Problem, add: int, objective: str = "coverage") -> list[int]:
@@ -99,7 +127,7 @@ def equal_sets(problem: Problem, chosen: list[int], objective: str) -> list[list
     """The sets that reach exactly the chosen set's objective with one of its sites swapped for
     another candidate (each in chosen's order, the swapped site in the place of the one it
     replaces), the swaps of the first site first. Exact and cheap: one matrix of the
-    districts x candidates per chosen site; sets that differ in two or more sites are not
+    points x candidates per chosen site; sets that differ in two or more sites are not
     searched.
     """
     chosen = list(chosen)
@@ -108,12 +136,14 @@ def equal_sets(problem: Problem, chosen: list[int], objective: str) -> list[list
     found = []
     for place, site in enumerate(chosen):
         rest = [j for j in chosen if j != site]
-        km = problem.existing_km if not rest else np.minimum(problem.existing_km, problem.candidate_km[:, rest].min(axis=1))
-        swapped = np.minimum(km[:, None], problem.candidate_km[:, others])
+        cost = problem.existing_cost if not rest else np.minimum(problem.existing_cost, problem.candidate_cost[:, rest].min(axis=1))
+        swapped = np.minimum(cost[:, None], problem.candidate_cost[:, others])
         if objective == "coverage":
-            same = np.isclose(problem.weights @ (swapped <= problem.catchment_km), covered, rtol=1e-12, atol=1e-9)
-        else:
+            same = np.isclose(problem.weights @ (swapped <= problem.catchment), covered, rtol=1e-12, atol=1e-9)
+        elif np.isfinite(swapped).all():
             same = np.isclose(problem.weights @ swapped / problem.weights.sum(), weighted, rtol=1e-12, atol=1e-9)
+        else:
+            same = np.isclose(_weighted(problem.weights, swapped), weighted, rtol=1e-12, atol=1e-9)
         found += [[*chosen[:place], int(k), *chosen[place + 1:]] for k in others[same]]
     return found
 
@@ -130,23 +160,30 @@ def _order(problem: Problem, chosen: list[int], objective: str) -> list[int]:
 def maximal_covering(problem: Problem, add: int) -> list[int]:
     """The MCLP's best `add` candidates (unordered), the existing sites kept.
 
-    y[i] is whether district i is covered; it needs a chosen candidate within the catchment.
-    A district the existing sites reach is covered in every solution, so they need no variable.
+    y[i] is whether point i is covered; it needs a chosen candidate within the catchment.
+    A point the existing sites reach is covered in every solution, so it needs no variable.
+    Beyond AGGREGATE_ABOVE points, one y per pattern of reaching candidates, weighing the
+    people of its points: exact, as those points are covered together or not at all.
     """
     import pulp
 
     ranks = priority(problem, "coverage")
-    reach = problem.candidate_km <= problem.catchment_km
-    open_ = (problem.existing_km > problem.catchment_km) & reach.any(axis=1)
+    reach = problem.candidate_cost <= problem.catchment
+    open_ = (problem.existing_cost > problem.catchment) & reach.any(axis=1)
     if not open_.any():  # nobody to gain: the first candidates by priority
         return _first(ranks, add)
+    names, rows, weights = np.flatnonzero(open_), reach[open_], problem.weights[open_]
+    if len(problem.weights) > AGGREGATE_ABOVE:
+        rows, pattern = np.unique(rows, axis=0, return_inverse=True)
+        weights = np.bincount(pattern.ravel(), weights=weights, minlength=len(rows))
+        names = np.arange(len(rows))
     model = pulp.LpProblem("mclp", pulp.LpMaximize)
     sites = [model.add_variable(f"x_{j}", 0, 1, cat=pulp.LpBinary) for j in range(len(ranks))]
     covered = []
-    for i in np.flatnonzero(open_):
+    for i, row, weight in zip(names, rows, weights):
         y = model.add_variable(f"y_{i}", 0, 1)  # whole in any solution with whole sites
-        model += pulp.lpSum(sites[j] for j in np.flatnonzero(reach[i])) >= y
-        covered.append(float(problem.weights[i]) * y)
+        model += pulp.lpSum(sites[j] for j in np.flatnonzero(row)) >= y
+        covered.append(float(weight) * y)
     model += pulp.lpSum(covered)
     model += pulp.lpSum(sites) == add
     # CBC's precision on a sum of people (exact, not whole: 0-17 and 18+ are interpolated)
@@ -156,17 +193,24 @@ def maximal_covering(problem: Problem, add: int) -> list[int]:
 def p_median(problem: Problem, add: int) -> list[int]:
     """The p-median's best `add` candidates (unordered), the existing sites kept.
 
-    z[i, j] is the share of district i served by site j: its existing site, always open, or a
-    chosen candidate nearer than it. A district no candidate is nearer to keeps its existing
-    site whatever is chosen, so it is left out.
+    z[i, j] is the share of point i served by site j: its existing site, always open, or a
+    chosen candidate nearer than it. A point no candidate is nearer to keeps its existing
+    site whatever is chosen, so it is left out. Beyond AGGREGATE_ABOVE points, the radius
+    form on aggregates (_radius_p_median).
     """
     import pulp
 
     ranks = priority(problem, "distance")
-    nearer = problem.candidate_km < problem.existing_km[:, None]
+    existing = _reached(problem)
+    nearer = problem.candidate_cost < existing[:, None]
     open_ = nearer.any(axis=1)
     if not open_.any():
         return _first(ranks, add)
+    total = sum(float(w) * float(cost) for w, cost in zip(problem.weights[open_], existing[open_]))
+    if len(problem.weights) > AGGREGATE_ABOVE:
+        model, sites = _radius_p_median(problem, existing, nearer, open_)
+        model += pulp.lpSum(sites) == add
+        return _least_ranks(model, sites, ranks, slack=1e-7 * max(total, 1.0))
     pairs = int(nearer.sum() + open_.sum())
     if pairs > MAX_PMEDIAN_PAIRS:
         raise InputError("error_plan_pmedian_too_large", pairs={lang: number(pairs, lang) for lang in LANGUAGES},
@@ -181,13 +225,64 @@ def p_median(problem: Problem, add: int) -> list[int]:
         model += kept + pulp.lpSum(served.values()) == 1
         for j, z in served.items():
             model += z <= sites[j]
-        cost.append(weight * float(problem.existing_km[i]) * kept)
-        cost += [weight * float(problem.candidate_km[i, j]) * z for j, z in served.items()]
+        cost.append(weight * float(existing[i]) * kept)
+        cost += [weight * float(problem.candidate_cost[i, j]) * z for j, z in served.items()]
     model += pulp.lpSum(cost)
     model += pulp.lpSum(sites) == add
-    total = sum(float(w) * float(km) for w, km in zip(problem.weights[open_], problem.existing_km[open_]))
-    # CBC's precision on a sum of people x km
+    # CBC's precision on a sum of people x cost
     return _least_ranks(model, sites, ranks, slack=1e-7 * max(total, 1.0))
+
+
+def _reached(problem: Problem) -> np.ndarray:
+    """Each point's cost to its nearest existing site, UNREACHED times the problem's farthest
+    finite cost where no existing site is reached."""
+    existing = problem.existing_cost
+    if np.isfinite(existing).all():
+        return existing
+    costs = np.concatenate([existing.ravel(), problem.candidate_cost.ravel()])
+    farthest = costs[np.isfinite(costs)].max(initial=0.0)
+    return np.where(np.isfinite(existing), existing, UNREACHED * max(farthest, 1.0))
+
+
+def _radius_p_median(problem: Problem, existing: np.ndarray, nearer: np.ndarray, open_: np.ndarray):
+    """The p-median in radius form on aggregates, its objective set (the constant part left out).
+
+    A point's cost, its candidates nearer than its existing site sorted d1 <= d2 <= ... <= dm
+    < e, is d1 + sum over k of (d(k+1) - dk) x [none of the k nearest is open] (d(m+1) = e):
+    whatever is chosen, that is the cost to its nearest open site. u[S] >= 1 - sum of x over
+    S, u >= 0, is that indicator for every point whose k nearest are the set S (minimised
+    with a positive weight, it is 1 exactly when none of S is open), so one u per set,
+    weighing the steps of all such points: the same optimum as one variable per point and
+    candidate, with as many variables as distinct sets (a few thousand for Lima's streets).
+    """
+    import pulp
+
+    steps: dict[bytes, float] = {}
+    members: dict[bytes, np.ndarray] = {}
+    for i in np.flatnonzero(open_):
+        near = np.flatnonzero(nearer[i])
+        cost = problem.candidate_cost[i, near]
+        order = np.argsort(cost, kind="stable")
+        near, cost = near[order], np.append(cost[order], existing[i])
+        weight = float(problem.weights[i])
+        inside = np.zeros(nearer.shape[1], dtype=bool)
+        for k, j in enumerate(near):
+            inside[j] = True
+            step = cost[k + 1] - cost[k]
+            if step <= 0:  # the next is as near: the set grows first
+                continue
+            key = inside.tobytes()
+            steps[key] = steps.get(key, 0.0) + weight * float(step)
+            members.setdefault(key, np.flatnonzero(inside))
+    model = pulp.LpProblem("p_median", pulp.LpMinimize)
+    sites = [model.add_variable(f"x_{j}", 0, 1, cat=pulp.LpBinary) for j in range(nearer.shape[1])]
+    terms = []
+    for n, (key, weight) in enumerate(steps.items()):
+        u = model.add_variable(f"u_{n}", 0, 1)
+        model += u + pulp.lpSum(sites[j] for j in members[key]) >= 1
+        terms.append(weight * u)
+    model += pulp.lpSum(terms)
+    return model, sites
 
 
 def _first(ranks: np.ndarray, add: int) -> list[int]:

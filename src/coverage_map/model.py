@@ -132,9 +132,13 @@ class InputFile:
 class Plan:
     """N new sites of a service, in order of marginal gain, and the state before them (plan.py).
 
+    Its catchments and costs are in unit: straight-line km, or minutes along the streets (min)
+    with --roads, travelled as profile says (walk, drive).
+
     proposals, one row per site: service, rank, ubigeo, district, newly_covered (target people
     newly within the catchment), covered_after, share_covered_after, weighted_km_after (the
-    population-weighted km to the nearest site), access_districts (districts whose E2SFCA
+    population-weighted km to the nearest site; weighted_min_after, minutes, on roads: the
+    weighted_column), access_districts (districts whose E2SFCA
     access the site raises), access_before and access_after (their population-weighted mean
     access, sites per 100,000 target people, without and with it) and, unless the service is
     confidential, name, lon and lat of the site.
@@ -143,23 +147,32 @@ class Plan:
     service: str
     name: str
     objective: str
-    catchment_km: float
+    catchment: float  # in unit
     proposals: pd.DataFrame
     target_population: float  # exact; the words round it
     covered_before: float
-    weighted_km_before: float
+    weighted_before: float  # in unit
     existing_sites: int
     candidates: int
     confidential: bool
     crs: str
     population_group: str
     census: str
-    #: The catchment E2SFCA access is measured within (the service's, as the run measures it).
-    access_catchment_km: float = 0.0
+    #: The catchment E2SFCA access is measured within (the service's, as the run measures it), in unit.
+    access_catchment: float = 0.0
+    #: The unit of the catchments and costs: "km" (straight lines) or "min" (along the streets).
+    unit: str = "km"
+    #: On the streets, how people travel (roads.PROFILES: walk, drive); None in straight lines.
+    profile: str | None = None
     #: Other sets of sites (their districts, in the proposal's order) that reach exactly the
     #: same objective, one site swapped (location_models.equal_sets).
     alternatives: tuple[tuple[str, ...], ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def weighted_column(self) -> str:
+        """The proposals' column of the population-weighted cost after each site, named by unit."""
+        return f"weighted_{self.unit}_after"
 
 
 @dataclass(frozen=True)

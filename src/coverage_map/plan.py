@@ -41,24 +41,25 @@ def plan(
     add: int,
     objective: str = "coverage",
     candidates: str | Path | pd.DataFrame | None = None,
-    catchment_km: float | None = None,
+    catchment: float | None = None,
     force: bool = False,
 ) -> Plan:
     """Choose `add` new sites of service among candidates, keeping its existing sites.
 
     candidates: None (every district of the area without the service), a file or a frame
-    of ubigeos or points (lat/lon). catchment_km: what the plan covers within (default: the
-    run's catchment of the service; 0, its own district, for a municipal one). A
+    of ubigeos or points (lat/lon). catchment: what the plan covers within, in the run's unit
+    (analysis.unit: km, or minutes along the streets with roads; default: the run's catchment
+    of the service; 0, its own district, for a municipal one in straight lines). A
     metropolitan service is refused unless force. Raises InputError with one line for a
     request that cannot be answered.
     """
     request = check_request(analysis, service, add=add, objective=objective, candidates=candidates,
-                            catchment_km=catchment_km, force=force)
+                            catchment=catchment, force=force)
     problem, access_costs = plan_costs(analysis, request)
     if not problem.weights.sum():
         raise InputError("error_plan_nobody", code=request.code)
-    log.debug("Planning %d new %s among %d candidates for %d districts (%s, catchment %g km)",
-              add, request.code, len(problem.candidates), len(problem.ubigeos), objective, request.catchment_km)
+    log.debug("Planning %d new %s among %d candidates for %d demand points (%s, catchment %g %s)",
+              add, request.code, len(problem.candidates), len(problem.ubigeos), objective, request.catchment, request.unit)
     chosen = solve(problem, add, objective)
     access = access_steps(access_costs, chosen)
     return _plan(analysis, request, problem, chosen, access)
@@ -113,7 +114,7 @@ def _plan(analysis: Analysis, request: Request, problem: Problem, chosen: list[i
         site = problem.candidates.iloc[chosen[rank - 1]]
         rows.append({"service": code, "rank": rank, "ubigeo": site["ubigeo"], "district": site["district"],
                      "newly_covered": covered - previous, "covered_after": covered,
-                     "share_covered_after": covered / total, "weighted_km_after": weighted,
+                     "share_covered_after": covered / total, f"weighted_{request.unit}_after": weighted,
                      **access.iloc[rank - 1].to_dict(),
                      "name": site["name"], "lon": site["lon"], "lat": site["lat"]})
         previous = covered
@@ -124,22 +125,24 @@ def _plan(analysis: Analysis, request: Request, problem: Problem, chosen: list[i
     population = analysis.file("population")
     plan = Plan(
         service=code, name=analysis.catalogue.label(code, lang), objective=request.objective,
-        catchment_km=request.catchment_km, proposals=proposals, target_population=total,
-        covered_before=covered_before, weighted_km_before=weighted_before,
+        catchment=request.catchment, proposals=proposals, target_population=total,
+        covered_before=covered_before, weighted_before=weighted_before,
         existing_sites=len(request.existing), candidates=len(problem.candidates), confidential=confidential,
         crs=analysis.costs.crs, population_group=texts(lang)[f"noun_{column}"],
         census=census_words(analysis.population_source, population.path if population else None, lang,
                             projected=analysis.population_year if analysis.population_projected else None),
-        access_catchment_km=request.access_catchment_km,
+        access_catchment=request.access_catchment, unit=request.unit,
+        profile=analysis.roads.profile if analysis.roads is not None else None,
     )
     ties = [list(problem.candidates.iloc[alternative]["district"]) for alternative in equal_sets(problem, chosen, request.objective)]
     return replace(plan, alternatives=tuple(map(tuple, ties)),
-                   notes=tuple(notes(plan, request, _best_single(problem, chosen, request.objective), lang, ties=ties)))
+                   notes=tuple(notes(plan, request, _best_single(problem, chosen, request.objective), lang, ties=ties,
+                                     roads=analysis.roads)))
 
 
 def _best_single(problem: Problem, chosen: list[int], objective: str) -> dict | None:
     """The best single addition over all candidates, when the best set does not start with it:
-    its district, ubigeo, the people it alone adds and the weighted km with it alone."""
+    its district, ubigeo, the people it alone adds and the weighted cost with it alone."""
     best = best_single(problem, objective)
     if not chosen or best == chosen[0]:
         return None

@@ -38,6 +38,9 @@ def plan_costs(analysis: Analysis, request: Request) -> tuple[Problem, AccessCos
     The Problem has one row per demand point with a location and target people, one column
     per candidate, each point's cost to its nearest existing site, and the candidates with the
     point the model put each at (lon, lat): their own, else their district's representative point.
+    Costs are in the run's unit; on roads each candidate's search is a full one (not cut at
+    the catchment): the weighted minutes of every plan, the p-median and the tie-break between
+    equally good sets read every point's minutes to every candidate.
     """
     costs = analysis.costs
     people = np.nan_to_num(costs.point_people(analysis.population[request.code]))  # exact: rounded when written
@@ -48,7 +51,7 @@ def plan_costs(analysis: Analysis, request: Request) -> tuple[Problem, AccessCos
     candidates = costs.facility_sites(request.candidates)
     candidate_cost = costs.point_costs(candidates)
     access = AccessCosts(pd.Series(people, index=np.arange(len(people))), districts, sites.weight, supply_cost,
-                         candidate_cost, request.access_catchment_km)
+                         candidate_cost, request.access_catchment)
     existing, _ = nearest_in(supply_cost, located)
     known = located & (people > 0)  # no geometry or nobody: no demand
     lon, lat = Transformer.from_crs(costs.crs, "EPSG:4326", always_xy=True).transform(
@@ -56,7 +59,7 @@ def plan_costs(analysis: Analysis, request: Request) -> tuple[Problem, AccessCos
     placed = request.candidates.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
     reachable = np.where(np.isnan(candidate_cost), np.inf, candidate_cost)
     problem = Problem(districts[known], people[known], existing[known], reachable[known], placed,
-                      request.catchment_km, request.left_out)
+                      request.catchment, request.left_out)
     return problem, access
 
 

@@ -5,7 +5,10 @@ Request, or refuses it with one InputError in the run's language: an unknown ser
 without sites or data, a metropolitan one without --force, no candidate left, N out of
 range. The candidates are the districts of the area without the service, or a file or frame
 of ubigeos, district names or points (read_candidates). The catchment and scale are the run's
-(analysis.scales): a municipal service is planned district by district (0 km).
+(analysis.scales), in its unit (analysis.unit: straight-line km, or minutes along the streets
+with --roads): a municipal service is planned district by district (0 km) in straight lines;
+on the streets, within its catchment in minutes (a district's people are not at 0 from a
+site in it there).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .coverage import GAP, PRESENT, UNKNOWN
 from .districts import normalize_name, normalize_ubigeo
 from .errors import InputError
 from .formatting import listing
+from .costs import KM
 from .model import Analysis
 from .scales import METROPOLITAN, MUNICIPAL, OPTION
 from .tables import find_columns, read_csv
@@ -47,18 +51,20 @@ class Request:
     objective: str
     scale: str  # municipal, network or metropolitan: the run's (analysis.scales)
     force: bool
-    catchment_km: float  # what the plan covers within (0: each district by its own site)
-    access_catchment_km: float  # what E2SFCA access is measured within: the run's, as elsewhere
+    catchment: float  # what the plan covers within, in unit (0: each district by its own site)
+    access_catchment: float  # what E2SFCA access is measured within: the run's, as elsewhere
     rows: pd.DataFrame  # the service's coverage rows, indexed by ubigeo
     existing: pd.DataFrame  # its sites: ubigeo, lat, lon (NaN: at the district's point)
     candidates: pd.DataFrame  # ubigeo, district, name, lat, lon; sorted by ubigeo, name, point
     left_out: tuple[str, ...] = ()  # candidate districts without geometry, named in the notes
+    unit: str = KM  # of the catchments and costs: the run's (km, or min along the streets)
 
 
 def check_request(analysis: Analysis, service: str, *, add: int, objective: str = "coverage",
-                  candidates: str | Path | pd.DataFrame | None = None, catchment_km: float | None = None,
+                  candidates: str | Path | pd.DataFrame | None = None, catchment: float | None = None,
                   force: bool = False) -> Request:
-    """The plan asked, checked against the run; an InputError naming the first reason it cannot be answered."""
+    """The plan asked, checked against the run; an InputError naming the first reason it cannot be answered.
+    catchment: in the run's unit (analysis.unit)."""
     if objective not in OBJECTIVES:
         raise InputError("error_plan_unknown_objective", objective=objective)
     code = _service(analysis, service)
@@ -74,11 +80,15 @@ def check_request(analysis: Analysis, service: str, *, add: int, objective: str 
         raise InputError("error_plan_no_site", code=code)
     if analysis.population is None or code not in analysis.population:
         raise InputError("error_plan_needs_population", code=code)
-    if catchment_km is None:
-        # each district should have its own: a site covers its own district, unless the run says otherwise
-        catchment_km = 0.0 if scale.kind == MUNICIPAL and scale.given_by != OPTION else float(scale.catchment_km)
-    if catchment_km < 0:
-        raise InputError("error_plan_negative_catchment", km=f"{catchment_km:g}")
+    unit = analysis.unit
+    if catchment is None:
+        # each district should have its own: a site covers its own district, unless the run says
+        # otherwise; on the streets a site's own district is not at 0, so within the catchment
+        own = scale.kind == MUNICIPAL and scale.given_by != OPTION and unit == KM
+        catchment = 0.0 if own else float(scale.catchment(unit))
+    if catchment < 0:
+        raise InputError("error_plan_negative_catchment" if unit == KM else "error_plan_negative_catchment_min",
+                         km=f"{catchment:g}")
     sites, left_out = _candidates(analysis, rows, candidates)
     if sites.empty:
         raise InputError("error_plan_no_candidates", code=code, area=analysis.area)
@@ -86,8 +96,8 @@ def check_request(analysis: Analysis, service: str, *, add: int, objective: str 
         if candidates is None:
             raise InputError("error_plan_add_districts", add=add, code=code, n=len(sites))
         raise InputError("error_plan_add_given", add=add, code=code, n=len(sites))
-    return Request(code, add, objective, scale.kind, force, float(catchment_km), float(scale.catchment_km),
-                   rows, existing, sites, left_out)
+    return Request(code, add, objective, scale.kind, force, float(catchment), float(scale.catchment(unit)),
+                   rows, existing, sites, left_out, unit)
 
 
 def resolve_service(catalogue, service: str) -> str:

@@ -15,8 +15,9 @@ import geopandas as gpd
 import pandas as pd
 
 from .accessibility import people_per_site
+from .costs import MIN
 from .formatting import listing, number, percent, plural
-from .plan_words import access_change, people, plan_table, reach_text, summary_lines
+from .plan_words import SPEEDS, access_change, people, plan_table, plan_text, reach_text, summary_lines, weighted_text
 from .styles import PROPOSAL
 from .texts import texts
 
@@ -46,6 +47,7 @@ def report_sections(analysis: Analysis, lang: str) -> list[dict]:
             "image_alt": texts(lang)["plan_chart_alt"].format(
                 name=plan.name, covered=reach_text(plan, "plan_chart_covered", lang).lower(), n=len(plan.proposals)),
             "newly_header": reach_text(plan, "plan_newly", lang),
+            "km_header": plan_text(plan, "plan_km", lang),
             "notes": list(plan.notes),
         })
     return sections
@@ -72,8 +74,9 @@ def summary_sentences(analysis: Analysis, lang: str) -> list[str]:
                 **values, newly=people(newly, lang), group=plan.population_group, after=people(last["covered_after"], lang),
                 total=people(plan.target_population, lang), share=share)
         else:
-            sentence = text[plural(n, "plan_summary_none_one", "plan_summary_none")].format(
-                **values, before=number(plan.weighted_km_before, lang, 2), after=number(last["weighted_km_after"], lang, 2))
+            sentence = plan_text(plan, plural(n, "plan_summary_none_one", "plan_summary_none"), lang).format(
+                **values, before=weighted_text(plan.weighted_before, plan.unit, lang),
+                after=weighted_text(last[plan.weighted_column], plan.unit, lang))
         sentences.append(sentence)
     return sentences
 
@@ -82,7 +85,12 @@ def method_paragraphs(analysis: Analysis, lang: str) -> list[str]:
     """The methodology's words on the proposals, when the run has any."""
     if not analysis.plans:
         return []
-    return [texts(lang)["plan_method_paragraph"].format(census=analysis.plans[0].census)]
+    text, census = texts(lang), analysis.plans[0].census
+    if analysis.unit != MIN:
+        return [text["plan_method_paragraph"].format(census=census)]
+    profile = analysis.roads.profile
+    return [text["plan_method_paragraph_min"].format(census=census, profile=text[f"profile_{profile}"],
+                                                     speeds=text[SPEEDS[profile]], attribution=text["roads_attribution"])]
 
 
 def _row(plan: Plan, row, lang: str) -> dict:
@@ -90,7 +98,8 @@ def _row(plan: Plan, row, lang: str) -> dict:
         "rank": str(row.rank), "ubigeo": row.ubigeo, "district": row.district,
         "newly": f"+{people(row.newly_covered, lang)}" if round(row.newly_covered) > 0 else texts(lang)["plan_no_gain_cell"],
         "covered": people(row.covered_after, lang),
-        "share": percent(100 * row.share_covered_after, lang, 1), "km": number(row.weighted_km_after, lang, 2),
+        "share": percent(100 * row.share_covered_after, lang, 1),
+        "km": weighted_text(getattr(row, plan.weighted_column), plan.unit, lang),
         "access_districts": str(row.access_districts),
         "access": access_change(row.access_before, row.access_after, lang),
     }
@@ -129,7 +138,7 @@ def _site(plan: Plan, row, position: dict[str, int], lang: str) -> dict:
     lines = [
         gain_line(plan, row.newly_covered, lang),
         f"{text['plan_covered']}: {people(row.covered_after, lang)} ({percent(100 * row.share_covered_after, lang, 1)})",
-        f"{text['plan_km']}: {number(row.weighted_km_after, lang, 2)}",
+        f"{plan_text(plan, 'plan_km', lang)}: {weighted_text(getattr(row, plan.weighted_column), plan.unit, lang)}",
         text["plan_popup_access"].format(n=number(row.access_districts, lang),
                                          districts=text[plural(row.access_districts, "unit_district", "unit_districts")],
                                          change=access_change(row.access_before, row.access_after, lang)),
@@ -153,7 +162,8 @@ def workbook_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
     if not analysis.plans:
         return None
     text, table = texts(lang), plan_table(analysis.plans)
-    catchment = {plan.service: plan.catchment_km for plan in analysis.plans}
+    catchment = {plan.service: plan.catchment for plan in analysis.plans}
+    first = analysis.plans[0]  # the run's unit, every plan's
 
     def access(values: pd.Series) -> list:
         return [None if pd.isna(v) else text["access_none"] if v <= 0 else people_per_site(v) for v in values]
@@ -161,10 +171,11 @@ def workbook_sheet(analysis: Analysis, lang: str) -> pd.DataFrame | None:
     sheet = pd.DataFrame({
         text["code"]: table["service"], text["service"]: table["service"].map(lambda c: analysis.catalogue.label(c, lang)),
         text["col_rank"]: table["rank"], text["ubigeo"]: table["ubigeo"], text["district"]: table["district"],
-        text["catchment"]: table["service"].map(catchment),
+        plan_text(first, "catchment", lang): table["service"].map(catchment),
         text["col_plan_newly"]: table["newly_covered"], text["plan_covered"]: table["covered_after"],
         text["col_plan_share"]: (100 * table["share_covered_after"]).round(1),
-        text["plan_km"]: table["weighted_km_after"], text["plan_access_districts"]: table["access_districts"],
+        plan_text(first, "plan_km", lang): table[first.weighted_column],
+        text["plan_access_districts"]: table["access_districts"],
         text["col_plan_access_before"]: access(table["access_before"]),
         text["col_plan_access_after"]: access(table["access_after"]),
     })
