@@ -29,14 +29,20 @@ def south_only(tmp_path_factory, seeded_cache):
 
 
 def test_catchments_in_minutes_per_scale_and_from_the_option():
-    scales = service_scales(load_catalogue(), catchments=pairs(["CEM=45min", "HRT=12", "UPE=20 min"]))
+    scales = service_scales(load_catalogue(), catchments=pairs(["CEM=45min", "UPE=20 min"]), unit="min")
     assert scales["CEM"].catchment("min") == 45 and scales["CEM"].catchment_km == 10  # km untouched
-    assert scales["HRT"].catchment_km == 12 and scales["HRT"].catchment("min") == DEFAULT_CATCHMENT_MIN["network"]
-    assert scales["UPE"].catchment("min") == 20
+    assert scales["UPE"].catchment("min") == 20 and scales["HRT"].catchment("min") == DEFAULT_CATCHMENT_MIN["network"]
     assert scales["CIAM"].catchment("min") == 30 and scales["OREDIS"].catchment("min") == 90
     with pytest.raises(InputError) as refused:
-        service_scales(load_catalogue(), catchments=pairs(["CEM=-5min"]))
+        service_scales(load_catalogue(), catchments=pairs(["CEM=-5min"]), unit="min")
     assert "CEM=-5min" in refused.value.text("es") and "30min" in refused.value.text("es")
+    # a catchment in the other unit would go unused: refused, saying which unit the run measures in
+    with pytest.raises(InputError) as refused:
+        service_scales(load_catalogue(), catchments=pairs(["HRT=12"]), unit="min")
+    assert "HRT=12" in refused.value.text("es") and "HRT=45min" in refused.value.text("es")
+    with pytest.raises(InputError) as refused:
+        service_scales(load_catalogue(), catchments=pairs(["HRT=45min"]))
+    assert "--roads" in refused.value.text("en") and "HRT=5" in refused.value.text("en")
 
 
 def test_the_box_read_is_the_area_widened_by_the_farthest_walk(grid_districts):

@@ -104,7 +104,7 @@ catchment_option = option(
 )
 #: The plan command's: also a bare KM, the plan's own catchment (plan_catchment reads both forms).
 plan_catchment_option = option(
-    "--catchment", "catchments", multiple=True, metavar="KM|SERVICE=KM",
+    "--catchment", "catchments", multiple=True, metavar="KM|MINmin|SERVICE=KM|SERVICE=MINmin",
     help="help_plan_catchment",
 )
 

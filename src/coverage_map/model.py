@@ -93,6 +93,11 @@ class RunInputs:
             raise TypeError(msg)
         return replace(inputs, **options) if inputs is not None else cls(**options)
 
+    @property
+    def unit(self) -> str:
+        """The unit of the run's costs: minutes along the streets with roads, else straight-line km."""
+        return "min" if self.roads is not None else "km"
+
     def options(self) -> dict[str, str]:
         """The options given, as text, for the manifest (unset ones left out)."""
         given = {}

@@ -182,7 +182,7 @@ def read_network(inputs: RunInputs, area: Area, cache: Path, progress: Progress 
     largest catchment in minutes (read from the cache when it holds them)."""
     from .roads import read_roads, reach_box
 
-    scales = service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
+    scales = service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments, unit=inputs.unit)
     widest = max(scale.catchment(MIN) for scale in scales.values())
     speeds = inputs.speeds and Path(inputs.speeds)
     box = reach_box(area.districts, widest, profile=inputs.profile, speeds=speeds)
@@ -198,7 +198,7 @@ def check_options(inputs: RunInputs) -> None:
         from .maps import basemap_tiles
 
         basemap_tiles(inputs.basemap)
-    service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments)
+    service_scales(load_catalogue(), scales=inputs.scales, catchments=inputs.catchments, unit=inputs.unit)
     if inputs.place_by not in PLACE_BY:
         raise InputError("error_unknown_place_by", place_by=repr(inputs.place_by), choices=listed(PLACE_BY, word="or"))
     requested(load_catalogue(), inputs.plans)
@@ -320,7 +320,7 @@ def measure(inputs: RunInputs, area: Area, own, sites: Facilities | None, popula
     declared = declared if lima_figures else declared.iloc[0:0]
     costs = cost_model(area, network)
     coverage = measure_coverage(area.districts, stock, catalogue, declared, facilities=sites, costs=costs)
-    scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments)
+    scales = service_scales(catalogue, scales=inputs.scales, catchments=inputs.catchments, unit=inputs.unit)
     coverage = apply_scales(coverage, scales)
     progress(coverage_measured(coverage, scales, len(area.districts)))
     checks = run_checks(coverage, stock, declared, area.gazetteer, area.report, embedded=lima_figures)

@@ -97,6 +97,7 @@ def service_scales(
     *,
     scales: Iterable[tuple[str, str]] = (),
     catchments: Iterable[tuple[str, str]] = (),
+    unit: str = KM,
 ) -> dict[str, Scale]:
     """The scale of every place-based service: the catalogue's (DEFAULT_SCALE where it gives
     none), with a run's overrides. Every place-based service has one, so callers index the
@@ -105,7 +106,8 @@ def service_scales(
     scales and catchments are (service, value) pairs ("HRT", "municipal"), ("CEM", "5"); a
     catchment is in km ("5", "5km") or in minutes along streets ("30min"). A service given
     another scale takes that scale's default catchments unless its catchment is given too.
-    Every bad override is reported at once in one InputError.
+    A catchment must be in the run's unit (minutes with --roads, else km): one in the other
+    would be silently unused. Every bad override is reported at once in one InputError.
     """
     problems: list[dict[str, str]] = []  # in every language
     unknown = False  # a service the catalogue lacks: the message says where the codes are
@@ -124,12 +126,15 @@ def service_scales(
     for service, km in catchments:
         code = _service(catalogue, service, f"--catchment {service}={km}", problems)
         unknown |= code is None
-        value, unit = catchment_value(km)
+        value, given_unit = catchment_value(km)
         if value is None:
             problems.append(in_languages("error_item_catchment_bad", service=service, km=km))
+        elif given_unit != unit:
+            key = "error_item_catchment_in_min" if unit == MIN else "error_item_catchment_in_km"
+            problems.append(in_languages(key, service=service, km=km))
         elif code is not None:
             found[code] = replace(found[code], given_by=OPTION,
-                                  **({"catchment_min": value} if unit == MIN else {"catchment_km": value}))
+                                  **({"catchment_min": value} if given_unit == MIN else {"catchment_km": value}))
     if problems:
         raise InputError("error_scales_services" if unknown else "error_scales",
                          problems=listed(problems, word=None, sep="; "))
