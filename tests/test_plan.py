@@ -379,7 +379,9 @@ def test_catchment_option_also_takes_a_service_catchment_for_the_run(run, tmp_pa
     assert result.exit_code == 0, result.output
     assert "within 5 km of a site" in result.stdout and "within 5 km with a Gaussian weight" in result.stdout
     help_text = run("plan", "--help").output
-    assert help_text.count("--catchment KM|SERVICE=KM") == 1 and "--catchment SERVICE=KM" not in help_text
+    # one --catchment option, the plan's (its own KM and a service's), in km or minutes
+    assert help_text.count("--catchment KM|MINmin|SERVICE=KM|SERVICE=MINmin") == 1
+    assert "--catchment SERVICE=KM" not in help_text
 
 
 @pytest.mark.parametrize("given", [["abc"], ["-1"], ["5", "--catchment", "6"]])
