@@ -25,10 +25,9 @@ from .classify import SCHEMES, parse_breaks
 from .costs import KM
 from .cli_help import WordedArgument, WordedGroup, WordedOption
 from .errors import CoverageMapError, InputError, Message
-from .phrases import minutes_note
 from .formatting import cost, number, percent
 from .model import RunInputs
-from .phrases import access_text
+from .phrases import access_text, minutes_note
 from .pipeline import analyse, build as build_outputs, validate as validate_inputs, build_report
 from .progress import Downloading, Event, Progress, phrase
 from .scales import METROPOLITAN, NETWORK
@@ -262,9 +261,7 @@ def gaps(service: str, lang: str, **options) -> None:
         distance = "" if distance != distance else number(distance, lang, 1 if unit == KM else 0)
         cells = [row.ubigeo, row.district, row.nearest_district or "", distance]
         if network:  # where no site is within reach, the catchment in the run's unit ("Sin sede a menos de 60 min")
-            reached = row.access != row.access or row.access > 0
-            cells.append(access_text(row.access, scale.catchment_km, lang) if reached
-                         else text["access_unreached"].format(km=catchment))
+            cells.append(access_text(row.access, scale.catchment(unit), lang, cost_unit=unit))
         table.add_row(*cells)
     stdout.print(table)
     if roads is not None:

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .costs import KM, CostModel, sites_of
+from .costs import KM, CostModel, nearest_in, sites_of
 from .inventory import Catalogue, Inventory
 
 if TYPE_CHECKING:
@@ -157,9 +157,10 @@ def measure_coverage(
         known = status != UNKNOWN
         measured = {f"nearest_{costs.unit}": _nearest_cost(cost, hosts, costs.unit)}
         if costs.unit != KM:  # the straight line beside the minutes: to the same site, or the nearest where none is reached
-            km, _ = costs.straight.nearest(sites)
+            straight = costs.straight.costs(sites)
+            km, _ = nearest_in(straight, costs.straight.located)
             if len(sites):
-                km = np.where(best >= 0, costs.straight.costs(sites)[np.arange(len(best)), np.maximum(best, 0)], km)
+                km = np.where(best >= 0, straight[np.arange(len(best)), np.maximum(best, 0)], km)
             measured = {"nearest_km": _nearest_cost(km, hosts, KM)} | measured
         frames.append(
             pd.DataFrame(

@@ -36,7 +36,7 @@ from . import __version__
 from .boundaries import metric_crs
 from .coverage import GAP, PRESENT, UNKNOWN
 from .formatting import cite_origin, credit, number
-from .phrases import service_name
+from .phrases import service_name, travelled
 from .sources import cache_dir
 from .styles import PROPOSAL, SERVED, SERVED_FROM_SEAT, STYLES
 from .texts import texts
@@ -559,7 +559,7 @@ def _cost_words(analysis: Analysis, lang: str) -> tuple[str, int]:
     text = texts(lang)
     if analysis.roads is None:
         return text["plan_chart_km"], 2
-    profile = text["profile_walk" if analysis.roads.profile == "walk" else "profile_drive"]
+    profile = travelled(analysis.roads, lang)
     return text["plan_chart_min"].format(profile=profile), 1
 
 

@@ -38,7 +38,7 @@ from .districts import normalize_name
 from .errors import InputError
 from .formatting import area_title, cite_origin, cost, credit, number, number_range, percent, plural, separators
 from .formatting import km as km_text
-from .phrases import population_basis, side_by_side
+from .phrases import population_basis, side_by_side, travelled
 from .projection import CENSUS_YEAR
 from .proposals import map_layer as proposal_layer
 from .provenance import run_date
@@ -203,7 +203,7 @@ def _roads(analysis: Analysis, lang: str) -> dict:
     the popups' lines, with {district}, {minutes} and {km} for the script to fill, the sources'
     lines (the extract and its date) and OpenStreetMap's credit, shown on the map itself."""
     text, roads = texts(lang), analysis.roads
-    profile = _profile(analysis, lang)
+    profile = travelled(analysis.roads, lang)
     date = roads.timestamp[:10] if roads.timestamp else None
     extract = (text["map_roads_source"].format(file=roads.name, date=date) if date
                else text["map_roads_source_undated"].format(file=roads.name))
@@ -217,18 +217,13 @@ def _roads(analysis: Analysis, lang: str) -> dict:
     }
 
 
-def _profile(analysis: Analysis, lang: str) -> str:
-    """How the run travels, in words: 'a pie', 'en auto'."""
-    return texts(lang)[f"profile_{analysis.roads.profile}"]
-
-
 def _radius(analysis: Analysis, code: str, lang: str) -> str:
     """A service's catchment in the run's unit: '10 km', or '60 min a pie por las calles'."""
     scale = analysis.scales[code]
     if analysis.roads is None:
         return km_text(scale.catchment_km, lang)
     minutes = cost(scale.catchment(analysis.unit), analysis.unit, lang)
-    return texts(lang)["map_roads_within"].format(minutes=minutes, profile=_profile(analysis, lang))
+    return texts(lang)["map_roads_within"].format(minutes=minutes, profile=travelled(analysis.roads, lang))
 
 
 def _roads_view(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) -> dict:
@@ -245,7 +240,7 @@ def _roads_view(analysis: Analysis, code: str, rows: pd.DataFrame, lang: str) ->
     column = analysis.coverage.cost_columns["nearest_km"]
     return {
         "min": [None if pd.isna(m) else round(float(m)) for m in rows[column]],
-        "roads_note": text["map_roads_legend"].format(profile=_profile(analysis, lang), speeds=speeds, minutes=catchment),
+        "roads_note": text["map_roads_legend"].format(profile=travelled(analysis.roads, lang), speeds=speeds, minutes=catchment),
     }
 
 
@@ -472,7 +467,7 @@ def _scale_note(analysis: Analysis, code: str, lang: str) -> str:
         reach = text["legend_reach"].format(share=share, km=radius)
     else:
         reach = text["legend_reach_roads"].format(share=share, minutes=cost(scale.catchment(analysis.unit), analysis.unit, lang),
-                                                  profile=_profile(analysis, lang))
+                                                  profile=travelled(analysis.roads, lang))
     if scale.kind == METROPOLITAN:
         return text["legend_metropolitan"] + (" " + reach if measured else "")
     return text["legend_network"].format(km=radius) + (" " + reach if measured else "")

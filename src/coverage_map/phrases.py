@@ -175,9 +175,14 @@ def roads_date(roads: RoadNetwork, lang: str) -> str:
     return roads.timestamp[:10] if roads.timestamp else texts(lang)["roads_undated"]
 
 
+def travelled(roads: RoadNetwork, lang: str) -> str:
+    """How the streets were travelled, in words: 'a pie', 'en auto'."""
+    return texts(lang)[f"profile_{roads.profile}"]
+
+
 def minutes_note(roads: RoadNetwork, lang: str) -> str:
     """What the minutes of a run with --roads are, as the files say beside them: the profile,
     the extract and its date, no public transport, and OpenStreetMap's attribution (ODbL)."""
     labels = texts(lang)
-    return labels["roads_minutes_note"].format(profile=labels[f"profile_{roads.profile}"], file=roads.name,
+    return labels["roads_minutes_note"].format(profile=travelled(roads, lang), file=roads.name,
                                                date=roads_date(roads, lang), attribution=labels["roads_attribution"])

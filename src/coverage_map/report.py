@@ -35,7 +35,7 @@ from .figures import draw_gains_charts, draw_maps
 from .formatting import CONVENTIONS, area_title, change_pp, cite_origin, cost, credit, listing, number, percent, period, plural
 from .maps import DOWNLOADS
 from .phrases import (access_text, check_message, finding_source, group_label, growth_items, people, population_basis,
-                      roads_date, service_name, side_by_side)
+                      roads_date, service_name, side_by_side, travelled)
 from .proposals import method_paragraphs, report_sections
 from .proposals import summary_sentences as plan_sentences
 from .projection import CENSUS_YEAR
@@ -161,18 +161,13 @@ def report_context(analysis: Analysis, *, lang: str, beside: frozenset[str] | No
     }
 
 
-def _profile(analysis: Analysis, lang: str) -> str:
-    """How the streets were travelled: 'a pie' / 'en auto'."""
-    return texts(lang)["profile_walk" if analysis.roads.profile == "walk" else "profile_drive"]
-
-
 def _headings(analysis: Analysis, lang: str) -> dict[str, str]:
     """The column titles of the costs in the run's unit: distances, or times along the streets."""
     labels = texts(lang)
     if analysis.unit == KM:
         return {"weighted": labels["weighted_km"], "site": labels["site_km"], "gap": labels["km"], "straight": "",
                 "annex_intro": labels["access_annex_intro"]}
-    profile = _profile(analysis, lang)
+    profile = travelled(analysis.roads, lang)
     return {"weighted": labels["weighted_min"].format(profile=profile), "site": labels["site_min"].format(profile=profile),
             "gap": labels["time_min"].format(profile=profile), "straight": labels["straight_km"],
             "annex_intro": labels["access_annex_intro_min"].format(profile=profile)}
@@ -183,7 +178,7 @@ def _roads_note(analysis: Analysis, lang: str) -> str:
     if analysis.roads is None:
         return ""
     labels = texts(lang)
-    return labels["roads_note"].format(profile=_profile(analysis, lang), attribution=labels["roads_attribution"])
+    return labels["roads_note"].format(profile=travelled(analysis.roads, lang), attribution=labels["roads_attribution"])
 
 
 def linked_files() -> tuple[str, ...]:
@@ -248,7 +243,7 @@ def _population_intro(analysis: Analysis, lang: str) -> str:
     labels, source = texts(lang), population_source(analysis, lang)
     if analysis.roads is None:
         return labels["population_intro"].format(source=source)
-    return labels["population_intro_min"].format(source=source, profile=_profile(analysis, lang))
+    return labels["population_intro_min"].format(source=source, profile=travelled(analysis.roads, lang))
 
 
 def _roads_credit(analysis: Analysis, lang: str) -> str:
@@ -737,7 +732,7 @@ def _roads_method(analysis: Analysis, lang: str) -> list[str]:
     """How the minutes along the streets were measured: the extract and how it was travelled,
     where the people and the sites are on it, the catchments; no public transport."""
     labels, roads = texts(lang), analysis.roads
-    profile = _profile(analysis, lang)
+    profile = travelled(analysis.roads, lang)
     if analysis.inputs.speeds:  # the user's speeds, not the table's
         speeds = labels["method_roads_speeds"].format(profile=profile, file=Path(analysis.inputs.speeds).name)
     elif roads.profile == "walk":

@@ -39,9 +39,8 @@ from openpyxl.writer.excel import ExcelWriter
 from . import __version__
 from .costs import KM
 from .coverage import UNKNOWN
-from .phrases import minutes_note, roads_date
-from .formatting import cite, cite_origin, cost
-from .phrases import check_message, finding_source, group_label, side_by_side
+from .formatting import cite, cite_origin
+from .phrases import access_text, check_message, finding_source, group_label, minutes_note, roads_date, side_by_side, travelled
 from .proposals import workbook_sheet as proposal_sheet
 from .provenance import data_date, option_rows, source_rows
 from .texts import texts
@@ -288,7 +287,7 @@ def _about_sheet(analysis: Analysis, lang: str) -> pd.DataFrame:
               row["license"] or None, row["sha"]) for row in sources]
     options = [(row["option"], row["value"]) for row in option_rows(analysis, lang)]
     if roads is not None:
-        options += [(labels["opt_profile"], labels[f"profile_{roads.profile}"]),
+        options += [(labels["opt_profile"], travelled(roads, lang)),
                     (labels["opt_costs"], minutes_note(roads, lang))]
     rows += [(labels["kind_option"], option, value, None, None, None, None) for option, value in options]
     columns = ["col_kind", "col_item", "value", "file", "version", "license", "col_sha256"]
@@ -370,7 +369,7 @@ def _access_cells(analysis: Analysis, rows: pd.DataFrame, lang: str) -> list:
     site is within the catchment, the words saying so; empty where not measured."""
     unit = analysis.unit
     return [None if pd.isna(access) else per_site if access > 0
-            else texts(lang)["access_unreached"].format(km=cost(analysis.scales[service].catchment(unit), unit, lang))
+            else access_text(access, analysis.scales[service].catchment(unit), lang, cost_unit=unit)
             for service, access, per_site in zip(rows["service"], rows["access"], rows["people_per_site"])]
 
 
